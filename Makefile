@@ -1,0 +1,37 @@
+# Two commands on a fresh machine: `make demo` (set up + build the demo world), `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export DAGSTER_HOME := $(CURDIR)/.dagster_home
+
+.PHONY: install demo test dev bench clean
+
+$(VENV)/.installed: pyproject.toml requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip==25.3
+	$(BIN)/pip install --quiet --constraint requirements.lock --editable '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+$(DAGSTER_HOME)/dagster.yaml:
+	mkdir -p $(DAGSTER_HOME)
+	printf 'telemetry:\n  enabled: false\n' > $@
+
+demo: install $(DAGSTER_HOME)/dagster.yaml
+	ENGINE_PROFILE=demo $(BIN)/python -m engine_assets.demo
+
+# pytest exits 5 when it collected nothing: that is a failure here, not a pass.
+test: install
+	@$(BIN)/python -m pytest; rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests"; exit 1; fi; exit $$rc
+
+dev: install $(DAGSTER_HOME)/dagster.yaml
+	$(BIN)/dagster dev
+
+bench: install
+	$(BIN)/python benchmarks/rng.py
+	$(BIN)/python benchmarks/write_limit.py
+
+clean:
+	rm -rf $(VENV) .dagster_home data .pytest_cache

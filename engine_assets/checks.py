@@ -1,0 +1,61 @@
+"""Blocking asset checks generated from dataset contracts.
+
+Each published dataset gets one `contract` check that re-reads what readers will see (the
+published partitions of this run) and applies the contract's vectorised polars rules: columns
+and types, nulls, ranges, enums, patterns, primary-key uniqueness and foreign keys.
+"""
+
+from typing import Any
+
+import dagster as dg
+
+from engine_assets.contract_checks import ContractViolation, check_frame
+from engine_assets.contracts import Contract, load_contract, validate_document
+from engine_assets.identity import RunIdentity
+from engine_assets.resources import EngineResource
+from engine_assets.storage import PartitionKey, load_dataset, scan_dataset
+
+
+def check_partition(identity: RunIdentity, contract: Contract, key: PartitionKey) -> tuple[bool, dict[str, Any]]:
+    """Verdict and UI metadata for one published partition."""
+    data = load_dataset(identity, contract, key)
+    if contract.kind == "document":
+        try:
+            validate_document(contract, data)
+        except ContractViolation as exc:
+            return False, {"violations": str(exc)}
+        return True, {"document_keys": len(data)}
+    references = {fk.ref_dataset: scan_dataset(identity, load_contract(fk.ref_dataset)) for fk in contract.foreign_keys}
+    report = check_frame(contract, data, references)
+    return report.passed, report.to_metadata()
+
+
+def contract_check(asset_key: list[str], partitions_def: dg.PartitionsDefinition | None = None) -> dg.AssetChecksDefinition:
+    contract = load_contract("/".join(asset_key))
+
+    @dg.asset_check(
+        asset=dg.AssetKey(asset_key),
+        name="contract",
+        blocking=True,
+        partitions_def=partitions_def,
+        description=f"Published data of {contract.dataset} satisfies contracts/{contract.dataset}.yaml "
+        f"(version {contract.version}).",
+    )
+    def _contract(context: dg.AssetCheckExecutionContext, engine: EngineResource) -> dg.AssetCheckResult:
+        identity = engine.identity()
+        keys: list[str | None] = list(context.partition_keys) if partitions_def is not None else [None]
+        verdicts = {}
+        for key in keys:
+            parsed = key
+            if isinstance(partitions_def, dg.MultiPartitionsDefinition) and key is not None:
+                parsed = dict(partitions_def.get_partition_key_from_str(key).keys_by_dimension)
+            verdicts[key] = check_partition(identity, contract, parsed)
+        failed = [str(k) for k, (ok, _) in verdicts.items() if not ok]
+        if len(verdicts) == 1:
+            metadata = next(iter(verdicts.values()))[1]
+        else:
+            metadata = {"partitions_checked": len(verdicts), "partitions_failed": failed,
+                        "details": dg.MetadataValue.json({str(k): m for k, (ok, m) in verdicts.items() if not ok})}
+        return dg.AssetCheckResult(passed=not failed, severity=dg.AssetCheckSeverity.ERROR, metadata=metadata)
+
+    return _contract

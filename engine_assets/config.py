@@ -1,0 +1,274 @@
+"""Profiles and policies: loaded from YAML, validated by JSON-Schema before any work starts.
+
+A profile (config/profiles/<name>.yaml) sets the scale of a world; policies
+(config/policies/<name>.yaml) set its models. Every policy file needs a schema at
+config/schemas/policies/<name>.schema.yaml, so a typo in a coefficient name fails at load,
+not as a silent default deep inside a segment.
+"""
+
+import datetime as dt
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping
+
+import jsonschema
+import pycountry
+import yaml
+
+from engine_assets.errors import EngineConfigError
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+CONFIG_DIR = REPO_ROOT / "config"
+DEFAULT_PROFILE = "demo"
+
+
+class _PlainLoader(yaml.SafeLoader):
+    """SafeLoader that keeps dates as text: schemas validate them, and hashes see the bytes."""
+
+
+_PlainLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+@dataclass(frozen=True)
+class Horizon:
+    start: dt.date
+    end: dt.date  # inclusive
+
+    @property
+    def days(self) -> list[dt.date]:
+        n = (self.end - self.start).days + 1
+        return [self.start + dt.timedelta(days=i) for i in range(n)]
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    description: str
+    seed: int
+    merchants: int
+    countries: tuple[str, ...] | None  # None means every country of the reference world
+    horizon: Horizon
+    bucket_minutes: int
+    scenarios: tuple[str, ...]
+    party_scale: float
+    expected_arrivals: int
+    path: Path
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "seed": self.seed,
+            "merchants": self.merchants,
+            "countries": "all" if self.countries is None else list(self.countries),
+            "horizon": {"start": self.horizon.start.isoformat(), "end": self.horizon.end.isoformat()},
+            "bucket_minutes": self.bucket_minutes,
+            "scenarios": list(self.scenarios),
+            "party_scale": self.party_scale,
+            "expected_arrivals": self.expected_arrivals,
+        }
+
+
+@dataclass(frozen=True)
+class PolicyFile:
+    name: str  # file name, e.g. "1a.yaml"
+    sha256: str
+    content: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Policies:
+    files: Mapping[str, PolicyFile]  # by file stem, e.g. "1a"
+    parameter_hash: str
+
+    def __getitem__(self, stem: str) -> Mapping[str, Any]:
+        if stem not in self.files:
+            raise EngineConfigError(
+                f"no policy file config/policies/{stem}.yaml; known policies: {', '.join(sorted(self.files))}"
+            )
+        return self.files[stem].content
+
+
+def _rel(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(REPO_ROOT))
+    except ValueError:
+        return str(path)
+
+
+def read_yaml(path: Path) -> Any:
+    """Parse a YAML file, turning syntax errors into one message with file, line and column."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise EngineConfigError(f"{_rel(path)}: file not found") from None
+    try:
+        return yaml.load(text, Loader=_PlainLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        raise EngineConfigError(f"{_rel(path)}: not valid YAML{where}: {getattr(exc, 'problem', exc)}") from None
+
+
+def _field(error: jsonschema.ValidationError) -> str:
+    parts = [str(p) for p in error.absolute_path]
+    return ".".join(parts) if parts else "(top level)"
+
+
+def _allowed(error: jsonschema.ValidationError) -> str:
+    """The part of the message that tells the user what would have been accepted."""
+    v, s = error.validator, error.validator_value
+    if v == "enum":
+        return "allowed values: " + ", ".join(repr(x) for x in s)
+    if v == "const":
+        return f"allowed value: {s!r}"
+    if v == "type":
+        return f"expected type: {s if isinstance(s, str) else ' or '.join(s)}"
+    if v in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+        word = {"minimum": ">=", "maximum": "<=", "exclusiveMinimum": ">", "exclusiveMaximum": "<"}[v]
+        return f"allowed: {word} {s}"
+    if v == "pattern":
+        return f"allowed: text matching {s}"
+    if v == "additionalProperties":
+        known = sorted(error.schema.get("properties", {}))
+        return "allowed fields: " + ", ".join(known) if known else "no extra fields allowed"
+    if v == "oneOf":
+        return "allowed: " + "; or ".join(_describe(sub) for sub in s)
+    return f"rule {v}: {s!r}"
+
+
+def _describe(schema: Mapping[str, Any]) -> str:
+    if "const" in schema:
+        return repr(schema["const"])
+    if schema.get("type") == "array":
+        item = schema.get("items", {})
+        return f"a list of {item.get('type', 'values')}" + (f" matching {item['pattern']}" if "pattern" in item else "")
+    return str(schema.get("type", schema))
+
+
+def validate_against_schema(document: Any, schema: Mapping[str, Any], where: str) -> None:
+    """Raise one EngineConfigError listing every violation: file, field, bad value, allowed values."""
+    validator = jsonschema.Draft202012Validator(schema)
+    errors = sorted(validator.iter_errors(document), key=lambda e: list(map(str, e.absolute_path)))
+    if not errors:
+        return
+    lines = []
+    for e in errors:
+        if e.validator == "required":
+            missing = e.message.split(" is a required")[0].strip("'")
+            parent = "" if not e.absolute_path else f" under '{_field(e)}'"
+            lines.append(f"{where}: required field '{missing}'{parent} is missing; add it (see config/schemas/)")
+        elif e.validator == "additionalProperties":
+            extra = sorted(set(e.instance) - set(e.schema.get("properties", {})))
+            lines.append(f"{where}: unknown field(s) {', '.join(extra)} under '{_field(e)}'; {_allowed(e)}")
+        else:
+            lines.append(f"{where}: field '{_field(e)}' = {e.instance!r} is not allowed; {_allowed(e)}")
+    raise EngineConfigError("\n".join(lines))
+
+
+def _parse_date(text: str, where: str, field: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise EngineConfigError(f"{where}: field '{field}' = {text!r} is not a calendar date; use YYYY-MM-DD") from None
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def parameter_hash(digests: Mapping[str, str]) -> str:
+    """SHA-256 over the (file name, SHA-256 of bytes) pairs, sorted by name, length-prefixed.
+
+    Sorting makes the hash independent of directory listing order; length prefixes keep
+    ("ab", "c") and ("a", "bc") apart.
+    """
+    h = hashlib.sha256()
+    for name in sorted(digests):
+        for token in (name.encode(), digests[name].encode()):
+            h.update(len(token).to_bytes(8, "big"))
+            h.update(token)
+    return h.hexdigest()
+
+
+def load_policies(config_dir: Path = CONFIG_DIR) -> Policies:
+    """Every YAML in config/policies/, each validated against its schema."""
+    policy_dir = config_dir / "policies"
+    schema_dir = config_dir / "schemas" / "policies"
+    paths = sorted(policy_dir.glob("*.yaml"))
+    if not paths:
+        raise EngineConfigError(f"{_rel(policy_dir)}: no policy files found; the engine needs at least scenarios.yaml")
+    files: dict[str, PolicyFile] = {}
+    for path in paths:
+        schema_path = schema_dir / f"{path.stem}.schema.yaml"
+        if not schema_path.exists():
+            raise EngineConfigError(
+                f"{_rel(path)}: no schema at {_rel(schema_path)}; every policy file needs one so its fields are checked"
+            )
+        raw = path.read_bytes()
+        content = read_yaml(path)
+        validate_against_schema(content, read_yaml(schema_path), _rel(path))
+        files[path.stem] = PolicyFile(name=path.name, sha256=sha256_bytes(raw), content=content)
+    return Policies(files=files, parameter_hash=parameter_hash({f.name: f.sha256 for f in files.values()}))
+
+
+def _country_codes() -> frozenset[str]:
+    return frozenset(c.alpha_2 for c in pycountry.countries)
+
+
+def load_profile(name: str, policies: Policies, config_dir: Path = CONFIG_DIR) -> Profile:
+    """Read and validate config/profiles/<name>.yaml against its schema and the policies it names."""
+    profile_dir = config_dir / "profiles"
+    path = profile_dir / f"{name}.yaml"
+    if not path.exists():
+        known = sorted(p.stem for p in profile_dir.glob("*.yaml"))
+        raise EngineConfigError(
+            f"profile '{name}' not found at {_rel(path)}; known profiles: {', '.join(known)} "
+            "(set ENGINE_PROFILE to one of them)"
+        )
+    where = _rel(path)
+    doc = read_yaml(path)
+    validate_against_schema(doc, read_yaml(config_dir / "schemas" / "profile.schema.yaml"), where)
+    if doc["name"] != name:
+        raise EngineConfigError(f"{where}: field 'name' = {doc['name']!r} must equal the file name {name!r}")
+    start = _parse_date(doc["horizon"]["start"], where, "horizon.start")
+    end = _parse_date(doc["horizon"]["end"], where, "horizon.end")
+    if end < start:
+        raise EngineConfigError(f"{where}: field 'horizon.end' = {end} is before horizon.start = {start}")
+    countries = None
+    if doc["countries"] != "all":
+        unknown = [c for c in doc["countries"] if c not in _country_codes()]
+        if unknown:
+            raise EngineConfigError(
+                f"{where}: field 'countries' has codes that are not ISO 3166-1 alpha-2: {', '.join(unknown)}; "
+                "use codes such as US, GB, DE, or the word all"
+            )
+        countries = tuple(sorted(doc["countries"]))
+    known_scenarios = sorted(policies["scenarios"]["scenarios"])
+    for s in doc["scenarios"]:
+        if s not in known_scenarios:
+            raise EngineConfigError(
+                f"{where}: field 'scenarios' = {s!r} is not a scenario of config/policies/scenarios.yaml; "
+                f"allowed values: {', '.join(known_scenarios)}"
+            )
+    return Profile(
+        name=name,
+        description=doc["description"].strip(),
+        seed=doc["seed"],
+        merchants=doc["merchants"],
+        countries=countries,
+        horizon=Horizon(start, end),
+        bucket_minutes=doc["bucket_minutes"],
+        scenarios=tuple(doc["scenarios"]),
+        party_scale=float(doc["party_scale"]),
+        expected_arrivals=doc["expected_arrivals"],
+        path=path,
+    )
+
+
+def active_profile_name() -> str:
+    return os.environ.get("ENGINE_PROFILE", DEFAULT_PROFILE).strip() or DEFAULT_PROFILE

@@ -1,0 +1,30 @@
+"""Dagster definitions of the engine for the profile named by ENGINE_PROFILE (default: demo)."""
+
+import dagster as dg
+
+from engine_assets.checks import contract_check
+from engine_assets.io_manager import ShardIOManager
+from engine_assets.jobs import build_jobs
+from engine_assets.resources import EngineResource
+from engine_assets.segments import engine
+
+ASSETS = [*engine.ASSETS]
+
+
+def _contract_checks(assets: list[dg.AssetsDefinition]) -> list[dg.AssetChecksDefinition]:
+    return [contract_check(list(a.key.path), a.partitions_def) for a in assets]
+
+
+def build_definitions() -> dg.Definitions:
+    engine_resource = EngineResource()
+    groups = {a.group_names_by_key[a.key] for a in ASSETS}
+    return dg.Definitions(
+        assets=ASSETS,
+        asset_checks=_contract_checks(ASSETS),
+        jobs=build_jobs(groups),
+        resources={"engine": engine_resource, "shards": ShardIOManager(engine=engine_resource)},
+        executor=dg.in_process_executor,
+    )
+
+
+defs = build_definitions()

@@ -1,0 +1,21 @@
+"""Errors raised at the engine's boundaries. Each message says what is wrong, where, and how to fix it."""
+
+
+class EngineError(Exception):
+    """Base class for every error the engine raises on purpose."""
+
+
+class EngineConfigError(EngineError):
+    """A profile or policy file is missing or invalid."""
+
+
+class PublishError(EngineError):
+    """A dataset partition could not be written or published."""
+
+
+class NotPublishedError(EngineError):
+    """A reader asked for a partition that has no published version."""
+
+
+class GateError(EngineError):
+    """A downstream segment tried to read an upstream segment that has not passed validation."""

@@ -1,0 +1,107 @@
+"""Segment validation bundles and the gate that reads them: no PASS, no read.
+
+A segment's `validation` asset writes `<run_root>/<segment>/validation/` with
+  report.json   every check with its figure, corridor and verdict
+  index.json    each member's path, size and SHA-256
+  _passed.flag  SHA-256 over the members (path and bytes, in path order), written only on success
+The first asset of each downstream segment calls `verify_gate` before it reads anything.
+"""
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+from engine_assets.errors import GateError
+from engine_assets.identity import RunIdentity
+from engine_assets.publish import MANIFEST, Published, publish_files
+
+FLAG = "_passed.flag"
+REPORT = "report.json"
+INDEX = "index.json"
+
+
+@dataclass(frozen=True)
+class CheckOutcome:
+    """One segment-level check: a name, whether it passed, and the figures behind the verdict."""
+
+    name: str
+    passed: bool
+    figure: float | int | str | None = None
+    corridor: str | None = None
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+
+def bundle_dir(identity: RunIdentity, segment: str) -> Path:
+    return identity.run_root / segment / "validation"
+
+
+def _flag_digest(members: Mapping[str, bytes]) -> str:
+    h = hashlib.sha256()
+    for path in sorted(members):
+        for token in (path.encode(), members[path]):
+            h.update(len(token).to_bytes(8, "big"))
+            h.update(token)
+    return h.hexdigest()
+
+
+def _json(doc: Any) -> bytes:
+    return json.dumps(doc, indent=1, sort_keys=True, default=str).encode() + b"\n"
+
+
+def write_validation_bundle(
+    identity: RunIdentity,
+    segment: str,
+    outcomes: list[CheckOutcome],
+    attachments: Mapping[str, bytes] | None = None,
+) -> Published:
+    """Publish the bundle atomically; the flag is written only if every check passed.
+
+    A failing bundle is still published (without the flag) so users can read why it failed.
+    """
+    if not outcomes:
+        raise ValueError(f"{segment}: a validation bundle needs at least one check")
+    passed = all(o.passed for o in outcomes)
+    report = {
+        "segment": segment,
+        "passed": passed,
+        "identity": identity.tokens(),
+        "checks": [asdict(o) for o in outcomes],
+        "failed": [o.name for o in outcomes if not o.passed],
+    }
+    members = {REPORT: _json(report), **dict(attachments or {})}
+    index = {"segment": segment, "members": [
+        {"path": p, "bytes": len(b), "sha256": hashlib.sha256(b).hexdigest()} for p, b in sorted(members.items())
+    ]}
+    members[INDEX] = _json(index)
+    files = dict(members)
+    if passed:
+        files[FLAG] = (_flag_digest(members) + "\n").encode()
+    manifest = {"dataset": f"{segment}/validation", "partition": None, "identity": identity.tokens(), "passed": passed}
+    return publish_files(bundle_dir(identity, segment), files, manifest, f"{segment}/validation")
+
+
+def verify_gate(identity: RunIdentity, segment: str) -> dict[str, Any]:
+    """Return the segment's report if its bundle passed and is intact; otherwise raise GateError."""
+    root = bundle_dir(identity, segment)
+    rerun = f"materialise {segment}/validation (and fix what it reports) before reading {segment}"
+    if not (root / MANIFEST).exists():
+        raise GateError(f"segment {segment} has no published validation bundle at {root}; {rerun}")
+    members = {p.name: p.read_bytes() for p in root.iterdir() if p.name not in (FLAG, MANIFEST) and p.is_file()}
+    try:
+        report = json.loads(members[REPORT])
+        index = json.loads(members[INDEX])
+    except (KeyError, ValueError) as exc:
+        raise GateError(f"segment {segment}: validation bundle at {root} is incomplete or unreadable ({exc}); {rerun}")
+    if not (root / FLAG).exists():
+        failed = ", ".join(report.get("failed", [])) or "unknown"
+        raise GateError(f"segment {segment} did not pass validation (failed checks: {failed}; see {root / REPORT}); {rerun}")
+    listed = {m["path"]: m["sha256"] for m in index["members"]}
+    actual = {p: hashlib.sha256(b).hexdigest() for p, b in members.items() if p != INDEX}
+    if listed != actual:
+        changed = sorted(set(listed) ^ set(actual) | {p for p in listed if listed.get(p) != actual.get(p)})
+        raise GateError(f"segment {segment}: validation bundle was modified after it passed (members {changed}); {rerun}")
+    if (root / FLAG).read_text().strip() != _flag_digest(members):
+        raise GateError(f"segment {segment}: _passed.flag does not match the bundle at {root}; {rerun}")
+    return report

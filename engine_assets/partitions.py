@@ -1,0 +1,31 @@
+"""Partitions of the active profile (ENGINE_PROFILE), built once when the definitions load."""
+
+import datetime as dt
+
+import dagster as dg
+import pycountry
+
+from engine_assets.config import active_profile_name, load_policies, load_profile
+
+PROFILE = load_profile(active_profile_name(), load_policies())
+
+
+def _country_keys() -> list[str]:
+    if PROFILE.countries is not None:
+        return list(PROFILE.countries)
+    return sorted(c.alpha_2 for c in pycountry.countries)
+
+
+COUNTRIES = dg.StaticPartitionsDefinition(_country_keys())
+
+# The horizon is synthetic time: the day partitions are exactly its days, whatever today's date.
+# Without an end_offset reaching past the horizon end, Dagster would hide days after today.
+DAYS = dg.DailyPartitionsDefinition(
+    start_date=PROFILE.horizon.start.isoformat(),
+    end_date=(PROFILE.horizon.end + dt.timedelta(days=1)).isoformat(),
+    end_offset=(PROFILE.horizon.end - dt.date(1970, 1, 1)).days + 1,
+)
+
+SCENARIOS = dg.StaticPartitionsDefinition(list(PROFILE.scenarios))
+
+SCENARIO_DAYS = dg.MultiPartitionsDefinition({"scenario": SCENARIOS, "day": DAYS})

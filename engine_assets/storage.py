@@ -1,0 +1,93 @@
+"""Datasets on disk: where a partition lives, how it is published with its contract, how it is read.
+
+Dagster-free, so kernels' benchmarks and tests publish and read exactly as assets do.
+"""
+
+import json
+import re
+from pathlib import Path
+from typing import Any, Mapping
+
+import polars as pl
+
+from engine_assets.contract_checks import conform_to_contract
+from engine_assets.contracts import Contract, validate_document
+from engine_assets.identity import RunIdentity
+from engine_assets.publish import Publication, Published, publish_files, publish_table, read_manifest, scan_published
+
+PartitionKey = str | Mapping[str, str] | None
+_SAFE_VALUE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:+-]*$")
+
+
+def partition_path(identity: RunIdentity, contract: Contract, key: PartitionKey) -> Path:
+    """`<run_root>/<segment>/<dataset>[/<dim>=<value>...]`, dimensions in contract order."""
+    base = identity.dataset_dir(contract.dataset)
+    dims = list(contract.partition_keys)
+    if not dims:
+        if key is not None:
+            raise ValueError(f"{contract.dataset} is not partitioned but got partition key {key!r}")
+        return base
+    if key is None:
+        raise ValueError(f"{contract.dataset} is partitioned by {', '.join(dims)}; a partition key is required")
+    values = {dims[0]: key} if isinstance(key, str) else dict(key)
+    if set(values) != set(dims):
+        raise ValueError(f"{contract.dataset}: partition key {key!r} does not name the dimensions {dims}")
+    for dim in dims:
+        if not _SAFE_VALUE.match(values[dim]):
+            raise ValueError(f"{contract.dataset}: partition value {values[dim]!r} for {dim} is not a safe path token")
+    return base.joinpath(*(f"{dim}={values[dim]}" for dim in dims))
+
+
+def describe(contract: Contract, key: PartitionKey) -> str:
+    return contract.dataset if key is None else f"{contract.dataset} partition {key}"
+
+
+def publish_dataset(identity: RunIdentity, contract: Contract, key: PartitionKey, payload: Any) -> Published:
+    """Publish one partition of a dataset: a table stream or, for documents, a JSON-able dict."""
+    rng_draws: Mapping[str, int] = {}
+    if isinstance(payload, Publication):
+        payload, rng_draws = payload.data, payload.rng_draws
+    manifest = {
+        "dataset": contract.dataset,
+        "partition": key,
+        "contract_version": contract.version,
+        "identity": identity.tokens(),
+        "rng_draws": dict(sorted(rng_draws.items())),
+    }
+    target = partition_path(identity, contract, key)
+    what = describe(contract, key)
+    if contract.kind == "document":
+        validate_document(contract, payload)
+        body = json.dumps(payload, indent=1, sort_keys=True).encode() + b"\n"
+        return publish_files(target, {f"{contract.dataset.split('/')[1]}.json": body}, manifest, what)
+    return publish_table(
+        target, payload, contract.arrow_schema(), manifest, what, conform=lambda t: conform_to_contract(contract, t)
+    )
+
+
+def load_dataset(identity: RunIdentity, contract: Contract, key: PartitionKey) -> pl.LazyFrame | dict:
+    """A published partition: a LazyFrame over its parts, or the document for document datasets."""
+    target = partition_path(identity, contract, key)
+    what = describe(contract, key)
+    if contract.kind == "document":
+        manifest = read_manifest(target, what)
+        return json.loads((target / manifest["files"][0]["name"]).read_text())
+    return scan_published(target, what)
+
+
+def published_partitions(identity: RunIdentity, contract: Contract) -> list[Path]:
+    """Every published partition directory of a dataset (those with a manifest), in path order."""
+    base = identity.dataset_dir(contract.dataset)
+    depth = len(contract.partition_keys)
+    if depth == 0:
+        return [base] if (base / "_manifest.json").exists() else []
+    pattern = "/".join(f"{dim}=*" for dim in contract.partition_keys)
+    return sorted(p for p in base.glob(pattern) if (p / "_manifest.json").exists())
+
+
+def scan_dataset(identity: RunIdentity, contract: Contract) -> pl.LazyFrame:
+    """All published partitions of a table dataset as one LazyFrame (foreign-key checks, reports)."""
+    parts = published_partitions(identity, contract)
+    if not parts:
+        return pl.LazyFrame(schema=contract.polars_schema())
+    return pl.concat([scan_published(p, contract.dataset) for p in parts], how="vertical")
