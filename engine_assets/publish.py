@@ -1,14 +1,14 @@
 """Atomic publication of dataset partitions and artefacts.
 
 A partition is written into a hidden sibling directory, fsynced, given a `_manifest.json`, and
-then put in place with one atomic directory exchange (Linux `renameat2(RENAME_EXCHANGE)`), so a
-reader sees either the previous version or the new one, never a mix and never half a partition.
-A writer killed at any point leaves only a hidden `.tmp-*` directory, which the next publisher
-of that partition removes.
+then made visible by one atomic rename (see "Versions and the atomic switch" below), so a reader
+sees either the previous version or the new one, never a mix and never half a partition. A writer
+killed at any point leaves only a hidden `.tmp-*` directory, which the next publisher of that
+partition removes.
 """
 
-import ctypes
 import errno
+import fcntl
 import hashlib
 import json
 import os
@@ -120,46 +120,35 @@ def write_parquet_parts(
     row_group_rows: int = ROW_GROUP_ROWS,
     rows_per_file: int = ROWS_PER_FILE,
 ) -> list[PartInfo]:
-    """Write `part-NNNNN.parquet` files (zstd) holding ~row_group_rows per row group.
+    """Write `part-NNNNN.parquet` files (zstd) of full row groups of `row_group_rows` rows.
 
-    Small batches are buffered up to one row group so files do not fill with tiny row groups;
-    memory stays bounded by one row group plus the producer's own batch.
+    Batches are buffered until a row group is full, so files never fill with tiny row groups
+    whatever the producer's batch size; memory stays bounded by about one row group.
     """
     parts: list[PartInfo] = []
-    writer: pq.ParquetWriter | None = None
-    path: Path | None = None
-    file_rows = 0
+    current: list = [None, None, 0]  # writer, path, rows in file
     pending: list[pa.Table] = []
     pending_rows = 0
 
-    def open_next() -> None:
-        nonlocal writer, path, file_rows
-        path = directory / f"part-{len(parts):05d}.parquet"
-        writer = pq.ParquetWriter(path, schema, compression="zstd", write_statistics=True)
-        file_rows = 0
-
     def close_current() -> None:
-        nonlocal writer
+        writer, path, rows = current
         if writer is not None:
             writer.close()
-            parts.append(_part_info(path, file_rows))
-            writer = None
+            parts.append(_part_info(path, rows))
+            current[:] = [None, None, 0]
 
-    def flush() -> None:
-        nonlocal pending, pending_rows, file_rows
-        if not pending_rows:
-            return
-        table = pa.concat_tables(pending)
-        pending, pending_rows = [], 0
+    def write(table: pa.Table) -> None:
         offset = 0
         while offset < table.num_rows:
-            if writer is None or file_rows >= rows_per_file:
-                close_current()
-                open_next()
-            take = min(table.num_rows - offset, rows_per_file - file_rows)
-            writer.write_table(table.slice(offset, take), row_group_size=row_group_rows)
-            file_rows += take
+            if current[0] is None:
+                path = directory / f"part-{len(parts):05d}.parquet"
+                current[:] = [pq.ParquetWriter(path, schema, compression="zstd"), path, 0]
+            take = min(table.num_rows - offset, rows_per_file - current[2])
+            current[0].write_table(table.slice(offset, take), row_group_size=row_group_rows)
+            current[2] += take
             offset += take
+            if current[2] >= rows_per_file:
+                close_current()
 
     for batch in batches:
         table = conform(pa.Table.from_batches([batch]))
@@ -168,56 +157,30 @@ def write_parquet_parts(
         pending.append(table)
         pending_rows += table.num_rows
         if pending_rows >= row_group_rows:
-            flush()
-    flush()
-    if writer is None:  # an empty partition still gets one file, so readers see the schema
-        open_next()
-        writer.write_table(schema.empty_table())
+            buffered = pa.concat_tables(pending)
+            full = (pending_rows // row_group_rows) * row_group_rows
+            write(buffered.slice(0, full))
+            pending, pending_rows = [buffered.slice(full)], pending_rows - full
+    if pending_rows:
+        write(pa.concat_tables(pending))
+    if not parts and current[0] is None:  # an empty partition still gets a file, so readers see the schema
+        path = directory / "part-00000.parquet"
+        current[:] = [pq.ParquetWriter(path, schema, compression="zstd"), path, 0]
+        current[0].write_table(schema.empty_table())
     close_current()
     return parts
 
 
 # ---------------------------------------------------------------------------------------------
-# Atomic exchange of a finished temporary directory with the published one.
-
-_RENAME_EXCHANGE = 2
-_AT_FDCWD = -100
-_libc = ctypes.CDLL(None, use_errno=True)
-_renameat2 = getattr(_libc, "renameat2", None)
-
-
-def _exchange(a: Path, b: Path) -> None:
-    if _renameat2 is None:
-        raise OSError(errno.ENOSYS, "renameat2 is not available")
-    rc = _renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE)
-    if rc != 0:
-        err = ctypes.get_errno()
-        raise OSError(err, os.strerror(err), str(b))
-
-
-def _swap_into_place(tmp: Path, target: Path) -> Path | None:
-    """Put tmp at target atomically; return where the previous version now lies (to delete)."""
-    while True:
-        try:
-            os.rename(tmp, target)  # first publication (or an empty placeholder directory)
-            return None
-        except OSError as exc:
-            if exc.errno not in (errno.EEXIST, errno.ENOTEMPTY):
-                raise
-        try:
-            _exchange(tmp, target)
-            return tmp
-        except FileNotFoundError:
-            continue  # the target vanished between the two calls: try a plain rename again
-        except OSError as exc:
-            if exc.errno not in (errno.ENOSYS, errno.EINVAL):
-                raise
-            # No exchange on this file system: move the old version aside first. Readers may
-            # briefly find no partition, but never a partial one.
-            aside = target.with_name(f".old-{target.name}.{_HOST}.{os.getpid()}.{uuid.uuid4().hex[:8]}")
-            os.rename(target, aside)
-            os.rename(tmp, target)
-            return aside
+# Versions and the atomic switch.
+#
+# A partition path is a symlink to an immutable, hidden version directory next to it:
+#     country=US -> .country=US.v-<host>.<pid>.<id>
+# Publishing writes a new version, then replaces the symlink with one rename(2), which is atomic
+# on every POSIX file system. Readers resolve the link once and read that version only, so a
+# reader racing a rerun gets either a complete version or a clean "file not found", never a mix
+# of two versions. Switch and clean-up run under a per-partition lock so concurrent writers
+# never delete a version another writer is about to link.
 
 
 def _pid_alive(pid: int) -> bool:
@@ -230,15 +193,40 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def _remove_abandoned(target: Path) -> None:
-    """Delete temporary directories that writers on this host left behind when they died."""
-    prefix_tmp, prefix_old = f".tmp-{target.name}.{_HOST}.", f".old-{target.name}.{_HOST}."
-    for entry in target.parent.iterdir():
-        for prefix in (prefix_tmp, prefix_old):
-            if entry.name.startswith(prefix):
-                pid = entry.name[len(prefix):].split(".")[0]
-                if pid.isdigit() and int(pid) != os.getpid() and not _pid_alive(int(pid)):
-                    shutil.rmtree(entry, ignore_errors=True)
+class _PartitionLock:
+    def __init__(self, target: Path):
+        self.path = target.with_name(f".{target.name}.lock")
+
+    def __enter__(self) -> "_PartitionLock":
+        self.fd = os.open(self.path, os.O_CREAT | os.O_RDWR, 0o644)
+        fcntl.flock(self.fd, fcntl.LOCK_EX)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        fcntl.flock(self.fd, fcntl.LOCK_UN)
+        os.close(self.fd)
+
+
+def _switch(version: Path, target: Path) -> None:
+    """Point `target` at `version` atomically and delete versions nobody can reach any more."""
+    with _PartitionLock(target):
+        if target.exists() and not target.is_symlink():
+            raise PublishError(
+                f"{target} is a plain directory, not a published partition; move it away and publish again"
+            )
+        link = target.with_name(f".{target.name}.link-{uuid.uuid4().hex}")
+        os.symlink(version.name, link)
+        os.replace(link, target)
+        _fsync_path(target.parent)
+        live = version.name
+        prefix_version, prefix_tmp = f".{target.name}.v-", f".{target.name}.tmp-"
+        for entry in target.parent.iterdir():
+            if entry.name.startswith(prefix_version) and entry.name != live:
+                shutil.rmtree(entry, ignore_errors=True)
+            elif entry.name.startswith(prefix_tmp):
+                owner = entry.name[len(prefix_tmp):].split(".")
+                if owner[0] == _HOST and owner[1].isdigit() and not _pid_alive(int(owner[1])):
+                    shutil.rmtree(entry, ignore_errors=True)  # left by a writer that died
 
 
 def publish_directory(
@@ -247,16 +235,16 @@ def publish_directory(
     manifest: Mapping[str, Any],
     what: str,
 ) -> Published:
-    """Run `fill(tmp_dir)`, add the manifest, and swap the result into `target` atomically.
+    """Run `fill(tmp_dir)`, add the manifest, and make the result the published version of `target`.
 
     `what` names the dataset and partition in error messages. Nothing is visible at `target`
     unless every step succeeded; a previous version stays intact on failure.
     """
     started = time.perf_counter()
+    token = f"{_HOST}.{os.getpid()}.{uuid.uuid4().hex[:12]}"
+    tmp = target.with_name(f".{target.name}.tmp-{token}")
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        _remove_abandoned(target)
-        tmp = target.with_name(f".tmp-{target.name}.{_HOST}.{os.getpid()}.{uuid.uuid4().hex[:8]}")
         tmp.mkdir()
     except OSError as exc:
         raise PublishError(
@@ -275,8 +263,10 @@ def publish_directory(
         (tmp / MANIFEST).write_text(json.dumps(full, indent=1, sort_keys=True, default=str))
         _fsync_path(tmp / MANIFEST)
         _fsync_path(tmp)
-        old = _swap_into_place(tmp, target)
-        _fsync_path(target.parent)
+        version = target.with_name(f".{target.name}.v-{token}")
+        os.rename(tmp, version)
+        tmp = version
+        _switch(version, target)
     except OSError as exc:
         shutil.rmtree(tmp, ignore_errors=True)
         hint = "free disk space" if exc.errno == errno.ENOSPC else "check the data root"
@@ -284,8 +274,6 @@ def publish_directory(
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
     return Published(target, full["rows"], full["bytes"], tuple(parts), full)
 
 
@@ -296,11 +284,15 @@ def publish_table(
     manifest: Mapping[str, Any],
     what: str,
     conform: Callable[[pa.Table], pa.Table] = lambda t: t,
+    row_group_rows: int = ROW_GROUP_ROWS,
+    rows_per_file: int = ROWS_PER_FILE,
 ) -> Published:
     """Publish a table stream as zstd parquet parts with the given (contract) schema."""
-    return publish_directory(
-        target, lambda tmp: write_parquet_parts(tmp, iter_batches(data), schema, conform), manifest, what
-    )
+
+    def fill(tmp: Path) -> list[PartInfo]:
+        return write_parquet_parts(tmp, iter_batches(data), schema, conform, row_group_rows, rows_per_file)
+
+    return publish_directory(target, fill, manifest, what)
 
 
 def publish_files(target: Path, files: Mapping[str, bytes], manifest: Mapping[str, Any], what: str) -> Published:
@@ -322,20 +314,24 @@ def publish_files(target: Path, files: Mapping[str, bytes], manifest: Mapping[st
 # Reading published partitions only.
 
 
+def published_version(partition: Path, what: str) -> Path:
+    """The version directory a published partition points at right now."""
+    if not partition.is_symlink() or not (partition / MANIFEST).exists():
+        raise NotPublishedError(f"{what} is not published (nothing published at {partition}); materialise it first")
+    return partition.resolve()
+
+
 def read_manifest(partition: Path, what: str) -> dict[str, Any]:
-    path = partition / MANIFEST
-    try:
-        return json.loads(path.read_text())
-    except FileNotFoundError:
-        raise NotPublishedError(f"{what} is not published (no {MANIFEST} in {partition}); materialise it first") from None
+    return json.loads((published_version(partition, what) / MANIFEST).read_text())
+
+
+def published_files(partition: Path, what: str) -> dict[str, Path]:
+    """Paths of the files of one version, resolved once, so later reads cannot mix versions."""
+    version = published_version(partition, what)
+    manifest = json.loads((version / MANIFEST).read_text())
+    return {f["name"]: version / f["name"] for f in manifest["files"]}
 
 
 def scan_published(partition: Path, what: str) -> pl.LazyFrame:
     """LazyFrame over exactly the files the manifest lists (stray files are never read)."""
-    manifest = read_manifest(partition, what)
-    return pl.scan_parquet([str(partition / f["name"]) for f in manifest["files"]])
-
-
-def published_files(partition: Path, what: str) -> dict[str, Path]:
-    manifest = read_manifest(partition, what)
-    return {f["name"]: partition / f["name"] for f in manifest["files"]}
+    return pl.scan_parquet([str(p) for p in published_files(partition, what).values()])

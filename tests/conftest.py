@@ -1,0 +1,21 @@
+"""Test session setup: the `ci` profile, a throw-away data root, and the pinned tz database."""
+
+import os
+import tempfile
+
+# Definitions read these when they load, so set them before any engine_assets import.
+os.environ["ENGINE_PROFILE"] = "ci"
+os.environ["ENGINE_DATA_ROOT"] = tempfile.mkdtemp(prefix="engine-tests-")
+os.environ.setdefault("DAGSTER_HOME", tempfile.mkdtemp(prefix="engine-dagster-home-"))
+
+import pytest  # noqa: E402
+
+from engine_assets.identity import resolve_identity, use_pinned_tzdata  # noqa: E402
+
+use_pinned_tzdata()
+
+
+@pytest.fixture
+def identity(tmp_path):
+    """The ci world's identity with its own empty data root."""
+    return resolve_identity("ci", data_root=str(tmp_path / "data"))
