@@ -9,10 +9,8 @@ from engine_assets.resources import EngineResource
 from engine_assets.segments import engine
 
 ASSETS = [*engine.ASSETS]
-
-
-def _contract_checks(assets: list[dg.AssetsDefinition]) -> list[dg.AssetChecksDefinition]:
-    return [contract_check(list(a.key.path), a.partitions_def) for a in assets]
+# Every asset publishing through the shards IO manager gets its blocking contract check.
+ASSET_CHECKS = [contract_check(list(a.key.path), a.partitions_def) for a in ASSETS]
 
 
 def build_definitions() -> dg.Definitions:
@@ -20,7 +18,7 @@ def build_definitions() -> dg.Definitions:
     groups = {a.group_names_by_key[a.key] for a in ASSETS}
     return dg.Definitions(
         assets=ASSETS,
-        asset_checks=_contract_checks(ASSETS),
+        asset_checks=ASSET_CHECKS,
         jobs=build_jobs(groups),
         resources={"engine": engine_resource, "shards": ShardIOManager(engine=engine_resource)},
         executor=dg.in_process_executor,

@@ -1,0 +1,197 @@
+"""In-process Dagster runs on the ci profile: definitions, the shards IO manager, contract checks, gates."""
+
+import datetime as dt
+from pathlib import Path
+
+import dagster as dg
+import polars as pl
+import pytest
+
+from engine_assets import checks, io_manager
+from engine_assets.checks import contract_check
+from engine_assets.contracts import load_contract
+from engine_assets.definitions import ASSET_CHECKS, ASSETS, defs
+from engine_assets.gates import CheckOutcome, verify_gate, write_validation_bundle
+from engine_assets.io_manager import ShardIOManager
+from engine_assets.partitions import COUNTRIES, DAYS, SCENARIO_DAYS
+from engine_assets.resources import EngineResource
+from engine_assets.storage import load_dataset
+
+FIXTURE = Path(__file__).parent / "contracts_fixture"
+QUIET = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
+
+
+def _resources(tmp_path: Path) -> dict:
+    engine = EngineResource(data_root=str(tmp_path / "data"))
+    return {"engine": engine, "shards": ShardIOManager(engine=engine)}
+
+
+def test_definitions_load_and_validate():
+    dg.Definitions.validate_loadable(defs)
+    graph = defs.resolve_asset_graph()
+    assert {k.to_user_string() for k in graph.get_all_asset_keys()} == {"engine/run_manifest"}
+    [check_key] = graph.asset_check_keys
+    assert check_key.name == "contract" and graph.get_check_spec(check_key).blocking
+    assert defs.resolve_job_def("world_job") is not None
+
+
+def test_partitions_follow_the_ci_profile():
+    assert COUNTRIES.get_partition_keys() == ["AE", "BR", "DE", "GB", "IN", "US"]
+    assert DAYS.get_partition_keys() == ["2026-03-27", "2026-03-28", "2026-03-29"]
+    assert len(SCENARIO_DAYS.get_partition_keys()) == 3
+
+
+def test_day_partitions_do_not_depend_on_todays_date():
+    # The horizon may lie in the future; all its days must exist as partitions regardless.
+    future = dg.DailyPartitionsDefinition(
+        start_date="2100-01-01", end_date="2100-01-03", end_offset=(dt.date(2100, 1, 2) - dt.date(1970, 1, 1)).days + 1
+    )
+    assert future.get_partition_keys() == ["2100-01-01", "2100-01-02"]
+
+
+def test_run_manifest_materialises_with_passing_contract_check(tmp_path):
+    result = dg.materialize([*ASSETS, *ASSET_CHECKS], resources=_resources(tmp_path), run_config=QUIET)
+    assert result.success
+    [evaluation] = result.get_asset_check_evaluations()
+    assert evaluation.passed
+    engine = EngineResource(data_root=str(tmp_path / "data"))
+    doc = load_dataset(engine.identity(), load_contract("engine/run_manifest"), None)
+    assert doc["parameter_hash"] == engine.identity().parameter_hash
+    assert doc["tzdata_iana_version"] == "2026f" and doc["package_versions"]["dagster"] == "1.13.27"
+
+
+# ---------------------------------------------------------------------------------------------
+# Toy segment on test contracts: merchants partitioned by country, a foreign key to mcc_codes.
+
+COUNTRY_PAIR = dg.StaticPartitionsDefinition(["GB", "US"])
+
+
+@pytest.fixture
+def fixture_contracts(monkeypatch):
+    def load(dataset_id, root=FIXTURE):
+        return load_contract(dataset_id, root=FIXTURE)
+
+    monkeypatch.setattr(io_manager, "load_contract", load)
+    monkeypatch.setattr(checks, "load_contract", load)
+
+
+def _merchants(country: str, duplicate: bool = False) -> pl.DataFrame:
+    ids = [1, 2, 2] if duplicate else [1, 2, 3]
+    n = len(ids)
+    return pl.DataFrame({
+        "merchant_id": ids,
+        "mcc": [5411, 5812, 5411],
+        "name": ["A", "B", "C"],
+        "channel": ["online", "in_store", "moto"],
+        "country_iso": [country] * n,
+        "risk_score": [0.1, 0.2, 0.3],
+        "opened_on": [dt.date(2026, 1, 1)] * n,
+        "created_at": [dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)] * n,
+        "closed_at": [None] * n,
+        "is_active": [True] * n,
+        "parent_id": [None] * n,
+    }, schema_overrides={"closed_at": pl.Datetime("us", "UTC"), "parent_id": pl.Int64})
+
+
+def _toy_assets(duplicate_in: str | None = None):
+    @dg.asset(key=["demo", "mcc_codes"], io_manager_key="shards")
+    def mcc_codes():
+        return pl.DataFrame({"mcc": [5411, 5812], "label": ["Grocery", "Restaurants"]})
+
+    @dg.asset(key=["demo", "merchants"], io_manager_key="shards", partitions_def=COUNTRY_PAIR,
+              deps=[mcc_codes], backfill_policy=dg.BackfillPolicy.single_run())
+    def merchants(context: dg.AssetExecutionContext):
+        return {c: _merchants(c, duplicate=c == duplicate_in) for c in context.partition_keys}
+
+    @dg.asset(ins={"merchants": dg.AssetIn(key=["demo", "merchants"], partition_mapping=dg.AllPartitionMapping())})
+    def merchant_count(merchants: dict[str, pl.LazyFrame]) -> dict[str, int]:
+        return {c: lf.select(pl.len()).collect().item() for c, lf in merchants.items()}
+
+    return [mcc_codes, merchants, merchant_count], [
+        contract_check(["demo", "mcc_codes"]), contract_check(["demo", "merchants"], COUNTRY_PAIR)]
+
+
+def _failure_text(result) -> str:
+    error = result.get_step_failure_events()[0].event_specific_data.error
+    return error.message + (error.cause.message if error.cause else "")
+
+
+def _materialise(tmp_path, assets, asset_checks, selection, tags=None):
+    return dg.materialize([*assets, *asset_checks], selection=selection, resources=_resources(tmp_path),
+                          run_config=QUIET, tags=tags or {}, raise_on_error=False)
+
+
+RANGE = {"dagster/asset_partition_range_start": "GB", "dagster/asset_partition_range_end": "US"}
+
+
+def test_partition_range_publishes_each_country_and_checks_pass(tmp_path, fixture_contracts):
+    assets, asset_checks = _toy_assets()
+    assert _materialise(tmp_path, assets, asset_checks, ["demo/mcc_codes"]).success
+    result = _materialise(tmp_path, assets, asset_checks, ["demo/merchants"], RANGE)
+    assert result.success
+    evaluations = result.get_asset_check_evaluations()
+    assert [e.passed for e in evaluations] == [True]
+    data = tmp_path / "data" / "ci"
+    assert sorted(p.name for p in data.rglob("country=*")) == ["country=GB", "country=US"]
+    counted = dg.materialize([*assets], selection=["merchant_count"], resources=_resources(tmp_path), run_config=QUIET)
+    assert counted.output_for_node("merchant_count") == {"GB": 3, "US": 3}
+
+
+def test_contract_violation_fails_the_blocking_check_and_stops_downstream(tmp_path, fixture_contracts):
+    assets, asset_checks = _toy_assets(duplicate_in="US")
+    _materialise(tmp_path, assets, asset_checks, ["demo/mcc_codes"])
+    result = _materialise(tmp_path, assets, asset_checks, ["demo/merchants", "merchant_count"], RANGE)
+    [evaluation] = result.get_asset_check_evaluations()
+    assert not evaluation.passed
+    assert "US" in str(evaluation.metadata["partitions_failed"].value)
+    assert "merchant_id" in str(evaluation.metadata["details"].value)
+    assert not any(e.asset_key == dg.AssetKey("merchant_count") for e in result.get_asset_materialization_events()
+                   if hasattr(e, "asset_key"))
+    assert "merchant_count" not in {e.step_key for e in result.get_step_success_events()}
+
+
+def test_foreign_key_orphans_fail_the_check(tmp_path, fixture_contracts):
+    assets, asset_checks = _toy_assets()
+    # mcc_codes never published with 5812: publish a smaller code list first.
+    @dg.asset(key=["demo", "mcc_codes"], io_manager_key="shards")
+    def mcc_codes():
+        return pl.DataFrame({"mcc": [5411], "label": ["Grocery"]})
+
+    _materialise(tmp_path, [mcc_codes], [], ["demo/mcc_codes"])
+    result = _materialise(tmp_path, assets, asset_checks, ["demo/merchants"], RANGE)
+    [evaluation] = result.get_asset_check_evaluations()
+    assert not evaluation.passed and "mcc" in str(evaluation.metadata["details"].value)
+
+
+def test_wrong_partition_mapping_is_a_clear_error(tmp_path, fixture_contracts):
+    @dg.asset(key=["demo", "merchants"], io_manager_key="shards", partitions_def=COUNTRY_PAIR,
+              backfill_policy=dg.BackfillPolicy.single_run())
+    def merchants():
+        return {"GB": _merchants("GB")}  # forgets US
+
+    result = dg.materialize([merchants], resources=_resources(tmp_path), run_config=QUIET, tags=RANGE, raise_on_error=False)
+    assert not result.success
+    failure = _failure_text(result)
+    assert "covers partitions ['GB', 'US']" in failure and "got ['GB']" in failure
+
+
+def test_gate_blocks_downstream_until_validation_passes(tmp_path):
+    verdict = {"passed": False}
+
+    @dg.asset(key=["seg_x", "validation"])
+    def validation(engine: EngineResource) -> None:
+        write_validation_bundle(engine.identity(), "seg_x", [CheckOutcome("conservation", verdict["passed"], 0)])
+
+    @dg.asset(key=["seg_y", "first"], deps=[validation])
+    def first(engine: EngineResource) -> int:
+        verify_gate(engine.identity(), "seg_x")
+        return 1
+
+    def run():
+        return dg.materialize([validation, first], resources=_resources(tmp_path), run_config=QUIET, raise_on_error=False)
+
+    failed = run()
+    message = _failure_text(failed)
+    assert "segment seg_x did not pass validation (failed checks: conservation" in message
+    verdict["passed"] = True
+    assert run().success
