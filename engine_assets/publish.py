@@ -207,13 +207,18 @@ class _PartitionLock:
         os.close(self.fd)
 
 
-def _switch(version: Path, target: Path) -> None:
-    """Point `target` at `version` atomically and delete versions nobody can reach any more."""
+def _switch(finished: Path, version: Path, target: Path) -> None:
+    """Make the finished directory a version, point `target` at it, delete unreachable versions.
+
+    The rename to a version name happens under the lock: clean-up by a concurrent writer may
+    only ever see versions that are linked or replaced, never one about to be linked.
+    """
     with _PartitionLock(target):
         if target.exists() and not target.is_symlink():
             raise PublishError(
                 f"{target} is a plain directory, not a published partition; move it away and publish again"
             )
+        os.rename(finished, version)
         link = target.with_name(f".{target.name}.link-{uuid.uuid4().hex}")
         os.symlink(version.name, link)
         os.replace(link, target)
@@ -264,9 +269,7 @@ def publish_directory(
         _fsync_path(tmp / MANIFEST)
         _fsync_path(tmp)
         version = target.with_name(f".{target.name}.v-{token}")
-        os.rename(tmp, version)
-        tmp = version
-        _switch(version, target)
+        _switch(tmp, version, target)
     except OSError as exc:
         shutil.rmtree(tmp, ignore_errors=True)
         hint = "free disk space" if exc.errno == errno.ENOSPC else "check the data root"
@@ -316,9 +319,15 @@ def publish_files(target: Path, files: Mapping[str, bytes], manifest: Mapping[st
 
 def published_version(partition: Path, what: str) -> Path:
     """The version directory a published partition points at right now."""
-    if not partition.is_symlink() or not (partition / MANIFEST).exists():
+    # Strict resolution: a lenient resolve returns the link itself when it cannot follow it, and
+    # reading through a live link could mix the files of two versions.
+    try:
+        version = partition.resolve(strict=True)
+    except (FileNotFoundError, RuntimeError):
+        version = None
+    if version is None or not version.name.startswith(f".{partition.name}.v-") or not (version / MANIFEST).exists():
         raise NotPublishedError(f"{what} is not published (nothing published at {partition}); materialise it first")
-    return partition.resolve()
+    return version
 
 
 def read_manifest(partition: Path, what: str) -> dict[str, Any]:

@@ -15,7 +15,14 @@ import pyarrow as pa
 import pytest
 
 from engine_assets.errors import NotPublishedError, PublishError
-from engine_assets.publish import MANIFEST, publish_files, publish_table, read_manifest, scan_published
+from engine_assets.publish import (
+    MANIFEST,
+    publish_files,
+    publish_table,
+    published_version,
+    read_manifest,
+    scan_published,
+)
 
 SCHEMA = pa.schema([("writer", pa.int32()), ("row", pa.int64()), ("value", pa.float64())])
 
@@ -187,8 +194,9 @@ def test_concurrent_writers_never_mix_a_partition(tmp_path):
     seen = set()
     while any(p.poll() is None for p in procs):
         try:
-            manifest = json.loads((target / MANIFEST).read_text())
-            frame = scan_published(target, "ds").collect()
+            version = published_version(target, "ds")  # a reader resolves once and reads that version only
+            manifest = json.loads((version / MANIFEST).read_text())
+            frame = pl.read_parquet([str(version / f["name"]) for f in manifest["files"]])
         except (FileNotFoundError, NotPublishedError, pl.exceptions.PolarsError, OSError, ValueError):
             continue  # replaced while we read: a reader retries, it never sees a mix
         writers = set(frame["writer"])
