@@ -11,7 +11,7 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from engine_assets.errors import GateError
 from engine_assets.identity import RunIdentity
@@ -105,3 +105,38 @@ def verify_gate(identity: RunIdentity, segment: str) -> dict[str, Any]:
     if (root / FLAG).read_text().strip() != _flag_digest(members):
         raise GateError(f"segment {segment}: _passed.flag does not match the bundle at {root}; {rerun}")
     return report
+
+
+def validation_asset(
+    segment: str,
+    deps: list,
+    evaluate: Callable[[RunIdentity], tuple[list[CheckOutcome], Mapping[str, bytes]]],
+    description: str,
+):
+    """The `<segment>/validation` asset: run the segment-wide checks, publish the bundle, gate on it.
+
+    `evaluate` returns the outcomes and any attachments (maps, plots). A failing segment still
+    publishes its bundle (without the flag) so its report can be read, then fails the step.
+    """
+    import dagster as dg
+
+    from engine_assets.resources import EngineResource
+
+    @dg.asset(key=[segment, "validation"], group_name=segment, deps=deps, description=description, kinds={"json"})
+    def _validation(engine: EngineResource) -> dg.MaterializeResult:
+        identity = engine.identity()
+        outcomes, attachments = evaluate(identity)
+        write_validation_bundle(identity, segment, outcomes, attachments)
+        figures = {o.name: {"passed": o.passed, "figure": o.figure, "corridor": o.corridor} for o in outcomes}
+        metadata = {
+            "passed": all(o.passed for o in outcomes),
+            "checks": dg.MetadataValue.json(figures),
+            "bundle": dg.MetadataValue.path(str(bundle_dir(identity, segment))),
+        }
+        failed = [o for o in outcomes if not o.passed]
+        if failed:
+            lines = [f"{o.name}: {o.figure} outside {o.corridor}" for o in failed]
+            raise dg.Failure(description=f"{segment} validation failed: " + "; ".join(lines), metadata=metadata)
+        return dg.MaterializeResult(metadata=metadata)
+
+    return _validation

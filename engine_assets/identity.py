@@ -16,6 +16,7 @@ from typing import Mapping
 
 from engine_assets.config import REPO_ROOT, Policies, Profile, load_policies, load_profile
 from engine_assets.errors import EngineConfigError
+from engine_kernels.rng import derive_key
 
 ENGINE_DISTRIBUTION = "fraud-engine"
 
@@ -97,6 +98,14 @@ class RunIdentity:
     def dataset_dir(self, dataset_id: str) -> Path:
         segment, name = dataset_id.split("/")
         return self.run_root / segment / name
+
+    def substream_key(self, label: str, *ids: int | str) -> int:
+        """The 64-bit Philox key of substream (seed, parameter_hash, label, ids...).
+
+        Hot paths derive one key per label here and fold unit ids in with
+        `engine_kernels.rng.unit_keys`, which gives the same keys vectorised.
+        """
+        return derive_key(self.seed, self.parameter_hash, label, *ids)
 
     def tokens(self) -> dict[str, object]:
         """The identity written into every partition manifest."""

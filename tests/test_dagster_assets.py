@@ -11,7 +11,7 @@ from engine_assets import checks, io_manager
 from engine_assets.checks import contract_check
 from engine_assets.contracts import load_contract
 from engine_assets.definitions import ASSET_CHECKS, ASSETS, defs
-from engine_assets.gates import CheckOutcome, verify_gate, write_validation_bundle
+from engine_assets.gates import CheckOutcome, validation_asset, verify_gate
 from engine_assets.io_manager import ShardIOManager
 from engine_assets.partitions import COUNTRIES, DAYS, SCENARIO_DAYS
 from engine_assets.resources import EngineResource
@@ -178,20 +178,25 @@ def test_wrong_partition_mapping_is_a_clear_error(tmp_path, fixture_contracts):
 def test_gate_blocks_downstream_until_validation_passes(tmp_path):
     verdict = {"passed": False}
 
-    @dg.asset(key=["seg_x", "validation"])
-    def validation(engine: EngineResource) -> None:
-        write_validation_bundle(engine.identity(), "seg_x", [CheckOutcome("conservation", verdict["passed"], 0)])
+    def evaluate(identity):
+        return [CheckOutcome("conservation", verdict["passed"], 3, "== 0")], {"note.txt": b"figures"}
+
+    validation = validation_asset("seg_x", [], evaluate, "toy segment validation")
 
     @dg.asset(key=["seg_y", "first"], deps=[validation])
     def first(engine: EngineResource) -> int:
         verify_gate(engine.identity(), "seg_x")
         return 1
 
-    def run():
-        return dg.materialize([validation, first], resources=_resources(tmp_path), run_config=QUIET, raise_on_error=False)
+    def run(selection):
+        return dg.materialize([validation, first], selection=selection, resources=_resources(tmp_path),
+                              run_config=QUIET, raise_on_error=False)
 
-    failed = run()
-    message = _failure_text(failed)
-    assert "segment seg_x did not pass validation (failed checks: conservation" in message
+    failed = run(["seg_x/validation"])
+    assert "seg_x validation failed: conservation: 3 outside == 0" in _failure_text(failed)
+    # The failed bundle is published for reading, and the gate refuses the downstream segment.
+    blocked = run(["seg_y/first"])
+    assert "segment seg_x did not pass validation (failed checks: conservation" in _failure_text(blocked)
     verdict["passed"] = True
-    assert run().success
+    passed = run(["seg_x/validation", "seg_y/first"])
+    assert passed.success and passed.output_for_node("seg_y__first") == 1
