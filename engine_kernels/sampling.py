@@ -117,13 +117,11 @@ def log_gamma(state, shape):
 
 
 @njit(cache=True)
-def _poisson_inversion(state, lam):
-    # Walk the CDF from 0 until it passes one uniform.  Once further terms no
-    # longer change the running sum, U sits in the rounding gap below 1 and
-    # the current k is the answer.
-    u = next_double(state)
-    k = 0
-    p = math.exp(-lam)
+def _walk_poisson_cdf(u, k, p, lam):
+    # Smallest k' >= k whose cumulative mass from k reaches u, where p is the
+    # probability of k and each next term is p·lam/k'.  Once further terms no
+    # longer change the running sum, u sits in the rounding gap below 1 and
+    # the current k' is the answer.
     s = p
     while u > s:
         k += 1
@@ -133,6 +131,11 @@ def _poisson_inversion(state, lam):
             break
         s = s_next
     return k
+
+
+@njit(cache=True)
+def _poisson_inversion(state, lam):
+    return _walk_poisson_cdf(next_double(state), 0, math.exp(-lam), lam)
 
 
 @njit(cache=True)
@@ -188,18 +191,8 @@ def zero_truncated_poisson(state, lam):
     Poisson draws with zeros rejected cost almost nothing extra.
     """
     if lam < _INVERSION_LIMIT:
-        u = next_double(state)
-        k = 1
-        p = lam / math.expm1(lam)
-        s = p
-        while u > s:
-            k += 1
-            p *= lam / k
-            s_next = s + p
-            if s_next == s:
-                break
-            s = s_next
-        return np.int64(k)
+        # P(K = 1 | K > 0) = lam·e^-lam / (1 − e^-lam) = lam / expm1(lam)
+        return np.int64(_walk_poisson_cdf(next_double(state), 1, lam / math.expm1(lam), lam))
     while True:
         k = _poisson_ptrs(state, lam)
         if k > 0:
