@@ -8,43 +8,20 @@ the writer's gate: it turns an Arrow table into exactly the contract's schema
 or refuses.
 """
 
-from __future__ import annotations
 
 import operator
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 
-if TYPE_CHECKING:
-    # contracts.py imports this module at runtime, so only the types are imported here.
-    from engine_assets.contracts import Column, Contract, ForeignKey
+from engine_assets.contracts import Column, Contract, ContractViolation, ForeignKey, Violation
 
 _ARROW_CAST_ERRORS = (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError)
 _MAX_LISTED_VALUES = 10
-
-
-@dataclass(frozen=True)
-class Violation:
-    """One broken rule: which dataset, column and rule, and how many rows break it."""
-
-    dataset: str
-    column: str
-    rule: str
-    bad_rows: int
-    message: str
-
-
-class ContractViolation(Exception):
-    """Data does not satisfy its contract."""
-
-    def __init__(self, violations: Sequence[Violation]):
-        self.violations = list(violations)
-        lines = "\n".join(f"- {v.message}" for v in self.violations)
-        super().__init__(f"{len(self.violations)} contract violation(s):\n{lines}")
 
 
 @dataclass(frozen=True)

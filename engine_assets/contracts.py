@@ -7,7 +7,6 @@ first by ``contracts/meta.schema.yaml``, then by the semantic rules here that
 JSON-Schema cannot express (column references, arrow vs JSON type, path).
 """
 
-from __future__ import annotations
 
 import functools
 import json
@@ -22,8 +21,6 @@ import polars as pl
 import pyarrow as pa
 import yaml
 from jsonschema.exceptions import ValidationError, best_match
-
-from engine_assets.contract_checks import ContractViolation, Violation
 
 CONTRACTS_DIR = Path(__file__).resolve().parent.parent / "contracts"
 # The meta-schema always comes from the repository, whatever ``root`` a caller
@@ -73,6 +70,26 @@ PARTITIONING: Mapping[str, tuple[str, ...]] = {
 }
 
 _DATASET_ID = "^[a-z][a-z0-9_]*/[a-z][a-z0-9_]*$"
+
+@dataclass(frozen=True)
+class Violation:
+    """One broken rule: which dataset, column and rule, and how many rows break it."""
+
+    dataset: str
+    column: str
+    rule: str
+    bad_rows: int
+    message: str
+
+
+class ContractViolation(Exception):
+    """Data does not satisfy its contract."""
+
+    def __init__(self, violations: Sequence[Violation]):
+        self.violations = list(violations)
+        lines = "\n".join(f"- {v.message}" for v in self.violations)
+        super().__init__(f"{len(self.violations)} contract violation(s):\n{lines}")
+
 
 class ContractError(Exception):
     """A contract or dictionary file is malformed or inconsistent."""
