@@ -5,13 +5,13 @@ shows them. Assets are materialised in dependency order, one run per stretch of 
 share a partitioning; a partitioned stretch covers all its partitions in a single run.
 """
 
+import sys
 import time
 
 import dagster as dg
 
 from engine_assets.config import active_profile_name
-from engine_assets.definitions import defs
-from engine_assets.resources import EngineResource
+from engine_assets.errors import EngineError
 
 
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
@@ -38,23 +38,29 @@ def _tags(pdef: dg.PartitionsDefinition | None) -> dict[str, str]:
 
 
 def main() -> None:
+    from engine_assets.definitions import defs  # loads and validates the profile and policies
+    from engine_assets.resources import EngineResource
+
     started = time.perf_counter()
     instance = dg.DagsterInstance.get()
     graph = defs.resolve_asset_graph()
     job = defs.resolve_implicit_global_asset_job_def()
     identity = EngineResource().identity()
     print(f"profile {active_profile_name()} | seed {identity.seed} | parameter_hash {identity.parameter_hash[:16]}")
-    built = []
+    built, checks = [], []
     for stretch in _stretches(graph):
         pdef = graph.get(stretch[0]).partitions_def
         result = job.execute_in_process(
             instance=instance, asset_selection=stretch, tags=_tags(pdef), raise_on_error=True, run_config=QUIET
         )
+        checks += result.get_asset_check_evaluations()
         for event in result.get_asset_materialization_events():
             mat = event.event_specific_data.materialization
             built.append((mat.asset_key.to_user_string(), mat.partition, mat.metadata))
     wall = time.perf_counter() - started
-    print(f"\nBuilt {len(built)} materialisations under {identity.run_root} in {wall:.1f} s:")
+    failed = [c.asset_check_key.to_user_string() for c in checks if not c.passed]
+    print(f"\nBuilt {len(built)} asset materialisation(s) under {identity.run_root} in {wall:.1f} s;")
+    print(f"contract checks: {len(checks) - len(failed)} passed, {len(failed)} failed {failed if failed else ''}")
     for key, partition, meta in built:
         rows = meta.get("dagster/row_count")
         rows_text = f"{rows.value:,} rows" if rows is not None else "document"
@@ -64,4 +70,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except EngineError as exc:  # config, publishing and gate errors already say what and how to fix
+        sys.exit(f"make demo: {exc}")
