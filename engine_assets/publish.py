@@ -13,7 +13,6 @@ import hashlib
 import json
 import os
 import shutil
-import socket
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -29,7 +28,6 @@ from engine_assets.errors import NotPublishedError, PublishError
 MANIFEST = "_manifest.json"
 ROW_GROUP_ROWS = 1_000_000
 ROWS_PER_FILE = 8_000_000
-_HOST = socket.gethostname().replace(".", "_")
 
 
 @dataclass(frozen=True)
@@ -150,23 +148,28 @@ def write_parquet_parts(
             if current[2] >= rows_per_file:
                 close_current()
 
-    for batch in batches:
-        table = conform(pa.Table.from_batches([batch]))
-        if table.num_rows == 0:
-            continue
-        pending.append(table)
-        pending_rows += table.num_rows
-        if pending_rows >= row_group_rows:
-            buffered = pa.concat_tables(pending)
-            full = (pending_rows // row_group_rows) * row_group_rows
-            write(buffered.slice(0, full))
-            pending, pending_rows = [buffered.slice(full)], pending_rows - full
-    if pending_rows:
-        write(pa.concat_tables(pending))
-    if not parts and current[0] is None:  # an empty partition still gets a file, so readers see the schema
-        path = directory / "part-00000.parquet"
-        current[:] = [pq.ParquetWriter(path, schema, compression="zstd"), path, 0]
-        current[0].write_table(schema.empty_table())
+    try:
+        for batch in batches:
+            table = conform(pa.Table.from_batches([batch]))
+            if table.num_rows == 0:
+                continue
+            pending.append(table)
+            pending_rows += table.num_rows
+            if pending_rows >= row_group_rows:
+                buffered = pa.concat_tables(pending)
+                full = (pending_rows // row_group_rows) * row_group_rows
+                write(buffered.slice(0, full))
+                pending, pending_rows = [buffered.slice(full)], pending_rows - full
+        if pending_rows:
+            write(pa.concat_tables(pending))
+        if not parts and current[0] is None:  # an empty partition still gets a file, so readers see the schema
+            path = directory / "part-00000.parquet"
+            current[:] = [pq.ParquetWriter(path, schema, compression="zstd"), path, 0]
+            current[0].write_table(schema.empty_table())
+    except BaseException:
+        if current[0] is not None:  # release the file now, not when the traceback is dropped
+            current[0].close()
+        raise
     close_current()
     return parts
 
@@ -175,22 +178,18 @@ def write_parquet_parts(
 # Versions and the atomic switch.
 #
 # A partition path is a symlink to an immutable, hidden version directory next to it:
-#     country=US -> .country=US.v-<host>.<pid>.<id>
+#     country=US -> .country=US.v-<id>
 # Publishing writes a new version, then replaces the symlink with one rename(2), which is atomic
 # on every POSIX file system. Readers resolve the link once and read that version only, so a
-# reader racing a rerun gets either a complete version or a clean "file not found", never a mix
+# reader racing a rerun gets either a complete version or a clean "not published", never a mix
 # of two versions. Switch and clean-up run under a per-partition lock so concurrent writers
 # never delete a version another writer is about to link.
+#
+# A writer holds an flock on `.writer.lock` inside its temporary directory for as long as it
+# lives. The kernel drops the lock when the process dies, however it dies, so a clean-up that
+# can take the lock knows the directory is abandoned: no guessing from host names or pids.
 
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+WRITER_LOCK = ".writer.lock"
 
 
 class _PartitionLock:
@@ -207,11 +206,32 @@ class _PartitionLock:
         os.close(self.fd)
 
 
-def _switch(finished: Path, version: Path, target: Path) -> None:
-    """Make the finished directory a version, point `target` at it, delete unreachable versions.
+def _hold_writer_lock(tmp: Path) -> int:
+    fd = os.open(tmp / WRITER_LOCK, os.O_CREAT | os.O_RDWR, 0o644)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    return fd
 
-    The rename to a version name happens under the lock: clean-up by a concurrent writer may
-    only ever see versions that are linked or replaced, never one about to be linked.
+
+def _abandoned(tmp: Path) -> bool:
+    """True if no living writer holds this temporary directory's lock."""
+    try:
+        fd = os.open(tmp / WRITER_LOCK, os.O_RDWR)
+    except FileNotFoundError:
+        return True  # the writer died before taking its lock
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True
+    except BlockingIOError:
+        return False
+    finally:
+        os.close(fd)
+
+
+def _switch(finished: Path, version: Path, target: Path, writer_fd: int) -> None:
+    """Make the finished directory a version, point `target` at it, delete what nobody can reach.
+
+    The rename to a version name happens under the partition lock: clean-up by a concurrent
+    writer only ever sees versions that are linked or replaced, never one about to be linked.
     """
     with _PartitionLock(target):
         if target.exists() and not target.is_symlink():
@@ -219,19 +239,20 @@ def _switch(finished: Path, version: Path, target: Path) -> None:
                 f"{target} is a plain directory, not a published partition; move it away and publish again"
             )
         os.rename(finished, version)
+        os.unlink(version / WRITER_LOCK)
+        os.close(writer_fd)
         link = target.with_name(f".{target.name}.link-{uuid.uuid4().hex}")
         os.symlink(version.name, link)
         os.replace(link, target)
         _fsync_path(target.parent)
-        live = version.name
-        prefix_version, prefix_tmp = f".{target.name}.v-", f".{target.name}.tmp-"
+        prefixes = (f".{target.name}.v-", f".{target.name}.tmp-", f".{target.name}.link-")
         for entry in target.parent.iterdir():
-            if entry.name.startswith(prefix_version) and entry.name != live:
+            if not entry.name.startswith(prefixes) or entry.name == version.name:
+                continue
+            if entry.name.startswith(prefixes[2]):
+                entry.unlink(missing_ok=True)  # a link left by a writer killed before its rename
+            elif entry.name.startswith(prefixes[0]) or _abandoned(entry):
                 shutil.rmtree(entry, ignore_errors=True)
-            elif entry.name.startswith(prefix_tmp):
-                owner = entry.name[len(prefix_tmp):].split(".")
-                if owner[0] == _HOST and owner[1].isdigit() and not _pid_alive(int(owner[1])):
-                    shutil.rmtree(entry, ignore_errors=True)  # left by a writer that died
 
 
 def publish_directory(
@@ -246,11 +267,17 @@ def publish_directory(
     unless every step succeeded; a previous version stays intact on failure.
     """
     started = time.perf_counter()
-    token = f"{_HOST}.{os.getpid()}.{uuid.uuid4().hex[:12]}"
+    token = uuid.uuid4().hex
     tmp = target.with_name(f".{target.name}.tmp-{token}")
+    if target.parent.is_symlink():
+        raise PublishError(
+            f"{what}: {target.parent} is itself a published partition (the dataset was published without "
+            "partitions); remove it before publishing partitions"
+        )
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp.mkdir()
+        writer_fd = _hold_writer_lock(tmp)
     except OSError as exc:
         raise PublishError(
             f"cannot write {what} under {target.parent}: {exc.strerror}; "
@@ -268,14 +295,16 @@ def publish_directory(
         (tmp / MANIFEST).write_text(json.dumps(full, indent=1, sort_keys=True, default=str))
         _fsync_path(tmp / MANIFEST)
         _fsync_path(tmp)
-        version = target.with_name(f".{target.name}.v-{token}")
-        _switch(tmp, version, target)
-    except OSError as exc:
+        _switch(tmp, target.with_name(f".{target.name}.v-{token}"), target, writer_fd)
+    except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)
-        hint = "free disk space" if exc.errno == errno.ENOSPC else "check the data root"
-        raise PublishError(f"writing {what} failed ({exc.strerror or exc}); {hint}; nothing was published") from exc
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        try:
+            os.close(writer_fd)
+        except OSError:
+            pass  # already closed by the switch
+        if isinstance(exc, OSError) and not isinstance(exc, PublishError):
+            hint = "; free disk space" if exc.errno == errno.ENOSPC else ""
+            raise PublishError(f"writing {what} failed ({exc.strerror or exc}){hint}; nothing was published") from exc
         raise
     return Published(target, full["rows"], full["bytes"], tuple(parts), full)
 

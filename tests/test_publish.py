@@ -238,3 +238,25 @@ def test_twenty_million_row_stream_publishes_in_bounded_memory(tmp_path):
     print(f"20M rows published in {seconds:.1f} s; peak RSS grew {growth_mb:.0f} MB (whole stream: {in_memory_mb:.0f} MB)")
     assert published == rows
     assert growth_mb < 0.4 * in_memory_mb
+
+
+def test_failed_publishes_release_their_files(tmp_path):
+    def broken():
+        yield from _batches(1, 20_000)
+        raise RuntimeError("producer failed")
+
+    before = len(os.listdir("/proc/self/fd"))
+    errors = []
+    for i in range(5):
+        try:
+            publish_table(tmp_path / "p", broken(), SCHEMA, {}, "leak", row_group_rows=5_000)
+        except RuntimeError as exc:
+            errors.append(exc)  # keep the tracebacks alive, as Dagster does
+    assert len(errors) == 5 and len(os.listdir("/proc/self/fd")) <= before
+
+
+def test_partitions_under_an_unpartitioned_publication_are_refused(tmp_path):
+    publish_table(tmp_path / "ds", _batches(1, 10), SCHEMA, {}, "unpartitioned")
+    with pytest.raises(PublishError, match=r"published without partitions.*remove it"):
+        publish_table(tmp_path / "ds" / "country=US", _batches(1, 10), SCHEMA, {}, "partitioned")
+    assert scan_published(tmp_path / "ds", "ds").collect().height == 10
