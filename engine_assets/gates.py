@@ -13,9 +13,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-from engine_assets.errors import GateError
+from engine_assets.errors import GateError, NotPublishedError
 from engine_assets.identity import RunIdentity
-from engine_assets.publish import MANIFEST, Published, publish_files
+from engine_assets.publish import MANIFEST, Published, publish_files, published_version
 
 FLAG = "_passed.flag"
 REPORT = "report.json"
@@ -62,6 +62,9 @@ def write_validation_bundle(
     """
     if not outcomes:
         raise ValueError(f"{segment}: a validation bundle needs at least one check")
+    reserved = {REPORT, INDEX, FLAG, MANIFEST} & set(attachments or {})
+    if reserved:
+        raise ValueError(f"{segment}: attachment names {sorted(reserved)} are reserved for the bundle itself")
     passed = all(o.passed for o in outcomes)
     report = {
         "segment": segment,
@@ -83,27 +86,40 @@ def write_validation_bundle(
 
 
 def verify_gate(identity: RunIdentity, segment: str) -> dict[str, Any]:
-    """Return the segment's report if its bundle passed and is intact; otherwise raise GateError."""
+    """Return the segment's report if its bundle passed, is intact and is this world's; else raise GateError."""
     root = bundle_dir(identity, segment)
     rerun = f"materialise {segment}/validation (and fix what it reports) before reading {segment}"
-    if not (root / MANIFEST).exists():
-        raise GateError(f"segment {segment} has no published validation bundle at {root}; {rerun}")
-    members = {p.name: p.read_bytes() for p in root.iterdir() if p.name not in (FLAG, MANIFEST) and p.is_file()}
+    try:
+        # One resolution of the published version: a concurrent republish cannot mix two bundles.
+        version = published_version(root, f"{segment}/validation")
+        listed = {f["name"] for f in json.loads((version / MANIFEST).read_text())["files"]}
+        on_disk = {p.name for p in version.iterdir()} - {MANIFEST}
+        members = {name: (version / name).read_bytes() for name in on_disk if name != FLAG}
+        flag = (version / FLAG).read_text().strip() if FLAG in on_disk else None
+    except NotPublishedError:
+        raise GateError(f"segment {segment} has no published validation bundle at {root}; {rerun}") from None
+    except OSError as exc:
+        raise GateError(f"segment {segment}: validation bundle at {root} changed while being read ({exc}); retry") from exc
     try:
         report = json.loads(members[REPORT])
         index = json.loads(members[INDEX])
     except (KeyError, ValueError) as exc:
         raise GateError(f"segment {segment}: validation bundle at {root} is incomplete or unreadable ({exc}); {rerun}")
-    if not (root / FLAG).exists():
+    if flag is None:
         failed = ", ".join(report.get("failed", [])) or "unknown"
         raise GateError(f"segment {segment} did not pass validation (failed checks: {failed}; see {root / REPORT}); {rerun}")
-    listed = {m["path"]: m["sha256"] for m in index["members"]}
+    indexed = {m["path"]: m["sha256"] for m in index["members"]}
     actual = {p: hashlib.sha256(b).hexdigest() for p, b in members.items() if p != INDEX}
-    if listed != actual:
-        changed = sorted(set(listed) ^ set(actual) | {p for p in listed if listed.get(p) != actual.get(p)})
+    if indexed != actual or on_disk != listed:
+        changed = sorted((set(indexed) ^ set(actual)) | {p for p in indexed if indexed[p] != actual.get(p)} | (on_disk ^ listed))
         raise GateError(f"segment {segment}: validation bundle was modified after it passed (members {changed}); {rerun}")
-    if (root / FLAG).read_text().strip() != _flag_digest(members):
+    if flag != _flag_digest(members):
         raise GateError(f"segment {segment}: _passed.flag does not match the bundle at {root}; {rerun}")
+    if report.get("identity") != identity.tokens():
+        raise GateError(
+            f"segment {segment}: the validation bundle was written for {report.get('identity')}, not for this world "
+            f"{identity.tokens()}; {rerun}"
+        )
     return report
 
 

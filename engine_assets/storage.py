@@ -13,7 +13,7 @@ import polars as pl
 from engine_assets.contract_checks import conform_to_contract
 from engine_assets.contracts import Contract, validate_document
 from engine_assets.identity import RunIdentity
-from engine_assets.publish import Publication, Published, publish_files, publish_table, read_manifest, scan_published
+from engine_assets.publish import Publication, Published, publish_files, publish_table, published_files, scan_published
 
 PartitionKey = str | Mapping[str, str] | None
 _SAFE_VALUE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:+-]*$")
@@ -70,8 +70,8 @@ def load_dataset(identity: RunIdentity, contract: Contract, key: PartitionKey) -
     target = partition_path(identity, contract, key)
     what = describe(contract, key)
     if contract.kind == "document":
-        manifest = read_manifest(target, what)
-        return json.loads((target / manifest["files"][0]["name"]).read_text())
+        [document] = published_files(target, what).values()  # resolved once, with its manifest
+        return json.loads(document.read_text())
     return scan_published(target, what)
 
 

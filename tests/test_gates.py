@@ -64,3 +64,31 @@ def test_added_member_is_detected(identity):
 def test_empty_bundle_is_refused(identity):
     with pytest.raises(ValueError, match="at least one check"):
         write_validation_bundle(identity, "seg_x", [])
+
+
+@pytest.mark.parametrize("name", [REPORT, INDEX, FLAG, "_manifest.json"])
+def test_attachments_cannot_replace_bundle_members(identity, name):
+    with pytest.raises(ValueError, match="reserved"):
+        write_validation_bundle(identity, "seg_x", PASSING, attachments={name: b"{}"})
+
+
+def test_bundle_of_another_world_does_not_open_the_gate(identity, tmp_path):
+    from engine_assets.identity import resolve_identity
+
+    write_validation_bundle(identity, "seg_x", PASSING)
+    other_seed = resolve_identity("ci", seed=identity.seed + 1, data_root=str(identity.data_root))
+    # Same directory on purpose: a bundle copied or left from another world must not pass.
+    import shutil
+
+    shutil.copytree(identity.run_root / "seg_x", other_seed.run_root / "seg_x", symlinks=True)
+    with pytest.raises(GateError, match="written for .* not for this world"):
+        verify_gate(other_seed, "seg_x")
+
+
+def test_plain_directory_is_not_a_bundle(identity):
+    root = bundle_dir(identity, "seg_x")
+    root.mkdir(parents=True)
+    (root / REPORT).write_text('{"passed": true}')
+    (root / FLAG).write_text("x")
+    with pytest.raises(GateError, match="no published validation bundle"):
+        verify_gate(identity, "seg_x")
