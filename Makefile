@@ -1,5 +1,6 @@
 # Two commands on a fresh machine: `make demo` (set up + build the demo world), `make test`.
-PYTHON ?= python3
+# The engine pins Python 3.11 (some pinned wheels do not exist for newer versions).
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 export DAGSTER_HOME := $(CURDIR)/.dagster_home
@@ -7,7 +8,8 @@ export DAGSTER_HOME := $(CURDIR)/.dagster_home
 .PHONY: install demo test dev bench clean
 
 $(VENV)/.installed: pyproject.toml requirements.lock
-	$(PYTHON) -m venv $(VENV)
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "make: Python 3.11 is required; found " + sys.version.split()[0] + " (set PYTHON=/path/to/python3.11)")'
+	$(PYTHON) -m venv --clear $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip==25.3
 	$(BIN)/pip install --quiet --constraint requirements.lock --editable '.[test]'
 	touch $@

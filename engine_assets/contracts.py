@@ -22,6 +22,8 @@ import pyarrow as pa
 import yaml
 from jsonschema.exceptions import ValidationError, best_match
 
+from engine_assets.errors import EngineError
+
 CONTRACTS_DIR = Path(__file__).resolve().parent.parent / "contracts"
 # The meta-schema always comes from the repository, whatever ``root`` a caller
 # loads contracts from, so test fixtures are held to the same rules.
@@ -82,7 +84,7 @@ class Violation:
     message: str
 
 
-class ContractViolation(Exception):
+class ContractViolation(EngineError):
     """Data does not satisfy its contract."""
 
     def __init__(self, violations: Sequence[Violation]):
@@ -91,7 +93,7 @@ class ContractViolation(Exception):
         super().__init__(f"{len(self.violations)} contract violation(s):\n{lines}")
 
 
-class ContractError(Exception):
+class ContractError(EngineError):
     """A contract or dictionary file is malformed or inconsistent."""
 
 

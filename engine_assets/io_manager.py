@@ -14,6 +14,7 @@ import dagster as dg
 
 from engine_assets.contracts import load_contract
 from engine_assets.resources import EngineResource
+from engine_assets.publish import Published
 from engine_assets.storage import PartitionKey, load_dataset, publish_dataset
 
 
@@ -41,6 +42,15 @@ def _split(obj: Any, keys: list[str], dataset: str, is_document: bool) -> Mappin
     )
 
 
+def _metadata(kind: str, pub: Published) -> dict[str, Any]:
+    rows = {"dagster/row_count": pub.rows} if kind == "table" else {"kind": "document"}
+    return rows | {
+        "bytes": pub.bytes,
+        "path": dg.MetadataValue.path(str(pub.path)),
+        "files": dg.MetadataValue.json([f.__dict__ for f in pub.files]),
+    }
+
+
 class ShardIOManager(dg.ConfigurableIOManager):
     engine: dg.ResourceDependency[EngineResource]
 
@@ -54,23 +64,15 @@ class ShardIOManager(dg.ConfigurableIOManager):
         else:
             outputs, pdef = {None: obj}, None
         published = {k: publish_dataset(identity, contract, None if k is None else _key(k, pdef), v) for k, v in outputs.items()}
-        rows = sum(p.rows for p in published.values())
-        size = sum(p.bytes for p in published.values())
-        meta: dict[str, Any] = {"dagster/row_count": rows} if contract.kind == "table" else {"kind": "document"}
-        meta |= {
-            "bytes": size,
-            "partitions_written": len(published),
-            "contract_version": contract.version,
-            "path": dg.MetadataValue.path(str(identity.dataset_dir(contract.dataset))),
-            "parameter_hash": identity.parameter_hash,
-            "seed": identity.seed,
-        }
-        if len(published) == 1:
-            only = next(iter(published.values()))
-            meta["files"] = dg.MetadataValue.json([f.__dict__ for f in only.files])
-        else:
-            meta["rows_by_partition"] = dg.MetadataValue.json({str(k): p.rows for k, p in sorted(published.items())})
-        context.add_output_metadata(meta)
+        common = {"contract_version": contract.version, "parameter_hash": identity.parameter_hash, "seed": identity.seed}
+        if None in published:
+            context.add_output_metadata(_metadata(contract.kind, published[None]) | common)
+            return
+        # One materialisation per partition, each with its own rows, bytes and digests.
+        for key, pub in published.items():
+            context.step_context.add_asset_metadata(
+                _metadata(contract.kind, pub) | common, asset_key=context.asset_key, partition_key=key
+            )
 
     def load_input(self, context: dg.InputContext) -> Any:
         contract = load_contract(dataset_id(context.asset_key))

@@ -6,7 +6,10 @@ import tempfile
 # Definitions read these when they load, so set them before any engine_assets import.
 os.environ["ENGINE_PROFILE"] = "ci"
 os.environ["ENGINE_DATA_ROOT"] = tempfile.mkdtemp(prefix="engine-tests-")
-os.environ.setdefault("DAGSTER_HOME", tempfile.mkdtemp(prefix="engine-dagster-home-"))
+# Tests never touch the developer's .dagster_home (make exports it): each session gets its own.
+os.environ["DAGSTER_HOME"] = tempfile.mkdtemp(prefix="engine-dagster-home-")
+with open(os.path.join(os.environ["DAGSTER_HOME"], "dagster.yaml"), "w") as _f:
+    _f.write("telemetry:\n  enabled: false\n")
 
 import pytest  # noqa: E402
 

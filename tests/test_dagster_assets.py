@@ -200,3 +200,15 @@ def test_gate_blocks_downstream_until_validation_passes(tmp_path):
     verdict["passed"] = True
     passed = run(["seg_x/validation", "seg_y/first"])
     assert passed.success and passed.output_for_node("seg_y__first") == 1
+
+
+def test_each_partition_of_a_range_run_records_its_own_rows(tmp_path, fixture_contracts):
+    @dg.asset(key=["demo", "merchants"], io_manager_key="shards", partitions_def=COUNTRY_PAIR,
+              backfill_policy=dg.BackfillPolicy.single_run())
+    def merchants():
+        return {"GB": _merchants("GB").head(1), "US": _merchants("US")}
+
+    result = dg.materialize([merchants], resources=_resources(tmp_path), run_config=QUIET, tags=RANGE)
+    rows = {m.partition: m.metadata["dagster/row_count"].value
+            for m in (e.event_specific_data.materialization for e in result.get_asset_materialization_events())}
+    assert rows == {"GB": 1, "US": 3}
