@@ -9,6 +9,7 @@ not as a silent default deep inside a segment.
 import datetime as dt
 import hashlib
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
@@ -28,10 +29,30 @@ class _PlainLoader(yaml.SafeLoader):
     """SafeLoader that keeps dates as text: schemas validate them, and hashes see the bytes."""
 
 
+# YAML 1.1 reads NO (Norway), yes, on and off as booleans; only true and false are booleans here.
 _PlainLoader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    first: [(tag, rx) for tag, rx in resolvers if tag not in ("tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:bool")]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
+_PlainLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+
+
+def _mapping_without_duplicates(loader: _PlainLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
+    seen = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            mark = key_node.start_mark
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key!r}: the last value would silently win; keep one", mark
+            )
+        seen.add(key)
+    return loader.construct_mapping(node, deep=deep)
+
+
+_PlainLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_without_duplicates)
 
 
 @dataclass(frozen=True)
@@ -58,6 +79,7 @@ class Profile:
     party_scale: float
     expected_arrivals: int
     path: Path
+    sha256: str
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -70,6 +92,7 @@ class Profile:
             "scenarios": list(self.scenarios),
             "party_scale": self.party_scale,
             "expected_arrivals": self.expected_arrivals,
+            "sha256": self.sha256,
         }
 
 
@@ -83,7 +106,11 @@ class PolicyFile:
 @dataclass(frozen=True)
 class Policies:
     files: Mapping[str, PolicyFile]  # by file stem, e.g. "1a"
-    parameter_hash: str
+
+    @property
+    def digests(self) -> dict[str, str]:
+        """File name -> SHA-256 of its bytes, as hashed into parameter_hash."""
+        return {f.name: f.sha256 for f in self.files.values()}
 
     def __getitem__(self, stem: str) -> Mapping[str, Any]:
         if stem not in self.files:
@@ -100,18 +127,31 @@ def _rel(path: Path) -> str:
         return str(path)
 
 
-def read_yaml(path: Path) -> Any:
-    """Parse a YAML file, turning syntax errors into one message with file, line and column."""
+def read_bytes(path: Path) -> bytes:
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_bytes()
     except FileNotFoundError:
         raise EngineConfigError(f"{_rel(path)}: file not found") from None
+    except OSError as exc:
+        raise EngineConfigError(f"{_rel(path)}: cannot be read ({exc.strerror})") from None
+
+
+def parse_yaml(raw: bytes, path: Path) -> Any:
+    """Parse YAML bytes, turning syntax errors into one message with file, line and column."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise EngineConfigError(f"{_rel(path)}: not UTF-8 text (byte {exc.start}); save the file as UTF-8") from None
     try:
         return yaml.load(text, Loader=_PlainLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
         raise EngineConfigError(f"{_rel(path)}: not valid YAML{where}: {getattr(exc, 'problem', exc)}") from None
+
+
+def read_yaml(path: Path) -> Any:
+    return parse_yaml(read_bytes(path), path)
 
 
 def _field(error: jsonschema.ValidationError) -> str:
@@ -209,11 +249,11 @@ def load_policies(config_dir: Path = CONFIG_DIR) -> Policies:
             raise EngineConfigError(
                 f"{_rel(path)}: no schema at {_rel(schema_path)}; every policy file needs one so its fields are checked"
             )
-        raw = path.read_bytes()
-        content = read_yaml(path)
+        raw = read_bytes(path)
+        content = parse_yaml(raw, path)  # the same bytes as the hash: an edit cannot slip in between
         validate_against_schema(content, read_yaml(schema_path), _rel(path))
         files[path.stem] = PolicyFile(name=path.name, sha256=sha256_bytes(raw), content=content)
-    return Policies(files=files, parameter_hash=parameter_hash({f.name: f.sha256 for f in files.values()}))
+    return Policies(files=files)
 
 
 def _country_codes() -> frozenset[str]:
@@ -231,7 +271,8 @@ def load_profile(name: str, policies: Policies, config_dir: Path = CONFIG_DIR) -
             "(set ENGINE_PROFILE to one of them)"
         )
     where = _rel(path)
-    doc = read_yaml(path)
+    raw = read_bytes(path)
+    doc = parse_yaml(raw, path)
     validate_against_schema(doc, read_yaml(config_dir / "schemas" / "profile.schema.yaml"), where)
     if doc["name"] != name:
         raise EngineConfigError(f"{where}: field 'name' = {doc['name']!r} must equal the file name {name!r}")
@@ -267,6 +308,7 @@ def load_profile(name: str, policies: Policies, config_dir: Path = CONFIG_DIR) -
         party_scale=float(doc["party_scale"]),
         expected_arrivals=doc["expected_arrivals"],
         path=path,
+        sha256=sha256_bytes(raw),
     )
 
 

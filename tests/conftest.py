@@ -1,4 +1,4 @@
-"""Test session setup: the `ci` profile, a throw-away data root, and the pinned tz database."""
+"""Test session setup: the `ci` profile, a throw-away data root and Dagster home."""
 
 import os
 import tempfile
@@ -13,9 +13,7 @@ with open(os.path.join(os.environ["DAGSTER_HOME"], "dagster.yaml"), "w") as _f:
 
 import pytest  # noqa: E402
 
-from engine_assets.identity import resolve_identity, use_pinned_tzdata  # noqa: E402
-
-use_pinned_tzdata()
+from engine_assets.identity import resolve_identity  # noqa: E402
 
 
 @pytest.fixture

@@ -91,6 +91,17 @@ def test_semantic_profile_errors(config_dir, old, new, expected):
         _load(config_dir)
 
 
+def test_duplicate_keys_are_refused(config_dir):
+    _edit(config_dir / "profiles/ci.yaml", "merchants: 60", "merchants: 60\nmerchants: 70")
+    with pytest.raises(EngineConfigError, match=r"profiles/ci.yaml: not valid YAML \(line 5.*duplicate key 'merchants'"):
+        _load(config_dir)
+
+
+def test_norway_is_a_country_not_false(config_dir):
+    _edit(config_dir / "profiles/ci.yaml", "[US, GB,", "[US, NO, GB,")
+    assert "NO" in _load(config_dir).countries
+
+
 def test_yaml_syntax_error_names_line(config_dir):
     (config_dir / "profiles/ci.yaml").write_text("name: ci\nseed: [1, 2\n")
     with pytest.raises(EngineConfigError, match=r"profiles/ci.yaml: not valid YAML \(line \d+, column \d+\)"):
@@ -114,12 +125,22 @@ def test_policy_violating_its_schema_is_rejected(config_dir):
         load_policies(config_dir)
 
 
+def _hash(config_dir: Path) -> str:
+    return resolve_identity("ci", config_dir=config_dir).parameter_hash
+
+
 def test_one_byte_policy_change_changes_parameter_hash(config_dir):
-    before = load_policies(config_dir).parameter_hash
+    before = _hash(config_dir)
     path = config_dir / "policies/scenarios.yaml"
     path.write_bytes(path.read_bytes() + b" ")
-    after = load_policies(config_dir).parameter_hash
-    assert len(before) == 64 and before != after
+    assert len(before) == 64 and before != _hash(config_dir)
+
+
+def test_profile_edit_changes_parameter_hash_and_directory(config_dir):
+    before = resolve_identity("ci", config_dir=config_dir)
+    _edit(config_dir / "profiles/ci.yaml", "merchants: 60", "merchants: 61")
+    after = resolve_identity("ci", config_dir=config_dir)
+    assert before.parameter_hash != after.parameter_hash and before.run_root != after.run_root
 
 
 def test_parameter_hash_ignores_file_order(tmp_path, config_dir):
@@ -137,7 +158,7 @@ def test_parameter_hash_ignores_file_order(tmp_path, config_dir):
     for d in (config_dir, other):
         for stem in ("a_extra", "b_extra"):
             (d / f"schemas/policies/{stem}.schema.yaml").write_text("type: object\n")
-    assert load_policies(config_dir).parameter_hash == load_policies(other).parameter_hash
+    assert _hash(config_dir) == _hash(other)
 
 
 def test_parameter_hash_separates_name_and_digest():

@@ -3,7 +3,7 @@
 import dagster as dg
 
 from engine_assets.identity import run_manifest as build_run_manifest
-from engine_assets.identity import use_pinned_tzdata
+from engine_kernels import TZDATA_VERSION
 from engine_assets.resources import EngineResource
 
 
@@ -16,7 +16,7 @@ from engine_assets.resources import EngineResource
 )
 def run_manifest(engine: EngineResource) -> dict:
     """Which profile, seed, policies and pinned packages this world is built from."""
-    return build_run_manifest(engine.identity(), use_pinned_tzdata())
+    return build_run_manifest(engine.identity(), TZDATA_VERSION)
 
 
 ASSETS = [run_manifest]
