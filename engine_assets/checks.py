@@ -5,6 +5,9 @@ published partitions of this run) and applies the contract's vectorised polars r
 and types, nulls, ranges, enums, patterns, primary-key uniqueness and foreign keys.
 """
 
+import hashlib
+import json
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -12,6 +15,7 @@ import dagster as dg
 from engine_assets.contract_checks import ContractViolation, check_frame
 from engine_assets.contracts import Contract, load_contract, validate_document
 from engine_assets.identity import RunIdentity
+from engine_assets.publish import MANIFEST
 from engine_assets.resources import EngineResource
 from engine_assets.storage import PartitionKey, load_dataset, scan_dataset
 
@@ -19,6 +23,8 @@ from engine_assets.storage import PartitionKey, load_dataset, scan_dataset
 def check_partition(identity: RunIdentity, contract: Contract, key: PartitionKey) -> tuple[bool, dict[str, Any]]:
     """Verdict and UI metadata for one published partition."""
     data = load_dataset(identity, contract, key)
+    if contract.kind == "artefact":
+        return _check_artefact(contract, data)
     if contract.kind == "document":
         try:
             validate_document(contract, data)
@@ -28,6 +34,19 @@ def check_partition(identity: RunIdentity, contract: Contract, key: PartitionKey
     references = {fk.ref_dataset: scan_dataset(identity, load_contract(fk.ref_dataset)) for fk in contract.foreign_keys}
     report = check_frame(contract, data, references)
     return report.passed, report.to_metadata()
+
+
+def _check_artefact(contract: Contract, files: dict[str, Path]) -> tuple[bool, dict[str, Any]]:
+    """The published files are exactly the contract's, and each still has its recorded digest."""
+    manifest = json.loads((next(iter(files.values())).parent / MANIFEST).read_text())
+    recorded = {f["name"]: f["sha256"] for f in manifest["files"]}
+    problems = []
+    if set(files) != set(contract.files):
+        problems.append(f"files {sorted(files)} differ from the contract's {sorted(contract.files)}")
+    for name, path in files.items():
+        if hashlib.sha256(path.read_bytes()).hexdigest() != recorded.get(name):
+            problems.append(f"{name} does not match its recorded SHA-256")
+    return not problems, {"files": sorted(files), "problems": problems}
 
 
 def contract_check(asset_key: list[str], partitions_def: dg.PartitionsDefinition | None = None) -> dg.AssetChecksDefinition:

