@@ -12,12 +12,14 @@ from engine_assets.segments import engine
 ASSETS = [*engine.ASSETS]
 # Every dataset of contracts/dictionary.yaml gets its blocking contract check.
 _DATASETS = load_dictionary()
-ASSET_CHECKS = [contract_check(list(a.key.path), a.partitions_def) for a in ASSETS if "/".join(a.key.path) in _DATASETS]
+ASSET_CHECKS = [
+    contract_check(list(key.path), a.partitions_def) for a in ASSETS for key in sorted(a.keys) if "/".join(key.path) in _DATASETS
+]
 
 
 def build_definitions() -> dg.Definitions:
     engine_resource = EngineResource()
-    groups = {a.group_names_by_key[a.key] for a in ASSETS}
+    groups = {group for a in ASSETS for group in a.group_names_by_key.values()}
     return dg.Definitions(
         assets=ASSETS,
         asset_checks=ASSET_CHECKS,
