@@ -76,11 +76,12 @@ def main() -> int:
                 print(f"  {line}")
             return 1
     wall = time.perf_counter() - started
-    print(f"\nBuilt {len(built)} asset materialisation(s) under {identity.run_root} in {wall:.1f} s;")
+    print(f"\nBuilt {len(built)} asset materialisation(s) in {wall:.1f} s under {identity.run_root}")
+    print(f"(reference datasets, shared by every world with these package pins: {identity.reference_root})")
     print(f"contract checks: {len(checks)} passed")
     for key, partition, meta in built:
         rows = meta.get("dagster/row_count")
-        rows_text = f"{rows.value:,} rows" if rows is not None else "document"
+        rows_text = f"{rows.value:,} rows" if rows is not None else meta["kind"].value
         where = f" [{partition}]" if partition else ""
         print(f"  {key}{where}: {rows_text}")
     print(f"\nDagster runs are recorded in {instance.root_directory}; run `make dev` to browse them.")

@@ -43,7 +43,7 @@ def _split(obj: Any, keys: list[str], dataset: str, is_document: bool) -> Mappin
 
 
 def _metadata(kind: str, pub: Published) -> dict[str, Any]:
-    rows = {"dagster/row_count": pub.rows} if kind == "table" else {"kind": "document"}
+    rows = {"dagster/row_count": pub.rows} if kind == "table" else {"kind": kind}
     return rows | {
         "bytes": pub.bytes,
         "path": dg.MetadataValue.path(str(pub.path)),
