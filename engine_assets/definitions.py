@@ -7,9 +7,9 @@ from engine_assets.contracts import load_dictionary
 from engine_assets.io_manager import ShardIOManager
 from engine_assets.jobs import build_jobs
 from engine_assets.resources import EngineResource
-from engine_assets.segments import engine, reference
+from engine_assets.segments import engine, reference, reference_validation
 
-ASSETS = [*engine.ASSETS, *reference.ASSETS]
+ASSETS = [*engine.ASSETS, *reference.ASSETS, reference_validation.validation]
 # Every dataset of contracts/dictionary.yaml gets its blocking contract check.
 _DATASETS = load_dictionary()
 ASSET_CHECKS = [

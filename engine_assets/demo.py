@@ -81,7 +81,12 @@ def main() -> int:
     print(f"contract checks: {len(checks)} passed")
     for key, partition, meta in built:
         rows = meta.get("dagster/row_count")
-        rows_text = f"{rows.value:,} rows" if rows is not None else meta["kind"].value
+        if rows is not None:
+            rows_text = f"{rows.value:,} rows"
+        elif "kind" in meta:
+            rows_text = meta["kind"].value
+        else:
+            rows_text = "validation passed" if meta.get("passed") and meta["passed"].value else "done"
         where = f" [{partition}]" if partition else ""
         print(f"  {key}{where}: {rows_text}")
     print(f"\nDagster runs are recorded in {instance.root_directory}; run `make dev` to browse them.")
