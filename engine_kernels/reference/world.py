@@ -67,9 +67,11 @@ class ReferenceWorld:
         country_zones: Mapping[str, list[str]],
         zone_lookup: Callable[[np.ndarray, np.ndarray], np.ndarray],
         resolution: float = 1 / 12,
+        full_polygons: Mapping[str, bytes] | None = None,
     ):
         """`cell_zone` maps tzid -> flat indices of the populated cells labelled with it;
-        `polygons` maps country -> WKB; `zone_lookup(lats, lons)` answers IANA names or None."""
+        `polygons` maps country -> simplified WKB for fast tests, `full_polygons` -> full detail;
+        `zone_lookup(lats, lons)` answers IANA names or None."""
         self.resolution = resolution
         self.shape = population.shape
         self.codes = list(codes)
@@ -85,7 +87,7 @@ class ReferenceWorld:
         self.zone_names = sorted(cell_zone)
         for z, name in enumerate(self.zone_names):
             self._zone_of_cell[cell_zone[name]] = z
-        self._wkb = dict(polygons)
+        self._wkb = {False: dict(polygons), True: dict(full_polygons or polygons)}
         self.country_zones = {c: list(z) for c, z in country_zones.items()}
         self._zone_lookup = zone_lookup
 
@@ -113,16 +115,19 @@ class ReferenceWorld:
                             self.resolution)
 
     @lru_cache(maxsize=512)
-    def _prepared(self, country: str):
-        if country not in self._wkb:
+    def _prepared(self, country: str, full: bool):
+        if country not in self._wkb[full]:
             raise KeyError(f"country {country!r} has no polygon in the reference world")
-        geometry = shapely.from_wkb(self._wkb[country])
+        geometry = shapely.from_wkb(self._wkb[full][country])
         shapely.prepare(geometry)
         return geometry
 
-    def contains(self, country: str, lats: np.ndarray, lons: np.ndarray) -> np.ndarray:
-        """Which points lie inside the country's polygon (boundary points count as inside)."""
-        geometry = self._prepared(country)
+    def contains(self, country: str, lats: np.ndarray, lons: np.ndarray, full: bool = False) -> np.ndarray:
+        """Which points lie inside the country's polygon (boundary points count as inside).
+
+        The simplified polygon (0.02 degrees) is fast; `full=True` uses the 10m detail, for final checks.
+        """
+        geometry = self._prepared(country, full)
         return shapely.intersects_xy(geometry, np.asarray(lons, float), np.asarray(lats, float))
 
     def zones_at(self, country: str, lats: np.ndarray, lons: np.ndarray) -> np.ndarray:
