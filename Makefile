@@ -34,6 +34,7 @@ dev: install $(DAGSTER_HOME)/dagster.yaml
 bench: install
 	$(BIN)/python benchmarks/rng.py
 	$(BIN)/python benchmarks/write_limit.py
+	$(BIN)/python benchmarks/reference.py
 
 clean:
 	rm -rf $(VENV) .dagster_home data .pytest_cache

@@ -6,6 +6,7 @@ reused: an asset whose dataset is already published under the current reference 
 REUSE instead of rebuilding.
 """
 
+import base64
 import datetime as dt
 import json
 import tempfile
@@ -19,7 +20,7 @@ import shapely
 
 from engine_assets.contracts import load_contract
 from engine_assets.resources import EngineResource
-from engine_assets.storage import REUSE, is_published
+from engine_assets.storage import REUSE, is_published, load_dataset
 from engine_kernels.reference import cities as cities_kernel
 from engine_kernels.reference import countries as countries_kernel
 from engine_kernels.reference import mcc as mcc_kernel
@@ -98,10 +99,14 @@ def _geotiff_bytes(array: np.ndarray) -> bytes:
     io_manager_key="shards",
     ins={"countries": dg.AssetIn(key=["reference", "countries"]), "cities": dg.AssetIn(key=["reference", "cities"])},
 )
-def population_grid(engine: EngineResource, countries: pl.LazyFrame, cities: pl.LazyFrame):
+def population_grid(
+    context: dg.AssetExecutionContext, engine: EngineResource, countries: pl.LazyFrame, cities: pl.LazyFrame
+):
     """Persons per 1/12-degree cell from country totals and cities, with the country-index grid."""
     require("rasterio")
     if _cached(engine, "population_grid"):
+        published = load_dataset(engine.identity(), load_contract("reference/population_grid"), None)
+        _show_preview(context, published["preview.png"].read_bytes(), published["preview.png"])
         return REUSE
     codes, geometries, totals, places = _grid_inputs(countries, cities)
     index = population.country_index_grid(codes, geometries)
@@ -110,12 +115,23 @@ def population_grid(engine: EngineResource, countries: pl.LazyFrame, cities: pl.
         places["lat_deg"].to_numpy(), places["lon_deg"].to_numpy(),
         places["population"].to_numpy().astype(np.float64), places["country_iso"].to_numpy(),
     )
+    preview = population.preview_png(grid)
+    _show_preview(context, preview, engine.identity().dataset_dir("reference/population_grid", "reference") / "preview.png")
     return {
         "population.tif": _geotiff_bytes(grid),
         "country_index.tif": _geotiff_bytes(index),
         "country_codes.json": json.dumps(codes).encode() + b"\n",
-        "preview.png": population.preview_png(grid),
+        "preview.png": preview,
     }
+
+
+def _show_preview(context: dg.AssetExecutionContext, png: bytes, path: Path) -> None:
+    """Put the map in the asset's metadata so the UI shows it next to the figures."""
+    image = base64.b64encode(png).decode()
+    context.add_output_metadata({
+        "preview": dg.MetadataValue.md(f"![population per km², log scale](data:image/png;base64,{image})"),
+        "preview_file": dg.MetadataValue.path(str(path)),
+    })
 
 
 def read_grids(files: dict[str, Path]) -> tuple[np.ndarray, np.ndarray, list[str]]:
