@@ -14,7 +14,7 @@ ASSETS = [*engine.ASSETS, *reference.ASSETS, reference_validation.validation]
 _DATASETS = load_dictionary()
 ASSET_CHECKS = [
     contract_check(list(key.path), a.partitions_def) for a in ASSETS for key in sorted(a.keys) if "/".join(key.path) in _DATASETS
-]
+] + [reference_validation.population_grid_realism, reference_validation.tz_zones_realism]
 
 
 def build_definitions() -> dg.Definitions:

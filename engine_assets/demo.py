@@ -78,7 +78,7 @@ def main() -> int:
     wall = time.perf_counter() - started
     print(f"\nBuilt {len(built)} asset materialisation(s) in {wall:.1f} s under {identity.run_root}")
     print(f"(reference datasets, shared by every world with these package pins: {identity.reference_root})")
-    print(f"contract checks: {len(checks)} passed")
+    print(f"asset checks: {len(checks)} passed")
     for key, partition, meta in built:
         rows = meta.get("dagster/row_count")
         if rows is not None:

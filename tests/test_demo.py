@@ -11,7 +11,7 @@ def test_demo_builds_every_asset_and_reports(capsys):
     out = capsys.readouterr().out
     assert "profile ci" in out
     checks = sum(1 for k in defs.resolve_asset_graph().asset_check_keys)
-    assert f"contract checks: {checks} passed" in out
+    assert f"asset checks: {checks} passed" in out
     for key in defs.resolve_asset_graph().get_all_asset_keys():
         assert f"  {key.to_user_string()}" in out
     records = dg.DagsterInstance.get().get_run_records(limit=1)

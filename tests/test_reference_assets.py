@@ -43,7 +43,10 @@ def built(tmp_path_factory):
 
 def test_every_reference_check_passes_and_the_gate_opens(built):
     root, result = built
-    assert all(e.passed for e in result.get_asset_check_evaluations())
+    evaluations = {e.asset_check_key.to_user_string(): e for e in result.get_asset_check_evaluations()}
+    assert all(e.passed for e in evaluations.values())
+    realism = evaluations["reference/population_grid:realism"].metadata["dense_cell_population_share"].value
+    assert 0.20 <= realism["figure"] <= 0.45
     report = verify_gate(EngineResource(data_root=str(root)).identity(), "reference")
     assert {c["name"] for c in report["checks"]} >= {"dense_cell_population_share", "us_zones", "in_zones"}
 

@@ -1,13 +1,16 @@
 """Segment-wide checks of the reference world, with the figures behind each verdict.
 
-Blocking: every active country has a polygon, populated cells and a zone; grid totals match
+Blocking (in the validation bundle): every active country has a polygon, populated cells and a zone; grid totals match
 the country table; every zone resolves in the pinned tzdata; every ISO code is present or
 listed as absent. Realism (corridors from the design): largest countries within 2%, share of
-people in dense cells, and the known zone structure of the US, China and India.
+people in dense cells, and the known zone structure of the US, China and India; these are also
+asset checks on population_grid and tz_zones, with their figures in the check metadata.
 """
 
 import zoneinfo
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+
+import dagster as dg
 
 import numpy as np
 import polars as pl
@@ -15,6 +18,7 @@ import polars as pl
 from engine_assets.contracts import load_contract
 from engine_assets.gates import CheckOutcome, validation_asset
 from engine_assets.identity import RunIdentity
+from engine_assets.resources import EngineResource
 from engine_assets.segments.reference import GROUP, read_grids
 from engine_assets.storage import load_dataset
 from engine_kernels.reference.countries import iso_alpha2_codes
@@ -33,22 +37,30 @@ class ReferenceData:
     preview: bytes
 
 
-def load_reference_data(identity: RunIdentity) -> ReferenceData:
-    def load(name: str):
-        return load_dataset(identity, load_contract(f"reference/{name}"), None)
+def _load(identity: RunIdentity, name: str):
+    return load_dataset(identity, load_contract(f"reference/{name}"), None)
 
-    grids = load("population_grid")
+
+def load_population_data(identity: RunIdentity) -> ReferenceData:
+    """Countries and grids only: what the population checks need."""
+    grids = _load(identity, "population_grid")
     population, index, codes = read_grids(grids)
     return ReferenceData(
-        countries=load("countries").drop("geometry_wkb", "geometry_simplified_wkb").collect(),
-        absent=load("absent_countries").collect(),
+        countries=_load(identity, "countries").drop("geometry_wkb", "geometry_simplified_wkb").collect(),
+        absent=_load(identity, "absent_countries").collect(),
         population=population,
         country_index=index,
         codes=codes,
-        tz_zones=load("tz_zones").collect(),
-        tzids=load("tz_grid").select(pl.col("tzid").cast(pl.String).unique()).collect()["tzid"].to_list(),
+        tz_zones=pl.DataFrame(),
+        tzids=[],
         preview=grids["preview.png"].read_bytes(),
     )
+
+
+def load_reference_data(identity: RunIdentity) -> ReferenceData:
+    data = load_population_data(identity)
+    tzids = _load(identity, "tz_grid").select(pl.col("tzid").cast(pl.String).unique()).collect()["tzid"].to_list()
+    return replace(data, tz_zones=_load(identity, "tz_zones").collect(), tzids=tzids)
 
 
 def _grid_totals(data: ReferenceData) -> dict[str, float]:
@@ -81,8 +93,8 @@ def coverage_outcomes(data: ReferenceData, active: list[str]) -> list[CheckOutco
     ]
 
 
-def realism_outcomes(data: ReferenceData) -> list[CheckOutcome]:
-    """Realism corridors: population where people live, zones as the countries use them."""
+def population_realism(data: ReferenceData) -> list[CheckOutcome]:
+    """People live where the table says, and about a third of them in dense cells."""
     table = dict(zip(data.countries["country_iso"], data.countries["population"]))
     grid = _grid_totals(data)
     largest = sorted(data.codes, key=lambda c: -table[c])[:10]
@@ -90,19 +102,25 @@ def realism_outcomes(data: ReferenceData) -> list[CheckOutcome]:
     rows = np.arange(data.population.shape[0])
     density = data.population / cell_area_km2(rows)[:, None]
     dense_share = float(data.population[density >= 1000].sum() / data.population.sum())
-
-    def shares(country: str) -> dict[str, float]:
-        part = data.tz_zones.filter((pl.col("country_iso") == country) & (pl.col("population") > 0))
-        return dict(zip(part["tzid"], part["population_share"]))
-
-    us, cn, india = shares("US"), shares("CN"), shares("IN")
-    us_ok = len(us) >= 6 and max(us, key=us.get) == "America/New_York"
-    cn_ok = max(cn, key=cn.get) == "Asia/Shanghai" and set(cn) <= {"Asia/Shanghai", "Asia/Urumqi"}
     return [
         CheckOutcome("largest_countries_within_2pct", max(errors.values()) <= 0.02, max(errors.values()), "<= 0.02",
                      {"relative_error": errors}),
         CheckOutcome("dense_cell_population_share", 0.20 <= dense_share <= 0.45, round(dense_share, 4), "0.20-0.45",
                      {"threshold_per_km2": 1000}),
+    ]
+
+
+def zone_realism(tz_zones: pl.DataFrame) -> list[CheckOutcome]:
+    """Zones as the US, China and India actually use them."""
+
+    def shares(country: str) -> dict[str, float]:
+        part = tz_zones.filter((pl.col("country_iso") == country) & (pl.col("population") > 0))
+        return dict(zip(part["tzid"], part["population_share"]))
+
+    us, cn, india = shares("US"), shares("CN"), shares("IN")
+    us_ok = len(us) >= 6 and max(us, key=us.get) == "America/New_York"
+    cn_ok = bool(cn) and max(cn, key=cn.get) == "Asia/Shanghai" and set(cn) <= {"Asia/Shanghai", "Asia/Urumqi"}
+    return [
         CheckOutcome("us_zones", us_ok, len(us), ">= 6 populated zones, America/New_York largest",
                      {"shares": {k: round(v, 4) for k, v in sorted(us.items(), key=lambda kv: -kv[1])}}),
         CheckOutcome("cn_zones", cn_ok, round(cn.get("Asia/Shanghai", 0.0), 4), "Asia/Shanghai largest, only Urumqi besides",
@@ -111,10 +129,30 @@ def realism_outcomes(data: ReferenceData) -> list[CheckOutcome]:
     ]
 
 
+def _as_check_result(outcomes: list[CheckOutcome]) -> dg.AssetCheckResult:
+    metadata = {o.name: dg.MetadataValue.json({"passed": o.passed, "figure": o.figure, "corridor": o.corridor,
+                                                **o.details}) for o in outcomes}
+    return dg.AssetCheckResult(passed=all(o.passed for o in outcomes), severity=dg.AssetCheckSeverity.ERROR,
+                               metadata=metadata)
+
+
+@dg.asset_check(asset=dg.AssetKey(["reference", "population_grid"]), name="realism", blocking=True,
+                description="Largest countries within 2% of the table; 20-45% of people in cells of >= 1000/km2.")
+def population_grid_realism(engine: EngineResource) -> dg.AssetCheckResult:
+    return _as_check_result(population_realism(load_population_data(engine.identity())))
+
+
+@dg.asset_check(asset=dg.AssetKey(["reference", "tz_zones"]), name="realism", blocking=True,
+                description="US has >= 6 populated zones led by New York; CN Shanghai (and Urumqi); IN Kolkata only.")
+def tz_zones_realism(engine: EngineResource) -> dg.AssetCheckResult:
+    return _as_check_result(zone_realism(_load(engine.identity(), "tz_zones").collect()))
+
+
 def evaluate(identity: RunIdentity) -> tuple[list[CheckOutcome], dict[str, bytes]]:
     data = load_reference_data(identity)
     active = list(identity.profile.countries or data.codes)
-    return coverage_outcomes(data, active) + realism_outcomes(data), {"population_preview.png": data.preview}
+    outcomes = coverage_outcomes(data, active) + population_realism(data) + zone_realism(data.tz_zones)
+    return outcomes, {"population_preview.png": data.preview}
 
 
 validation = validation_asset(
