@@ -3,17 +3,16 @@
 import datetime as dt
 
 import dagster as dg
-import pycountry
 
 from engine_assets.config import active_profile_name, load_policies, load_profile
+from engine_kernels.reference.countries import iso_alpha2_codes
 
 PROFILE = load_profile(active_profile_name(), load_policies())
 
 
 def _country_keys() -> list[str]:
-    if PROFILE.countries is not None:
-        return list(PROFILE.countries)
-    return sorted(c.alpha_2 for c in pycountry.countries)
+    # "all": every code the reference world may hold (ISO 3166-1 plus Kosovo's user-assigned XK).
+    return list(PROFILE.countries) if PROFILE.countries is not None else sorted(iso_alpha2_codes())
 
 
 COUNTRIES = dg.StaticPartitionsDefinition(_country_keys())
