@@ -37,6 +37,24 @@ def _tags(pdef: dg.PartitionsDefinition | None) -> dict[str, str]:
     return {"dagster/asset_partition_range_start": keys[0], "dagster/asset_partition_range_end": keys[-1]}
 
 
+def _summary_lines(built: list[tuple[str, str | None, dict]]) -> dict[str, str]:
+    """One line per asset: rows summed over its partitions, or what kind of output it is."""
+    lines: dict[str, list] = {}
+    for key, partition, meta in built:
+        entry = lines.setdefault(key, [0, 0, None])
+        rows = meta.get("dagster/row_count")
+        entry[0] += rows.value if rows is not None else 0
+        entry[1] += 1 if partition else 0
+        if rows is None:
+            passed = meta.get("passed")
+            entry[2] = meta["kind"].value if "kind" in meta else ("validation passed" if passed and passed.value else "done")
+    out = {}
+    for key, (rows, partitions, kind) in lines.items():
+        text = kind or f"{rows:,} rows"
+        out[key] = text + (f" in {partitions} partitions" if partitions else "")
+    return out
+
+
 def _failures(result: dg.ExecuteInProcessResult) -> list[str]:
     """Failed steps and failed checks of a run, each as one readable line."""
     lines = []
@@ -79,16 +97,8 @@ def main() -> int:
     print(f"\nBuilt {len(built)} asset materialisation(s) in {wall:.1f} s under {identity.run_root}")
     print(f"(reference datasets, shared by every world with these package pins: {identity.reference_root})")
     print(f"asset checks: {len(checks)} passed")
-    for key, partition, meta in built:
-        rows = meta.get("dagster/row_count")
-        if rows is not None:
-            rows_text = f"{rows.value:,} rows"
-        elif "kind" in meta:
-            rows_text = meta["kind"].value
-        else:
-            rows_text = "validation passed" if meta.get("passed") and meta["passed"].value else "done"
-        where = f" [{partition}]" if partition else ""
-        print(f"  {key}{where}: {rows_text}")
+    for key, line in _summary_lines(built).items():
+        print(f"  {key}: {line}")
     print(f"\nDagster runs are recorded in {instance.root_directory}; run `make dev` to browse them.")
     return 0
 
