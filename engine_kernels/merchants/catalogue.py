@@ -1,0 +1,154 @@
+"""Segment 1A end to end: merchants → outlet counts → candidates → membership → outlet catalogue.
+
+Each output row of a merchant is a function of (seed, policies, countries, MCCs, merchant id)
+only, so building any partition of the ids and concatenating (then sorting) gives exactly the rows
+of a single build.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+
+from .candidates import candidate_countries, gravity
+from .cross_border import foreign_membership
+from .inputs import Countries, Mccs
+from .outlets import draw_outlet_counts
+from .policy import CHANNELS, SECTORS, Policy1A
+from .streams import KeySource, merge_draws
+from .universe import draw_merchants
+
+__all__ = ["MerchantUniverse", "build_universe", "merchant_id_range"]
+
+
+@dataclass(frozen=True)
+class MerchantUniverse:
+    """The 1A tables (each sorted by its contract's sort keys) and the run's RNG accounting.
+
+    rng_draws maps each substream label to the 32-bit words consumed; truncation_fallbacks counts
+    multi-site merchants that kept N = 2 after the last NB attempt.
+    """
+
+    merchants: pa.Table
+    outlet_counts: pa.Table
+    candidate_countries: pa.Table
+    foreign_membership: pa.Table
+    outlet_catalogue: pa.Table
+    rng_draws: dict[str, int]
+    truncation_fallbacks: int
+
+
+def merchant_id_range(n: int) -> np.ndarray:
+    """uint64 ids 1..n of a universe of n merchants."""
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"merchants must be an integer >= 1, got {n!r}")
+    return np.arange(1, int(n) + 1, dtype=np.uint64)
+
+
+def _as_ids(ids) -> np.ndarray:
+    arr = np.asarray(ids)
+    if arr.ndim != 1 or arr.shape[0] == 0:
+        raise ValueError(f"merchants: need at least one merchant id (a 1-D array), got shape {arr.shape}")
+    if arr.dtype.kind not in "iu":
+        raise ValueError(f"merchants: ids must be integers, got dtype {arr.dtype}")
+    if arr.min() < 1:
+        raise ValueError(f"merchants: ids must be >= 1, got minimum {arr.min()}")
+    arr = np.sort(arr.astype(np.uint64))
+    if (np.diff(arr) == 0).any():
+        raise ValueError("merchants: ids must be unique")
+    return arr
+
+
+def _text(values: np.ndarray, index: np.ndarray) -> pa.Array:
+    """values[index] as an Arrow string column, built by one take rather than per-row objects."""
+    return pa.array(list(values), pa.string()).take(pa.array(index, pa.int64()))
+
+
+def _nullable(values: np.ndarray, valid: np.ndarray) -> pa.Array:
+    # Zeros under the nulls: the bytes of a column then never depend on what filled the gaps.
+    return pa.array(np.where(valid, values, 0.0), pa.float64(), mask=~valid)
+
+
+def _category(names: tuple[str, ...], index: np.ndarray) -> pa.DictionaryArray:
+    # A fixed dictionary (every name, in policy order) makes chunks of any build concatenate cleanly.
+    return pa.DictionaryArray.from_arrays(pa.array(index, pa.int32()), pa.array(names, pa.string()))
+
+
+def build_universe(
+    merchant_ids: np.ndarray, countries: Countries, mccs: Mccs, policy: Policy1A, keys: KeySource
+) -> MerchantUniverse:
+    """Build the 1A tables for the given merchant ids (any subset of 1..n, any order)."""
+    ids = _as_ids(merchant_ids)
+    world = countries.by_iso()
+    merchants = draw_merchants(ids, world, mccs, policy, keys)
+    counts = draw_outlet_counts(merchants, policy, keys)
+    ranking = gravity(world, policy.candidates)
+    candidates = candidate_countries(counts.n_total, merchants.home, ranking, policy.candidates)
+    membership = foreign_membership(merchants, counts, candidates, policy.cross_border, policy.home_share, keys)
+
+    iso = world.iso
+    home_iso = _text(iso, merchants.home)
+    merchants_table = pa.table({
+        "merchant_id": ids,
+        "home_country_iso": home_iso,
+        "mcc": pa.array(merchants.mcc, pa.int16()),
+        "sector": _category(SECTORS, merchants.sector),
+        "channel": _category(CHANNELS, merchants.channel),
+        "currency": _text(world.currency, merchants.home),
+        "gdp_band": pa.array(merchants.gdp_band, pa.int8()),
+        "is_multi_site": counts.is_multi_site,
+    })
+    multi = counts.is_multi_site
+    counts_table = pa.table({
+        "merchant_id": ids,
+        "n_total": pa.array(counts.n_total, pa.int32()),
+        "is_multi_site": multi,
+        "nb_mu": _nullable(counts.nb_mu, multi),
+        "nb_phi": _nullable(counts.nb_phi, multi),
+        "nb_attempts": pa.array(counts.nb_attempts, pa.int16()),
+    })
+    owner = np.repeat(np.arange(ids.shape[0]), np.diff(candidates.offsets))
+    candidates_table = pa.table({
+        "merchant_id": ids[owner],
+        "country_iso": _text(iso, candidates.country),
+        "rank": pa.array(candidates.rank, pa.int16()),
+        "weight": candidates.weight,
+        "is_home": candidates.rank == 0,
+    })
+    membership_table = pa.table({
+        "merchant_id": ids[membership.merchant],
+        "country_iso": _text(iso, membership.country),
+        "n_country": pa.array(membership.n_country, pa.int32()),
+        "is_home": membership.is_home,
+    })
+    return MerchantUniverse(
+        merchants=merchants_table,
+        outlet_counts=counts_table,
+        candidate_countries=candidates_table,
+        foreign_membership=membership_table,
+        outlet_catalogue=_catalogue(ids, iso, merchants.home, counts.n_total, membership),
+        rng_draws=merge_draws(merchants.draws, counts.draws, membership.draws),
+        truncation_fallbacks=counts.truncation_fallbacks,
+    )
+
+
+def _catalogue(ids, iso, home, n_total, membership) -> pa.Table:
+    """One row per outlet: membership rows repeated n_country times, site_order 1..n_country.
+
+    Membership is already sorted by (merchant, country) and countries are in ISO order, so the
+    repeat is sorted by (merchant_id, legal_country_iso, site_order).
+    """
+    reps = membership.n_country
+    row = np.repeat(np.arange(reps.shape[0]), reps)
+    starts = np.concatenate(([0], np.cumsum(reps)[:-1]))
+    merchant = membership.merchant[row]
+    return pa.table({
+        "merchant_id": ids[merchant],
+        "legal_country_iso": _text(iso, membership.country[row]),
+        "site_order": pa.array(np.arange(row.shape[0]) - starts[row] + 1, pa.int32()),
+        "home_country_iso": _text(iso, home[merchant]),
+        "n_country": pa.array(reps[row], pa.int32()),
+        "n_total": pa.array(n_total[merchant], pa.int32()),
+    })
