@@ -235,6 +235,19 @@ def parameter_hash(digests: Mapping[str, str]) -> str:
     return h.hexdigest()
 
 
+def _cross_field_rules() -> dict[str, Any]:
+    """Per policy file, the parser that checks what a schema cannot (orderings, lengths that must
+    agree across fields); it raises ValueError naming the field."""
+    from engine_kernels.merchants.policy import Policy1A
+    from engine_kernels.merchants.realism import RealismPolicy
+
+    def check_1a(content: Mapping[str, Any]) -> None:
+        Policy1A.from_dict(content)
+        RealismPolicy.from_dict(content["realism"])
+
+    return {"1a": check_1a}
+
+
 def load_policies(config_dir: Path = CONFIG_DIR) -> Policies:
     """Every YAML in config/policies/, each validated against its schema."""
     policy_dir = config_dir / "policies"
@@ -243,6 +256,7 @@ def load_policies(config_dir: Path = CONFIG_DIR) -> Policies:
     if not paths:
         raise EngineConfigError(f"{_rel(policy_dir)}: no policy files found; the engine needs at least scenarios.yaml")
     files: dict[str, PolicyFile] = {}
+    rules = _cross_field_rules()
     for path in paths:
         schema_path = schema_dir / f"{path.stem}.schema.yaml"
         if not schema_path.exists():
@@ -252,6 +266,11 @@ def load_policies(config_dir: Path = CONFIG_DIR) -> Policies:
         raw = read_bytes(path)
         content = parse_yaml(raw, path)  # the same bytes as the hash: an edit cannot slip in between
         validate_against_schema(content, read_yaml(schema_path), _rel(path))
+        if path.stem in rules:
+            try:
+                rules[path.stem](content)
+            except ValueError as exc:
+                raise EngineConfigError(f"{_rel(path)}: {exc}") from None
         files[path.stem] = PolicyFile(name=path.name, sha256=sha256_bytes(raw), content=content)
     return Policies(files=files)
 

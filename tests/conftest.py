@@ -20,3 +20,31 @@ from engine_assets.identity import resolve_identity  # noqa: E402
 def identity(tmp_path):
     """The ci world's identity with its own empty data root."""
     return resolve_identity("ci", data_root=str(tmp_path / "data"))
+
+
+@pytest.fixture(scope="session")
+def reference_build(tmp_path_factory):
+    """The ci reference world built once per test session through Dagster: (data root, run result)."""
+    import dagster as dg
+
+    from engine_assets.definitions import ASSET_CHECKS, ASSETS
+    from engine_assets.io_manager import ShardIOManager
+    from engine_assets.resources import EngineResource
+
+    root = tmp_path_factory.mktemp("reference")
+    engine = EngineResource(data_root=str(root))
+    reference = [a for a in ASSETS if next(iter(a.keys)).path[0] == "reference"]
+    checks = [c for c in ASSET_CHECKS if next(iter(c.check_keys)).asset_key.path[0] == "reference"]
+    result = dg.materialize([*reference, *checks], resources={"engine": engine, "shards": ShardIOManager(engine=engine)},
+                            run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}}, raise_on_error=False)
+    assert result.success, [e.event_specific_data.error.message for e in result.get_step_failure_events()]
+    return root, result
+
+
+@pytest.fixture
+def world_root(tmp_path, reference_build):
+    """An empty data root of its own that shares the session's cached reference datasets."""
+    root = tmp_path / "data"
+    root.mkdir()
+    (root / "reference").symlink_to(reference_build[0] / "reference")
+    return root

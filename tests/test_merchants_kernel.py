@@ -342,7 +342,7 @@ def test_merchant_attributes_follow_policy(universe_10k):
 
 
 def test_realism_corridors_at_10k(universe_10k):
-    f = realism_figures(universe_10k)
+    f = realism_figures(universe_10k.outlet_counts, universe_10k.foreign_membership)
     assert 0.35 <= f["single_site_share"] <= 0.55
     assert 6 <= f["median_multi_site_outlets"] <= 20
     assert 0.35 <= f["top10_outlet_share"] <= 0.55

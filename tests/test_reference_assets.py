@@ -33,12 +33,9 @@ def _digests(root) -> dict[str, list[str]]:
     }
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    root = tmp_path_factory.mktemp("reference")
-    result = _build(root)
-    assert result.success, [e.event_specific_data.error.message for e in result.get_step_failure_events()]
-    return root, result
+@pytest.fixture
+def built(reference_build):
+    return reference_build
 
 
 def test_every_reference_check_passes_and_the_gate_opens(built):

@@ -63,3 +63,22 @@ def test_point_in_country_and_zone_restriction():
 def test_unknown_country_is_named():
     with pytest.raises(KeyError, match="'ZZ' is not in the reference world"):
         _world().populated_cells("ZZ")
+
+
+def test_population_centroid_is_the_weighted_mean_on_the_sphere():
+    lat, lon = _world().population_centroid("AA")
+    # Same latitude: the longitude is the angle of the weighted sum of (cos, sin) of 5° and 15°.
+    expected_lon = np.degrees(np.arctan2(300 * np.sin(np.radians(5)) + 100 * np.sin(np.radians(15)),
+                                         300 * np.cos(np.radians(5)) + 100 * np.cos(np.radians(15))))
+    assert lon == pytest.approx(expected_lon, abs=1e-9) and 7.0 < lon < 7.6
+    assert 45.0 < lat < 45.2  # the chord's midpoint projects slightly poleward of 45°
+
+
+def test_population_centroid_straddles_the_antimeridian():
+    population = np.zeros((18, 36), np.float32)
+    country = np.zeros((18, 36), np.uint16)
+    country[10, [0, 35]] = 1  # lon -175 and 175, lat -15
+    population[10, [0, 35]] = 50
+    world = ReferenceWorld(population, country, ["FJ"], {}, {}, {}, lambda a, b: a, resolution=RES)
+    lat, lon = world.population_centroid("FJ")
+    assert abs(abs(lon) - 180.0) < 1e-9 and lat == pytest.approx(-15.0, abs=0.5)

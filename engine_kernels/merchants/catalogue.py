@@ -20,7 +20,7 @@ from .policy import CHANNELS, SECTORS, Policy1A
 from .streams import KeySource, merge_draws
 from .universe import draw_merchants
 
-__all__ = ["MerchantUniverse", "build_universe", "merchant_id_range"]
+__all__ = ["MerchantUniverse", "build_universe", "merchant_id_range", "outlet_catalogue"]
 
 
 @dataclass(frozen=True)
@@ -128,27 +128,43 @@ def build_universe(
         outlet_counts=counts_table,
         candidate_countries=candidates_table,
         foreign_membership=membership_table,
-        outlet_catalogue=_catalogue(ids, iso, merchants.home, counts.n_total, membership),
+        outlet_catalogue=outlet_catalogue(membership_table),
         rng_draws=merge_draws(merchants.draws, counts.draws, membership.draws),
         truncation_fallbacks=counts.truncation_fallbacks,
     )
 
 
-def _catalogue(ids, iso, home, n_total, membership) -> pa.Table:
-    """One row per outlet: membership rows repeated n_country times, site_order 1..n_country.
+def outlet_catalogue(membership: pa.Table) -> pa.Table:
+    """One row per outlet from the foreign membership: each (merchant, country) row repeated
+    n_country times with site_order 1..n_country, carrying the merchant's home and N.
 
-    Membership is already sorted by (merchant, country) and countries are in ISO order, so the
-    repeat is sorted by (merchant_id, legal_country_iso, site_order).
+    Membership sorted by (merchant_id, country_iso) gives a catalogue sorted by
+    (merchant_id, legal_country_iso, site_order) without a sort.
     """
-    reps = membership.n_country
-    row = np.repeat(np.arange(reps.shape[0]), reps)
-    starts = np.concatenate(([0], np.cumsum(reps)[:-1]))
-    merchant = membership.merchant[row]
+    merchant = membership.column("merchant_id").to_numpy()
+    n_country = membership.column("n_country").to_numpy().astype(np.int64)
+    is_home = membership.column("is_home").to_numpy(zero_copy_only=False).astype(bool)
+    country = membership.column("country_iso").combine_chunks()
+    if merchant.size == 0:
+        raise ValueError("foreign_membership is empty: a universe has at least one merchant")
+    first = np.concatenate(([True], merchant[1:] != merchant[:-1]))
+    if (np.diff(merchant.astype(np.int64)) < 0).any() or (n_country < 1).any():
+        raise ValueError("foreign_membership must be sorted by merchant_id with n_country >= 1 on every row")
+    group = np.cumsum(first) - 1
+    homes = np.flatnonzero(is_home)
+    if homes.size != group[-1] + 1 or (group[homes] != np.arange(homes.size)).any():
+        raise ValueError("foreign_membership must hold exactly one home row per merchant")
+    n_total = np.add.reduceat(n_country, np.flatnonzero(first))
+
+    row = np.repeat(np.arange(merchant.size), n_country)
+    row_start = np.concatenate(([0], np.cumsum(n_country)[:-1]))
+    owner = group[row]
+    take = pa.array(row, pa.int64())
     return pa.table({
-        "merchant_id": ids[merchant],
-        "legal_country_iso": _text(iso, membership.country[row]),
-        "site_order": pa.array(np.arange(row.shape[0]) - starts[row] + 1, pa.int32()),
-        "home_country_iso": _text(iso, home[merchant]),
-        "n_country": pa.array(reps[row], pa.int32()),
-        "n_total": pa.array(n_total[merchant], pa.int32()),
+        "merchant_id": merchant[row],
+        "legal_country_iso": country.take(take),
+        "site_order": pa.array(np.arange(row.size) - row_start[row] + 1, pa.int32()),
+        "home_country_iso": country.take(pa.array(homes[owner], pa.int64())),
+        "n_country": pa.array(n_country[row], pa.int32()),
+        "n_total": pa.array(n_total[owner], pa.int32()),
     })

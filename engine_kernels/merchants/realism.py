@@ -11,18 +11,19 @@ foreign_share_increasing   True when that share rises strictly from band to band
 max_outlets                largest N
 cross_border_share         share of multi-site merchants with a foreign outlet
 dispersion_cv              coefficient of variation of φ over multi-site merchants (0.05–0.20)
-truncation_fallback_share  share of multi-site merchants that fell back to N = 2
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .catalogue import MerchantUniverse
-
-__all__ = ["SIZE_BANDS", "realism_figures"]
+__all__ = ["SIZE_BANDS", "RealismPolicy", "gini", "realism_figures"]
 
 # Multi-site size bands (inclusive bounds; None means no upper bound), aligned with the default
 # home-share steps so each band has one home floor.
@@ -41,16 +42,15 @@ def gini(x: np.ndarray) -> float:
     return float(((2 * i - n - 1) * x).sum() / (n * x.sum()))
 
 
-def realism_figures(universe: MerchantUniverse) -> dict[str, float]:
-    """The figures listed in the module docstring (a list for the size bands, a bool for the trend)."""
-    counts = universe.outlet_counts
+def realism_figures(counts: pa.Table, membership: pa.Table) -> dict[str, float]:
+    """The figures listed in the module docstring (a list for the size bands, a bool for the trend),
+    from outlet_counts and foreign_membership, both sorted by merchant_id."""
     n_total = _numpy(counts.column("n_total")).astype(np.int64)
     multi = _numpy(counts.column("is_multi_site")).astype(bool)
     phi = _numpy(pc.drop_null(counts.column("nb_phi")))
     n = n_total.shape[0]
 
     top = np.sort(n_total)[::-1][: int(np.ceil(0.1 * n))]
-    membership = universe.foreign_membership
     member_id = _numpy(membership.column("merchant_id"))
     abroad = ~_numpy(membership.column("is_home")).astype(bool)
     n_country = _numpy(membership.column("n_country")).astype(np.int64)
@@ -77,5 +77,21 @@ def realism_figures(universe: MerchantUniverse) -> dict[str, float]:
         "max_outlets": float(n_total.max()),
         "cross_border_share": float(foreign_merchants / multi.sum()) if multi.any() else 0.0,
         "dispersion_cv": float(phi.std() / phi.mean()) if phi.size else float("nan"),
-        "truncation_fallback_share": float(universe.truncation_fallbacks / multi.sum()) if multi.any() else 0.0,
     }
+
+
+@dataclass(frozen=True)
+class RealismPolicy:
+    """Corridors of the segment validation (the `realism` map of config/policies/1a.yaml)."""
+
+    enforce_from_merchants: int
+    corridors: dict[str, tuple[float, float]]
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> RealismPolicy:
+        corridors = {}
+        for name, (low, high) in d["corridors"].items():
+            if low > high:
+                raise ValueError(f"realism.corridors.{name}: low {low} is above high {high}; write [low, high]")
+            corridors[name] = (float(low), float(high))
+        return cls(enforce_from_merchants=int(d["enforce_from_merchants"]), corridors=corridors)

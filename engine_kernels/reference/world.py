@@ -122,6 +122,21 @@ class ReferenceWorld:
         shapely.prepare(geometry)
         return geometry
 
+    def population_centroid(self, country: str) -> tuple[float, float]:
+        """(lat, lon) of the country's centre of population, in degrees.
+
+        The population-weighted mean of the cell centres' unit vectors, projected back to the
+        sphere: averaging longitudes directly would put Fiji or Russia on the wrong side of the
+        antimeridian, and a polygon centroid puts the United States in Canada (Alaska).
+        """
+        cells = self.populated_cells(country)
+        lat, lon = np.radians(cells.lat), np.radians(cells.lon)
+        w = cells.population
+        x = (w * np.cos(lat) * np.cos(lon)).sum()
+        y = (w * np.cos(lat) * np.sin(lon)).sum()
+        z = (w * np.sin(lat)).sum()
+        return float(np.degrees(np.arctan2(z, np.hypot(x, y)))), float(np.degrees(np.arctan2(y, x)))
+
     def contains(self, country: str, lats: np.ndarray, lons: np.ndarray, full: bool = False) -> np.ndarray:
         """Which points lie inside the country's polygon (boundary points count as inside).
 

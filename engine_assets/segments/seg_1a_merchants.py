@@ -1,0 +1,123 @@
+"""Segment 1A: the merchant universe and its outlet catalogue (SEGMENTS.md, 1A).
+
+`merchant_universe` draws every merchant, its outlet count, its candidate countries and the
+countries it operates in, in one pass: the steps share arrays and every draw is keyed on
+(label, merchant id), so publishing them as separate steps would only add reads. Each table is
+its own asset with its own contract check. `outlet_catalogue` expands the membership into one
+row per outlet, written per legal country so country-partitioned segments read only their shard.
+"""
+
+import dagster as dg
+import numpy as np
+import polars as pl
+
+from engine_assets.errors import EngineConfigError
+from engine_assets.gates import verify_gate
+from engine_assets.identity import RunIdentity
+from engine_assets.partitions import COUNTRIES
+from engine_assets.publish import Publication
+from engine_assets.reference_world import reference_world
+from engine_assets.resources import EngineResource
+from engine_kernels.merchants.catalogue import build_universe, merchant_id_range, outlet_catalogue as expand_outlets
+from engine_kernels.merchants.inputs import Countries, Mccs
+from engine_kernels.merchants.policy import Policy1A
+
+GROUP = "seg_1a"
+UNIVERSE_TABLES = ("merchants", "outlet_counts", "candidate_countries", "foreign_membership")
+# The substream labels whose draws each table records in its manifest.
+DRAWS_OF = {
+    "merchants": ("1a.home", "1a.mcc", "1a.channel"),
+    "outlet_counts": ("1a.hurdle", "1a.nb"),
+    "candidate_countries": (),
+    "foreign_membership": ("1a.cross_border", "1a.foreign_count", "1a.foreign_pick"),
+}
+
+
+def policy_1a(identity: RunIdentity) -> Policy1A:
+    """The 1A policy of this world (already schema- and cross-field-checked when it loaded)."""
+    return Policy1A.from_dict(identity.policies["1a"])
+
+
+def active_countries(identity: RunIdentity, countries: pl.DataFrame) -> Countries:
+    """Countries merchants may call home: the profile's, or every populated country of the reference world.
+
+    GDP missing in Natural Earth is rebuilt from the imputed GDP per head, and the country's
+    centre of population stands for it in gravity distances.
+    """
+    frame = countries.filter(pl.col("is_populated_world") & (pl.col("population") > 0))
+    wanted = identity.profile.countries
+    if wanted is not None:
+        missing = sorted(set(wanted) - set(frame["country_iso"]))
+        if missing:
+            raise EngineConfigError(
+                f"{identity.profile.path.name}: countries {', '.join(missing)} have no populated land in the "
+                "reference world, so no merchant can live there; remove them from the profile's countries"
+            )
+        frame = frame.filter(pl.col("country_iso").is_in(list(wanted)))
+    frame = frame.with_columns(
+        gdp=pl.when(pl.col("gdp_usd") > 0).then("gdp_usd").otherwise(pl.col("gdp_per_capita") * pl.col("population"))
+    )
+    world = reference_world(identity)
+    centres = np.array([world.population_centroid(c) for c in frame["country_iso"]]).reshape(-1, 2)
+    return Countries(
+        iso=frame["country_iso"].to_list(),
+        gdp_usd=frame["gdp"].to_numpy(),
+        gdp_per_capita=frame["gdp_per_capita"].to_numpy(),
+        population=frame["population"].to_numpy().astype(np.float64),
+        lat=centres[:, 0],
+        lon=centres[:, 1],
+        currency=frame["currency"].to_list(),
+        region=frame["region"].to_list(),
+    )
+
+
+def merchant_categories(mcc: pl.DataFrame) -> Mccs:
+    return Mccs(mcc=mcc["mcc"].to_numpy(), sector=np.asarray(mcc["demand_sector"].cast(pl.String).to_list(), object))
+
+
+@dg.multi_asset(
+    outs={name: dg.AssetOut(key=[GROUP, name], io_manager_key="shards") for name in UNIVERSE_TABLES},
+    ins={
+        "countries": dg.AssetIn(key=["reference", "countries"]),
+        "mcc": dg.AssetIn(key=["reference", "mcc"]),
+    },
+    deps=[dg.AssetKey(["reference", "validation"])],
+    group_name=GROUP,
+)
+def merchant_universe(context: dg.AssetExecutionContext, engine: EngineResource, countries: pl.LazyFrame,
+                      mcc: pl.LazyFrame):
+    """Merchants (home ∝ GDP^0.85, MCC, channel), outlet counts (hurdle, truncated NB2), gravity-ranked
+    candidate countries and the countries each merchant operates in with its outlets there."""
+    identity = engine.identity()
+    verify_gate(identity, "reference")
+    home_countries = active_countries(identity, countries.drop("geometry_wkb", "geometry_simplified_wkb").collect())
+    universe = build_universe(
+        merchant_id_range(identity.profile.merchants), home_countries, merchant_categories(mcc.collect()),
+        policy_1a(identity), identity.substream_key,
+    )
+    context.add_output_metadata(
+        {"truncation_fallbacks": universe.truncation_fallbacks, "home_countries": home_countries.size},
+        output_name="outlet_counts",
+    )
+    return tuple(
+        Publication(getattr(universe, name), {label: universe.rng_draws.get(label, 0) for label in DRAWS_OF[name]})
+        for name in UNIVERSE_TABLES
+    )
+
+
+@dg.asset(
+    key=[GROUP, "outlet_catalogue"],
+    partitions_def=COUNTRIES,
+    ins={"foreign_membership": dg.AssetIn(key=[GROUP, "foreign_membership"])},
+    io_manager_key="shards",
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    group_name=GROUP,
+)
+def outlet_catalogue(context: dg.AssetExecutionContext, foreign_membership: pl.LazyFrame):
+    """One row per outlet, single-site merchants included, written per legal country."""
+    catalogue = pl.from_arrow(expand_outlets(foreign_membership.collect().to_arrow()))
+    shards = catalogue.partition_by("legal_country_iso", as_dict=True, maintain_order=True)
+    return {key: shards.get((key,), catalogue.clear()) for key in context.partition_keys}
+
+
+ASSETS = [merchant_universe, outlet_catalogue]
