@@ -12,7 +12,7 @@ from typing import Any
 
 import dagster as dg
 
-from engine_assets.contract_checks import ContractViolation, check_frame
+from engine_assets.contract_checks import ContractViolation, check_frames
 from engine_assets.contracts import Contract, load_contract, validate_document
 from engine_assets.identity import RunIdentity
 from engine_assets.publish import MANIFEST
@@ -22,18 +22,32 @@ from engine_assets.storage import PartitionKey, load_dataset, scan_dataset
 
 def check_partition(identity: RunIdentity, contract: Contract, key: PartitionKey) -> tuple[bool, dict[str, Any]]:
     """Verdict and UI metadata for one published partition."""
-    data = load_dataset(identity, contract, key)
+    return check_partitions(identity, contract, [key])[0]
+
+
+def check_partitions(
+    identity: RunIdentity, contract: Contract, keys: list[PartitionKey]
+) -> list[tuple[bool, dict[str, Any]]]:
+    """Verdict and UI metadata for each of the published partitions `keys`, in order.
+
+    Table partitions are checked together so that each foreign key is one pass over all of them.
+    """
+    data = [load_dataset(identity, contract, key) for key in keys]
     if contract.kind == "artefact":
-        return _check_artefact(contract, data)
+        return [_check_artefact(contract, files) for files in data]
     if contract.kind == "document":
-        try:
-            validate_document(contract, data)
-        except ContractViolation as exc:
-            return False, {"violations": str(exc)}
-        return True, {"document_keys": len(data)}
+        return [_check_document(contract, document) for document in data]
     references = {fk.ref_dataset: scan_dataset(identity, load_contract(fk.ref_dataset)) for fk in contract.foreign_keys}
-    report = check_frame(contract, data, references)
-    return report.passed, report.to_metadata()
+    reports = check_frames(contract, dict(enumerate(data)), references)
+    return [(reports[i].passed, reports[i].to_metadata()) for i in range(len(keys))]
+
+
+def _check_document(contract: Contract, document: dict) -> tuple[bool, dict[str, Any]]:
+    try:
+        validate_document(contract, document)
+    except ContractViolation as exc:
+        return False, {"violations": str(exc)}
+    return True, {"document_keys": len(document)}
 
 
 def _check_artefact(contract: Contract, files: dict[str, Path]) -> tuple[bool, dict[str, Any]]:
@@ -63,12 +77,12 @@ def contract_check(asset_key: list[str], partitions_def: dg.PartitionsDefinition
     def _contract(context: dg.AssetCheckExecutionContext, engine: EngineResource) -> dg.AssetCheckResult:
         identity = engine.identity()
         keys: list[str | None] = list(context.partition_keys) if partitions_def is not None else [None]
-        verdicts = {}
-        for key in keys:
-            parsed = key
-            if isinstance(partitions_def, dg.MultiPartitionsDefinition) and key is not None:
-                parsed = dict(partitions_def.get_partition_key_from_str(key).keys_by_dimension)
-            verdicts[key] = check_partition(identity, contract, parsed)
+        parsed = [
+            dict(partitions_def.get_partition_key_from_str(key).keys_by_dimension)
+            if isinstance(partitions_def, dg.MultiPartitionsDefinition) and key is not None else key
+            for key in keys
+        ]
+        verdicts = dict(zip(keys, check_partitions(identity, contract, parsed)))
         failed = [str(k) for k, (ok, _) in verdicts.items() if not ok]
         if len(verdicts) == 1:
             metadata = next(iter(verdicts.values()))[1]

@@ -246,9 +246,10 @@ def _switch(finished: Path, version: Path, target: Path, writer_fd: int) -> None
         os.replace(link, target)
         _fsync_path(target.parent)
         prefixes = (f".{target.name}.v-", f".{target.name}.tmp-", f".{target.name}.link-")
-        for entry in target.parent.iterdir():
-            if not entry.name.startswith(prefixes) or entry.name == version.name:
-                continue
+        # scandir with a name test: a country-partitioned dataset has hundreds of siblings here.
+        with os.scandir(target.parent) as siblings:
+            stale = [target.parent / e.name for e in siblings if e.name.startswith(prefixes) and e.name != version.name]
+        for entry in stale:
             if entry.name.startswith(prefixes[2]):
                 entry.unlink(missing_ok=True)  # a link left by a writer killed before its rename
             elif entry.name.startswith(prefixes[0]) or _abandoned(entry):

@@ -44,7 +44,18 @@ def reference_build(tmp_path_factory):
 @pytest.fixture
 def world_root(tmp_path, reference_build):
     """An empty data root of its own that shares the session's cached reference datasets."""
-    root = tmp_path / "data"
-    root.mkdir()
-    (root / "reference").symlink_to(reference_build[0] / "reference")
+    return _share_reference(tmp_path / "data", reference_build[0])
+
+
+@pytest.fixture(scope="session")
+def share_reference(reference_build):
+    """share_reference(root): make `root` a data root sharing the session's reference caches."""
+    return lambda root: _share_reference(root, reference_build[0])
+
+
+def _share_reference(root, built_root):
+    """Make `root` a data root whose reference caches are links to those of `built_root`."""
+    (root / "reference").mkdir(parents=True)
+    for cache in (built_root / "reference").glob("key=*"):
+        (root / "reference" / cache.name).symlink_to(cache)
     return root

@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from engine_assets.contract_checks import CheckReport, ContractViolation, check_frame, conform_to_contract
+from engine_assets.contract_checks import CheckReport, ContractViolation, check_frame, check_frames, conform_to_contract
 from engine_assets.contracts import Contract, load_contract
 
 FIXTURE_DIR = Path(__file__).resolve().parent / "contracts_fixture"
@@ -341,3 +341,25 @@ def test_reference_without_key_columns_is_not_checked(merchants: Contract):
     report = check(merchants, clean_frame(), {"demo/mcc_codes": pl.LazyFrame({"code": [1]})})
     assert report.not_checked == ["foreign_key:mcc->demo/mcc_codes: referenced frame lacks mcc"]
     assert report.passed
+
+
+def test_many_partitions_report_like_one_at_a_time(merchants: Contract, mcc_codes: pl.LazyFrame):
+    """check_frames: the foreign key in one pass, orphans charged to the partition that holds them."""
+    refs = {"demo/mcc_codes": mcc_codes}
+    frames = {
+        "DE": clean_frame().lazy(),
+        "GB": with_values(clean_frame(), "mcc", [1, 2]).lazy(),
+        "FR": with_values(clean_frame(), "risk_score", [7.0]).lazy(),
+        "IT": with_values(clean_frame(), "merchant_id", [2]).lazy(),  # a key repeated inside one partition
+        "ES": clean_frame().clear().lazy(),
+    }
+    together = check_frames(merchants, frames, refs)
+    for key, frame in frames.items():
+        alone = check_frame(merchants, frame, refs)
+        assert together[key].violations == alone.violations, key
+        assert sorted(together[key].checks_run) == sorted(alone.checks_run), key
+        assert together[key].not_checked == alone.not_checked == []
+    assert [v.bad_rows for v in together["GB"].violations] == [2] and together["DE"].passed
+    assert [v.rule for v in together["IT"].violations] == ["primary_key_unique"] and together["ES"].rows_checked == 0
+    unsupplied = check_frames(merchants, frames)
+    assert unsupplied["DE"].not_checked == ["foreign_key:mcc->demo/mcc_codes: referenced frame not supplied"]

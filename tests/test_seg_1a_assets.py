@@ -67,9 +67,8 @@ def _digests(root: Path, segment: str = "seg_1a") -> dict[str, list[str]]:
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory, reference_build):
-    root = tmp_path_factory.mktemp("seg1a")
-    (root / "reference").symlink_to(reference_build[0] / "reference")
+def built(tmp_path_factory, share_reference):
+    root = share_reference(tmp_path_factory.mktemp("seg1a") / "data")
     _build_world(root)
     return root
 

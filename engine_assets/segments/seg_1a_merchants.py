@@ -16,11 +16,13 @@ from engine_assets.gates import verify_gate
 from engine_assets.identity import RunIdentity
 from engine_assets.partitions import COUNTRIES
 from engine_assets.publish import Publication
-from engine_assets.reference_world import reference_world
 from engine_assets.resources import EngineResource
-from engine_kernels.merchants.catalogue import build_universe, merchant_id_range, outlet_catalogue as expand_outlets
+from engine_kernels.merchants.catalogue import MerchantUniverse, build_universe, merchant_id_range
+from engine_kernels.merchants.catalogue import outlet_catalogue as expand_outlets
 from engine_kernels.merchants.inputs import Countries, Mccs
 from engine_kernels.merchants.policy import Policy1A
+from engine_kernels.reference import population
+from engine_kernels.reference.world import centres_of_population
 
 GROUP = "seg_1a"
 UNIVERSE_TABLES = ("merchants", "outlet_counts", "candidate_countries", "foreign_membership")
@@ -38,7 +40,18 @@ def policy_1a(identity: RunIdentity) -> Policy1A:
     return Policy1A.from_dict(identity.policies["1a"])
 
 
-def active_countries(identity: RunIdentity, countries: pl.DataFrame) -> Countries:
+def population_centres(tz_grid: pl.LazyFrame, codes: list[str]) -> np.ndarray:
+    """float64[len(codes), 2]: (lat, lon) of each country's centre of population, from its populated cells."""
+    index = pl.LazyFrame({"country_iso": codes, "group": np.arange(len(codes))})
+    cells = tz_grid.select("cell", pl.col("country_iso").cast(pl.String), "population").join(
+        index, on="country_iso").collect()
+    rows, cols = np.divmod(cells["cell"].to_numpy().astype(np.int64), population.grid_shape()[1])
+    lat, lon = population.cell_centres(rows, cols)
+    return np.column_stack(centres_of_population(lat, lon, cells["population"].to_numpy().astype(np.float64),
+                                                 cells["group"].to_numpy(), len(codes)))
+
+
+def active_countries(identity: RunIdentity, countries: pl.DataFrame, tz_grid: pl.LazyFrame) -> Countries:
     """Countries merchants may call home: the profile's, or every populated country of the reference world.
 
     GDP missing in Natural Earth is rebuilt from the imputed GDP per head, and the country's
@@ -57,8 +70,7 @@ def active_countries(identity: RunIdentity, countries: pl.DataFrame) -> Countrie
     frame = frame.with_columns(
         gdp=pl.when(pl.col("gdp_usd") > 0).then("gdp_usd").otherwise(pl.col("gdp_per_capita") * pl.col("population"))
     )
-    world = reference_world(identity)
-    centres = np.array([world.population_centroid(c) for c in frame["country_iso"]]).reshape(-1, 2)
+    centres = population_centres(tz_grid, frame["country_iso"].to_list())
     return Countries(
         iso=frame["country_iso"].to_list(),
         gdp_usd=frame["gdp"].to_numpy(),
@@ -75,30 +87,42 @@ def merchant_categories(mcc: pl.DataFrame) -> Mccs:
     return Mccs(mcc=mcc["mcc"].to_numpy(), sector=np.asarray(mcc["demand_sector"].cast(pl.String).to_list(), object))
 
 
+def draw_universe(
+    identity: RunIdentity, countries: pl.DataFrame, tz_grid: pl.LazyFrame, mcc: pl.DataFrame
+) -> MerchantUniverse:
+    """Every 1A table of this world from the reference countries, populated cells and merchant categories."""
+    return build_universe(
+        merchant_id_range(identity.profile.merchants), active_countries(identity, countries, tz_grid),
+        merchant_categories(mcc), policy_1a(identity), identity.substream_key,
+    )
+
+
+def catalogue_shards(membership: pl.DataFrame, countries: list[str]) -> dict[str, pl.DataFrame]:
+    """The outlet catalogue of the given legal countries (empty where no merchant has an outlet)."""
+    catalogue = pl.from_arrow(expand_outlets(membership.to_arrow()))
+    shards = catalogue.partition_by("legal_country_iso", as_dict=True, maintain_order=True)
+    return {key: shards.get((key,), catalogue.clear()) for key in countries}
+
+
 @dg.multi_asset(
     outs={name: dg.AssetOut(key=[GROUP, name], io_manager_key="shards") for name in UNIVERSE_TABLES},
     ins={
         "countries": dg.AssetIn(key=["reference", "countries"]),
+        "tz_grid": dg.AssetIn(key=["reference", "tz_grid"]),
         "mcc": dg.AssetIn(key=["reference", "mcc"]),
     },
     deps=[dg.AssetKey(["reference", "validation"])],
     group_name=GROUP,
 )
 def merchant_universe(context: dg.AssetExecutionContext, engine: EngineResource, countries: pl.LazyFrame,
-                      mcc: pl.LazyFrame):
+                      tz_grid: pl.LazyFrame, mcc: pl.LazyFrame):
     """Merchants (home ∝ GDP^0.85, MCC, channel), outlet counts (hurdle, truncated NB2), gravity-ranked
     candidate countries and the countries each merchant operates in with its outlets there."""
     identity = engine.identity()
     verify_gate(identity, "reference")
-    home_countries = active_countries(identity, countries.drop("geometry_wkb", "geometry_simplified_wkb").collect())
-    universe = build_universe(
-        merchant_id_range(identity.profile.merchants), home_countries, merchant_categories(mcc.collect()),
-        policy_1a(identity), identity.substream_key,
-    )
-    context.add_output_metadata(
-        {"truncation_fallbacks": universe.truncation_fallbacks, "home_countries": home_countries.size},
-        output_name="outlet_counts",
-    )
+    frame = countries.drop("geometry_wkb", "geometry_simplified_wkb").collect()
+    universe = draw_universe(identity, frame, tz_grid, mcc.collect())
+    context.add_output_metadata({"truncation_fallbacks": universe.truncation_fallbacks}, output_name="outlet_counts")
     return tuple(
         Publication(getattr(universe, name), {label: universe.rng_draws.get(label, 0) for label in DRAWS_OF[name]})
         for name in UNIVERSE_TABLES
@@ -115,9 +139,7 @@ def merchant_universe(context: dg.AssetExecutionContext, engine: EngineResource,
 )
 def outlet_catalogue(context: dg.AssetExecutionContext, foreign_membership: pl.LazyFrame):
     """One row per outlet, single-site merchants included, written per legal country."""
-    catalogue = pl.from_arrow(expand_outlets(foreign_membership.collect().to_arrow()))
-    shards = catalogue.partition_by("legal_country_iso", as_dict=True, maintain_order=True)
-    return {key: shards.get((key,), catalogue.clear()) for key in context.partition_keys}
+    return catalogue_shards(foreign_membership.collect(), list(context.partition_keys))
 
 
 ASSETS = [merchant_universe, outlet_catalogue]

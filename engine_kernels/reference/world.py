@@ -54,6 +54,24 @@ class CountryCells:
         return self.lat[i] + (u_lat - 0.5) * 2 * half, self.lon[i] + (u_lon - 0.5) * 2 * half
 
 
+def centres_of_population(
+    lat: np.ndarray, lon: np.ndarray, weight: np.ndarray, group: np.ndarray, n_groups: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """(lat, lon) in degrees of each group's centre of population.
+
+    The weighted mean of the points' unit vectors, projected back to the sphere: averaging
+    longitudes directly would put Fiji or Russia on the wrong side of the antimeridian, and a
+    polygon centroid puts the United States in Canada (Alaska). A group without weight gets NaN.
+    """
+    phi, lam = np.radians(lat), np.radians(lon)
+    sums = [np.bincount(group, weights=weight * v, minlength=n_groups)
+            for v in (np.cos(phi) * np.cos(lam), np.cos(phi) * np.sin(lam), np.sin(phi))]
+    x, y, z = sums
+    empty = np.bincount(group, weights=weight, minlength=n_groups) <= 0
+    centre_lat = np.where(empty, np.nan, np.degrees(np.arctan2(z, np.hypot(x, y))))
+    return centre_lat, np.where(empty, np.nan, np.degrees(np.arctan2(y, x)))
+
+
 class ReferenceWorld:
     """In-memory index over the population grid, country grid, zone labels and polygons."""
 
@@ -123,19 +141,10 @@ class ReferenceWorld:
         return geometry
 
     def population_centroid(self, country: str) -> tuple[float, float]:
-        """(lat, lon) of the country's centre of population, in degrees.
-
-        The population-weighted mean of the cell centres' unit vectors, projected back to the
-        sphere: averaging longitudes directly would put Fiji or Russia on the wrong side of the
-        antimeridian, and a polygon centroid puts the United States in Canada (Alaska).
-        """
+        """(lat, lon) of the country's centre of population, in degrees (see `centres_of_population`)."""
         cells = self.populated_cells(country)
-        lat, lon = np.radians(cells.lat), np.radians(cells.lon)
-        w = cells.population
-        x = (w * np.cos(lat) * np.cos(lon)).sum()
-        y = (w * np.cos(lat) * np.sin(lon)).sum()
-        z = (w * np.sin(lat)).sum()
-        return float(np.degrees(np.arctan2(z, np.hypot(x, y)))), float(np.degrees(np.arctan2(y, x)))
+        lat, lon = centres_of_population(cells.lat, cells.lon, cells.population, np.zeros(cells.lat.size, np.int64), 1)
+        return float(lat[0]), float(lon[0])
 
     def contains(self, country: str, lats: np.ndarray, lons: np.ndarray, full: bool = False) -> np.ndarray:
         """Which points lie inside the country's polygon (boundary points count as inside).

@@ -1,0 +1,151 @@
+"""Segment 1A end to end: draw the merchant universe, publish it, check it, validate it.
+
+Usage:
+    python benchmarks/seg_1a.py [--merchants 10000 1000000] [--reference-root data/reference]
+
+For each merchant count, on the `reference` profile (every country), in a fresh data root that
+shares a cached reference world, it runs what the 1A assets and their checks run and prints:
+  * seconds per stage: inputs (active countries, centres of population, MCC), the draws (kernel),
+    publishing the four universe tables and one catalogue partition per country, the generated
+    contract checks of every partition, the segment validation; and the total
+    (targets: <= 5 s at 10,000 merchants, <= 60 s at 1,000,000 on 2 cores)
+  * the limit measured in the same run: pyarrow writing the same tables to zstd parquet, one file each
+  * rows published and peak RSS; the realism figures the validation reported
+"""
+
+import argparse
+import dataclasses
+import os
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ["ENGINE_PROFILE"] = "reference"  # country partitions: every country
+
+import dagster as dg  # noqa: E402
+import pyarrow.parquet as pq  # noqa: E402
+
+from engine_assets.checks import check_partitions  # noqa: E402
+from engine_assets.contracts import load_contract  # noqa: E402
+from engine_assets.definitions import ASSET_CHECKS, ASSETS  # noqa: E402
+from engine_assets.io_manager import ShardIOManager  # noqa: E402
+from engine_assets.partitions import COUNTRIES  # noqa: E402
+from engine_assets.publish import Publication, ROW_GROUP_ROWS  # noqa: E402
+from engine_assets.resources import EngineResource  # noqa: E402
+from engine_assets.segments import seg_1a_validation  # noqa: E402
+from engine_assets.segments.seg_1a_merchants import (  # noqa: E402
+    DRAWS_OF, UNIVERSE_TABLES, active_countries, catalogue_shards, merchant_categories,
+)
+from engine_assets.storage import load_dataset, publish_dataset  # noqa: E402
+from engine_kernels.merchants.catalogue import build_universe, merchant_id_range  # noqa: E402
+from engine_kernels.merchants.policy import Policy1A  # noqa: E402
+
+TARGETS = {10_000: 5.0, 1_000_000: 60.0}
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _reference_world(root: Path) -> Path:
+    """A data root holding a published reference world (built here if it is not cached yet)."""
+    engine = EngineResource(data_root=str(root))
+    reference = [a for a in ASSETS if next(iter(a.keys)).path[0] == "reference"]
+    checks = [c for c in ASSET_CHECKS if next(iter(c.check_keys)).asset_key.path[0] == "reference"]
+    result = dg.materialize([*reference, *checks], resources={"engine": engine, "shards": ShardIOManager(engine=engine)},
+                            run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}})
+    assert result.success
+    return root / "reference"
+
+
+def _raw_write_s(tables, directory: Path) -> float:
+    started = time.perf_counter()
+    for i, table in enumerate(tables):
+        pq.write_table(table, directory / f"raw-{i}.parquet", compression="zstd", row_group_size=ROW_GROUP_ROWS)
+    return time.perf_counter() - started
+
+
+def run(merchants: int, reference: Path) -> None:
+    with tempfile.TemporaryDirectory(prefix="seg1a-bench-") as tmp:
+        root = Path(tmp) / "data"
+        root.mkdir()
+        # Share only the cached reference datasets: the `reference` profile's own run root also
+        # lives under <data_root>/reference/ and must stay this run's.
+        (root / "reference").mkdir()
+        for cache in reference.glob("key=*"):
+            (root / "reference" / cache.name).symlink_to(cache)
+        base = EngineResource(data_root=str(root)).identity()
+        identity = dataclasses.replace(base, profile=dataclasses.replace(base.profile, merchants=merchants))
+        stages: dict[str, float] = {}
+
+        def timed(stage, fn):
+            started = time.perf_counter()
+            value = fn()
+            stages[stage] = stages.get(stage, 0.0) + time.perf_counter() - started
+            return value
+
+        def inputs():
+            ref = lambda name: load_dataset(identity, load_contract(f"reference/{name}"), None)  # noqa: E731
+            frame = ref("countries").drop("geometry_wkb", "geometry_simplified_wkb").collect()
+            return active_countries(identity, frame, ref("tz_grid")), merchant_categories(ref("mcc").collect())
+
+        countries, mccs = timed("inputs", inputs)
+        policy = Policy1A.from_dict(identity.policies["1a"])
+        universe = timed("draws", lambda: build_universe(merchant_id_range(merchants), countries, mccs, policy,
+                                                         identity.substream_key))
+        published = []
+
+        def publish():
+            for name in UNIVERSE_TABLES:
+                payload = Publication(getattr(universe, name), {k: universe.rng_draws.get(k, 0) for k in DRAWS_OF[name]})
+                publish_dataset(identity, load_contract(f"seg_1a/{name}"), None, payload)
+                published.append((name, None))
+            membership = load_dataset(identity, load_contract("seg_1a/foreign_membership"), None).collect()
+            for key, shard in catalogue_shards(membership, COUNTRIES.get_partition_keys()).items():
+                publish_dataset(identity, load_contract("seg_1a/outlet_catalogue"), key, shard)
+                published.append(("outlet_catalogue", key))
+
+        timed("publish", publish)
+        failed = []
+        for name in (*UNIVERSE_TABLES, "outlet_catalogue"):
+            # As the generated contract check does: all partitions of the run together.
+            keys = [k for n, k in published if n == name]
+            verdicts = timed("contract checks", lambda: check_partitions(identity, load_contract(f"seg_1a/{name}"), keys))
+            failed += [f"{name}/{k}" for k, (ok, _) in zip(keys, verdicts) if not ok]
+        outcomes, _ = timed("validation", lambda: seg_1a_validation.evaluate(identity))
+        tables = [getattr(universe, name) for name in (*UNIVERSE_TABLES, "outlet_catalogue")]
+        raw_s = _raw_write_s(tables, Path(tmp))
+
+    rows = sum(t.num_rows for t in tables)
+    total = sum(stages.values())
+    target = TARGETS.get(merchants)
+    print(f"\n{merchants:,} merchants on {countries.size} home countries: {rows:,} rows "
+          f"({universe.outlet_catalogue.num_rows:,} outlets in {len(COUNTRIES.get_partition_keys())} country partitions)")
+    for stage, seconds in stages.items():
+        print(f"  {stage:<16} {seconds:7.2f} s")
+    print(f"  {'total':<16} {total:7.2f} s" + (f"   [target <= {target:g} s]" if target else ""))
+    print(f"  limit: raw pyarrow zstd write of the same five tables {raw_s:.2f} s "
+          f"({rows / raw_s:,.0f} rows/s); engine publish {rows / stages['publish']:,.0f} rows/s")
+    print(f"  contract checks failed: {failed or 'none'}; validation failed: "
+          f"{[o.name for o in outcomes if not o.passed] or 'none'}")
+    figures = {o.name: o.figure for o in outcomes if o.corridor and "==" not in o.corridor}
+    print(f"  realism: {figures}")
+    print(f"  peak RSS so far: {_peak_rss_mb():,.0f} MB")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--merchants", type=int, nargs="+", default=[10_000, 1_000_000])
+    parser.add_argument("--reference-root", type=Path, help="a data root holding a reference world (default: ./data)")
+    args = parser.parse_args()
+    root = args.reference_root or Path(__file__).resolve().parent.parent / "data"
+    reference = _reference_world(root.resolve())
+    for merchants in args.merchants:
+        run(merchants, reference)
+
+
+if __name__ == "__main__":
+    main()
