@@ -35,6 +35,7 @@ bench: install
 	$(BIN)/python benchmarks/rng.py
 	$(BIN)/python benchmarks/write_limit.py
 	$(BIN)/python benchmarks/reference.py
+	$(BIN)/python benchmarks/seg_1a.py
 
 clean:
 	rm -rf $(VENV) .dagster_home data .pytest_cache

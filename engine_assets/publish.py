@@ -277,8 +277,11 @@ def publish_directory(
         )
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        tmp.mkdir()
-        writer_fd = _hold_writer_lock(tmp)
+        # Under the partition lock, so a concurrent clean-up never sees this directory before its
+        # writer lock exists (it would take it for a writer that died before locking).
+        with _PartitionLock(target):
+            tmp.mkdir()
+            writer_fd = _hold_writer_lock(tmp)
     except OSError as exc:
         raise PublishError(
             f"cannot write {what} under {target.parent}: {exc.strerror}; "

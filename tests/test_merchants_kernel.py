@@ -352,3 +352,13 @@ def test_realism_corridors_at_10k(universe_10k):
     assert f["max_outlets"] < 5000
     assert 0.05 <= f["dispersion_cv"] <= 0.20
 
+
+
+def test_another_seed_builds_another_universe():
+    ids = merchant_id_range(500)
+    other = build_universe(ids, make_countries(), make_mccs(), Policy1A.from_dict(POLICY),
+                           lambda label: label_key(20260102, "ab" * 32, label))
+    same = build(ids)
+    assert ipc_bytes(build(ids).outlet_catalogue) == ipc_bytes(same.outlet_catalogue)
+    assert ipc_bytes(other.merchants) != ipc_bytes(same.merchants)
+    assert ipc_bytes(other.outlet_catalogue) != ipc_bytes(same.outlet_catalogue)
