@@ -66,7 +66,11 @@ def test_cache_key_follows_package_versions(monkeypatch):
     key = identity_module.reference_key()
     versions = identity_module.package_versions()
     monkeypatch.setattr(identity_module, "package_versions", lambda: versions | {"holidays": "0.110"})
-    assert identity_module.reference_key() != key
+    identity_module.reference_key.cache_clear()
+    try:
+        assert identity_module.reference_key() != key
+    finally:
+        identity_module.reference_key.cache_clear()  # the next caller sees the real versions again
 
 
 def test_wrong_package_version_is_one_clear_error(tmp_path, monkeypatch):

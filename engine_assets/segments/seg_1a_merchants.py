@@ -43,8 +43,9 @@ def policy_1a(identity: RunIdentity) -> Policy1A:
 def population_centres(tz_grid: pl.LazyFrame, codes: list[str]) -> np.ndarray:
     """float64[len(codes), 2]: (lat, lon) of each country's centre of population, from its populated cells."""
     index = pl.LazyFrame({"country_iso": codes, "group": np.arange(len(codes))})
+    # Cells in file order: the sums below are floating point, so their order must never vary.
     cells = tz_grid.select("cell", pl.col("country_iso").cast(pl.String), "population").join(
-        index, on="country_iso").collect()
+        index, on="country_iso", maintain_order="left").collect()
     rows, cols = np.divmod(cells["cell"].to_numpy().astype(np.int64), population.grid_shape()[1])
     lat, lon = population.cell_centres(rows, cols)
     return np.column_stack(centres_of_population(lat, lon, cells["population"].to_numpy().astype(np.float64),
