@@ -240,12 +240,22 @@ def _cross_field_rules() -> dict[str, Any]:
     agree across fields); it raises ValueError naming the field."""
     from engine_kernels.merchants.policy import Policy1A
     from engine_kernels.merchants.realism import RealismPolicy
+    from engine_kernels.sites import PlacementPolicy
+    from engine_kernels.zones import ZonePlanPolicy
 
     def check_1a(content: Mapping[str, Any]) -> None:
         Policy1A.from_dict(content)
         RealismPolicy.from_dict(content["realism"])
 
-    return {"1a": check_1a}
+    def check_2a(content: Mapping[str, Any]) -> None:
+        import zoneinfo
+
+        unknown = {c: z for c, z in content["overrides"].items() if z not in zoneinfo.available_timezones()}
+        if unknown:
+            raise ValueError(f"overrides: zones {unknown} are not in the pinned tz database; use IANA names "
+                             "such as Asia/Shanghai")
+
+    return {"1a": check_1a, "1b": PlacementPolicy.from_dict, "2a": check_2a, "3a": ZonePlanPolicy.from_dict}
 
 
 def load_policies(config_dir: Path = CONFIG_DIR) -> Policies:

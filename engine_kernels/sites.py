@@ -1,0 +1,212 @@
+"""Segment 1B: every outlet on the map of its country, clustered around its merchant.
+
+Per (merchant, country, planned zone) group with n_z of the merchant's n sites in the country:
+  * n = 1: one cell drawn by population (a single shop sits where people are);
+  * n > 1: an anchor city drawn by population among the zone's cities (a population-weighted
+    cell if the zone has none), then each site's cell drawn with weight
+    population × exp(−d / L), d the great-circle distance to the anchor and
+    L = min(base_km · n^exponent, max_km): a 3-site chain is local, a 300-site chain covers
+    the country.
+Each site then takes a uniform point inside its cell, accepted only inside the country polygon
+(full detail); after `max_attempts` rejections it falls back to the nearest populated cell
+centre inside the country (counted as `is_fallback`).
+
+Draws are keyed on (label, merchant, country, site_order) (the anchor on the zone), so sites
+never depend on which other merchants or countries are placed in the same run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from numba import njit, prange
+
+from engine_kernels.reference.world import CountryCells
+from engine_kernels.rng import text_id, unit_keys, unit_uniforms
+
+__all__ = ["PlacementPolicy", "SiteGroups", "Sites", "place_sites", "site_ids"]
+
+_ANCHOR, _CELL, _JITTER = "1b.anchor", "1b.cell_pick", "1b.jitter"
+_EARTH_RADIUS_KM = 6371.0088
+# site_id = merchant_id · 2^24 + country index · 2^14 + site_order: unique in the world and
+# readable back into its parts.
+_COUNTRY_BITS, _SITE_BITS = 10, 14
+
+
+@dataclass(frozen=True)
+class PlacementPolicy:
+    base_km: float
+    exponent: float
+    max_km: float
+    max_attempts: int
+
+    @classmethod
+    def from_dict(cls, d) -> PlacementPolicy:
+        """From config/policies/1b.yaml (schema-checked)."""
+        spread = d["spread"]
+        if spread["max_km"] < spread["base_km"]:
+            raise ValueError(f"spread.max_km ({spread['max_km']}) must be at least spread.base_km ({spread['base_km']})")
+        return cls(float(spread["base_km"]), float(spread["exponent"]), float(spread["max_km"]),
+                   int(d["jitter"]["max_attempts"]))
+
+    def spread_km(self, n: np.ndarray) -> np.ndarray:
+        return np.minimum(self.base_km * np.asarray(n, np.float64) ** self.exponent, self.max_km)
+
+
+@dataclass(frozen=True)
+class SiteGroups:
+    """The sites to place in one zone of one country: group g has n_zone[g] sites, site orders
+    first_site[g] .. first_site[g] + n_zone[g] − 1, and n_country[g] sites of its merchant in the country."""
+
+    merchant_id: np.ndarray
+    n_zone: np.ndarray
+    n_country: np.ndarray
+    first_site: np.ndarray
+
+
+@dataclass(frozen=True)
+class Sites:
+    """One row per site, in group order then site order."""
+
+    merchant_id: np.ndarray
+    site_order: np.ndarray
+    lat: np.ndarray
+    lon: np.ndarray
+    cell: np.ndarray  # flat cell index of the grid
+    is_fallback: np.ndarray
+    draws: dict[str, int]
+
+
+def site_ids(merchant_id: np.ndarray, country_index: int, site_order: np.ndarray) -> np.ndarray:
+    """uint64 site ids: merchant_id · 2^24 + country_index · 2^14 + site_order."""
+    merchant_id = np.asarray(merchant_id, np.uint64)
+    site_order = np.asarray(site_order, np.uint64)
+    if not 0 <= country_index < 1 << _COUNTRY_BITS:
+        raise ValueError(f"country index {country_index} does not fit {_COUNTRY_BITS} bits")
+    if site_order.size and int(site_order.max()) >= 1 << _SITE_BITS:
+        raise ValueError(f"site_order {int(site_order.max())} does not fit {_SITE_BITS} bits; a merchant has "
+                         f"at most {(1 << _SITE_BITS) - 1} sites in one country")
+    if merchant_id.size and int(merchant_id.max()) >= 1 << (64 - _COUNTRY_BITS - _SITE_BITS):
+        raise ValueError("merchant_id does not fit 40 bits")
+    shift = np.uint64(_COUNTRY_BITS + _SITE_BITS)
+    return (merchant_id << shift) | np.uint64(country_index << _SITE_BITS) | site_order
+
+
+@njit(cache=True)
+def _haversine(lat1, lon1, lat2, lon2):
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    h = np.sin((p2 - p1) / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(np.radians(lon2 - lon1) / 2) ** 2
+    return 2.0 * _EARTH_RADIUS_KM * np.arcsin(np.sqrt(min(max(h, 0.0), 1.0)))
+
+
+@njit(parallel=True, cache=True)
+def _clustered_cells(cell_lat, cell_lon, cell_pop, anchor_lat, anchor_lon, spread, site_offsets, u, out):
+    """For group g: cells ∝ pop · exp(−d/L_g) around its anchor, one per uniform of the group."""
+    n_cells = cell_lat.shape[0]
+    for g in prange(anchor_lat.shape[0]):
+        cumulative = np.empty(n_cells)
+        total = 0.0
+        for c in range(n_cells):
+            d = _haversine(anchor_lat[g], anchor_lon[g], cell_lat[c], cell_lon[c])
+            total += cell_pop[c] * np.exp(-d / spread[g])
+            cumulative[c] = total
+        if total <= 0.0:  # every cell underflowed (a tiny spread far from people): nearest cells win
+            total = 0.0
+            for c in range(n_cells):
+                total += cell_pop[c] / (1.0 + _haversine(anchor_lat[g], anchor_lon[g], cell_lat[c], cell_lon[c]))
+                cumulative[c] = total
+        for s in range(site_offsets[g], site_offsets[g + 1]):
+            out[s] = min(np.searchsorted(cumulative, u[s] * total, side="right"), n_cells - 1)
+
+
+def _unit(merchant_id: np.ndarray, country: str, third: np.ndarray) -> np.ndarray:
+    return np.column_stack([merchant_id.astype(np.uint64), np.full(merchant_id.shape[0], text_id(country), np.uint64),
+                            third.astype(np.uint64)])
+
+
+def _anchors(groups: SiteGroups, cells: CountryCells, cities: tuple[np.ndarray, np.ndarray, np.ndarray],
+             keys: Callable[[str], int]) -> tuple[np.ndarray, np.ndarray]:
+    """Anchor (lat, lon) per group: a city by population, or a cell by population if the zone has none."""
+    u = unit_uniforms(unit_keys(keys(_ANCHOR), _unit(groups.merchant_id, cells.country,
+                                                      np.full(groups.merchant_id.shape[0], text_id(cells.tzid or "")))), 1)[:, 0]
+    city_lat, city_lon, city_pop = cities
+    if city_pop.size and city_pop.sum() > 0:
+        cdf = np.cumsum(city_pop)
+        i = np.minimum(np.searchsorted(cdf / cdf[-1], u, side="right"), city_pop.size - 1)
+        return city_lat[i], city_lon[i]
+    i = cells.pick(u)
+    return cells.lat[i], cells.lon[i]
+
+
+def place_sites(
+    groups: SiteGroups, cells: CountryCells, cities: tuple[np.ndarray, np.ndarray, np.ndarray],
+    inside: Callable[[np.ndarray, np.ndarray], np.ndarray], fallback: tuple[np.ndarray, np.ndarray, np.ndarray],
+    policy: PlacementPolicy, keys: Callable[[str], int],
+) -> Sites:
+    """Place every site of `groups` on `cells` (the populated cells of one country's zone).
+
+    `cities` are (lat, lon, population) of the zone's cities; `inside(lat, lon)` tests the
+    country polygon; `fallback` is (lat, lon, flat cell) of the country's populated cell centres
+    that lie inside it.
+    """
+    sizes = groups.n_zone.astype(np.int64)
+    offsets = np.concatenate(([0], np.cumsum(sizes)))
+    group_of = np.repeat(np.arange(sizes.shape[0]), sizes)
+    site_order = groups.first_site[group_of] + np.arange(offsets[-1]) - offsets[group_of]
+    merchant = groups.merchant_id[group_of]
+    unit = _unit(merchant, cells.country, site_order)
+    u_cell = unit_uniforms(unit_keys(keys(_CELL), unit), 1)[:, 0]
+
+    cell = cells.pick(u_cell)
+    clustered = groups.n_country > 1
+    if clustered.any():
+        chosen = np.flatnonzero(clustered)
+        sub = SiteGroups(groups.merchant_id[chosen], groups.n_zone[chosen], groups.n_country[chosen],
+                         groups.first_site[chosen])
+        anchor_lat, anchor_lon = _anchors(sub, cells, cities, keys)
+        sub_offsets = np.concatenate(([0], np.cumsum(sizes[chosen])))
+        rows = np.concatenate([np.arange(offsets[g], offsets[g + 1]) for g in chosen])
+        picked = np.empty(rows.shape[0], np.int64)
+        _clustered_cells(cells.lat, cells.lon, cells.population, anchor_lat, anchor_lon,
+                         policy.spread_km(groups.n_country[chosen]), sub_offsets, u_cell[rows], picked)
+        cell[rows] = picked
+
+    half = cells.resolution / 2
+    lat = np.empty(cell.shape[0])
+    lon = np.empty(cell.shape[0])
+    pending = np.arange(cell.shape[0])
+    jitter_keys = unit_keys(keys(_JITTER), unit)
+    jitter_words = 0
+    for attempt in range(policy.max_attempts):
+        if pending.size == 0:
+            break
+        u = unit_uniforms(jitter_keys[pending], 2, counter=attempt)
+        jitter_words += u.size
+        try_lat = cells.lat[cell[pending]] + (u[:, 0] - 0.5) * 2 * half
+        try_lon = cells.lon[cell[pending]] + (u[:, 1] - 0.5) * 2 * half
+        ok = inside(try_lat, try_lon)
+        lat[pending[ok]], lon[pending[ok]] = try_lat[ok], try_lon[ok]
+        pending = pending[~ok]
+
+    flat_cell = cells.rows.astype(np.int64)[cell] * round(360 / cells.resolution) + cells.cols[cell]
+    is_fallback = np.zeros(cell.shape[0], bool)
+    if pending.size:
+        f_lat, f_lon, f_cell = fallback
+        if f_lat.size == 0:
+            raise ValueError(f"country {cells.country}: no populated cell centre lies inside its polygon, and "
+                             f"{pending.size} sites found no point inside it; check the reference world")
+        for s in pending:
+            d = _distances(cells.lat[cell[s]], cells.lon[cell[s]], f_lat, f_lon)
+            j = int(np.argmin(d))
+            lat[s], lon[s], flat_cell[s] = f_lat[j], f_lon[j], f_cell[j]
+        is_fallback[pending] = True
+    return Sites(merchant, site_order, lat, lon, flat_cell, is_fallback,
+                 {_ANCHOR: int(clustered.sum()), _CELL: int(cell.shape[0]), _JITTER: int(jitter_words)})
+
+
+def _distances(lat: float, lon: float, lats: np.ndarray, lons: np.ndarray) -> np.ndarray:
+    p1, p2 = np.radians(lat), np.radians(lats)
+    h = np.sin((p2 - p1) / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(np.radians(lons - lon) / 2) ** 2
+    return 2.0 * _EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
