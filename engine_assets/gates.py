@@ -7,6 +7,7 @@ A segment's `validation` asset writes `<run_root>/<segment>/validation/` with
 The first asset of each downstream segment calls `verify_gate` before it reads anything.
 """
 
+import base64
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field
@@ -149,6 +150,12 @@ def validation_asset(
             "checks": dg.MetadataValue.json(figures),
             "bundle": dg.MetadataValue.path(str(bundle_dir(identity, segment))),
         }
+        for name, data in sorted((attachments or {}).items()):
+            # Pictures show in the UI next to the figures, and link to the bundle's copy.
+            metadata[f"file/{name}"] = dg.MetadataValue.path(str(bundle_dir(identity, segment) / name))
+            if name.endswith(".png"):
+                image = base64.b64encode(data).decode()
+                metadata[f"picture/{name}"] = dg.MetadataValue.md(f"![{name}](data:image/png;base64,{image})")
         failed = [o for o in outcomes if not o.passed]
         if failed:
             lines = [f"{o.name}: {o.figure} outside {o.corridor}" for o in failed]

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+import shapely
 from numba import njit, prange
 
 from engine_kernels.reference.world import CountryCells
@@ -142,15 +143,20 @@ def _anchors(groups: SiteGroups, cells: CountryCells, cities: tuple[np.ndarray, 
 
 def place_sites(
     groups: SiteGroups, cells: CountryCells, cities: tuple[np.ndarray, np.ndarray, np.ndarray],
-    inside: Callable[[np.ndarray, np.ndarray], np.ndarray], fallback: tuple[np.ndarray, np.ndarray, np.ndarray],
+    country: shapely.Geometry, fallback: tuple[np.ndarray, np.ndarray, np.ndarray],
     policy: PlacementPolicy, keys: Callable[[str], int],
 ) -> Sites:
     """Place every site of `groups` on `cells` (the populated cells of one country's zone).
 
-    `cities` are (lat, lon, population) of the zone's cities; `inside(lat, lon)` tests the
-    country polygon; `fallback` is (lat, lon, flat cell) of the country's populated cell centres
-    that lie inside it.
+    `cities` are (lat, lon, population) of the zone's cities; `country` is its polygon (points on
+    the boundary count as inside); `fallback` is (lat, lon, flat cell) of the country's populated
+    cell centres that lie inside it. A country so small that no cell centre lies inside (an atoll)
+    falls back to a point of the polygon within the site's cell, else to one anywhere in it.
     """
+
+    def inside(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+        return shapely.intersects_xy(country, lon, lat)
+
     sizes = groups.n_zone.astype(np.int64)
     offsets = np.concatenate(([0], np.cumsum(sizes)))
     group_of = np.repeat(np.arange(sizes.shape[0]), sizes)
@@ -194,13 +200,15 @@ def place_sites(
     is_fallback = np.zeros(cell.shape[0], bool)
     if pending.size:
         f_lat, f_lon, f_cell = fallback
-        if f_lat.size == 0:
-            raise ValueError(f"country {cells.country}: no populated cell centre lies inside its polygon, and "
-                             f"{pending.size} sites found no point inside it; check the reference world")
         for s in pending:
-            d = _distances(cells.lat[cell[s]], cells.lon[cell[s]], f_lat, f_lon)
-            j = int(np.argmin(d))
-            lat[s], lon[s], flat_cell[s] = f_lat[j], f_lon[j], f_cell[j]
+            c_lat, c_lon = cells.lat[cell[s]], cells.lon[cell[s]]
+            if f_lat.size:
+                j = int(np.argmin(_distances(c_lat, c_lon, f_lat, f_lon)))
+                lat[s], lon[s], flat_cell[s] = f_lat[j], f_lon[j], f_cell[j]
+                continue
+            part = shapely.intersection(shapely.box(c_lon - half, c_lat - half, c_lon + half, c_lat + half), country)
+            point = shapely.point_on_surface(country if part.is_empty else part)
+            lat[s], lon[s] = point.y, point.x
         is_fallback[pending] = True
     return Sites(merchant, site_order, lat, lon, flat_cell, is_fallback,
                  {_ANCHOR: int(clustered.sum()), _CELL: int(cell.shape[0]), _JITTER: int(jitter_words)})

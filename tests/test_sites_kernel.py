@@ -47,7 +47,7 @@ def groups(n_sites):
 
 def place(g, c=None, policy=POLICY):
     c = c or cells()
-    return place_sites(g, c, (np.array([43.0]), np.array([3.0]), np.array([1e6])), inside, fallback(c), policy, keys)
+    return place_sites(g, c, (np.array([43.0]), np.array([3.0]), np.array([1e6])), COUNTRY, fallback(c), policy, keys)
 
 
 def test_every_site_inside_the_country_and_in_its_cell_unless_it_fell_back():
@@ -66,7 +66,7 @@ def test_a_cell_wholly_in_the_lake_falls_back_to_the_nearest_inland_centre():
     lake = CountryCells("AA", "Zone/A", np.array([594, 590], np.int32), np.array([2165, 2190], np.int32),
                         np.array([1e6, 1e-9]), np.array([1.0 - 1e-15, 1.0]), RES)
     land = cells()
-    sites = place_sites(groups([1] * 50), lake, (np.empty(0), np.empty(0), np.empty(0)), inside, fallback(land),
+    sites = place_sites(groups([1] * 50), lake, (np.empty(0), np.empty(0), np.empty(0)), COUNTRY, fallback(land),
                         POLICY, keys)
     assert sites.is_fallback.all() and inside(sites.lat, sites.lon).all()
     assert sites.lat.max() < 41.1 and sites.lon.min() >= 1.0  # the nearest land to (40.5, 0.45)
@@ -102,3 +102,12 @@ def test_site_ids_are_unique_and_decode():
     assert int(ids[3]) >> 24 == 2**39 and (int(ids[3]) >> 14) & 1023 == 249 and int(ids[3]) & 16383 == 16383
     with pytest.raises(ValueError, match="site_order 16384"):
         site_ids(np.array([1]), 3, np.array([16384]))
+
+
+def test_an_atoll_without_inland_cell_centres_still_gets_its_sites_inside():
+    atoll = shapely.Polygon([(3.01, 43.01), (3.02, 43.01), (3.02, 43.015)])  # a sliver far from any cell centre
+    shapely.prepare(atoll)
+    c = cells()
+    sites = place_sites(groups([3]), c, (np.array([43.0]), np.array([3.0]), np.array([1e6])), atoll,
+                        (np.empty(0), np.empty(0), np.empty(0, np.int64)), POLICY, keys)
+    assert sites.is_fallback.all() and shapely.intersects_xy(atoll, sites.lon, sites.lat).all()

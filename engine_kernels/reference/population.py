@@ -16,8 +16,6 @@ Every country's grid total therefore equals its population exactly (up to float3
 from __future__ import annotations
 
 import os
-import struct
-import zlib
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +24,8 @@ from rasterio.features import rasterize
 from rasterio.transform import Affine
 from scipy import fft
 from scipy.ndimage import gaussian_filter1d
+
+from engine_kernels.maps import encode_png, grey_density
 
 __all__ = [
     "EARTH_RADIUS_KM",
@@ -350,41 +350,24 @@ def read_geotiff(path: str | os.PathLike) -> np.ndarray:
         return src.read(1)
 
 
-def preview_png(population: np.ndarray, path: str | os.PathLike | None = None, width: int = 1080) -> bytes:
-    """Greyscale PNG of population density, `width` pixels wide; written to `path` if given.
-
-    Pixels aggregate f x f cells (f = cols / width) into persons per km²; a pixel with no people
-    is black, others map log10(density) from 0.1 to 10,000 per km² linearly onto grey 48..255.
-    """
+def density_preview(population: np.ndarray, width: int = 1080) -> np.ndarray:
+    """Persons per km² of the grid aggregated into f x f cells (f = cols / width)."""
     n_rows, n_cols = population.shape
     if n_cols % width or n_rows % (width // 2) or n_cols != 2 * n_rows:
         raise ValueError(f"preview_png: width {width} must divide the {n_cols} grid columns")
     f = n_cols // width
     persons = population.astype(np.float64).reshape(n_rows // f, f, width, f).sum(axis=(1, 3))
     area = cell_area_km2(np.arange(n_rows), 360.0 / n_cols).reshape(-1, f).sum(axis=1)[:, None] * f
-    density = persons / area
-    with np.errstate(divide="ignore"):
-        level = np.clip((np.log10(density) + 1.0) / 5.0, 0.0, 1.0)
-    grey = np.where(density > 0, 48 + np.round(207 * level), 0).astype(np.uint8)
-    png = _encode_grey_png(grey)
+    return persons / area
+
+
+def preview_png(population: np.ndarray, path: str | os.PathLike | None = None, width: int = 1080) -> bytes:
+    """Greyscale PNG of population density, `width` pixels wide; written to `path` if given.
+
+    A pixel with no people is black, others map log10(density) from 0.1 to 10,000 per km²
+    linearly onto grey 48..255.
+    """
+    png = encode_png(grey_density(density_preview(population, width)))
     if path is not None:
         Path(path).write_bytes(png)
     return png
-
-
-def _encode_grey_png(image: np.ndarray) -> bytes:
-    """Minimal PNG: 8-bit greyscale, every scanline with filter type 0, one zlib IDAT chunk."""
-    height, width = image.shape
-    scanlines = np.zeros((height, width + 1), np.uint8)
-    scanlines[:, 1:] = image
-
-    def chunk(tag: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data))
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(scanlines.tobytes(), 9))
-        + chunk(b"IEND", b"")
-    )

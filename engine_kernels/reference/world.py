@@ -146,6 +146,10 @@ class ReferenceWorld:
         lat, lon = centres_of_population(cells.lat, cells.lon, cells.population, np.zeros(cells.lat.size, np.int64), 1)
         return float(lat[0]), float(lon[0])
 
+    def polygon(self, country: str, full: bool = True):
+        """The country's polygon (prepared for fast point tests); `full=False` for the simplified one."""
+        return self._prepared(country, full)
+
     def contains(self, country: str, lats: np.ndarray, lons: np.ndarray, full: bool = False) -> np.ndarray:
         """Which points lie inside the country's polygon (boundary points count as inside).
 

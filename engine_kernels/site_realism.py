@@ -1,0 +1,77 @@
+"""Realism figures of placed sites (segment 1B validation).
+
+distinct_share        sites with a distinct (lat, lon) rounded to 4 decimals / sites
+density_correlation   Pearson correlation, over the 1° cells where the country has people, of
+                      sites per cell and persons per cell
+neighbour_ratio       median over sites of multi-site (merchant, country) groups of
+                      d_nn / m_country: d_nn the great-circle distance to the nearest site of the
+                      same merchant, m_country the median distance between random pairs of the
+                      country's sites
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.spatial import cKDTree
+
+__all__ = ["density_correlation", "distinct_share", "neighbour_distances", "random_pair_median_km"]
+
+_EARTH_RADIUS_KM = 6371.0088
+
+
+def distinct_share(lat: np.ndarray, lon: np.ndarray) -> float:
+    if lat.size == 0:
+        return 1.0
+    keys = np.round(np.asarray(lat) * 1e4).astype(np.int64) * 10_000_000 + np.round(np.asarray(lon) * 1e4).astype(np.int64)
+    return float(np.unique(keys).size / lat.size)
+
+
+def _degree_cell(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    return (np.floor(np.asarray(lat) + 90).astype(np.int64) * 360 + np.floor(np.asarray(lon) + 180).astype(np.int64))
+
+
+def density_correlation(site_lat, site_lon, cell_lat, cell_lon, cell_population) -> float:
+    """Correlation of sites and people per 1° cell, over the cells where people live."""
+    people = np.bincount(_degree_cell(cell_lat, cell_lon), weights=cell_population, minlength=180 * 360)
+    sites = np.bincount(_degree_cell(site_lat, site_lon), minlength=180 * 360).astype(np.float64)
+    used = people > 0
+    if used.sum() < 3 or sites[used].std() == 0:
+        return float("nan")
+    return float(np.corrcoef(sites[used], people[used])[0, 1])
+
+
+def _unit(lat, lon) -> np.ndarray:
+    phi, lam = np.radians(lat), np.radians(lon)
+    return np.column_stack([np.cos(phi) * np.cos(lam), np.cos(phi) * np.sin(lam), np.sin(phi)])
+
+
+def _chord_to_km(chord: np.ndarray) -> np.ndarray:
+    return 2.0 * _EARTH_RADIUS_KM * np.arcsin(np.clip(chord / 2.0, 0.0, 1.0))
+
+
+def neighbour_distances(group: np.ndarray, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    """Distance (km) of each site of a group with >= 2 sites to the nearest other site of its group;
+    `group` labels sites (sorted or not). Sites alone in their group are left out."""
+    group = np.asarray(group)
+    order = np.argsort(group, kind="stable")
+    starts = np.flatnonzero(np.concatenate(([True], group[order][1:] != group[order][:-1])))
+    ends = np.append(starts[1:], order.size)
+    points = _unit(np.asarray(lat)[order], np.asarray(lon)[order])
+    out = []
+    for a, b in zip(starts, ends):
+        if b - a >= 2:
+            chord, _ = cKDTree(points[a:b]).query(points[a:b], k=2)
+            out.append(chord[:, 1])
+    return _chord_to_km(np.concatenate(out)) if out else np.empty(0)
+
+
+def random_pair_median_km(lat: np.ndarray, lon: np.ndarray, pairs: int = 20_000, seed: int = 0) -> float:
+    """Median distance between random pairs of distinct sites (a fixed sample, reproducible)."""
+    n = lat.shape[0]
+    if n < 2:
+        return float("nan")
+    rng = np.random.default_rng(seed)
+    i = rng.integers(0, n, pairs)
+    j = (i + rng.integers(1, n, pairs)) % n
+    points = _unit(lat, lon)
+    return float(np.median(_chord_to_km(np.linalg.norm(points[i] - points[j], axis=1))))
