@@ -1,0 +1,162 @@
+"""Segments 3A, 1B and 2A through Dagster on the ci profile: plan, place, zone, allocate, validate, gate."""
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import dagster as dg
+import numpy as np
+import polars as pl
+import pytest
+
+from engine_assets.contracts import load_contract
+from engine_assets.definitions import ASSET_CHECKS, ASSETS
+from engine_assets.gates import bundle_dir, verify_gate
+from engine_assets.io_manager import ShardIOManager
+from engine_assets.partitions import COUNTRIES
+from engine_assets.publish import MANIFEST
+from engine_assets.resources import EngineResource
+from engine_assets.segments import seg_1b_validation, seg_2a_validation
+from engine_assets.segments.seg_2a_civil_time import read_transitions, transition_window
+from engine_assets.storage import load_dataset
+
+QUIET = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
+SEGMENTS = ("reference", "seg_1a", "seg_3a", "seg_1b", "seg_2a")
+UPSTREAM = ["reference/holidays", "reference/validation", "seg_1a/merchants", "seg_1a/outlet_counts",
+            "seg_1a/candidate_countries", "seg_1a/foreign_membership", "seg_2a/tz_transitions"]
+KEYS = COUNTRIES.get_partition_keys()
+
+
+def _run(root: Path, selection: list[str], partitions: list[str] | None = None) -> dg.ExecuteInProcessResult:
+    engine = EngineResource(data_root=str(root))
+    assets = [a for a in ASSETS if next(iter(a.keys)).path[0] in SEGMENTS]
+    checks = [c for c in ASSET_CHECKS if next(iter(c.check_keys)).asset_key.path[0] in SEGMENTS]
+    tags = {} if partitions is None else {"dagster/asset_partition_range_start": partitions[0],
+                                          "dagster/asset_partition_range_end": partitions[-1]}
+    result = dg.materialize([*assets, *checks], selection=dg.AssetSelection.assets(*[s.split("/") for s in selection]),
+                            resources={"engine": engine, "shards": ShardIOManager(engine=engine)}, run_config=QUIET,
+                            tags=tags, raise_on_error=False)
+    errors = [e.event_specific_data.error for e in result.get_step_failure_events()]
+    assert result.success, [e.message + (e.cause.message if e.cause else "") for e in errors]
+    assert all(e.passed for e in result.get_asset_check_evaluations())
+    return result
+
+
+def _build(root: Path, order=(KEYS,)) -> None:
+    """The ci world up to 3A's validation; country steps run once per group of `order`."""
+    _run(root, UPSTREAM)
+    _run(root, ["seg_1a/outlet_catalogue"], KEYS)
+    _run(root, ["seg_1a/validation"])
+    for group in order:
+        _run(root, ["seg_3a/zone_plan", "seg_1b/site_locations"], group)
+    _run(root, ["seg_1b/validation"])
+    for group in order[::-1]:
+        _run(root, ["seg_2a/site_timezones"], group)
+    _run(root, ["seg_2a/validation"])
+    _run(root, ["seg_3a/zone_alloc"], KEYS)
+    _run(root, ["seg_3a/validation"])
+
+
+def _digests(root: Path) -> dict[str, list[str]]:
+    out = {}
+    for segment in ("seg_3a", "seg_1b", "seg_2a"):
+        base = next(root.glob(f"ci/seed=*/ph=*/{segment}"))
+        for m in sorted(base.rglob(MANIFEST)):
+            if "validation" not in str(m):
+                out[f"{segment}/{str(m.parent.relative_to(base)).split('.v-')[0]}"] = [
+                    f["sha256"] for f in json.loads(m.read_text())["files"]]
+    return out
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory, share_reference):
+    root = share_reference(tmp_path_factory.mktemp("sites") / "data")
+    _build(root)
+    return root
+
+
+def _identity(root):
+    return EngineResource(data_root=str(root)).identity()
+
+
+def test_three_segments_pass_and_open_their_gates_with_maps(built):
+    identity = _identity(built)
+    reports = {s: verify_gate(identity, s) for s in ("seg_1b", "seg_2a", "seg_3a")}
+    assert {"sites_inside_country_polygon", "every_outlet_placed_once", "density_correlation_min_largest"} <= {
+        c["name"] for c in reports["seg_1b"]["checks"]}
+    assert {"utc_to_local_equals_zoneinfo", "planned_zone_is_final_zone"} <= {c["name"] for c in reports["seg_2a"]["checks"]}
+    pictures = sorted(p.name for p in bundle_dir(identity, "seg_1b").iterdir() if p.suffix == ".png")
+    assert pictures[-1] == "sites_world.png" and len(pictures) == 2
+    assert (bundle_dir(identity, "seg_1b") / "sites_world.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_every_outlet_has_one_site_inside_its_country_with_a_zone_of_its_country(built):
+    identity = _identity(built)
+    sites, _ = seg_1b_validation.scan_countries(identity, "seg_1b/site_locations")
+    catalogue, _ = seg_1b_validation.scan_countries(identity, "seg_1a/outlet_catalogue")
+    zones, _ = seg_1b_validation.scan_countries(identity, "seg_2a/site_timezones")
+    assert sites.height == catalogue.height == zones.height > 300 and sites["site_id"].n_unique() == sites.height
+    us = zones.filter(pl.col("legal_country_iso") == "US")["tzid"].cast(pl.String).unique().to_list()
+    assert len(us) >= 2 and all(z.startswith(("America/", "Pacific/Honolulu")) for z in us)
+    assert set(zones.filter(pl.col("legal_country_iso") == "IN")["tzid"].cast(pl.String)) == {"Asia/Kolkata"}
+    alloc, _ = seg_1b_validation.scan_countries(identity, "seg_3a/zone_alloc")
+    assert alloc["n_sites"].sum() == sites.height
+
+
+def test_transition_table_holds_the_horizons_dst_edges(built):
+    identity = _identity(built)
+    table = load_dataset(identity, load_contract("seg_2a/tz_transitions"), None).collect()
+    new_york = table.filter(pl.col("tzid") == "America/New_York")["utc_start"].to_list()
+    assert dt.datetime(2026, 3, 8, 7, tzinfo=dt.timezone.utc) in new_york
+    assert dt.datetime(2026, 11, 1, 6, tzinfo=dt.timezone.utc) in new_york
+    start, _ = transition_window(identity)
+    assert min(new_york) == start
+
+
+def test_same_bytes_country_by_country_in_any_order(built, share_reference, tmp_path):
+    """3A, 1B and 2A one country at a time, in reverse, and zones in yet another order: same bytes."""
+    root = share_reference(tmp_path / "data")
+    _build(root, order=[[k] for k in reversed(KEYS)])
+    first, second = _digests(built), _digests(root)
+    assert len(first) == 4 * len(KEYS) + 1 and first == second
+
+
+def test_zone_plan_refuses_to_read_an_unvalidated_catalogue(world_root):
+    _run(world_root, UPSTREAM)
+    _run(world_root, ["seg_1a/outlet_catalogue"], KEYS)  # published, but seg_1a/validation never ran
+    engine = EngineResource(data_root=str(world_root))
+    assets = [a for a in ASSETS if next(iter(a.keys)).path[0] in SEGMENTS]
+    result = dg.materialize(assets, selection=dg.AssetSelection.assets(["seg_3a", "zone_plan"]),
+                            resources={"engine": engine, "shards": ShardIOManager(engine=engine)}, run_config=QUIET,
+                            partition_key="US", raise_on_error=False)
+    error = result.get_step_failure_events()[0].event_specific_data.error
+    assert "segment seg_1a has no published validation bundle" in error.message + (error.cause.message if error.cause else "")
+
+
+def test_validation_catches_a_site_at_sea_and_a_lost_site(built):
+    identity = _identity(built)
+    sites, missing = seg_1b_validation.scan_countries(identity, "seg_1b/site_locations")
+    catalogue, _ = seg_1b_validation.scan_countries(identity, "seg_1a/outlet_catalogue")
+
+    def failed(frame):
+        return {o.name for o in seg_1b_validation.structure_outcomes(identity, frame, missing, catalogue) if not o.passed}
+
+    assert not failed(sites)
+    at_sea = sites.with_columns(lat_deg=pl.when(pl.int_range(pl.len()) == 0).then(0.0).otherwise("lat_deg"),
+                                lon_deg=pl.when(pl.int_range(pl.len()) == 0).then(-30.0).otherwise("lon_deg"))
+    assert failed(at_sea) == {"sites_inside_country_polygon"}
+    assert failed(sites.slice(1)) == {"every_outlet_placed_once"}
+
+
+def test_clock_check_catches_a_wrong_offset(built):
+    identity = _identity(built)
+    table = read_transitions(load_dataset(identity, load_contract("seg_2a/tz_transitions"), None).collect())
+    start, end = transition_window(identity)
+    _, clean, _ = seg_2a_validation.clock_mismatches(table, ["Europe/Berlin"], start, end, per_zone=50)
+    assert clean == 0
+    z = table.tzids.index("Europe/Berlin")
+    shifted = np.array(table.offset_seconds)
+    shifted[table.offsets[z] + 1] += 1800
+    broken = type(table)(table.tzids, table.offsets, table.utc_start, shifted, table.is_dst, table.abbreviation)
+    compared, bad, examples = seg_2a_validation.clock_mismatches(broken, ["Europe/Berlin"], start, end, per_zone=50)
+    assert bad > 0 and examples[0]["tzid"] == "Europe/Berlin"
