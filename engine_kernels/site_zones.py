@@ -35,12 +35,13 @@ def _unit_vectors(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
 
 def site_zones(
     lat: np.ndarray, lon: np.ndarray, lookup: Callable[[np.ndarray, np.ndarray], np.ndarray],
-    labelled: tuple[np.ndarray, np.ndarray, np.ndarray], nudge_deg: float, override: str | None = None,
+    labelled: Callable[[], tuple[np.ndarray, np.ndarray, np.ndarray]], nudge_deg: float, override: str | None = None,
 ) -> SiteZones:
     """Zones of one country's sites.
 
     `lookup(lat, lon)` answers the polygon zone if it is one of the country's zones, else None;
-    `labelled` is (lat, lon, tzid) of the country's populated cells whose zone is one of them.
+    `labelled()` gives (lat, lon, tzid) of the country's populated cells whose zone is one of
+    them (asked only if some site needs it).
     """
     lat, lon = np.asarray(lat, np.float64), np.asarray(lon, np.float64)
     tzid = np.asarray(lookup(lat, lon), dtype=object)
@@ -55,7 +56,7 @@ def site_zones(
         source[missing[found]] = 1
         missing = missing[~found]
     if missing.size:
-        cell_lat, cell_lon, cell_tzid = labelled
+        cell_lat, cell_lon, cell_tzid = labelled()
         if cell_lat.size == 0:
             raise ValueError("a country with sites has no populated cell labelled with one of its zones")
         _, nearest = cKDTree(_unit_vectors(cell_lat, cell_lon)).query(_unit_vectors(lat[missing], lon[missing]))

@@ -4,12 +4,14 @@ Per (merchant, country, planned zone) group with n_z of the merchant's n sites i
   * n = 1: one cell drawn by population (a single shop sits where people are);
   * n > 1: an anchor city drawn by population among the zone's cities (a population-weighted
     cell if the zone has none), then each site's cell drawn with weight
-    population × exp(−d / L), d the great-circle distance to the anchor and
-    L = min(base_km · n^exponent, max_km): a 3-site chain is local, a 300-site chain covers
-    the country.
+    population × exp(−d / L) for d <= 12 L (0 beyond), d the great-circle distance to the
+    anchor and L = min(base_km · n^exponent, max_km): a 3-site chain is local, a 300-site chain
+    covers the country.
 Each site then takes a uniform point inside its cell, accepted only inside the country polygon
-(full detail); after `max_attempts` rejections it falls back to the nearest populated cell
-centre inside the country (counted as `is_fallback`).
+(full detail). After `max_attempts` rejections (a cell that is mostly sea) it samples the same
+distribution, uniform on cell ∩ country, through that region's bounding box; a cell with no part
+of the country falls back to the nearest populated cell centre inside the country and samples
+that cell's part of the country (counted as `is_fallback`).
 
 Draws are keyed on (label, merchant, country, site_order) (the anchor on the zone), so sites
 never depend on which other merchants or countries are placed in the same run.
@@ -95,31 +97,42 @@ def site_ids(merchant_id: np.ndarray, country_index: int, site_order: np.ndarray
     return (merchant_id << shift) | np.uint64(country_index << _SITE_BITS) | site_order
 
 
-@njit(cache=True)
-def _haversine(lat1, lon1, lat2, lon2):
-    p1, p2 = np.radians(lat1), np.radians(lat2)
-    h = np.sin((p2 - p1) / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(np.radians(lon2 - lon1) / 2) ** 2
-    return 2.0 * _EARTH_RADIUS_KM * np.arcsin(np.sqrt(min(max(h, 0.0), 1.0)))
-
-
 @njit(parallel=True, cache=True)
-def _clustered_cells(cell_lat, cell_lon, cell_pop, anchor_lat, anchor_lon, spread, site_offsets, u, out):
-    """For group g: cells ∝ pop · exp(−d/L_g) around its anchor, one per uniform of the group."""
-    n_cells = cell_lat.shape[0]
-    for g in prange(anchor_lat.shape[0]):
+def _clustered_cells(cell_xyz, cell_pop, anchor_xyz, spread, site_offsets, u, out):
+    """For group g: cells ∝ pop · exp(−d/L_g) around its anchor (d <= 12 L_g), one per uniform.
+
+    Distances come from chords between unit vectors, d = 2R·asin(chord/2); a chord test skips
+    the cells beyond 12 L (weight below e^-12 of a cell at the anchor) without any trigonometry.
+    """
+    n_cells = cell_xyz.shape[0]
+    for g in prange(anchor_xyz.shape[0]):
         cumulative = np.empty(n_cells)
+        reach = 12.0 * spread[g] / _EARTH_RADIUS_KM
+        chord_max = 2.0 * np.sin(min(reach, np.pi) / 2.0) if reach < np.pi else 3.0
         total = 0.0
         for c in range(n_cells):
-            d = _haversine(anchor_lat[g], anchor_lon[g], cell_lat[c], cell_lon[c])
-            total += cell_pop[c] * np.exp(-d / spread[g])
+            dx = cell_xyz[c, 0] - anchor_xyz[g, 0]
+            dy = cell_xyz[c, 1] - anchor_xyz[g, 1]
+            dz = cell_xyz[c, 2] - anchor_xyz[g, 2]
+            chord = np.sqrt(dx * dx + dy * dy + dz * dz)
+            if chord <= chord_max:
+                d = 2.0 * _EARTH_RADIUS_KM * np.arcsin(min(chord / 2.0, 1.0))
+                total += cell_pop[c] * np.exp(-d / spread[g])
             cumulative[c] = total
-        if total <= 0.0:  # every cell underflowed (a tiny spread far from people): nearest cells win
-            total = 0.0
+        if total <= 0.0:  # no people within reach of the anchor: fall back to people weighted by closeness
             for c in range(n_cells):
-                total += cell_pop[c] / (1.0 + _haversine(anchor_lat[g], anchor_lon[g], cell_lat[c], cell_lon[c]))
+                dx = cell_xyz[c, 0] - anchor_xyz[g, 0]
+                dy = cell_xyz[c, 1] - anchor_xyz[g, 1]
+                dz = cell_xyz[c, 2] - anchor_xyz[g, 2]
+                total += cell_pop[c] / (1.0 + _EARTH_RADIUS_KM * np.sqrt(dx * dx + dy * dy + dz * dz))
                 cumulative[c] = total
         for s in range(site_offsets[g], site_offsets[g + 1]):
             out[s] = min(np.searchsorted(cumulative, u[s] * total, side="right"), n_cells - 1)
+
+
+def _xyz(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    phi, lam = np.radians(lat), np.radians(lon)
+    return np.ascontiguousarray(np.column_stack([np.cos(phi) * np.cos(lam), np.cos(phi) * np.sin(lam), np.sin(phi)]))
 
 
 def _unit(merchant_id: np.ndarray, country: str, third: np.ndarray) -> np.ndarray:
@@ -143,14 +156,14 @@ def _anchors(groups: SiteGroups, cells: CountryCells, cities: tuple[np.ndarray, 
 
 def place_sites(
     groups: SiteGroups, cells: CountryCells, cities: tuple[np.ndarray, np.ndarray, np.ndarray],
-    country: shapely.Geometry, fallback: tuple[np.ndarray, np.ndarray, np.ndarray],
+    country: shapely.Geometry, fallback: Callable[[], tuple[np.ndarray, np.ndarray, np.ndarray]],
     policy: PlacementPolicy, keys: Callable[[str], int],
 ) -> Sites:
     """Place every site of `groups` on `cells` (the populated cells of one country's zone).
 
     `cities` are (lat, lon, population) of the zone's cities; `country` is its polygon (points on
-    the boundary count as inside); `fallback` is (lat, lon, flat cell) of the country's populated
-    cell centres that lie inside it. A country so small that no cell centre lies inside (an atoll)
+    the boundary count as inside); `fallback()` gives (lat, lon, flat cell) of the country's populated
+    cell centres that lie inside it (asked only if some site needs it). A country so small that no cell centre lies inside (an atoll)
     falls back to a point of the polygon within the site's cell, else to one anywhere in it.
     """
 
@@ -175,7 +188,7 @@ def place_sites(
         sub_offsets = np.concatenate(([0], np.cumsum(sizes[chosen])))
         rows = np.concatenate([np.arange(offsets[g], offsets[g + 1]) for g in chosen])
         picked = np.empty(rows.shape[0], np.int64)
-        _clustered_cells(cells.lat, cells.lon, cells.population, anchor_lat, anchor_lon,
+        _clustered_cells(_xyz(cells.lat, cells.lon), cells.population, _xyz(anchor_lat, anchor_lon),
                          policy.spread_km(groups.n_country[chosen]), sub_offsets, u_cell[rows], picked)
         cell[rows] = picked
 
@@ -188,7 +201,7 @@ def place_sites(
     for attempt in range(policy.max_attempts):
         if pending.size == 0:
             break
-        u = unit_uniforms(jitter_keys[pending], 2, counter=attempt)
+        u = unit_uniforms(jitter_keys[pending], 2, counter=attempt)  # block `attempt` of the site's stream
         jitter_words += u.size
         try_lat = cells.lat[cell[pending]] + (u[:, 0] - 0.5) * 2 * half
         try_lon = cells.lon[cell[pending]] + (u[:, 1] - 0.5) * 2 * half
@@ -198,18 +211,43 @@ def place_sites(
 
     flat_cell = cells.rows.astype(np.int64)[cell] * round(360 / cells.resolution) + cells.cols[cell]
     is_fallback = np.zeros(cell.shape[0], bool)
-    if pending.size:
-        f_lat, f_lon, f_cell = fallback
-        for s in pending:
-            c_lat, c_lon = cells.lat[cell[s]], cells.lon[cell[s]]
+    shapely.prepare(country)
+    f_lat, f_lon, f_cell = fallback() if pending.size else (None, None, None)
+    for s in pending:
+        # The cell is mostly sea or a neighbour's: sample uniformly in (cell ∩ country) through
+        # its bounding box, which has the same distribution as in-cell rejection but accepts far
+        # more often. A cell that holds no part of the country moves the site to the nearest
+        # populated cell centre inside it (or, in an atoll with none, anywhere in the country):
+        # that is the fallback the figures count.
+        c_lat, c_lon = cells.lat[cell[s]], cells.lon[cell[s]]
+        region = shapely.intersection(shapely.box(c_lon - half, c_lat - half, c_lon + half, c_lat + half), country)
+        if region.is_empty or region.area == 0:
+            is_fallback[s] = True
             if f_lat.size:
                 j = int(np.argmin(_distances(c_lat, c_lon, f_lat, f_lon)))
-                lat[s], lon[s], flat_cell[s] = f_lat[j], f_lon[j], f_cell[j]
-                continue
-            part = shapely.intersection(shapely.box(c_lon - half, c_lat - half, c_lon + half, c_lat + half), country)
-            point = shapely.point_on_surface(country if part.is_empty else part)
-            lat[s], lon[s] = point.y, point.x
-        is_fallback[pending] = True
+                c_lat, c_lon, flat_cell[s] = f_lat[j], f_lon[j], f_cell[j]
+                region = shapely.intersection(shapely.box(c_lon - half, c_lat - half, c_lon + half, c_lat + half),
+                                              country)
+            if region.is_empty or region.area == 0:
+                region = country
+        lat[s], lon[s], used = _point_in(region, jitter_keys[s:s + 1], policy.max_attempts)
+        jitter_words += used
+    return Sites(merchant, site_order, lat, lon, flat_cell, is_fallback,
+                 {_ANCHOR: int(clustered.sum()), _CELL: int(cell.shape[0]), _JITTER: int(jitter_words)})
+
+
+def _point_in(region: shapely.Geometry, key: np.ndarray, first_block: int, attempts: int = 1000):
+    """A uniform point of `region` by rejection in its bounding box, from the site's jitter stream
+    after its in-cell attempts; the region's surface point if every attempt misses (a sliver)."""
+    west, south, east, north = region.bounds
+    u = unit_uniforms(key, 2 * attempts, counter=first_block)[0].reshape(-1, 2)
+    lat = south + u[:, 0] * (north - south)
+    lon = west + u[:, 1] * (east - west)
+    hit = np.flatnonzero(shapely.intersects_xy(region, lon, lat))
+    if hit.size:
+        return float(lat[hit[0]]), float(lon[hit[0]]), int(2 * (hit[0] + 1))
+    point = shapely.point_on_surface(region)
+    return float(point.y), float(point.x), 2 * attempts
     return Sites(merchant, site_order, lat, lon, flat_cell, is_fallback,
                  {_ANCHOR: int(clustered.sum()), _CELL: int(cell.shape[0]), _JITTER: int(jitter_words)})
 

@@ -47,7 +47,7 @@ def groups(n_sites):
 
 def place(g, c=None, policy=POLICY):
     c = c or cells()
-    return place_sites(g, c, (np.array([43.0]), np.array([3.0]), np.array([1e6])), COUNTRY, fallback(c), policy, keys)
+    return place_sites(g, c, (np.array([43.0]), np.array([3.0]), np.array([1e6])), COUNTRY, lambda: fallback(c), policy, keys)
 
 
 def test_every_site_inside_the_country_and_in_its_cell_unless_it_fell_back():
@@ -66,7 +66,7 @@ def test_a_cell_wholly_in_the_lake_falls_back_to_the_nearest_inland_centre():
     lake = CountryCells("AA", "Zone/A", np.array([594, 590], np.int32), np.array([2165, 2190], np.int32),
                         np.array([1e6, 1e-9]), np.array([1.0 - 1e-15, 1.0]), RES)
     land = cells()
-    sites = place_sites(groups([1] * 50), lake, (np.empty(0), np.empty(0), np.empty(0)), COUNTRY, fallback(land),
+    sites = place_sites(groups([1] * 50), lake, (np.empty(0), np.empty(0), np.empty(0)), COUNTRY, lambda: fallback(land),
                         POLICY, keys)
     assert sites.is_fallback.all() and inside(sites.lat, sites.lon).all()
     assert sites.lat.max() < 41.1 and sites.lon.min() >= 1.0  # the nearest land to (40.5, 0.45)
@@ -109,5 +109,8 @@ def test_an_atoll_without_inland_cell_centres_still_gets_its_sites_inside():
     shapely.prepare(atoll)
     c = cells()
     sites = place_sites(groups([3]), c, (np.array([43.0]), np.array([3.0]), np.array([1e6])), atoll,
-                        (np.empty(0), np.empty(0), np.empty(0, np.int64)), POLICY, keys)
-    assert sites.is_fallback.all() and shapely.intersects_xy(atoll, sites.lon, sites.lat).all()
+                        lambda: (np.empty(0), np.empty(0), np.empty(0, np.int64)), POLICY, keys)
+    assert shapely.intersects_xy(atoll, sites.lon, sites.lat).all()
+    assert np.unique(sites.lat).size == 3  # sampled inside the atoll, not stacked on one point
+    # Only a site whose cell holds part of the atoll keeps its cell; the others are fallbacks.
+    assert (sites.is_fallback == (sites.cell != 563 * 4320 + 2196)).all()

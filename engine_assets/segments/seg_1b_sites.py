@@ -36,10 +36,14 @@ def place_country(identity: RunIdentity, country: str, plan: pl.DataFrame, citie
         n_country=pl.col("n_sites_planned").sum().over("merchant_id"),
         first_site=(pl.col("n_sites_planned").cum_sum().over("merchant_id") - pl.col("n_sites_planned") + 1),
     )
-    everywhere = world.populated_cells(country)
-    inland = world.contains(country, everywhere.lat, everywhere.lon, full=True)
-    fallback = (everywhere.lat[inland], everywhere.lon[inland],
-                (everywhere.rows.astype(np.int64) * round(360 / everywhere.resolution) + everywhere.cols)[inland])
+
+    def fallback() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The country's populated cell centres inside its polygon, for sites whose cell holds none of it."""
+        everywhere = world.populated_cells(country)
+        inland = world.contains(country, everywhere.lat, everywhere.lon, full=True)
+        flat = everywhere.rows.astype(np.int64) * round(360 / everywhere.resolution) + everywhere.cols
+        return everywhere.lat[inland], everywhere.lon[inland], flat[inland]
+
     frames, draws = [], {}
     for (tzid,), zone in plan.partition_by("tzid", as_dict=True, maintain_order=True).items():
         zone_cities = cities.filter(pl.col("tzid") == tzid)

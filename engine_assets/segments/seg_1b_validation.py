@@ -67,6 +67,11 @@ def structure_outcomes(identity: RunIdentity, sites: pl.DataFrame, missing: list
     ]
 
 
+def _populated_area_km2(world, country: str) -> float:
+    cells = world.populated_cells(country)
+    return float(cell_area_km2(cells.rows, cells.resolution).sum())
+
+
 def realism_outcomes(identity: RunIdentity, sites: pl.DataFrame) -> list[CheckOutcome]:
     policy = identity.policies["1b"]["realism"]
     enforced = sites.height >= policy["enforce_from_sites"]
@@ -76,8 +81,11 @@ def realism_outcomes(identity: RunIdentity, sites: pl.DataFrame) -> list[CheckOu
     by_country = {c: part for (c,), part in sites.partition_by("legal_country_iso", as_dict=True).items()}
 
     fallback = float(sites["is_fallback"].mean()) if sites.height else 0.0
+    # A micro-state cannot keep dozens of sites 11 m apart (Vatican City is 0.44 km²): the
+    # no-collapse test applies where the populated land is large enough to tell.
     distinct = {c: site_realism.distinct_share(p["lat_deg"].to_numpy(), p["lon_deg"].to_numpy())
-                for c, p in by_country.items() if p.height >= 20}
+                for c, p in by_country.items()
+                if p.height >= 20 and _populated_area_km2(world, c) >= policy["distinct_min_area_km2"]}
     largest = sorted(by_country, key=lambda c: (-by_country[c].height, c))[: policy["density_countries"]]
     correlation = {}
     for c in largest:
@@ -103,7 +111,8 @@ def realism_outcomes(identity: RunIdentity, sites: pl.DataFrame) -> list[CheckOu
         outcome("fallback_share", fallback, fallback <= policy["fallback_share_max"],
                 f"<= {policy['fallback_share_max']}", {"fallback_sites": int(sites["is_fallback"].sum())}),
         outcome("distinct_coordinates_min_country", worst_distinct, worst_distinct >= policy["distinct_coordinates_min"],
-                f">= {policy['distinct_coordinates_min']} in every country with >= 20 sites",
+                f">= {policy['distinct_coordinates_min']} in every country with >= 20 sites and "
+                f">= {policy['distinct_min_area_km2']:g} km² of populated land",
                 {"lowest": sorted(((round(v, 5), c) for c, v in distinct.items()))[:5]}),
         outcome("density_correlation_min_largest", worst_corr, worst_corr >= policy["density_correlation_min"],
                 f">= {policy['density_correlation_min']} on 1° cells", {"by_country": correlation}),

@@ -41,7 +41,7 @@ def zone_country(identity: RunIdentity, country: str, sites: pl.DataFrame, tz_gr
     zones = site_zones(
         sites["lat_deg"].to_numpy(), sites["lon_deg"].to_numpy(),
         lambda lat, lon: world.zones_at(country, lat, lon),
-        labelled_cells(tz_grid, country, set(world.country_zones.get(country, ()))),
+        lambda: labelled_cells(tz_grid, country, set(world.country_zones.get(country, ()))),
         float(identity.policies["2a"]["lookup"]["nudge_deg"]), identity.policies["2a"]["overrides"].get(country),
     )
     return sites.select("merchant_id", "legal_country_iso", "site_order", "site_id").with_columns(
