@@ -220,14 +220,13 @@ def place_sites(
         # populated cell centre inside it (or, in an atoll with none, anywhere in the country):
         # that is the fallback the figures count.
         c_lat, c_lon = cells.lat[cell[s]], cells.lon[cell[s]]
-        region = shapely.intersection(shapely.box(c_lon - half, c_lat - half, c_lon + half, c_lat + half), country)
+        region = shapely.clip_by_rect(country, c_lon - half, c_lat - half, c_lon + half, c_lat + half)
         if region.is_empty or region.area == 0:
             is_fallback[s] = True
             if f_lat.size:
                 j = int(np.argmin(_distances(c_lat, c_lon, f_lat, f_lon)))
                 c_lat, c_lon, flat_cell[s] = f_lat[j], f_lon[j], f_cell[j]
-                region = shapely.intersection(shapely.box(c_lon - half, c_lat - half, c_lon + half, c_lat + half),
-                                              country)
+                region = shapely.clip_by_rect(country, c_lon - half, c_lat - half, c_lon + half, c_lat + half)
             if region.is_empty or region.area == 0:
                 region = country
         lat[s], lon[s], used = _point_in(region, jitter_keys[s:s + 1], policy.max_attempts)

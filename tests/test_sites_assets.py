@@ -17,6 +17,7 @@ from engine_assets.partitions import COUNTRIES
 from engine_assets.publish import MANIFEST
 from engine_assets.resources import EngineResource
 from engine_assets.segments import seg_1b_validation, seg_2a_validation
+from engine_assets.segments.country_data import scan_countries
 from engine_assets.segments.seg_2a_civil_time import read_transitions, transition_window
 from engine_assets.storage import load_dataset
 
@@ -92,14 +93,14 @@ def test_three_segments_pass_and_open_their_gates_with_maps(built):
 
 def test_every_outlet_has_one_site_inside_its_country_with_a_zone_of_its_country(built):
     identity = _identity(built)
-    sites, _ = seg_1b_validation.scan_countries(identity, "seg_1b/site_locations")
-    catalogue, _ = seg_1b_validation.scan_countries(identity, "seg_1a/outlet_catalogue")
-    zones, _ = seg_1b_validation.scan_countries(identity, "seg_2a/site_timezones")
+    sites, _ = scan_countries(identity, "seg_1b/site_locations")
+    catalogue, _ = scan_countries(identity, "seg_1a/outlet_catalogue")
+    zones, _ = scan_countries(identity, "seg_2a/site_timezones")
     assert sites.height == catalogue.height == zones.height > 300 and sites["site_id"].n_unique() == sites.height
     us = zones.filter(pl.col("legal_country_iso") == "US")["tzid"].cast(pl.String).unique().to_list()
     assert len(us) >= 2 and all(z.startswith(("America/", "Pacific/Honolulu")) for z in us)
     assert set(zones.filter(pl.col("legal_country_iso") == "IN")["tzid"].cast(pl.String)) == {"Asia/Kolkata"}
-    alloc, _ = seg_1b_validation.scan_countries(identity, "seg_3a/zone_alloc")
+    alloc, _ = scan_countries(identity, "seg_3a/zone_alloc")
     assert alloc["n_sites"].sum() == sites.height
 
 
@@ -135,8 +136,8 @@ def test_zone_plan_refuses_to_read_an_unvalidated_catalogue(world_root):
 
 def test_validation_catches_a_site_at_sea_and_a_lost_site(built):
     identity = _identity(built)
-    sites, missing = seg_1b_validation.scan_countries(identity, "seg_1b/site_locations")
-    catalogue, _ = seg_1b_validation.scan_countries(identity, "seg_1a/outlet_catalogue")
+    sites, missing = scan_countries(identity, "seg_1b/site_locations")
+    catalogue, _ = scan_countries(identity, "seg_1a/outlet_catalogue")
 
     def failed(frame):
         return {o.name for o in seg_1b_validation.structure_outcomes(identity, frame, missing, catalogue) if not o.passed}

@@ -16,10 +16,9 @@ import polars as pl
 from engine_assets.contracts import load_contract
 from engine_assets.gates import CheckOutcome, validation_asset
 from engine_assets.identity import RunIdentity
-from engine_assets.partitions import COUNTRIES
 from engine_assets.segments.seg_1a_merchants import GROUP, UNIVERSE_TABLES
-from engine_assets.storage import load_dataset, published_partitions
-from engine_assets.publish import scan_published
+from engine_assets.segments.country_data import scan_countries
+from engine_assets.storage import load_dataset
 from engine_kernels.merchants.realism import SIZE_BANDS, RealismPolicy, realism_figures
 
 
@@ -37,15 +36,8 @@ def load_segment(identity: RunIdentity) -> Segment1A:
     tables = {
         name: load_dataset(identity, load_contract(f"{GROUP}/{name}"), None).collect() for name in UNIVERSE_TABLES
     }
-    contract = load_contract(f"{GROUP}/outlet_catalogue")
-    parts = published_partitions(identity, contract)
-    present = [p.name.split("=", 1)[1] for p in parts]
-    frames = [
-        scan_published(p, contract.dataset).with_columns(partition=pl.lit(code)) for p, code in zip(parts, present)
-    ]
-    catalogue = pl.concat(frames).collect() if frames else pl.DataFrame(schema=contract.polars_schema() | {"partition": pl.String})
-    expected = COUNTRIES.get_partition_keys()
-    return Segment1A(**tables, catalogue=catalogue, missing_partitions=sorted(set(expected) - set(present)))
+    catalogue, missing = scan_countries(identity, f"{GROUP}/outlet_catalogue")
+    return Segment1A(**tables, catalogue=catalogue, missing_partitions=missing)
 
 
 def _outcome(name: str, bad: int, what: str, examples: pl.DataFrame | None = None) -> CheckOutcome:

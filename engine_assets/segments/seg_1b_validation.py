@@ -14,27 +14,14 @@ import polars as pl
 from engine_assets.contracts import load_contract
 from engine_assets.gates import CheckOutcome, validation_asset
 from engine_assets.identity import RunIdentity
-from engine_assets.partitions import COUNTRIES
-from engine_assets.publish import scan_published
 from engine_assets.reference_world import reference_world
 from engine_assets.segments.reference import read_grids
-from engine_assets.storage import load_dataset, published_partitions
+from engine_assets.segments.country_data import scan_countries
+from engine_assets.storage import load_dataset
 from engine_kernels import maps, site_realism
 from engine_kernels.reference.population import cell_area_km2, density_preview
 
 GROUP = "seg_1b"
-
-
-def scan_countries(identity: RunIdentity, dataset: str) -> tuple[pl.DataFrame, list[str]]:
-    """Every published country partition of a dataset with its partition's code in `partition`,
-    and the country partitions of the profile that are not published."""
-    contract = load_contract(dataset)
-    parts = published_partitions(identity, contract)
-    codes = [p.name.split("=", 1)[1] for p in parts]
-    frames = [scan_published(p, dataset).with_columns(partition=pl.lit(c)) for p, c in zip(parts, codes)]
-    frame = (pl.concat(frames).collect() if frames
-             else pl.DataFrame(schema=contract.polars_schema() | {"partition": pl.String}))
-    return frame, sorted(set(COUNTRIES.get_partition_keys()) - set(codes))
 
 
 def _count(name: str, bad: int, what: str, details: dict | None = None) -> CheckOutcome:

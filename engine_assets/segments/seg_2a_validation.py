@@ -17,7 +17,7 @@ from engine_assets.contracts import load_contract
 from engine_assets.gates import CheckOutcome, validation_asset
 from engine_assets.identity import RunIdentity
 from engine_assets.reference_world import reference_world
-from engine_assets.segments.seg_1b_validation import scan_countries
+from engine_assets.segments.country_data import scan_countries
 from engine_assets.segments.seg_2a_civil_time import read_transitions, transition_window
 from engine_assets.storage import load_dataset
 from engine_kernels.civil_time import Transitions, utc_to_local

@@ -12,7 +12,7 @@ import polars as pl
 from engine_assets.contracts import load_contract
 from engine_assets.gates import CheckOutcome, validation_asset
 from engine_assets.identity import RunIdentity
-from engine_assets.segments.seg_1b_validation import scan_countries
+from engine_assets.segments.country_data import scan_countries
 from engine_assets.segments.seg_3a_zones import GROUP, country_priors
 from engine_assets.storage import load_dataset
 
