@@ -85,14 +85,16 @@ def engine_pipeline(identity, keys: list[str]) -> dict[str, float]:
 
     zones = ref("tz_zones").collect()
     towns = ref("cities").select("country_iso", "lat_deg", "lon_deg", "population", pl.col("tzid").cast(pl.String)).collect()
+    towns_of = {c: p for (c,), p in towns.partition_by("country_iso", as_dict=True).items()}
     grid = ref("tz_grid").select("cell", pl.col("country_iso").cast(pl.String), pl.col("tzid").cast(pl.String)).collect()
+    cells_of = {c: p for (c,), p in grid.partition_by("country_iso", as_dict=True).items()}
     country_step("3A zone plan", "seg_3a/zone_plan", partition("seg_1a/outlet_catalogue"),
                  lambda c, cat: plan_country(identity, c, cat.select("merchant_id"), zones))
     country_step("1B site locations", "seg_1b/site_locations", partition("seg_3a/zone_plan"),
-                 lambda c, plan: place_country(identity, c, plan, towns.filter(pl.col("country_iso") == c)))
+                 lambda c, plan: place_country(identity, c, plan, towns_of.get(c, towns.clear())))
     validate("seg_1b", seg_1b_validation)
     country_step("2A site time zones", "seg_2a/site_timezones", partition("seg_1b/site_locations"),
-                 lambda c, sites: zone_country(identity, c, sites, grid))
+                 lambda c, sites: zone_country(identity, c, sites, cells_of.get(c, grid.clear())))
     start, end = transition_window(identity)
     table = timed("2A transitions", lambda: transitions_table(zones_transitions(zones_in_world(identity, zones), start, end)))
     timed("2A transitions", lambda: publish_dataset(identity, load_contract("seg_2a/tz_transitions"), None, table))
@@ -165,13 +167,15 @@ def main() -> None:
             "cell", pl.col("country_iso").cast(pl.String), pl.col("tzid").cast(pl.String)).collect()
         plans = {c: p for (c,), p in plan.drop("partition").partition_by("legal_country_iso", as_dict=True).items()}
         placed = {c: p for (c,), p in sites.drop("partition").partition_by("legal_country_iso", as_dict=True).items()}
+        towns_of = {c: p for (c,), p in towns.partition_by("country_iso", as_dict=True).items()}
+        cells_of = {c: p for (c,), p in grid.partition_by("country_iso", as_dict=True).items()}
         started = time.perf_counter()
         for country, p in plans.items():
-            place_country(identity, country, p, towns.filter(pl.col("country_iso") == country))
+            place_country(identity, country, p, towns_of.get(country, towns.clear()))
         place_s = time.perf_counter() - started
         started = time.perf_counter()
         for country, p in placed.items():
-            zone_country(identity, country, p, grid)
+            zone_country(identity, country, p, cells_of.get(country, grid.clear()))
         zone_s = time.perf_counter() - started
 
     n = sites.height

@@ -45,8 +45,9 @@ def place_country(identity: RunIdentity, country: str, plan: pl.DataFrame, citie
         return everywhere.lat[inland], everywhere.lon[inland], flat[inland]
 
     frames, draws = [], {}
+    towns = {z: part for (z,), part in cities.partition_by("tzid", as_dict=True).items()}
     for (tzid,), zone in plan.partition_by("tzid", as_dict=True, maintain_order=True).items():
-        zone_cities = cities.filter(pl.col("tzid") == tzid)
+        zone_cities = towns.get(tzid, cities.clear())
         sites = place_sites(
             SiteGroups(zone["merchant_id"].to_numpy(), zone["n_sites_planned"].to_numpy(),
                        zone["n_country"].to_numpy(), zone["first_site"].to_numpy()),
@@ -86,8 +87,9 @@ def site_locations(engine: EngineResource, zone_plan: dict[str, pl.LazyFrame], c
     wanted = list(zone_plan)
     towns = cities.select("country_iso", "lat_deg", "lon_deg", "population", pl.col("tzid").cast(pl.String)).filter(
         pl.col("country_iso").is_in(wanted)).collect()
+    by_country = {c: part for (c,), part in towns.partition_by("country_iso", as_dict=True).items()}
     return {
-        country: place_country(identity, country, plan.collect(), towns.filter(pl.col("country_iso") == country))
+        country: place_country(identity, country, plan.collect(), by_country.get(country, towns.clear()))
         for country, plan in zone_plan.items()
     }
 

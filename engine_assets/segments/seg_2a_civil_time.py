@@ -25,23 +25,23 @@ ZONE_SCHEMA = {"merchant_id": pl.UInt64, "legal_country_iso": pl.String, "site_o
                "site_id": pl.UInt64, "tzid": pl.String, "tz_source": pl.String}
 
 
-def labelled_cells(tz_grid: pl.DataFrame, country: str, zones: set[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(lat, lon, tzid) of the country's populated cells labelled with one of its zones."""
-    cells = tz_grid.filter((pl.col("country_iso") == country) & pl.col("tzid").is_in(sorted(zones)))
+def labelled_cells(tz_grid: pl.DataFrame, zones: set[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(lat, lon, tzid) of a country's populated cells (`tz_grid` holds only them) labelled with one of its zones."""
+    cells = tz_grid.filter(pl.col("tzid").is_in(sorted(zones)))
     rows, cols = np.divmod(cells["cell"].to_numpy().astype(np.int64), population.grid_shape()[1])
     lat, lon = population.cell_centres(rows, cols)
     return lat, lon, np.asarray(cells["tzid"].to_list(), dtype=object)
 
 
 def zone_country(identity: RunIdentity, country: str, sites: pl.DataFrame, tz_grid: pl.DataFrame) -> pl.DataFrame:
-    """Zones of one country's sites with their source."""
+    """Zones of one country's sites with their source; `tz_grid` holds the country's labelled cells."""
     if sites.height == 0:
         return pl.DataFrame(schema=ZONE_SCHEMA)
     world = reference_world(identity)
     zones = site_zones(
         sites["lat_deg"].to_numpy(), sites["lon_deg"].to_numpy(),
         lambda lat, lon: world.zones_at(country, lat, lon),
-        lambda: labelled_cells(tz_grid, country, set(world.country_zones.get(country, ()))),
+        lambda: labelled_cells(tz_grid, set(world.country_zones.get(country, ()))),
         float(identity.policies["2a"]["lookup"]["nudge_deg"]), identity.policies["2a"]["overrides"].get(country),
     )
     return sites.select("merchant_id", "legal_country_iso", "site_order", "site_id").with_columns(
@@ -66,9 +66,15 @@ def site_timezones(engine: EngineResource, site_locations: dict[str, pl.LazyFram
     """The IANA zone of every site: polygon, a nudge, the nearest labelled cell, or the country's override."""
     identity = engine.identity()
     verify_gate(identity, "seg_1b")
+    return {c: zone_country(identity, c, lf.collect(), grid) for c, lf, grid in _with_cells(site_locations, tz_grid)}
+
+
+def _with_cells(frames: dict[str, pl.LazyFrame], tz_grid: pl.LazyFrame):
+    """(country, frame, the country's labelled cells) for each country, the grid split once."""
     grid = tz_grid.select("cell", pl.col("country_iso").cast(pl.String), pl.col("tzid").cast(pl.String)).filter(
-        pl.col("country_iso").is_in(list(site_locations))).collect()
-    return {c: zone_country(identity, c, lf.collect(), grid) for c, lf in site_locations.items()}
+        pl.col("country_iso").is_in(list(frames))).collect()
+    by_country = {c: part for (c,), part in grid.partition_by("country_iso", as_dict=True).items()}
+    return [(c, lf, by_country.get(c, grid.clear())) for c, lf in frames.items()]
 
 
 def transition_window(identity: RunIdentity) -> tuple[dt.datetime, dt.datetime]:
