@@ -36,6 +36,7 @@ bench: install
 	$(BIN)/python benchmarks/write_limit.py
 	$(BIN)/python benchmarks/reference.py
 	$(BIN)/python benchmarks/seg_1a.py
+	$(BIN)/python benchmarks/sites.py
 
 clean:
 	rm -rf $(VENV) .dagster_home data .pytest_cache

@@ -18,7 +18,6 @@ contract check), the way `make demo` and the UI run it.
 import argparse
 import dataclasses
 import os
-import resource
 import sys
 import tempfile
 import time
@@ -44,12 +43,9 @@ from engine_assets.segments.seg_1a_merchants import (  # noqa: E402
 from engine_assets.storage import load_dataset, publish_dataset  # noqa: E402
 from engine_kernels.merchants.catalogue import build_universe, merchant_id_range  # noqa: E402
 from engine_kernels.merchants.policy import Policy1A  # noqa: E402
+from stages import Stages, peak_rss_mb, share_reference  # noqa: E402
 
 TARGETS = {10_000: 5.0, 1_000_000: 60.0}
-
-
-def _peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _reference_world(root: Path) -> Path:
@@ -72,22 +68,11 @@ def _raw_write_s(tables, directory: Path) -> float:
 
 def run(merchants: int, reference: Path) -> None:
     with tempfile.TemporaryDirectory(prefix="seg1a-bench-") as tmp:
-        root = Path(tmp) / "data"
-        root.mkdir()
-        # Share only the cached reference datasets: the `reference` profile's own run root also
-        # lives under <data_root>/reference/ and must stay this run's.
-        (root / "reference").mkdir()
-        for cache in reference.glob("key=*"):
-            (root / "reference" / cache.name).symlink_to(cache)
+        root = share_reference(Path(tmp) / "data", reference)
         base = EngineResource(data_root=str(root)).identity()
         identity = dataclasses.replace(base, profile=dataclasses.replace(base.profile, merchants=merchants))
-        stages: dict[str, float] = {}
-
-        def timed(stage, fn):
-            started = time.perf_counter()
-            value = fn()
-            stages[stage] = stages.get(stage, 0.0) + time.perf_counter() - started
-            return value
+        stages = Stages()
+        timed = stages.timed
 
         def inputs():
             ref = lambda name: load_dataset(identity, load_contract(f"reference/{name}"), None)  # noqa: E731
@@ -135,16 +120,13 @@ def run(merchants: int, reference: Path) -> None:
           f"{[o.name for o in outcomes if not o.passed] or 'none'}")
     figures = {o.name: o.figure for o in outcomes if o.corridor and "==" not in o.corridor}
     print(f"  realism: {figures}")
-    print(f"  peak RSS so far: {_peak_rss_mb():,.0f} MB")
+    print(f"  peak RSS so far: {peak_rss_mb():,.0f} MB")
 
 
 def run_in_dagster(reference: Path) -> None:
     """The reference profile's 1A as Dagster runs it: three in-process runs, checks included."""
     with tempfile.TemporaryDirectory(prefix="seg1a-dagster-") as tmp:
-        root = Path(tmp) / "data"
-        (root / "reference").mkdir(parents=True)
-        for cache in reference.glob("key=*"):
-            (root / "reference" / cache.name).symlink_to(cache)
+        root = share_reference(Path(tmp) / "data", reference)
         engine = EngineResource(data_root=str(root))
         resources = {"engine": engine, "shards": ShardIOManager(engine=engine)}
         keys = COUNTRIES.get_partition_keys()
@@ -168,7 +150,7 @@ def run_in_dagster(reference: Path) -> None:
     print(f"\nreference profile ({engine.identity().profile.merchants:,} merchants) through Dagster, in-process, "
           f"with every contract check: universe {universe:.2f} s, catalogue ({len(keys)} partitions) {catalogue:.2f} s, "
           f"validation {validation:.2f} s; total {total:.2f} s")
-    print(f"  peak RSS so far: {_peak_rss_mb():,.0f} MB")
+    print(f"  peak RSS so far: {peak_rss_mb():,.0f} MB")
 
 
 def main() -> None:

@@ -16,7 +16,6 @@ reference world's query index (timed apart), then prints:
 
 import argparse
 import os
-import resource
 import shutil
 import sys
 import tempfile
@@ -46,23 +45,15 @@ from engine_assets.segments.seg_2a_civil_time import (  # noqa: E402
 from engine_assets.segments.seg_3a_zones import allocate_country, plan_country  # noqa: E402
 from engine_assets.storage import load_dataset, publish_dataset  # noqa: E402
 from engine_kernels.civil_time import zones_transitions  # noqa: E402
+from stages import Stages, peak_rss_mb, share_reference  # noqa: E402
 
 EARLIER_SITES_PER_S = 30_000 / 600
 
 
-def _peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def engine_pipeline(identity, keys: list[str]) -> dict[str, float]:
     """3A + 1B + 2A as the assets run them, without Dagster: compute, publish, check, validate."""
-    stages: dict[str, float] = {}
-
-    def timed(stage, fn):
-        started = time.perf_counter()
-        value = fn()
-        stages[stage] = stages.get(stage, 0.0) + time.perf_counter() - started
-        return value
+    stages = Stages()
+    timed = stages.timed
 
     def ref(name):
         return load_dataset(identity, load_contract(f"reference/{name}"), None)
@@ -118,13 +109,10 @@ def main() -> None:
     quiet = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
 
     with tempfile.TemporaryDirectory(prefix="sites-bench-") as tmp:
-        root = Path(tmp) / "data"
-        (root / "reference").mkdir(parents=True)
         engine = EngineResource(data_root=str(cache))
         dg.materialize([a for a in ASSETS if next(iter(a.keys)).path[0] == "reference"],
                        resources={"engine": engine, "shards": ShardIOManager(engine=engine)}, run_config=quiet)
-        for entry in (cache / "reference").glob("key=*"):
-            (root / "reference" / entry.name).symlink_to(entry)
+        root = share_reference(Path(tmp) / "data", cache / "reference")
         engine = EngineResource(data_root=str(root))
         resources = {"engine": engine, "shards": ShardIOManager(engine=engine)}
 
@@ -192,7 +180,7 @@ def main() -> None:
     for stage, seconds in stages.items():
         print(f"  {stage:<28} {seconds:6.2f} s")
     print(f"  {'total':<28} {total:6.2f} s")
-    print(f"peak RSS: {_peak_rss_mb():,.0f} MB")
+    print(f"peak RSS: {peak_rss_mb():,.0f} MB")
 
 
 if __name__ == "__main__":
