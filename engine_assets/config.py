@@ -240,6 +240,7 @@ def _cross_field_rules() -> dict[str, Any]:
     agree across fields); it raises ValueError naming the field."""
     from engine_kernels.merchants.policy import Policy1A
     from engine_kernels.merchants.realism import RealismPolicy
+    from engine_kernels.site_weights import SiteWeightPolicy
     from engine_kernels.sites import PlacementPolicy
     from engine_kernels.zones import ZonePlanPolicy
 
@@ -255,7 +256,8 @@ def _cross_field_rules() -> dict[str, Any]:
             raise ValueError(f"overrides: zones {unknown} are not in the pinned tz database; use IANA names "
                              "such as Asia/Shanghai")
 
-    return {"1a": check_1a, "1b": PlacementPolicy.from_dict, "2a": check_2a, "3a": ZonePlanPolicy.from_dict}
+    return {"1a": check_1a, "1b": PlacementPolicy.from_dict, "2a": check_2a, "2b": SiteWeightPolicy.from_dict,
+            "3a": ZonePlanPolicy.from_dict}
 
 
 def load_policies(config_dir: Path = CONFIG_DIR) -> Policies:
