@@ -1,4 +1,4 @@
-"""Segments 3A, 1B and 2A through Dagster on the ci profile: plan, place, zone, allocate, validate, gate."""
+"""Segments 3A, 1B, 2A and 2B through Dagster on the ci profile: plan, place, zone, allocate, route, validate, gate."""
 
 import datetime as dt
 import json
@@ -20,9 +20,10 @@ from engine_assets.segments import seg_1b_validation, seg_2a_validation
 from engine_assets.segments.country_data import scan_countries
 from engine_assets.segments.seg_2a_civil_time import read_transitions, transition_window
 from engine_assets.storage import load_dataset
+from engine_kernels.routing import RoutingTable, pick_items
 
 QUIET = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
-SEGMENTS = ("reference", "seg_1a", "seg_3a", "seg_1b", "seg_2a")
+SEGMENTS = ("reference", "seg_1a", "seg_3a", "seg_1b", "seg_2a", "seg_2b")
 UPSTREAM = ["reference/holidays", "reference/validation", "seg_1a/merchants", "seg_1a/outlet_counts",
             "seg_1a/candidate_countries", "seg_1a/foreign_membership", "seg_2a/tz_transitions"]
 KEYS = COUNTRIES.get_partition_keys()
@@ -56,11 +57,14 @@ def _build(root: Path, order=(KEYS,)) -> None:
     _run(root, ["seg_2a/validation"])
     _run(root, ["seg_3a/zone_alloc"], KEYS)
     _run(root, ["seg_3a/validation"])
+    for group in order:
+        _run(root, ["seg_2b/site_weights", "seg_2b/alias_tables", "seg_2b/day_effects"], group)
+    _run(root, ["seg_2b/validation"])
 
 
 def _digests(root: Path) -> dict[str, list[str]]:
     out = {}
-    for segment in ("seg_3a", "seg_1b", "seg_2a"):
+    for segment in ("seg_3a", "seg_1b", "seg_2a", "seg_2b"):
         base = next(root.glob(f"ci/seed=*/ph=*/{segment}"))
         for m in sorted(base.rglob(MANIFEST)):
             if "validation" not in str(m):
@@ -82,7 +86,9 @@ def _identity(root):
 
 def test_three_segments_pass_and_open_their_gates_with_maps(built):
     identity = _identity(built)
-    reports = {s: verify_gate(identity, s) for s in ("seg_1b", "seg_2a", "seg_3a")}
+    reports = {s: verify_gate(identity, s) for s in ("seg_1b", "seg_2a", "seg_3a", "seg_2b")}
+    assert {"alias_tables_reconstruct_weights", "day_effects_mean_one", "median_top_site_share"} <= {
+        c["name"] for c in reports["seg_2b"]["checks"]}
     assert {"sites_inside_country_polygon", "every_outlet_placed_once", "density_correlation_min_largest"} <= {
         c["name"] for c in reports["seg_1b"]["checks"]}
     assert {"utc_to_local_equals_zoneinfo", "planned_zone_is_final_zone"} <= {c["name"] for c in reports["seg_2a"]["checks"]}
@@ -119,7 +125,7 @@ def test_same_bytes_country_by_country_in_any_order(built, share_reference, tmp_
     root = share_reference(tmp_path / "data")
     _build(root, order=[[k] for k in reversed(KEYS)])
     first, second = _digests(built), _digests(root)
-    assert len(first) == 4 * len(KEYS) + 1 and first == second
+    assert len(first) == 7 * len(KEYS) + 1 and first == second
 
 
 def test_zone_plan_refuses_to_read_an_unvalidated_catalogue(world_root):
@@ -161,3 +167,22 @@ def test_clock_check_catches_a_wrong_offset(built):
     broken = type(table)(table.tzids, table.offsets, table.utc_start, shifted, table.is_dst, table.abbreviation)
     compared, bad, examples = seg_2a_validation.clock_mismatches(broken, ["Europe/Berlin"], start, end, per_zone=50)
     assert bad > 0 and examples[0]["tzid"] == "Europe/Berlin"
+
+
+def test_published_alias_tables_route_like_their_weights(built):
+    """5B's path: load a country's tables as flat arrays and pick; picks follow the weights."""
+    identity = _identity(built)
+    tables = load_dataset(identity, load_contract("seg_2b/alias_tables"), "US").collect().sort(
+        "merchant_id", "tzid", "slot")
+    weights = load_dataset(identity, load_contract("seg_2b/site_weights"), "US").collect()
+    counts = tables.group_by("merchant_id", "tzid", maintain_order=True).len()["len"].to_numpy()
+    offsets = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
+    table = RoutingTable(tables["prob"].to_numpy(), tables["alias"].to_numpy().astype(np.int32), offsets,
+                         tables["site_id"].to_numpy())
+    g = int(np.argmax(counts))  # the largest (merchant, zone) of the country
+    n = 400_000
+    picked = pick_items(table, np.full(n, g), (np.arange(n) + 0.5) / n)
+    sites, freq = np.unique(picked, return_counts=True)
+    expected = weights.filter(pl.col("site_id").is_in(sites.tolist())).sort("site_id")["weight"].to_numpy()
+    assert counts[g] >= 3 and len(sites) == counts[g]
+    assert np.abs(freq / n - expected).max() < 2e-3
