@@ -37,6 +37,7 @@ bench: install
 	$(BIN)/python benchmarks/reference.py
 	$(BIN)/python benchmarks/seg_1a.py
 	$(BIN)/python benchmarks/sites.py
+	$(BIN)/python benchmarks/routing.py
 
 clean:
 	rm -rf $(VENV) .dagster_home data .pytest_cache
