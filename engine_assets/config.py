@@ -242,6 +242,7 @@ def _cross_field_rules() -> dict[str, Any]:
     from engine_kernels.merchants.realism import RealismPolicy
     from engine_kernels.site_weights import SiteWeightPolicy
     from engine_kernels.sites import PlacementPolicy
+    from engine_kernels.virtual import VirtualPolicy
     from engine_kernels.zones import ZonePlanPolicy
 
     def check_1a(content: Mapping[str, Any]) -> None:
@@ -257,7 +258,7 @@ def _cross_field_rules() -> dict[str, Any]:
                              "such as Asia/Shanghai")
 
     return {"1a": check_1a, "1b": PlacementPolicy.from_dict, "2a": check_2a, "2b": SiteWeightPolicy.from_dict,
-            "3a": ZonePlanPolicy.from_dict}
+            "3a": ZonePlanPolicy.from_dict, "3b": VirtualPolicy.from_dict}
 
 
 def load_policies(config_dir: Path = CONFIG_DIR) -> Policies:

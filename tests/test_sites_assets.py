@@ -23,7 +23,7 @@ from engine_assets.storage import load_dataset
 from engine_kernels.routing import RoutingTable, pick_items
 
 QUIET = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
-SEGMENTS = ("reference", "seg_1a", "seg_3a", "seg_1b", "seg_2a", "seg_2b")
+SEGMENTS = ("reference", "seg_1a", "seg_3a", "seg_1b", "seg_2a", "seg_2b", "seg_3b")
 UPSTREAM = ["reference/holidays", "reference/validation", "seg_1a/merchants", "seg_1a/outlet_counts",
             "seg_1a/candidate_countries", "seg_1a/foreign_membership", "seg_2a/tz_transitions"]
 KEYS = COUNTRIES.get_partition_keys()
@@ -60,11 +60,13 @@ def _build(root: Path, order=(KEYS,)) -> None:
     for group in order:
         _run(root, ["seg_2b/site_weights", "seg_2b/alias_tables", "seg_2b/day_effects"], group)
     _run(root, ["seg_2b/validation"])
+    _run(root, ["seg_3b/virtual_classification", "seg_3b/settlement_nodes", "seg_3b/edge_catalogue",
+                "seg_3b/edge_alias_tables", "seg_3b/validation"])
 
 
 def _digests(root: Path) -> dict[str, list[str]]:
     out = {}
-    for segment in ("seg_3a", "seg_1b", "seg_2a", "seg_2b"):
+    for segment in ("seg_3a", "seg_1b", "seg_2a", "seg_2b", "seg_3b"):
         base = next(root.glob(f"ci/seed=*/ph=*/{segment}"))
         for m in sorted(base.rglob(MANIFEST)):
             if "validation" not in str(m):
@@ -86,7 +88,9 @@ def _identity(root):
 
 def test_three_segments_pass_and_open_their_gates_with_maps(built):
     identity = _identity(built)
-    reports = {s: verify_gate(identity, s) for s in ("seg_1b", "seg_2a", "seg_3a", "seg_2b")}
+    reports = {s: verify_gate(identity, s) for s in ("seg_1b", "seg_2a", "seg_3a", "seg_2b", "seg_3b")}
+    assert {"online_merchants_have_six_edges", "edges_inside_their_country", "median_mix_divergence"} <= {
+        c["name"] for c in reports["seg_3b"]["checks"]}
     assert {"alias_tables_reconstruct_weights", "day_effects_mean_one", "median_top_site_share"} <= {
         c["name"] for c in reports["seg_2b"]["checks"]}
     assert {"sites_inside_country_polygon", "every_outlet_placed_once", "density_correlation_min_largest"} <= {
@@ -125,7 +129,7 @@ def test_same_bytes_country_by_country_in_any_order(built, share_reference, tmp_
     root = share_reference(tmp_path / "data")
     _build(root, order=[[k] for k in reversed(KEYS)])
     first, second = _digests(built), _digests(root)
-    assert len(first) == 7 * len(KEYS) + 1 and first == second
+    assert len(first) == 7 * len(KEYS) + 1 + 4 and first == second
 
 
 def test_zone_plan_refuses_to_read_an_unvalidated_catalogue(world_root):
