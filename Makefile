@@ -38,6 +38,7 @@ bench: install
 	$(BIN)/python benchmarks/seg_1a.py
 	$(BIN)/python benchmarks/sites.py
 	$(BIN)/python benchmarks/routing.py
+	$(BIN)/python benchmarks/intensity.py
 
 clean:
 	rm -rf $(VENV) .dagster_home data .pytest_cache
