@@ -21,11 +21,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import numba  # noqa: E402
-
 from engine_kernels.civil_time import zones_transitions  # noqa: E402
 from engine_kernels.intensity import bucket_intensity  # noqa: E402
-from stages import peak_rss_mb  # noqa: E402
+from stages import best_rate_by_threads, peak_rss_mb  # noqa: E402
 
 UTC = dt.timezone.utc
 
@@ -49,16 +47,9 @@ def main() -> None:
     cells = args.rows * buckets
 
     bucket_intensity(start, args.bucket_minutes, zone[:10], volume[:10], shape_of[:10], shapes, table)
-    rates = {}
-    for threads in (numba.config.NUMBA_NUM_THREADS, 1):
-        numba.set_num_threads(threads)
-        best = float("inf")
-        for _ in range(3):
-            started = time.perf_counter()
-            lam = bucket_intensity(start, args.bucket_minutes, zone, volume, shape_of, shapes, table)
-            best = min(best, time.perf_counter() - started)
-        rates[threads] = cells / best
-    numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+    rates = best_rate_by_threads(
+        lambda: bucket_intensity(start, args.bucket_minutes, zone, volume, shape_of, shapes, table), cells)
+    lam = bucket_intensity(start, args.bucket_minutes, zone, volume, shape_of, shapes, table)
 
     # The limit: the same array from a gather of whole hours at a fixed offset per row.
     offset_h = (table.offset_seconds[table.offsets[:-1]][zone] // 3600).astype(np.int64)

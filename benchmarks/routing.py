@@ -23,12 +23,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import numba  # noqa: E402
 from numba import njit, prange  # noqa: E402
 
 from engine_kernels.rng import label_key, uniforms  # noqa: E402
 from engine_kernels.routing import build_routing_table, pick_item, pick_items  # noqa: E402
-from stages import peak_rss_mb  # noqa: E402
+from stages import best_rate_by_threads, peak_rss_mb  # noqa: E402
 
 
 @njit(parallel=True)
@@ -59,16 +58,7 @@ def main() -> None:
     out = np.empty(args.picks, np.uint64)
     arrays = (table.prob, table.alias, table.offsets, table.item)
     arrival_loop(*arrays, groups[:1000], u[:1000], out[:1000])
-    rates = {}
-    for threads in (numba.config.NUMBA_NUM_THREADS, 1):
-        numba.set_num_threads(threads)
-        best = float("inf")
-        for _ in range(3):
-            started = time.perf_counter()
-            arrival_loop(*arrays, groups, u, out)
-            best = min(best, time.perf_counter() - started)
-        rates[threads] = args.picks / best
-    numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+    rates = best_rate_by_threads(lambda: arrival_loop(*arrays, groups, u, out), args.picks)
     started = time.perf_counter()
     pick_items(table, groups, u)
     entry_rate = args.picks / (time.perf_counter() - started)

@@ -29,3 +29,20 @@ class Stages(dict):
 
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def best_rate_by_threads(run, units: int, repeats: int = 3) -> dict[int, float]:
+    """units/s of the best of `repeats` calls of run(), on all numba threads and on one."""
+    import numba
+
+    rates = {}
+    for threads in (numba.config.NUMBA_NUM_THREADS, 1):
+        numba.set_num_threads(threads)
+        best = float("inf")
+        for _ in range(repeats):
+            started = time.perf_counter()
+            run()
+            best = min(best, time.perf_counter() - started)
+        rates[threads] = units / best
+    numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+    return rates

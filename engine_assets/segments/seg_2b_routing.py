@@ -15,7 +15,7 @@ from engine_assets.identity import RunIdentity
 from engine_assets.partitions import COUNTRIES
 from engine_assets.publish import Publication
 from engine_assets.resources import EngineResource
-from engine_kernels.routing import build_routing_table
+from engine_assets.segments.slot_tables import group_offsets, slot_rows
 from engine_kernels.site_weights import SHAPES, SiteWeightPolicy, day_effects, site_weights
 
 GROUP = "seg_2b"
@@ -32,7 +32,7 @@ def _groups(sites: pl.DataFrame) -> tuple[pl.DataFrame, np.ndarray, pl.DataFrame
     sites = sites.select("merchant_id", "legal_country_iso", pl.col("tzid").cast(pl.String), "site_id").sort(
         "merchant_id", "tzid", "site_id")
     heads = sites.group_by("merchant_id", "tzid", maintain_order=True).agg(n=pl.len())
-    return sites, np.concatenate(([0], np.cumsum(heads["n"].to_numpy()))).astype(np.int64), heads
+    return sites, group_offsets(sites, ["merchant_id", "tzid"]), heads
 
 
 def weigh_country(identity: RunIdentity, country: str, site_zones: pl.DataFrame) -> Publication:
@@ -52,14 +52,8 @@ def alias_country(weights: pl.DataFrame) -> pl.DataFrame:
     """One row per slot of each (merchant, zone) table, in slot order."""
     if weights.height == 0:
         return pl.DataFrame(schema=ALIAS_SCHEMA)
-    sites, offsets, _ = _groups(weights.with_columns(pl.col("tzid").cast(pl.String)))
     ordered = weights.with_columns(pl.col("tzid").cast(pl.String)).sort("merchant_id", "tzid", "site_id")
-    table = build_routing_table(ordered["weight"].to_numpy(), offsets, ordered["site_id"].to_numpy())
-    slot = np.arange(offsets[-1]) - np.repeat(offsets[:-1], np.diff(offsets))
-    return sites.select("merchant_id", "legal_country_iso", "tzid").with_columns(
-        slot=pl.Series(slot.astype(np.int32)), site_id=pl.Series(table.item), prob=pl.Series(table.prob),
-        alias=pl.Series(table.alias),
-    ).select(list(ALIAS_SCHEMA))
+    return slot_rows(ordered, ["merchant_id", "legal_country_iso", "tzid"], "site_id").select(list(ALIAS_SCHEMA))
 
 
 def shock_country(identity: RunIdentity, country: str, site_zones: pl.DataFrame) -> Publication:

@@ -6,14 +6,13 @@ day of the horizon, with mean within 0.05 of 1. Realism (config/policies/2b.yaml
 top-site share of multi-site (merchant, zone) groups.
 """
 
-import numpy as np
 import polars as pl
 
 from engine_assets.gates import CheckOutcome, validation_asset
 from engine_assets.identity import RunIdentity
 from engine_assets.segments.country_data import scan_countries
 from engine_assets.segments.seg_2b_routing import GROUP
-from engine_kernels.alias import reconstruct_probabilities
+from engine_assets.segments.slot_tables import reconstruction_gap
 
 KEY = ["merchant_id", "legal_country_iso", "tzid"]
 
@@ -36,11 +35,7 @@ def evaluate(identity: RunIdentity):
     off_one = sums.filter((pl.col("total") - 1.0).abs() > 1e-9).height
 
     tables = tables.sort("merchant_id", "legal_country_iso", "tzid", "slot")
-    counts = tables.group_by(KEY, maintain_order=True).len()["len"].to_numpy()
-    offsets = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
-    implied = reconstruct_probabilities(tables["prob"].to_numpy(), tables["alias"].to_numpy(), offsets)
-    expected = tables.select("site_id").join(weights.select("site_id", "weight"), on="site_id", how="left")["weight"]
-    gap = float(np.nanmax(np.abs(implied - expected.fill_null(np.nan).to_numpy()))) if tables.height else 0.0
+    gap = reconstruction_gap(tables, KEY, "site_id", weights)
     untabled = weights.join(tables, on="site_id", how="anti").height
 
     days = len(identity.profile.horizon.days)

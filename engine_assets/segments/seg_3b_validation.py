@@ -16,8 +16,8 @@ from engine_assets.gates import CheckOutcome, validation_asset
 from engine_assets.identity import RunIdentity
 from engine_assets.reference_world import reference_world
 from engine_assets.segments.seg_3b_virtual import GROUP
+from engine_assets.segments.slot_tables import reconstruction_gap
 from engine_assets.storage import load_dataset
-from engine_kernels.alias import reconstruct_probabilities
 from engine_kernels.virtual import great_circle_km
 
 
@@ -62,11 +62,7 @@ def evaluate(identity: RunIdentity):
         outside += int((~world.contains(code, part["lat_deg"].to_numpy(), part["lon_deg"].to_numpy(), full=True)).sum())
         valid = set(world.country_zones.get(code, ())) | {identity.policies["2a"]["overrides"].get(code)}
         bad_zone += int((~part["tzid"].is_in(sorted(z for z in valid if z))).sum())
-    counts = tables.group_by("merchant_id", maintain_order=True).len()["len"].to_numpy()
-    offsets = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
-    implied = reconstruct_probabilities(tables["prob"].to_numpy(), tables["alias"].to_numpy(), offsets)
-    expected = tables.select("edge_id").join(edges.select("edge_id", "weight"), on="edge_id", how="left")["weight"]
-    gap = float(np.nanmax(np.abs(implied - expected.fill_null(np.nan).to_numpy()))) if tables.height else 0.0
+    gap = reconstruction_gap(tables, ["merchant_id"], "edge_id", edges)
 
     policy = identity.policies["3b"]["realism"]
     enforced = classes.height >= policy["enforce_from_merchants"]

@@ -15,7 +15,7 @@ from engine_assets.reference_world import reference_world
 from engine_assets.resources import EngineResource
 from engine_assets.segments.seg_1a_merchants import active_countries
 from engine_assets.segments.seg_2a_civil_time import labelled_cells
-from engine_kernels.routing import build_routing_table
+from engine_assets.segments.slot_tables import slot_rows
 from engine_kernels.site_zones import site_zones
 from engine_kernels.sites import PlacementPolicy, SiteGroups, place_sites
 from engine_kernels.virtual import CLASSES, PROFILES, VirtualPolicy, classify, draw_edges, settle
@@ -132,12 +132,6 @@ def edge_alias_tables(edge_catalogue: pl.LazyFrame):
     """A Walker alias table over each online merchant's edges, one row per slot."""
     edges = edge_catalogue.select("merchant_id", "edge_index", "edge_id", "weight").sort(
         "merchant_id", "edge_index").collect()
-    counts = edges.group_by("merchant_id", maintain_order=True).len()["len"].to_numpy()
-    offsets = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
-    table = build_routing_table(edges["weight"].to_numpy(), offsets, edges["edge_id"].to_numpy())
-    return edges.select("merchant_id").with_columns(
-        slot=pl.Series(edges["edge_index"].to_numpy().astype(np.int32)), edge_id=pl.Series(table.item),
-        prob=pl.Series(table.prob), alias=pl.Series(table.alias))
-
+    return slot_rows(edges, ["merchant_id"], "edge_id")
 
 ASSETS = [virtual_classification, settlement_nodes, edge_catalogue, edge_alias_tables]
