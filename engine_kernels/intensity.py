@@ -3,9 +3,11 @@
 A row has a weekly volume V (arrivals per local week) and a weekly shape s (168 local-week
 hours, Monday 00:00 first, summing to 1). Over a UTC bucket [t0, t1) the row expects
 
-    λ = V · Σ_h s[h] · |[t0, t1) ∩ local hour h| / 1 h   × overlay
+    λ = V · Σ_h s[h] · o(h) · |[t0, t1) ∩ local hour h| / 1 h
 
-where local time is UTC plus the zone's offset from the transition table (engine_kernels.civil_time).
+where local time is UTC plus the zone's offset from the transition table (engine_kernels.civil_time)
+and o the calendar overlay of the row on that local hour (engine_kernels.calendar: LOCAL_HOURS
+columns from local D − 14 h for the UTC day starting at D).
 A bucket is walked in pieces that each lie in one local hour and one offset period, so half-hour
 and 45-minute zones, and offset changes inside a bucket (St John's changes at 05:30 UTC), are
 integrated exactly.
@@ -16,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from engine_kernels.calendar import LOCAL_HOURS, LOCAL_ORIGIN_HOURS
 from engine_kernels.civil_time import Transitions
 
 __all__ = ["bucket_intensity", "local_week_hour"]
@@ -45,7 +48,9 @@ def _evaluate(day_start_us, bucket_us, n_buckets, zone, volume, shape_of, shapes
               overlay, out):
     for r in prange(zone.shape[0]):
         s = shapes[shape_of[r]]
+        o = overlay[r]
         last = offsets[zone[r] + 1] - 1
+        origin = day_start_us - LOCAL_ORIGIN_HOURS * _US_PER_HOUR
         for b in range(n_buckets):
             t = day_start_us + b * bucket_us
             end = t + bucket_us
@@ -54,11 +59,12 @@ def _evaluate(day_start_us, bucket_us, n_buckets, zone, volume, shape_of, shapes
                 # Walk the bucket in pieces that stay within one local hour and one offset period.
                 p = _period(zone[r], t, offsets, starts_us)
                 change = starts_us[p + 1] if p < last else end
-                position = (t + np.int64(offset_s[p]) * 1_000_000 + _EPOCH_MONDAY_SHIFT_US) % _US_PER_WEEK
+                local = t + np.int64(offset_s[p]) * 1_000_000
+                position = (local + _EPOCH_MONDAY_SHIFT_US) % _US_PER_WEEK
                 span = min(_US_PER_HOUR - position % _US_PER_HOUR, end - t, change - t)
-                total += s[position // _US_PER_HOUR] * span / _US_PER_HOUR
+                total += s[position // _US_PER_HOUR] * o[(local - origin) // _US_PER_HOUR] * span / _US_PER_HOUR
                 t += span
-            out[r, b] = volume[r] * total * overlay[r, b]
+            out[r, b] = volume[r] * total
 
 
 def bucket_intensity(
@@ -66,7 +72,8 @@ def bucket_intensity(
     shapes: np.ndarray, table: Transitions, overlay: np.ndarray | None = None,
 ) -> np.ndarray:
     """float64[rows, buckets of the day]: λ of each row (zone index into table.tzids, weekly volume,
-    shape index into shapes[n, 168]) in each UTC bucket of the day starting at day_start_utc_us."""
+    shape index into shapes[n, 168]) in each UTC bucket of the day starting at day_start_utc_us;
+    overlay[rows, LOCAL_HOURS] (from engine_kernels.calendar.overlay_hours) or None for none."""
     if 60 % bucket_minutes or bucket_minutes < 1:
         raise ValueError(f"bucket_minutes must divide 60, got {bucket_minutes}")
     shapes = np.ascontiguousarray(shapes, np.float64)
@@ -84,10 +91,13 @@ def bucket_intensity(
     if (volume < 0).any() or not np.isfinite(volume).all():
         raise ValueError("weekly volumes must be finite and >= 0")
     n_buckets = 24 * 60 // bucket_minutes
-    overlay = (np.ones((zone.size, n_buckets)) if overlay is None
+    overlay = (np.ones((zone.size, LOCAL_HOURS)) if overlay is None
                else np.ascontiguousarray(overlay, np.float64))
-    if overlay.shape != (zone.size, n_buckets):
-        raise ValueError(f"overlay must be [rows, {n_buckets}], got {overlay.shape}")
+    if overlay.shape != (zone.size, LOCAL_HOURS):
+        raise ValueError(f"overlay must be [rows, {LOCAL_HOURS}] local hours, got {overlay.shape}")
+    offsets = table.offset_seconds
+    if offsets.size and (offsets.min() < -LOCAL_ORIGIN_HOURS * 3600 or offsets.max() > 14 * 3600):
+        raise ValueError("a zone's UTC offset lies outside -14 h..+14 h")
     out = np.empty((zone.size, n_buckets))
     _evaluate(np.int64(day_start_utc_us), np.int64(bucket_minutes * 60_000_000), n_buckets, zone, volume, shape_of,
               shapes, table.offsets, table.utc_start * 1_000_000, table.offset_seconds, overlay, out)

@@ -9,11 +9,12 @@ weekend mask for weekday d, 0 = Monday: Fri–Sat in the Gulf, Sat–Sun elsewhe
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 from scipy.special import ndtr
 
-__all__ = ["Bump", "DayProfile", "weekly_shape"]
+__all__ = ["Bump", "DayProfile", "ShapePolicy", "ShapeTemplate", "class_shapes", "day_mass", "weekly_shape"]
 
 
 @dataclass(frozen=True)
@@ -59,3 +60,65 @@ def weekly_shape(weekday: DayProfile, weekend: DayProfile, weekend_mask: int) ->
     if not np.isfinite(week).all() or week.sum() <= 0 or (week < 0).any():
         raise ValueError("a weekly shape needs non-negative weights with a positive total")
     return week / week.sum()
+
+
+@dataclass(frozen=True)
+class ShapeTemplate:
+    weekday: DayProfile
+    weekend: DayProfile
+
+
+@dataclass(frozen=True)
+class ShapePolicy:
+    templates: Mapping[str, ShapeTemplate]  # by demand class
+    flatten: Mapping[str, float]  # by channel: share of the week spread evenly
+    variants: int
+    shift_minutes: float
+    height: float
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any], classes: Sequence[str]) -> ShapePolicy:
+        spec = d["weekly_shapes"]
+        missing = sorted(set(classes) - set(spec["classes"]))
+        if missing:
+            raise ValueError(f"weekly_shapes.classes: classes {missing} have no weekly shape")
+
+        def day(entry, weekend_weight=1.0):
+            bumps = tuple(Bump(60.0 * c, 60.0 * w, h) for c, w, h in entry["bumps"])
+            if entry["floor"] + sum(b.height for b in bumps) <= 0:
+                raise ValueError("weekly_shapes: a day profile needs a floor or a bump with positive height")
+            return DayProfile(float(entry["floor"]), bumps, 1.0, weekend_weight)
+
+        templates = {c: ShapeTemplate(day(s["weekday"]), day(s["weekend"], float(s["weekend_weight"])))
+                     for c, s in spec["classes"].items()}
+        v = spec["variants"]
+        return cls(templates, dict(spec["channel_flatten"]), int(v["count"]), 60.0 * v["shift_hours"], float(v["height"]))
+
+
+def _jitter(profile: DayProfile, u: np.ndarray, policy: ShapePolicy) -> DayProfile:
+    """The profile with bump i shifted by (2u−1)·shift and its height scaled by 1 + (2u'−1)·height."""
+    bumps = tuple(Bump((b.centre_minute + (2 * u[2 * i] - 1) * policy.shift_minutes) % 1440.0, b.width_minutes,
+                       b.height * (1 + (2 * u[2 * i + 1] - 1) * policy.height)) for i, b in enumerate(profile.bumps))
+    return DayProfile(profile.floor, bumps, profile.weekday_weight, profile.weekend_weight)
+
+
+def class_shapes(policy: ShapePolicy, demand_class: str, channel: str, weekend_mask: int,
+                 jitter: np.ndarray) -> np.ndarray:
+    """float64[variants, 168]: the class × channel shapes of one weekend convention; jitter[v] holds
+    the keyed uniforms of variant v (2 per bump of the weekday profile, then of the weekend one)."""
+    template = policy.templates[demand_class]
+    n = len(template.weekday.bumps)
+    flat = policy.flatten[channel]
+    out = np.empty((policy.variants, 168))
+    for v in range(policy.variants):
+        weekday, weekend = template.weekday, template.weekend
+        if v > 0:
+            weekday, weekend = _jitter(weekday, jitter[v, :2 * n], policy), _jitter(weekend, jitter[v, 2 * n:], policy)
+        week = weekly_shape(weekday, weekend, weekend_mask)
+        out[v] = (1 - flat) * week + flat / 168
+    return out / out.sum(axis=1, keepdims=True)
+
+
+def day_mass(shapes: np.ndarray) -> np.ndarray:
+    """float64[n, 7]: each shape's share of its week on each weekday (0 = Monday)."""
+    return np.asarray(shapes).reshape(-1, 7, 24).sum(axis=2)
