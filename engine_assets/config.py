@@ -238,11 +238,14 @@ def parameter_hash(digests: Mapping[str, str]) -> str:
 def _cross_field_rules() -> dict[str, Any]:
     """Per policy file, the parser that checks what a schema cannot (orderings, lengths that must
     agree across fields); it raises ValueError naming the field."""
+    from engine_kernels.calendar_events import CalendarPolicy
+    from engine_kernels.demand import CLASSES, DemandPolicy
     from engine_kernels.merchants.policy import Policy1A
     from engine_kernels.merchants.realism import RealismPolicy
     from engine_kernels.site_weights import SiteWeightPolicy
     from engine_kernels.sites import PlacementPolicy
     from engine_kernels.virtual import VirtualPolicy
+    from engine_kernels.weekly_shapes import ShapePolicy
     from engine_kernels.zones import ZonePlanPolicy
 
     def check_1a(content: Mapping[str, Any]) -> None:
@@ -257,8 +260,13 @@ def _cross_field_rules() -> dict[str, Any]:
             raise ValueError(f"overrides: zones {unknown} are not in the pinned tz database; use IANA names "
                              "such as Asia/Shanghai")
 
+    def check_5a(content: Mapping[str, Any]) -> None:
+        DemandPolicy.from_dict(content)
+        ShapePolicy.from_dict(content, CLASSES)
+        CalendarPolicy.from_dict(content)
+
     return {"1a": check_1a, "1b": PlacementPolicy.from_dict, "2a": check_2a, "2b": SiteWeightPolicy.from_dict,
-            "3a": ZonePlanPolicy.from_dict, "3b": VirtualPolicy.from_dict}
+            "3a": ZonePlanPolicy.from_dict, "3b": VirtualPolicy.from_dict, "5a": check_5a}
 
 
 def load_policies(config_dir: Path = CONFIG_DIR) -> Policies:

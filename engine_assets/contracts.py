@@ -68,7 +68,8 @@ COMPATIBLE_ARROW_TYPES: Mapping[str, tuple[str, ...]] = {
 
 # Dictionary ``partitioning`` names for each allowed x-partition-keys layout.
 PARTITIONING: Mapping[str, tuple[str, ...]] = {
-    "none": (), "country": ("country",), "day": ("day",), "scenario_day": ("scenario", "day"),
+    "none": (), "country": ("country",), "day": ("day",), "scenario": ("scenario",),
+    "scenario_day": ("scenario", "day"),
 }
 
 _DATASET_ID = "^[a-z][a-z0-9_]*/[a-z][a-z0-9_]*$"
