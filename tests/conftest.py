@@ -59,3 +59,13 @@ def _share_reference(root, built_root):
     for cache in (built_root / "reference").glob("key=*"):
         (root / "reference" / cache.name).symlink_to(cache)
     return root
+
+
+@pytest.fixture(scope="session")
+def ci_world(tmp_path_factory, share_reference):
+    """The ci world built once per session through Dagster, reference to 5A (see tests/worlds.py)."""
+    from worlds import build_world
+
+    root = share_reference(tmp_path_factory.mktemp("world") / "data")
+    build_world(root)
+    return root

@@ -1,8 +1,6 @@
-"""Segments 3A, 1B, 2A and 2B through Dagster on the ci profile: plan, place, zone, allocate, route, validate, gate."""
+"""Segments 3A, 1B, 2A, 2B and 3B through Dagster on the ci profile: plan, place, zone, allocate, route, validate, gate."""
 
 import datetime as dt
-import json
-from pathlib import Path
 
 import dagster as dg
 import numpy as np
@@ -10,84 +8,23 @@ import polars as pl
 import pytest
 
 from engine_assets.contracts import load_contract
-from engine_assets.definitions import ASSET_CHECKS, ASSETS
+from engine_assets.definitions import ASSETS
 from engine_assets.gates import bundle_dir, verify_gate
 from engine_assets.io_manager import ShardIOManager
-from engine_assets.partitions import COUNTRIES
-from engine_assets.publish import MANIFEST
 from engine_assets.resources import EngineResource
 from engine_assets.segments import seg_1b_validation, seg_2a_validation
 from engine_assets.segments.country_data import scan_countries
 from engine_assets.segments.seg_2a_civil_time import read_transitions, transition_window
 from engine_assets.storage import load_dataset
 from engine_kernels.routing import RoutingTable, pick_items
-
-QUIET = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
-SEGMENTS = ("reference", "seg_1a", "seg_3a", "seg_1b", "seg_2a", "seg_2b", "seg_3b")
-UPSTREAM = ["reference/holidays", "reference/validation", "seg_1a/merchants", "seg_1a/outlet_counts",
-            "seg_1a/candidate_countries", "seg_1a/foreign_membership", "seg_2a/tz_transitions"]
-KEYS = COUNTRIES.get_partition_keys()
-
-
-def _run(root: Path, selection: list[str], partitions: list[str] | None = None) -> dg.ExecuteInProcessResult:
-    engine = EngineResource(data_root=str(root))
-    assets = [a for a in ASSETS if next(iter(a.keys)).path[0] in SEGMENTS]
-    checks = [c for c in ASSET_CHECKS if next(iter(c.check_keys)).asset_key.path[0] in SEGMENTS]
-    tags = {} if partitions is None else {"dagster/asset_partition_range_start": partitions[0],
-                                          "dagster/asset_partition_range_end": partitions[-1]}
-    result = dg.materialize([*assets, *checks], selection=dg.AssetSelection.assets(*[s.split("/") for s in selection]),
-                            resources={"engine": engine, "shards": ShardIOManager(engine=engine)}, run_config=QUIET,
-                            tags=tags, raise_on_error=False)
-    errors = [e.event_specific_data.error for e in result.get_step_failure_events()]
-    assert result.success, [e.message + (e.cause.message if e.cause else "") for e in errors]
-    assert all(e.passed for e in result.get_asset_check_evaluations())
-    return result
-
-
-def _build(root: Path, order=(KEYS,)) -> None:
-    """The ci world up to 3A's validation; country steps run once per group of `order`."""
-    _run(root, UPSTREAM)
-    _run(root, ["seg_1a/outlet_catalogue"], KEYS)
-    _run(root, ["seg_1a/validation"])
-    for group in order:
-        _run(root, ["seg_3a/zone_plan", "seg_1b/site_locations"], group)
-    _run(root, ["seg_1b/validation"])
-    for group in order[::-1]:
-        _run(root, ["seg_2a/site_timezones"], group)
-    _run(root, ["seg_2a/validation"])
-    _run(root, ["seg_3a/zone_alloc"], KEYS)
-    _run(root, ["seg_3a/validation"])
-    for group in order:
-        _run(root, ["seg_2b/site_weights", "seg_2b/alias_tables", "seg_2b/day_effects"], group)
-    _run(root, ["seg_2b/validation"])
-    _run(root, ["seg_3b/virtual_classification", "seg_3b/settlement_nodes", "seg_3b/edge_catalogue",
-                "seg_3b/edge_alias_tables", "seg_3b/validation"])
-
-
-def _digests(root: Path) -> dict[str, list[str]]:
-    out = {}
-    for segment in ("seg_3a", "seg_1b", "seg_2a", "seg_2b", "seg_3b"):
-        base = next(root.glob(f"ci/seed=*/ph=*/{segment}"))
-        for m in sorted(base.rglob(MANIFEST)):
-            if "validation" not in str(m):
-                out[f"{segment}/{str(m.parent.relative_to(base)).split('.v-')[0]}"] = [
-                    f["sha256"] for f in json.loads(m.read_text())["files"]]
-    return out
-
-
-@pytest.fixture(scope="module")
-def built(tmp_path_factory, share_reference):
-    root = share_reference(tmp_path_factory.mktemp("sites") / "data")
-    _build(root)
-    return root
-
+from worlds import ASSET_SEGMENTS, KEYS, QUIET, UPSTREAM, build_world, digests, run
 
 def _identity(root):
     return EngineResource(data_root=str(root)).identity()
 
 
-def test_three_segments_pass_and_open_their_gates_with_maps(built):
-    identity = _identity(built)
+def test_three_segments_pass_and_open_their_gates_with_maps(ci_world):
+    identity = _identity(ci_world)
     reports = {s: verify_gate(identity, s) for s in ("seg_1b", "seg_2a", "seg_3a", "seg_2b", "seg_3b")}
     assert {"online_merchants_have_six_edges", "edges_inside_their_country", "median_mix_divergence"} <= {
         c["name"] for c in reports["seg_3b"]["checks"]}
@@ -101,8 +38,8 @@ def test_three_segments_pass_and_open_their_gates_with_maps(built):
     assert (bundle_dir(identity, "seg_1b") / "sites_world.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_every_outlet_has_one_site_inside_its_country_with_a_zone_of_its_country(built):
-    identity = _identity(built)
+def test_every_outlet_has_one_site_inside_its_country_with_a_zone_of_its_country(ci_world):
+    identity = _identity(ci_world)
     sites, _ = scan_countries(identity, "seg_1b/site_locations")
     catalogue, _ = scan_countries(identity, "seg_1a/outlet_catalogue")
     zones, _ = scan_countries(identity, "seg_2a/site_timezones")
@@ -114,8 +51,8 @@ def test_every_outlet_has_one_site_inside_its_country_with_a_zone_of_its_country
     assert alloc["n_sites"].sum() == sites.height
 
 
-def test_transition_table_holds_the_horizons_dst_edges(built):
-    identity = _identity(built)
+def test_transition_table_holds_the_horizons_dst_edges(ci_world):
+    identity = _identity(ci_world)
     table = load_dataset(identity, load_contract("seg_2a/tz_transitions"), None).collect()
     new_york = table.filter(pl.col("tzid") == "America/New_York")["utc_start"].to_list()
     assert dt.datetime(2026, 3, 8, 7, tzinfo=dt.timezone.utc) in new_york
@@ -124,19 +61,20 @@ def test_transition_table_holds_the_horizons_dst_edges(built):
     assert min(new_york) == start
 
 
-def test_same_bytes_country_by_country_in_any_order(built, share_reference, tmp_path):
-    """3A, 1B and 2A one country at a time, in reverse, and zones in yet another order: same bytes."""
+def test_same_bytes_country_by_country_in_any_order(ci_world, share_reference, tmp_path):
+    """3A, 1B, 2A and 2B one country at a time, in reverse, and zones in yet another order: same bytes,
+    down to 5A's surfaces."""
     root = share_reference(tmp_path / "data")
-    _build(root, order=[[k] for k in reversed(KEYS)])
-    first, second = _digests(built), _digests(root)
-    assert len(first) == 7 * len(KEYS) + 1 + 4 and first == second
+    build_world(root, order=[[k] for k in reversed(KEYS)])
+    first, second = digests(ci_world), digests(root)
+    assert len(first) == 7 * len(KEYS) + 1 + 4 + 3 and first == second
 
 
 def test_zone_plan_refuses_to_read_an_unvalidated_catalogue(world_root):
-    _run(world_root, UPSTREAM)
-    _run(world_root, ["seg_1a/outlet_catalogue"], KEYS)  # published, but seg_1a/validation never ran
+    run(world_root, UPSTREAM)
+    run(world_root, ["seg_1a/outlet_catalogue"], KEYS)  # published, but seg_1a/validation never ran
     engine = EngineResource(data_root=str(world_root))
-    assets = [a for a in ASSETS if next(iter(a.keys)).path[0] in SEGMENTS]
+    assets = [a for a in ASSETS if next(iter(a.keys)).path[0] in ASSET_SEGMENTS]
     result = dg.materialize(assets, selection=dg.AssetSelection.assets(["seg_3a", "zone_plan"]),
                             resources={"engine": engine, "shards": ShardIOManager(engine=engine)}, run_config=QUIET,
                             partition_key="US", raise_on_error=False)
@@ -144,8 +82,8 @@ def test_zone_plan_refuses_to_read_an_unvalidated_catalogue(world_root):
     assert "segment seg_1a has no published validation bundle" in error.message + (error.cause.message if error.cause else "")
 
 
-def test_validation_catches_a_site_at_sea_and_a_lost_site(built):
-    identity = _identity(built)
+def test_validation_catches_a_site_at_sea_and_a_lost_site(ci_world):
+    identity = _identity(ci_world)
     sites, missing = scan_countries(identity, "seg_1b/site_locations")
     catalogue, _ = scan_countries(identity, "seg_1a/outlet_catalogue")
 
@@ -159,8 +97,8 @@ def test_validation_catches_a_site_at_sea_and_a_lost_site(built):
     assert failed(sites.slice(1)) == {"every_outlet_placed_once"}
 
 
-def test_clock_check_catches_a_wrong_offset(built):
-    identity = _identity(built)
+def test_clock_check_catches_a_wrong_offset(ci_world):
+    identity = _identity(ci_world)
     table = read_transitions(load_dataset(identity, load_contract("seg_2a/tz_transitions"), None).collect())
     start, end = transition_window(identity)
     _, clean, _ = seg_2a_validation.clock_mismatches(table, ["Europe/Berlin"], start, end, per_zone=50)
@@ -173,9 +111,9 @@ def test_clock_check_catches_a_wrong_offset(built):
     assert bad > 0 and examples[0]["tzid"] == "Europe/Berlin"
 
 
-def test_published_alias_tables_route_like_their_weights(built):
+def test_published_alias_tables_route_like_their_weights(ci_world):
     """5B's path: load a country's tables as flat arrays and pick; picks follow the weights."""
-    identity = _identity(built)
+    identity = _identity(ci_world)
     tables = load_dataset(identity, load_contract("seg_2b/alias_tables"), "US").collect().sort(
         "merchant_id", "tzid", "slot")
     weights = load_dataset(identity, load_contract("seg_2b/site_weights"), "US").collect()

@@ -41,3 +41,31 @@ def test_bad_input_is_refused():
         weekly_shape(OFFICE, QUIET, 200)
     with pytest.raises(ValueError, match="width > 0"):
         weekly_shape(DayProfile(0.1, (Bump(600, 0, 1.0),)), QUIET, SAT_SUN)
+
+
+def test_class_shapes_have_keyed_variants_around_the_template():
+    from engine_assets.config import load_policies
+    from engine_kernels.demand import CLASSES
+    from engine_kernels.weekly_shapes import ShapePolicy, class_shapes, day_mass
+
+    policy = ShapePolicy.from_dict(load_policies().files["5a"].content, CLASSES)
+    jitter = np.random.default_rng(2).random((policy.variants, 16))
+    shop = class_shapes(policy, "office_hours", "card_present", SAT_SUN, jitter)
+    online = class_shapes(policy, "office_hours", "card_not_present", SAT_SUN, jitter)
+    assert shop.shape == (policy.variants, 168) and np.allclose(shop.sum(axis=1), 1)
+    template = policy.templates["office_hours"]
+    assert np.allclose(shop[0], weekly_shape(template.weekday, template.weekend, SAT_SUN))
+    assert 0 < np.abs(shop[1] - shop[0]).max() < shop[0].max()  # a variant, not another class
+    # Card-not-present spreads a share of the week evenly: its quietest hour is busier.
+    assert online[0].min() >= policy.flatten["card_not_present"] / 168 > shop[0].min()
+    weekend_share = day_mass(shop)[:, 5:].sum(axis=1)
+    assert (weekend_share < 0.1).all()  # offices rest at the weekend
+
+
+def test_a_policy_class_without_a_shape_is_refused():
+    from engine_assets.config import load_policies
+    from engine_kernels.weekly_shapes import ShapePolicy
+
+    content = load_policies().files["5a"].content
+    with pytest.raises(ValueError, match=r"classes \['teleport'\] have no weekly shape"):
+        ShapePolicy.from_dict(content, ["office_hours", "teleport"])

@@ -103,56 +103,55 @@ def calendar_effect(series: Series, countries: tuple[str, ...], klass: str, even
     return out
 
 
-def evaluate(identity: RunIdentity):
-    policy = identity.policies["5a"]
-    realism = policy["realism"]
-    profile = _load(identity, f"{GROUP}/merchant_zone_profile")
-    shapes = _load(identity, f"{GROUP}/weekly_shapes")
-    merchants = _load(identity, "seg_1a/merchants")
-    alloc, _ = scan_countries(identity, "seg_3a/zone_alloc")
-    holidays = _load(identity, "reference/holidays")
-    horizon = identity.profile.horizon
-
+def structure_outcomes(identity: RunIdentity, profile: pl.DataFrame, shapes: pl.DataFrame, merchants: pl.DataFrame,
+                       alloc: pl.DataFrame) -> list[CheckOutcome]:
+    """Shapes, rows, channel, classes and calibration: what 5B relies on before any λ is computed."""
     sums = shapes.group_by("shape_id").agg(total=pl.col("weight").sum(), low=pl.col("weight").min())
     shape_gap = float((sums["total"] - 1).abs().max())
     negative_shapes = sums.filter(pl.col("low") < 0).height
-    key = ["merchant_id", "legal_country_iso", "tzid"]
-    alloc = alloc.select(*key[:2], pl.col("tzid").cast(pl.String), "n_sites")
-    unmatched = profile.join(alloc, on=key + ["n_sites"], how="anti").height + alloc.join(
-        profile, on=key + ["n_sites"], how="anti").height
-    lost_channel = profile.join(merchants.select("merchant_id", "channel"), on="merchant_id").filter(
-        pl.col("channel_group") != pl.col("channel")).height
+    key = ["merchant_id", "legal_country_iso", "tzid", "n_sites"]
+    alloc = alloc.select("merchant_id", "legal_country_iso", pl.col("tzid").cast(pl.String), "n_sites")
+    unmatched = profile.join(alloc, on=key, how="anti").height + alloc.join(profile, on=key, how="anti").height
+    lost_channel = profile.join(merchants.select("merchant_id", "channel"), on="merchant_id", how="left").filter(
+        pl.col("channel_group") != pl.col("channel").fill_null("")).height
     offline = profile.filter((pl.col("virtual_class") != "NON_VIRTUAL") & ~pl.col("demand_class").is_in(ONLINE_CLASSES)).height
     weights = shapes.sort("shape_id", "hour_of_week")["weight"].to_numpy().reshape(-1, 168)
     expected = float(np.sum(profile["weekly_volume"].to_numpy()
                             * (day_mass(weights)[profile["shape_id"].to_numpy()] @ horizon_weekdays(identity))))
     target = identity.profile.expected_arrivals
-    calibration_gap = abs(expected / target - 1)
-
-    outcomes = [
+    gap = abs(expected / target - 1)
+    return [
         CheckOutcome("shapes_sum_to_one", shape_gap <= 1e-9 and negative_shapes == 0, shape_gap, "<= 1e-9, weights >= 0"),
         CheckOutcome("profile_rows_equal_zone_alloc", unmatched == 0, unmatched, "== 0 rows"),
         CheckOutcome("channel_group_carried", lost_channel == 0, lost_channel, "== 0 rows"),
         CheckOutcome("online_merchants_in_online_classes", offline == 0, offline, "== 0 rows"),
+        # The calibration targets the weekly shapes alone; the calendar moves the total a little.
+        CheckOutcome("volumes_match_expected_arrivals", gap <= 1e-6, gap, "<= 1e-6 relative",
+                     {"expected_without_calendar": round(expected, 1), "profile": target}),
     ]
-    scenario_figures, baseline = {}, None
+
+
+def evaluate(identity: RunIdentity):
+    policy = identity.policies["5a"]
+    merchants = _load(identity, "seg_1a/merchants")
+    alloc, _ = scan_countries(identity, "seg_3a/zone_alloc")
+    holidays = _load(identity, "reference/holidays")
+    outcomes = structure_outcomes(identity, _load(identity, f"{GROUP}/merchant_zone_profile"),
+                                  _load(identity, f"{GROUP}/weekly_shapes"), merchants, alloc)
+    baseline = None
     for scenario in identity.profile.scenarios:
         surface = load_surface(identity, scenario)
         calendar = _load(identity, f"{GROUP}/calendar", scenario)
         series = horizon_series(surface, identity)
-        scenario_figures[scenario] = {"expected_arrivals": round(series.total, 1), "min_lambda": series.minimum,
-                                      "finite": series.finite}
         outcomes.append(CheckOutcome(f"intensity_finite_non_negative[{scenario}]",
-                                     series.finite and series.minimum >= 0, series.minimum, "finite, >= 0"))
-        outcomes.append(_holidays_present(holidays, calendar, surface.countries, horizon, scenario, policy))
+                                     series.finite and series.minimum >= 0, series.minimum, "finite, >= 0",
+                                     {"expected_arrivals_with_calendar": round(series.total, 1)}))
+        outcomes.append(_holidays_present(holidays, calendar, surface.countries, identity.profile.horizon, scenario,
+                                          policy))
         if baseline is None:
             baseline = (scenario, surface, series, calendar)
-    # The calibration targets the weekly shapes alone; the calendar moves the total a little.
-    outcomes.append(CheckOutcome("volumes_match_expected_arrivals", calibration_gap <= 1e-6, calibration_gap,
-                                 "<= 1e-6 relative", {"expected_without_calendar": round(expected, 1),
-                                                      "profile": target, "with_calendar": scenario_figures}))
     outcomes.append(_weekly_sums(baseline[1], identity))
-    outcomes += _realism(identity, realism, baseline, merchants.height)
+    outcomes += _realism(identity, policy["realism"], baseline, merchants.height)
     _, surface, series, calendar = baseline
     return outcomes, {"hourly_volume.png": _picture(surface, series, calendar, identity)}
 

@@ -1,0 +1,70 @@
+"""Building the ci world through Dagster, step by step, for the asset tests."""
+
+import json
+from pathlib import Path
+
+import dagster as dg
+
+from engine_assets.definitions import ASSET_CHECKS, ASSETS
+from engine_assets.io_manager import ShardIOManager
+from engine_assets.partitions import COUNTRIES, SCENARIOS
+from engine_assets.publish import MANIFEST
+from engine_assets.resources import EngineResource
+
+QUIET = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
+ASSET_SEGMENTS = ("reference", "seg_1a", "seg_3a", "seg_1b", "seg_2a", "seg_2b", "seg_3b", "seg_5a")
+UPSTREAM = ["reference/holidays", "reference/validation", "seg_1a/merchants", "seg_1a/outlet_counts",
+            "seg_1a/candidate_countries", "seg_1a/foreign_membership", "seg_2a/tz_transitions"]
+KEYS = COUNTRIES.get_partition_keys()
+DIGESTED = ("seg_3a", "seg_1b", "seg_2a", "seg_2b", "seg_3b", "seg_5a")
+
+
+def run(root: Path, selection: list[str], partitions: list[str] | None = None) -> dg.ExecuteInProcessResult:
+    """Materialise `selection` (and its asset checks) under data root `root`; every step and check must pass."""
+    engine = EngineResource(data_root=str(root))
+    assets = [a for a in ASSETS if next(iter(a.keys)).path[0] in ASSET_SEGMENTS]
+    checks = [c for c in ASSET_CHECKS if next(iter(c.check_keys)).asset_key.path[0] in ASSET_SEGMENTS]
+    tags = {} if partitions is None else {"dagster/asset_partition_range_start": partitions[0],
+                                          "dagster/asset_partition_range_end": partitions[-1]}
+    result = dg.materialize([*assets, *checks], selection=dg.AssetSelection.assets(*[s.split("/") for s in selection]),
+                            resources={"engine": engine, "shards": ShardIOManager(engine=engine)}, run_config=QUIET,
+                            tags=tags, raise_on_error=False)
+    errors = [e.event_specific_data.error for e in result.get_step_failure_events()]
+    assert result.success, [e.message + (e.cause.message if e.cause else "") for e in errors]
+    assert all(e.passed for e in result.get_asset_check_evaluations())
+    return result
+
+
+def build_world(root: Path, order=(KEYS,)) -> None:
+    """The ci world up to 5A's validation; country steps run once per group of `order`."""
+    run(root, UPSTREAM)
+    run(root, ["seg_1a/outlet_catalogue"], KEYS)
+    run(root, ["seg_1a/validation"])
+    for group in order:
+        run(root, ["seg_3a/zone_plan", "seg_1b/site_locations"], group)
+    run(root, ["seg_1b/validation"])
+    for group in order[::-1]:
+        run(root, ["seg_2a/site_timezones"], group)
+    run(root, ["seg_2a/validation"])
+    run(root, ["seg_3a/zone_alloc"], KEYS)
+    run(root, ["seg_3a/validation"])
+    for group in order:
+        run(root, ["seg_2b/site_weights", "seg_2b/alias_tables", "seg_2b/day_effects"], group)
+    run(root, ["seg_2b/validation"])
+    run(root, ["seg_3b/virtual_classification", "seg_3b/settlement_nodes", "seg_3b/edge_catalogue",
+               "seg_3b/edge_alias_tables", "seg_3b/validation"])
+    run(root, ["seg_5a/weekly_shapes", "seg_5a/merchant_zone_profile"])
+    run(root, ["seg_5a/calendar"], SCENARIOS.get_partition_keys())
+    run(root, ["seg_5a/validation"])
+
+
+def digests(root: Path) -> dict[str, list[str]]:
+    """SHA-256 of every published file of the world's segments, by dataset and partition."""
+    out = {}
+    for segment in DIGESTED:
+        base = next(root.glob(f"ci/seed=*/ph=*/{segment}"))
+        for m in sorted(base.rglob(MANIFEST)):
+            if "validation" not in str(m):
+                out[f"{segment}/{str(m.parent.relative_to(base)).split('.v-')[0]}"] = [
+                    f["sha256"] for f in json.loads(m.read_text())["files"]]
+    return out
