@@ -133,13 +133,28 @@ def overlay_hours(day_start_utc_us: int, row_country: np.ndarray, row_class: np.
     own = day.row >= 0
     national = ~own & (day.country >= 0)
     country_offsets, order = _csr(day.country[national].astype(np.int64), max(n_countries, 1))
-    row_offsets, row_order = _csr(day.row[own], max(rows, 1))
-    out = np.empty((rows, LOCAL_HOURS))
-    _overlay(np.int64(origin), row_country, row_class, np.flatnonzero(~own & ~national).astype(np.int64),
-             country_offsets, np.flatnonzero(national)[order].astype(np.int64), row_offsets,
-             np.flatnonzero(own)[row_order].astype(np.int64), day.kind.astype(np.int64), day.country.astype(np.int64),
-             day.demand_class.astype(np.int64), day.start_us, day.end_us, day.ramp_in_us, day.ramp_out_us,
-             day.peak.astype(np.float64), _TAKES_MINIMUM, CLAMP[0], CLAMP[1], out)
+    shared = (np.flatnonzero(~own & ~national).astype(np.int64), country_offsets,
+              np.flatnonzero(national)[order].astype(np.int64))
+    arrays = (day.kind.astype(np.int64), day.country.astype(np.int64), day.demand_class.astype(np.int64), day.start_us,
+              day.end_us, day.ramp_in_us, day.ramp_out_us, day.peak.astype(np.float64), _TAKES_MINIMUM, *CLAMP)
+
+    def run(country, klass, row_offsets, row_events):
+        out = np.empty((country.size, LOCAL_HOURS))
+        _overlay(np.int64(origin), country, klass, *shared, row_offsets, row_events, *arrays, out)
+        return out
+
+    # Rows of one country and class share every event but their own: evaluate each pair once,
+    # then redo the few rows that have events of their own (outages) in full.
+    n_classes = int(row_class.max()) + 1 if rows else 1
+    pairs, inverse = np.unique(row_country * n_classes + row_class, return_inverse=True)
+    none = np.zeros(pairs.size + 1, np.int64)
+    out = run(pairs // n_classes, pairs % n_classes, none, np.empty(0, np.int64))[inverse.ravel()]
+    special = np.unique(day.row[own])
+    if special.size:
+        local = np.searchsorted(special, day.row[own])
+        offsets, row_order = _csr(local, special.size)
+        out[special] = run(row_country[special], row_class[special], offsets,
+                           np.flatnonzero(own)[row_order].astype(np.int64))
     return out
 
 

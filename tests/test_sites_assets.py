@@ -128,3 +128,15 @@ def test_published_alias_tables_route_like_their_weights(ci_world):
     expected = weights.filter(pl.col("site_id").is_in(sites.tolist())).sort("site_id")["weight"].to_numpy()
     assert counts[g] >= 3 and len(sites) == counts[g]
     assert np.abs(freq / n - expected).max() < 2e-3
+
+
+def test_a_home_without_a_listed_city_settles_at_its_densest_cell(ci_world):
+    from engine_assets.segments.seg_3b_virtual import settlement_table
+
+    identity = _identity(ci_world)
+    cities = load_dataset(identity, load_contract("reference/cities"), None).collect()
+    assert cities.filter(pl.col("country_iso") == "UM").height == 0  # US Minor Outlying Islands
+    online = pl.DataFrame({"merchant_id": [7, 8], "home_country_iso": ["UM", "US"]}, schema_overrides={"merchant_id": pl.UInt64})
+    nodes = settlement_table(identity, online, cities)
+    um, us = nodes.row(0, named=True), nodes.row(1, named=True)
+    assert um["city_id"] is None and um["tzid"].startswith("Pacific/") and us["city_id"] is not None

@@ -51,17 +51,32 @@ def settlement_table(identity: RunIdentity, online: pl.DataFrame, cities: pl.Dat
     starts = dict(zip(homes["country_iso"], np.concatenate(([0], np.cumsum(homes["n"].to_numpy()[:-1])))))
     counts = dict(zip(homes["country_iso"], homes["n"]))
     home = online["home_country_iso"].to_list()
+    # Homes without a listed city (small territories) settle at their most populated cell.
     missing = sorted({h for h in home if h not in counts})
-    if missing:
-        raise ValueError(f"seg_3b: home countries {missing} have no city in reference/cities for a settlement node")
+    for i, h in enumerate(missing):
+        starts[h], counts[h] = ranked.height + i, 1
+    ranked = pl.concat([ranked.select("country_iso", "city_id", "lat_deg", "lon_deg", pl.col("tzid").cast(pl.String)),
+                        *[_densest_place(identity, h) for h in missing]])
     pick = settle(online["merchant_id"].to_numpy(), np.array([starts[h] for h in home], np.int64),
                   np.array([counts[h] for h in home], np.int64), _policy(identity), identity.substream_key)
     chosen = ranked[pick]
     return pl.DataFrame({
         "merchant_id": online["merchant_id"], "country_iso": online["home_country_iso"],
         "city_id": chosen["city_id"], "lat_deg": chosen["lat_deg"], "lon_deg": chosen["lon_deg"],
-        "tzid": chosen["tzid"].cast(pl.String),
+        "tzid": chosen["tzid"],
     }).sort("merchant_id")
+
+
+def _densest_place(identity: RunIdentity, country: str) -> pl.DataFrame:
+    """The centre of a country's most populated grid cell, with its zone, as a place without a city id."""
+    world = reference_world(identity)
+    cells = world.populated_cells(country)
+    i = int(np.argmax(cells.population))
+    lat, lon = cells.lat[i:i + 1], cells.lon[i:i + 1]
+    zone = world.zones_at(country, lat, lon)[0] or identity.policies["2a"]["overrides"].get(country) or \
+        sorted(world.country_zones.get(country, ["UTC"]))[0]
+    return pl.DataFrame({"country_iso": [country], "city_id": pl.Series([None], dtype=pl.Int64),
+                         "lat_deg": lat, "lon_deg": lon, "tzid": [zone]})
 
 
 @dg.asset(key=[GROUP, "settlement_nodes"],
