@@ -216,15 +216,18 @@ def _realism(identity, realism, baseline, n_merchants) -> list[CheckOutcome]:
     def outcome(name, value, ok, corridor, details):
         return CheckOutcome(name, bool(ok) or not enforced, value, corridor, {**details, **note})
 
+    unmeasured = {"measured": False, "why": "no such day in the horizon for any country with the class"}
     return [
         outcome("classes_with_volume_share", n_wide, n_wide >= wide["min_classes"],
                 f">= {wide['min_classes']} classes with >= {wide['min_share']:.0%} of volume", {"shares": shares}),
         outcome("max_class_share", round(float(share.max()), 4), share.max() <= realism["max_class_share"],
                 f"<= {realism['max_class_share']}", {"largest": CLASSES[int(share.argmax())]}),
-        outcome("holiday_office_drop", worst_drop, worst_drop is not None and worst_drop >= drop_min,
-                f">= {drop_min} in each of the {top} largest countries with a holiday", {"by_country": drops}),
-        outcome("payday_consumer_lift", worst_lift, worst_lift is not None and worst_lift >= lift_min,
-                f">= {lift_min} in each of the {top} largest countries with a payday", {"by_country": lifts}),
+        outcome("holiday_office_drop", worst_drop, worst_drop is None or worst_drop >= drop_min,
+                f">= {drop_min} in each of the {top} largest countries with a holiday",
+                {"by_country": drops, **({} if drops else unmeasured)}),
+        outcome("payday_consumer_lift", worst_lift, worst_lift is None or worst_lift >= lift_min,
+                f">= {lift_min} in each of the {top} largest countries with a payday",
+                {"by_country": lifts, **({} if lifts else unmeasured)}),
     ]
 
 
