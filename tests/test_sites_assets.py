@@ -5,7 +5,6 @@ import datetime as dt
 import dagster as dg
 import numpy as np
 import polars as pl
-import pytest
 
 from engine_assets.contracts import load_contract
 from engine_assets.definitions import ASSETS
