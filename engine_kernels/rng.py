@@ -34,6 +34,7 @@ __all__ = [
     "STATE_SIZE",
     "as_u64",
     "derive_key",
+    "fold_id",
     "label_key",
     "new_state",
     "next_double",
@@ -207,13 +208,18 @@ def derive_key(seed: int, parameter_hash: str, label: str, *ids) -> int:
 
 
 @njit(cache=True)
+def fold_id(key, ident, position):
+    """One step of unit_keys: fold identifier `ident` at `position` into key. Folding ids
+    0..m-2 with unit_keys and then id m-1 here at position m-1 equals folding all m at once,
+    so a hot loop can fold a shared prefix once and only the last id per unit."""
+    w = philox4x32(ident & _MASK32, ident >> _SHIFT32, position, _FOLD_TAG, key & _MASK32, key >> _SHIFT32)
+    return np.uint64(w[0]) | (np.uint64(w[1]) << _SHIFT32)
+
+
+@njit(cache=True)
 def _fold_ids(key, row):
     for position in range(row.shape[0]):
-        ident = row[position]
-        w = philox4x32(
-            ident & _MASK32, ident >> _SHIFT32, position, _FOLD_TAG, key & _MASK32, key >> _SHIFT32
-        )
-        key = np.uint64(w[0]) | (np.uint64(w[1]) << _SHIFT32)
+        key = fold_id(key, row[position], np.uint64(position))
     return key
 
 
