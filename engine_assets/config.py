@@ -238,6 +238,7 @@ def parameter_hash(digests: Mapping[str, str]) -> str:
 def _cross_field_rules() -> dict[str, Any]:
     """Per policy file, the parser that checks what a schema cannot (orderings, lengths that must
     agree across fields); it raises ValueError naming the field."""
+    from engine_kernels.bursts import BurstPolicy
     from engine_kernels.calendar_events import CalendarPolicy
     from engine_kernels.demand import CLASSES, DemandPolicy
     from engine_kernels.merchants.policy import Policy1A
@@ -266,7 +267,8 @@ def _cross_field_rules() -> dict[str, Any]:
         CalendarPolicy.from_dict(content)
 
     return {"1a": check_1a, "1b": PlacementPolicy.from_dict, "2a": check_2a, "2b": SiteWeightPolicy.from_dict,
-            "3a": ZonePlanPolicy.from_dict, "3b": VirtualPolicy.from_dict, "5a": check_5a}
+            "3a": ZonePlanPolicy.from_dict, "3b": VirtualPolicy.from_dict, "5a": check_5a,
+            "5b": BurstPolicy.from_dict}
 
 
 def load_policies(config_dir: Path = CONFIG_DIR) -> Policies:

@@ -11,6 +11,7 @@ from engine_assets.segments import (
     engine, reference, reference_validation, seg_1a_merchants, seg_1a_validation, seg_1b_sites, seg_1b_validation,
     seg_2a_civil_time, seg_2a_validation, seg_2b_routing, seg_2b_validation, seg_3a_validation, seg_3a_zones,
     seg_3b_validation, seg_3b_virtual, seg_5a_intensity, seg_5a_validation,
+    seg_5b_arrivals, seg_5b_validation,
 )
 
 ASSETS = [
@@ -22,6 +23,7 @@ ASSETS = [
     *seg_2b_routing.ASSETS, seg_2b_validation.validation,
     *seg_3b_virtual.ASSETS, seg_3b_validation.validation,
     *seg_5a_intensity.ASSETS, seg_5a_validation.validation,
+    *seg_5b_arrivals.ASSETS, seg_5b_validation.validation,
 ]
 # Every dataset of contracts/dictionary.yaml gets its blocking contract check.
 _DATASETS = load_dictionary()
@@ -32,11 +34,10 @@ ASSET_CHECKS = [
 
 def build_definitions() -> dg.Definitions:
     engine_resource = EngineResource()
-    groups = {group for a in ASSETS for group in a.group_names_by_key.values()}
     return dg.Definitions(
         assets=ASSETS,
         asset_checks=ASSET_CHECKS,
-        jobs=build_jobs(groups),
+        jobs=build_jobs(ASSETS),
         resources={"engine": engine_resource, "shards": ShardIOManager(engine=engine_resource)},
         executor=dg.in_process_executor,
     )
