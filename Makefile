@@ -39,6 +39,7 @@ bench: install
 	$(BIN)/python benchmarks/sites.py
 	$(BIN)/python benchmarks/routing.py
 	$(BIN)/python benchmarks/intensity.py
+	$(BIN)/python benchmarks/arrivals.py
 
 clean:
 	rm -rf $(VENV) .dagster_home data .pytest_cache

@@ -33,7 +33,7 @@ os.environ["ENGINE_PROFILE"] = "reference"
 
 from engine_kernels.civil_time import zones_transitions  # noqa: E402
 from engine_kernels.intensity import bucket_intensity  # noqa: E402
-from stages import Stages, best_rate_by_threads, peak_rss_mb, share_reference  # noqa: E402
+from stages import Stages, best_rate_by_threads, build_world_to_3b, peak_rss_mb  # noqa: E402
 
 UTC = dt.timezone.utc
 EARLIER_5A_S = 136
@@ -114,58 +114,19 @@ def engine_5a(identity) -> Stages:
 
 
 def reference(args) -> None:
-    import dagster as dg
-
-    from engine_assets.definitions import ASSET_CHECKS, ASSETS
-    from engine_assets.io_manager import ShardIOManager
-    from engine_assets.partitions import COUNTRIES, SCENARIOS
-    from engine_assets.resources import EngineResource
+    from engine_assets.partitions import SCENARIOS
     from engine_assets.segments.seg_5a_surface import load_surface
 
     cache = (args.reference_root or Path(__file__).resolve().parent.parent / "data").resolve()
-    quiet = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
-    keys = COUNTRIES.get_partition_keys()
-    countries = {"dagster/asset_partition_range_start": keys[0], "dagster/asset_partition_range_end": keys[-1]}
     scenarios = SCENARIOS.get_partition_keys()
-    every_scenario = {"dagster/asset_partition_range_start": scenarios[0],
-                      "dagster/asset_partition_range_end": scenarios[-1]}
     with tempfile.TemporaryDirectory(prefix="intensity-bench-") as tmp:
-        engine = EngineResource(data_root=str(cache))
-        dg.materialize([a for a in ASSETS if next(iter(a.keys)).path[0] == "reference"],
-                       resources={"engine": engine, "shards": ShardIOManager(engine=engine)}, run_config=quiet)
-        root = share_reference(Path(tmp) / "data", cache / "reference")
-        engine = EngineResource(data_root=str(root))
-        resources = {"engine": engine, "shards": ShardIOManager(engine=engine)}
-
-        def run(selection, tags=None) -> float:
-            started = time.perf_counter()
-            result = dg.materialize([*ASSETS, *ASSET_CHECKS], selection=selection, resources=resources,
-                                    run_config=quiet, tags=tags or {})
-            assert result.success and all(e.passed for e in result.get_asset_check_evaluations()), selection
-            return time.perf_counter() - started
-
-        started = time.perf_counter()
-        run(["reference/holidays", "reference/validation", "seg_1a/merchants", "seg_1a/outlet_counts",
-             "seg_1a/candidate_countries", "seg_1a/foreign_membership", "seg_2a/tz_transitions"])
-        run(["seg_1a/outlet_catalogue"], countries)
-        run(["seg_1a/validation"])
-        run(["seg_3a/zone_plan", "seg_1b/site_locations"], countries)
-        run(["seg_1b/validation"])
-        run(["seg_2a/site_timezones"], countries)
-        run(["seg_2a/validation"])
-        run(["seg_3a/zone_alloc"], countries)
-        run(["seg_3a/validation"])
-        run(["seg_2b/site_weights", "seg_2b/alias_tables", "seg_2b/day_effects"], countries)
-        run(["seg_2b/validation"])
-        run(["seg_3b/virtual_classification", "seg_3b/settlement_nodes", "seg_3b/edge_catalogue",
-             "seg_3b/edge_alias_tables", "seg_3b/validation"])
-        world_s = time.perf_counter() - started
+        run, engine, world_s = build_world_to_3b(cache, Path(tmp))
         identity = engine.identity()
 
         stages = engine_5a(identity)
         dagster = {
             "weekly shapes + profile": run(["seg_5a/weekly_shapes", "seg_5a/merchant_zone_profile"]),
-            "calendars": run(["seg_5a/calendar"], every_scenario),
+            "calendars": run(["seg_5a/calendar"], scenarios),
             "validation": run(["seg_5a/validation"]),
         }
         surface = load_surface(identity, scenarios[0])

@@ -46,3 +46,57 @@ def best_rate_by_threads(run, units: int, repeats: int = 3) -> dict[int, float]:
         rates[threads] = units / best
     numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
     return rates
+
+
+QUIET = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
+
+
+def dagster_runner(root: Path):
+    """run(selection, partition_keys=None) -> seconds: in-process Dagster runs under data root `root`."""
+    import dagster as dg
+
+    from engine_assets.definitions import ASSET_CHECKS, ASSETS
+    from engine_assets.io_manager import ShardIOManager
+    from engine_assets.resources import EngineResource
+
+    engine = EngineResource(data_root=str(root))
+    resources = {"engine": engine, "shards": ShardIOManager(engine=engine)}
+
+    def run(selection, keys=None) -> float:
+        tags = {} if keys is None else {"dagster/asset_partition_range_start": str(keys[0]),
+                                        "dagster/asset_partition_range_end": str(keys[-1])}
+        started = time.perf_counter()
+        result = dg.materialize([*ASSETS, *ASSET_CHECKS], selection=selection, resources=resources, run_config=QUIET,
+                                tags=tags)
+        assert result.success and all(e.passed for e in result.get_asset_check_evaluations()), selection
+        return time.perf_counter() - started
+
+    return run, engine
+
+
+def build_world_to_3b(cache: Path, tmp: Path):
+    """A fresh data root under tmp sharing the reference caches of `cache`, with the active profile's
+    world built through 3B; returns (run, engine, seconds)."""
+    import dagster as dg
+
+    from engine_assets.definitions import ASSETS
+    from engine_assets.io_manager import ShardIOManager
+    from engine_assets.partitions import COUNTRIES
+    from engine_assets.resources import EngineResource
+
+    engine = EngineResource(data_root=str(cache))
+    dg.materialize([a for a in ASSETS if next(iter(a.keys)).path[0] == "reference"],
+                   resources={"engine": engine, "shards": ShardIOManager(engine=engine)}, run_config=QUIET)
+    run, engine = dagster_runner(share_reference(tmp / "data", cache / "reference"))
+    keys = COUNTRIES.get_partition_keys()
+    started = time.perf_counter()
+    run(["reference/holidays", "reference/validation", "seg_1a/merchants", "seg_1a/outlet_counts",
+         "seg_1a/candidate_countries", "seg_1a/foreign_membership", "seg_2a/tz_transitions"])
+    for selection in (["seg_1a/outlet_catalogue"], ["seg_1a/validation"], ["seg_3a/zone_plan", "seg_1b/site_locations"],
+                      ["seg_1b/validation"], ["seg_2a/site_timezones"], ["seg_2a/validation"], ["seg_3a/zone_alloc"],
+                      ["seg_3a/validation"], ["seg_2b/site_weights", "seg_2b/alias_tables", "seg_2b/day_effects"],
+                      ["seg_2b/validation"]):
+        run(selection, keys if "validation" not in selection[0] else None)
+    run(["seg_3b/virtual_classification", "seg_3b/settlement_nodes", "seg_3b/edge_catalogue",
+         "seg_3b/edge_alias_tables", "seg_3b/validation"])
+    return run, engine, time.perf_counter() - started

@@ -1,0 +1,70 @@
+"""Segment 5B through Dagster on the ci profile: latent field, counts, arrivals, validation, batching."""
+
+import numpy as np
+import polars as pl
+import pytest
+
+from engine_assets.contracts import load_contract
+from engine_assets.gates import verify_gate
+from engine_assets.partitions import DAYS, SCENARIO_DAYS, SCENARIOS
+from engine_assets.resources import EngineResource
+from engine_assets.storage import load_dataset
+from worlds import run
+
+DAYS_ = DAYS.get_partition_keys()
+
+
+def _identity(root):
+    return EngineResource(data_root=str(root)).identity()
+
+
+def _keys(days):
+    return [k for k in SCENARIO_DAYS.get_partition_keys() if k.keys_by_dimension["day"] in days]
+
+
+@pytest.fixture(scope="module")
+def arrivals_world(ci_world):
+    run(ci_world, ["seg_5b/latent_groups", "seg_5b/latent_field"], SCENARIOS.get_partition_keys())
+    keys = _keys(DAYS_)
+    run(ci_world, ["seg_5b/bucket_counts", "seg_5b/arrival_events"], [str(keys[0]), str(keys[-1])])
+    run(ci_world, ["seg_5b/validation"])
+    return ci_world
+
+
+def _events(identity, day):
+    return load_dataset(identity, load_contract("seg_5b/arrival_events"), {"scenario": "baseline", "day": day}).collect()
+
+
+def test_5b_passes_its_validation_and_opens_its_gate(arrivals_world):
+    report = verify_gate(_identity(arrivals_world), "seg_5b")
+    names = {c["name"] for c in report["checks"]}
+    assert {"arrivals_equal_counts", "local_time_equals_zoneinfo", "arrival_ids_unique",
+            "sites_belong_to_merchant_and_zone", "edges_belong_to_merchant", "dispersion_card_present"} <= names
+    compared = next(c for c in report["checks"] if c["name"] == "local_time_equals_zoneinfo")["details"]["compared"]
+    assert compared > 1000
+
+
+def test_arrivals_have_exact_times_routes_and_typed_columns(arrivals_world):
+    identity = _identity(arrivals_world)
+    events = _events(identity, DAYS_[1])
+    assert events.height > 1000 and events["ts_utc"].is_sorted()
+    assert events.schema["ts_utc"] == pl.Datetime("us", "UTC") and events.schema["ts_local"] == pl.Datetime("us")
+    offset = (events["ts_local"].dt.epoch("us") - events["ts_utc"].dt.epoch("us")) // 1_000_000
+    assert (offset == events["utc_offset_s"]).all()
+    virtual = events.filter(pl.col("is_virtual"))
+    assert virtual.height > 0 and virtual["site_id"].null_count() == virtual.height
+    assert virtual["settlement_tzid"].null_count() == 0 and virtual["edge_id"].null_count() == 0
+    physical = events.filter(~pl.col("is_virtual"))
+    assert physical["edge_id"].null_count() == physical.height and physical["site_id"].null_count() == 0
+    counts = load_dataset(identity, load_contract("seg_5b/bucket_counts"), {"scenario": "baseline", "day": DAYS_[1]}).collect()
+    assert counts["count"].sum() == events.height
+
+
+def test_a_day_alone_gives_the_bytes_it_had_inside_the_batch(arrivals_world):
+    identity = _identity(arrivals_world)
+    before = _events(identity, DAYS_[1])
+    key = str(_keys([DAYS_[1]])[0])
+    run(arrivals_world, ["seg_5b/bucket_counts", "seg_5b/arrival_events"], [key, key])
+    after = _events(identity, DAYS_[1])
+    assert after.equals(before)
+    assert np.array_equal(after["arrival_id"].to_numpy(), before["arrival_id"].to_numpy())
