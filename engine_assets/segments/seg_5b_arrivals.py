@@ -273,7 +273,7 @@ def simulate_day(identity: RunIdentity, fabric: Fabric, day: dt.date) -> Day:
     outs={name: dg.AssetOut(key=[GROUP, name], io_manager_key="shards") for name in ("bucket_counts", "arrival_events")},
     deps=[dg.AssetKey([GROUP, "latent_groups"]), dg.AssetKey([GROUP, "latent_field"]),
           dg.AssetKey(["seg_2b", "validation"]), dg.AssetKey(["seg_3b", "validation"])],
-    partitions_def=SCENARIO_DAYS, backfill_policy=dg.BackfillPolicy.multi_run(max_partitions_per_run=31),
+    partitions_def=SCENARIO_DAYS, backfill_policy=dg.BackfillPolicy.multi_run(max_partitions_per_run=7),
     group_name=GROUP,
 )
 def arrivals(context: dg.AssetExecutionContext, engine: EngineResource):
