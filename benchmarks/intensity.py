@@ -124,11 +124,11 @@ def reference(args) -> None:
         identity = engine.identity()
 
         stages = engine_5a(identity)
-        dagster = {
+        dagster = Stages({
             "weekly shapes + profile": run(["seg_5a/weekly_shapes", "seg_5a/merchant_zone_profile"]),
             "calendars": run(["seg_5a/calendar"], scenarios),
             "validation": run(["seg_5a/validation"]),
-        }
+        })
         surface = load_surface(identity, scenarios[0])
         day = identity.profile.horizon.start + dt.timedelta(days=87)  # 2026-03-29: the EU clock change
         surface.day(day, 15)
@@ -141,14 +141,9 @@ def reference(args) -> None:
     print(f"\nreference profile: {surface.zone.size:,} (merchant, country, zone) rows in {len(surface.countries)} "
           f"countries, {len(surface.events.kind):,} calendar events of {scenarios[0]}; world to 3B built in "
           f"{world_s:.0f} s (not counted)")
-    print("whole 5A by the engine (the assets' work, contract checks and validation, without Dagster):")
-    for stage, seconds in stages.items():
-        print(f"  {stage:<28} {seconds:6.2f} s")
-    print(f"  {'total':<28} {sum(stages.values()):6.2f} s   [target <= 30 s; the earlier system {EARLIER_5A_S} s]")
-    print("the same through Dagster:")
-    for stage, seconds in dagster.items():
-        print(f"  {stage:<28} {seconds:6.2f} s")
-    print(f"  {'total':<28} {sum(dagster.values()):6.2f} s")
+    stages.report("whole 5A by the engine (the assets' work, contract checks and validation, without Dagster):",
+                  f"target <= 30 s; the earlier system {EARLIER_5A_S} s")
+    dagster.report("the same through Dagster:")
     for threads, rate in rates.items():
         print(f"one day ({day}, 96 buckets) of λ with overlays, every row, {threads} thread(s): "
               f"{rate / 1e6:,.1f} M bucket-rows/s" + ("   [target >= 20 M/s]" if threads > 1 else ""))

@@ -167,19 +167,13 @@ def main() -> None:
         zone_s = time.perf_counter() - started
 
     n = sites.height
-    total = sum(stages.values())
     print(f"reference profile: {n:,} sites in {len(placed)} countries ({len(keys)} country partitions)")
     print(f"reference world query index loaded once: {load_s:.2f} s (not counted below)")
     print(f"kernels: placement {place_s:.2f} s, zone lookup {zone_s:.2f} s -> {n / (place_s + zone_s):,.0f} sites/s "
           f"[target >= 20,000; the earlier system ~{EARLIER_SITES_PER_S:.0f} sites/s]")
-    print("3A + 1B + 2A by the engine (the assets' work, contract checks and validations, without Dagster):")
-    for stage, seconds in engine_stages.items():
-        print(f"  {stage:<28} {seconds:6.2f} s")
-    print(f"  {'total':<28} {sum(engine_stages.values()):6.2f} s   [target <= 30 s]")
-    print("the same through Dagster (in-process runs over 250 country partitions per country asset):")
-    for stage, seconds in stages.items():
-        print(f"  {stage:<28} {seconds:6.2f} s")
-    print(f"  {'total':<28} {total:6.2f} s")
+    engine_stages.report("3A + 1B + 2A by the engine (the assets' work, contract checks and validations, without Dagster):",
+                         "target <= 30 s")
+    Stages(stages).report("the same through Dagster (in-process runs over 250 country partitions per country asset):")
     print(f"peak RSS: {peak_rss_mb():,.0f} MB")
 
 

@@ -26,6 +26,13 @@ class Stages(dict):
         self[stage] = self.get(stage, 0.0) + time.perf_counter() - started
         return value
 
+    def report(self, title: str, target: str = "") -> None:
+        """Print the stages under `title`, then their total with the target beside it."""
+        print(title)
+        for stage, seconds in self.items():
+            print(f"  {stage:<28} {seconds:6.2f} s")
+        print(f"  {'total':<28} {sum(self.values()):6.2f} s" + (f"   [{target}]" if target else ""))
+
 
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -1,4 +1,4 @@
-"""Reading a country-partitioned dataset whole, for segment validations."""
+"""Reading published datasets as frames: a country-partitioned one whole, or one partition."""
 
 import polars as pl
 
@@ -13,3 +13,11 @@ def scan_countries(identity: RunIdentity, dataset: str) -> tuple[pl.DataFrame, l
     and the country partitions of the profile that are not published."""
     frame, codes = scan_partitions(identity, load_contract(dataset))
     return frame, sorted(set(COUNTRIES.get_partition_keys()) - set(codes))
+
+
+def read_frame(identity: RunIdentity, dataset: str, key=None) -> pl.DataFrame:
+    """One published partition (or an unpartitioned dataset) with dictionary columns as plain strings."""
+    from engine_assets.storage import load_dataset
+
+    frame = load_dataset(identity, load_contract(dataset), key).collect()
+    return frame.with_columns(pl.col(pl.Categorical).cast(pl.String))

@@ -16,24 +16,17 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from engine_assets.contracts import load_contract
 from engine_assets.gates import CheckOutcome, validation_asset
 from engine_assets.identity import RunIdentity
-from engine_assets.segments.country_data import scan_countries
+from engine_assets.segments.country_data import read_frame, scan_countries
 from engine_assets.segments.seg_5a_intensity import GROUP, horizon_weekdays
 from engine_assets.segments.seg_5a_plot import Panel, volume_chart
 from engine_assets.segments.seg_5a_surface import Surface, day_start_us, load_surface
-from engine_assets.storage import load_dataset
 from engine_kernels.demand import CLASSES, ONLINE_CLASSES
 from engine_kernels.intensity import bucket_offsets
 from engine_kernels.weekly_shapes import day_mass
 
 _HOUR_US = 3_600_000_000
-
-
-def _load(identity: RunIdentity, name: str, key=None) -> pl.DataFrame:
-    frame = load_dataset(identity, load_contract(name), key).collect()
-    return frame.with_columns(pl.col(pl.Categorical).cast(pl.String))
 
 
 @dataclass
@@ -133,15 +126,15 @@ def structure_outcomes(identity: RunIdentity, profile: pl.DataFrame, shapes: pl.
 
 def evaluate(identity: RunIdentity):
     policy = identity.policies["5a"]
-    merchants = _load(identity, "seg_1a/merchants")
+    merchants = read_frame(identity, "seg_1a/merchants")
     alloc, _ = scan_countries(identity, "seg_3a/zone_alloc")
-    holidays = _load(identity, "reference/holidays")
-    outcomes = structure_outcomes(identity, _load(identity, f"{GROUP}/merchant_zone_profile"),
-                                  _load(identity, f"{GROUP}/weekly_shapes"), merchants, alloc)
+    holidays = read_frame(identity, "reference/holidays")
+    outcomes = structure_outcomes(identity, read_frame(identity, f"{GROUP}/merchant_zone_profile"),
+                                  read_frame(identity, f"{GROUP}/weekly_shapes"), merchants, alloc)
     baseline = None
     for scenario in identity.profile.scenarios:
         surface = load_surface(identity, scenario)
-        calendar = _load(identity, f"{GROUP}/calendar", scenario)
+        calendar = read_frame(identity, f"{GROUP}/calendar", scenario)
         series = horizon_series(surface, identity)
         outcomes.append(CheckOutcome(f"intensity_finite_non_negative[{scenario}]",
                                      series.finite and series.minimum >= 0, series.minimum, "finite, >= 0",

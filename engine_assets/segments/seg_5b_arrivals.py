@@ -14,15 +14,13 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
-from engine_assets.contracts import load_contract
 from engine_assets.gates import verify_gate
 from engine_assets.identity import RunIdentity
 from engine_assets.partitions import SCENARIO_DAYS, SCENARIOS
 from engine_assets.publish import Publication
 from engine_assets.resources import EngineResource
-from engine_assets.segments.country_data import scan_countries
+from engine_assets.segments.country_data import read_frame, scan_countries
 from engine_assets.segments.seg_5a_surface import Surface, day_start_us, load_surface
-from engine_assets.storage import load_dataset
 from engine_kernels.arrivals import bucket_counts, expand_arrivals, latent_paths
 from engine_kernels.bursts import BurstPolicy
 from engine_kernels.demand import CLASSES
@@ -118,11 +116,6 @@ class Fabric:
     virtual_share: np.ndarray
 
 
-def _read(identity: RunIdentity, name: str, key=None) -> pl.DataFrame:
-    frame = load_dataset(identity, load_contract(name), key).collect()
-    return frame.with_columns(pl.col(pl.Categorical).cast(pl.String))
-
-
 def _row_index(rows: pl.DataFrame, frame: pl.DataFrame, what: str) -> np.ndarray:
     """Position in `rows` (the surface's rows) of each row of `frame`, by (merchant, country, zone)."""
     keyed = rows.select(ROW_KEY).with_row_index("row")
@@ -145,10 +138,10 @@ def load_fabric(identity: RunIdentity, scenario: str) -> Fabric:
     channel = np.array([policy.channel_kappa[c] for c in rows["channel_group"]])
     kappa = policy.kappa[scenario] * policy.class_kappa[surface.demand_class] * channel
 
-    groups = _read(identity, f"{GROUP}/latent_groups", scenario)
+    groups = read_frame(identity, f"{GROUP}/latent_groups", scenario)
     group = np.empty(n, np.int64)
     group[_row_index(rows, groups, "seg_5b/latent_groups")] = groups["group_id"].to_numpy()
-    field = _read(identity, f"{GROUP}/latent_field", scenario)
+    field = read_frame(identity, f"{GROUP}/latent_field", scenario)
     n_groups = int(groups["group_id"].max()) + 1 if groups.height else 0
     latent = field["factor"].to_numpy().reshape(-1, n_groups)
 
@@ -170,19 +163,19 @@ def load_fabric(identity: RunIdentity, scenario: str) -> Fabric:
                          alias["site_id"].to_numpy().astype(np.uint64))
 
     zones = {z: i for i, z in enumerate(surface.table.tzids)}
-    catalogue = _read(identity, "seg_3b/edge_catalogue").sort("edge_id")
+    catalogue = read_frame(identity, "seg_3b/edge_catalogue").sort("edge_id")
     edge_index = {e: i for i, e in enumerate(catalogue["edge_id"].to_list())}
-    tables = _read(identity, "seg_3b/edge_alias_tables").sort("merchant_id", "slot")
+    tables = read_frame(identity, "seg_3b/edge_alias_tables").sort("merchant_id", "slot")
     edge_heads = tables.group_by("merchant_id", maintain_order=True).len()
     edges = RoutingTable(tables["prob"].to_numpy(), tables["alias"].to_numpy().astype(np.int32),
                          np.concatenate(([0], np.cumsum(edge_heads["len"].to_numpy()))).astype(np.int64),
                          np.array([edge_index[e] for e in tables["edge_id"].to_list()], np.uint64))
     merchant_edges = dict(zip(edge_heads["merchant_id"].to_list(), range(edge_heads.height)))
     edge_group = np.array([merchant_edges.get(m, -1) for m in rows["merchant_id"].to_list()], np.int64)
-    nodes = _read(identity, "seg_3b/settlement_nodes")
+    nodes = read_frame(identity, "seg_3b/settlement_nodes")
     settle = dict(zip(nodes["merchant_id"].to_list(), nodes["tzid"].to_list()))
     settlement_zone = np.array([zones.get(settle.get(m, ""), 0) for m in rows["merchant_id"].to_list()], np.int64)
-    classes = _read(identity, "seg_3b/virtual_classification")
+    classes = read_frame(identity, "seg_3b/virtual_classification")
     share = dict(zip(classes["merchant_id"].to_list(), classes["virtual_share"].to_list()))
     virtual_share = np.array([share.get(m, 0.0) for m in rows["merchant_id"].to_list()])
     missing = np.flatnonzero((virtual_share > 0) & (edge_group < 0))

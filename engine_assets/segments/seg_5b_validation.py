@@ -19,10 +19,10 @@ from engine_assets.contracts import load_contract
 from engine_assets.gates import CheckOutcome, validation_asset
 from engine_assets.identity import RunIdentity
 from engine_assets.partitions import DAYS
-from engine_assets.segments.country_data import scan_countries
+from engine_assets.segments.country_data import read_frame, scan_countries
 from engine_assets.segments.seg_5a_surface import day_start_us, load_surface
 from engine_assets.segments.seg_5b_arrivals import GROUP, ROW_KEY
-from engine_assets.storage import is_published, load_dataset
+from engine_assets.storage import is_published
 from engine_kernels.demand import CLASSES
 from engine_kernels.intensity import bucket_offsets
 
@@ -30,10 +30,6 @@ _HOUR_US = 3_600_000_000
 _DAY_US = 24 * _HOUR_US
 _SAMPLE = 2000
 _NEAR_CHANGE_US = 2 * _HOUR_US
-
-
-def _load(identity, name, key=None) -> pl.DataFrame:
-    return load_dataset(identity, load_contract(name), key).collect().with_columns(pl.col(pl.Categorical).cast(pl.String))
 
 
 def _key(scenario: str, day: str) -> dict:
@@ -69,10 +65,10 @@ def evaluate(identity: RunIdentity):
     bucket_us = minutes * 60_000_000
     sites, _ = scan_countries(identity, "seg_2a/site_timezones")
     sites = sites.select("site_id", "merchant_id", pl.col("tzid").cast(pl.String))
-    edges = _load(identity, "seg_3b/edge_catalogue").select("edge_id", "merchant_id")
-    transitions = _load(identity, "seg_2a/tz_transitions")
+    edges = read_frame(identity, "seg_3b/edge_catalogue").select("edge_id", "merchant_id")
+    transitions = read_frame(identity, "seg_2a/tz_transitions")
     changes = {z: g["utc_start"].dt.epoch("us").to_numpy()[1:] for (z,), g in transitions.partition_by("tzid", as_dict=True).items()}
-    classes = _load(identity, "seg_3b/virtual_classification")
+    classes = read_frame(identity, "seg_3b/virtual_classification")
 
     missing, unbalanced, outside, unsorted, wrong_site, wrong_edge, bad_ids = 0, 0, 0, 0, 0, 0, 0
     compared, clock_bad, total, virtual = 0, 0, 0, 0
@@ -95,8 +91,8 @@ def evaluate(identity: RunIdentity):
                 missing += 1
                 continue
             start = day_start_us(dt.date.fromisoformat(day))
-            events = _load(identity, f"{GROUP}/arrival_events", key)
-            counts = _load(identity, f"{GROUP}/bucket_counts", key)
+            events = read_frame(identity, f"{GROUP}/arrival_events", key)
+            counts = read_frame(identity, f"{GROUP}/bucket_counts", key)
             ts = events["ts_utc"].dt.epoch("us").to_numpy()
             total += ts.size
             virtual += int(events["is_virtual"].sum())
@@ -176,7 +172,7 @@ def evaluate(identity: RunIdentity):
 
 
 def _realism_figures(identity, scenario, rows, hourly_lam, hourly_n, by_class_hour, expected) -> dict:
-    field = _load(identity, f"{GROUP}/latent_field", scenario)["factor"].to_numpy()
+    field = read_frame(identity, f"{GROUP}/latent_field", scenario)["factor"].to_numpy()
     lam_total = hourly_lam.sum(axis=1)
     dispersion = ((hourly_n - hourly_lam) ** 2).sum(axis=1) / np.maximum(lam_total, 1e-12)
     steady = lam_total >= 50  # rows with enough arrivals for a stable ratio
