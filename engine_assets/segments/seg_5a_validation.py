@@ -61,8 +61,8 @@ def horizon_series(surface: Surface, identity: RunIdentity) -> Series:
             + bucket_offsets(day_start_us(day), 60, surface.zone, surface.table).astype(np.int64) * 1_000_000
         date = local // (86_400 * 1_000_000) - (first - dt.date(1970, 1, 1)).days
         by_date += np.bincount((cell + date).ravel(), lam.ravel(), by_date.size)
-        by_hour[:, 24 * i:24 * (i + 1)] = np.stack(
-            [np.bincount(surface.country, lam[:, h], n_c) for h in range(24)], axis=1)
+        by_hour[:, 24 * i:24 * (i + 1)] = np.bincount(
+            (surface.country[:, None] * 24 + np.arange(24)).ravel(), lam.ravel(), n_c * 24).reshape(n_c, 24)
         if horizon.start <= day <= horizon.end:
             total += float(lam.sum())
     return Series(first, by_date.reshape(n_c, n_k, n_dates), by_hour, total, minimum, finite)

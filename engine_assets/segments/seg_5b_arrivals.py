@@ -114,6 +114,9 @@ class Fabric:
     edge_zone: np.ndarray
     settlement_zone: np.ndarray
     virtual_share: np.ndarray
+    merchant: np.ndarray  # uint64 merchant of each row
+    channel: np.ndarray  # int32 index of each row's channel (0 card present, 1 card not present)
+    id_prefix: np.uint64  # the scenario's bits of arrival_id
 
 
 def _row_index(rows: pl.DataFrame, frame: pl.DataFrame, what: str) -> np.ndarray:
@@ -181,9 +184,13 @@ def load_fabric(identity: RunIdentity, scenario: str) -> Fabric:
     missing = np.flatnonzero((virtual_share > 0) & (edge_group < 0))
     if missing.size:
         raise ValueError(f"seg_5b: online merchants {rows['merchant_id'][missing[:5]].to_list()} have no edge table")
+    scenario_index = sorted(identity.policies["scenarios"]["scenarios"]).index(scenario)
     return Fabric(scenario, surface, row_keys, kappa, group, latent, gamma, sites, site_group, edges, edge_group,
                   catalogue["edge_id"].to_numpy().astype(np.uint64),
-                  np.array([zones[z] for z in catalogue["tzid"]], np.int64), settlement_zone, virtual_share)
+                  np.array([zones[z] for z in catalogue["tzid"]], np.int64), settlement_zone, virtual_share,
+                  rows["merchant_id"].to_numpy().astype(np.uint64),
+                  (rows["channel_group"] == "card_not_present").to_numpy().astype(np.int32),
+                  np.uint64(scenario_index) << np.uint64(56))
 
 
 def _dictionary(indices: np.ndarray, names, mask: np.ndarray | None = None) -> pa.DictionaryArray:
@@ -224,12 +231,8 @@ def simulate_day(identity: RunIdentity, fabric: Fabric, day: dt.date) -> Day:
     row, edge = out.row[order], out.edge[order]
     ts = out.ts_utc[order]
     virtual = edge >= 0
-    scenario_index = sorted(identity.policies["scenarios"]["scenarios"]).index(fabric.scenario)
-    arrival_id = (np.uint64(scenario_index) << np.uint64(56)) | (np.uint64(start // _DAY_US) << np.uint64(36)) | \
-        np.arange(ts.size, dtype=np.uint64)
-    rows = surface.rows
-    merchant = rows["merchant_id"].to_numpy().astype(np.uint64)
-    channel = np.array([0 if c == "card_present" else 1 for c in rows["channel_group"]], np.int32)
+    arrival_id = fabric.id_prefix | (np.uint64(start // _DAY_US) << np.uint64(36)) | np.arange(ts.size, dtype=np.uint64)
+    merchant, channel = fabric.merchant, fabric.channel
     settle_local = ts + out.settlement_offset_s[order].astype(np.int64) * 1_000_000
     events = pa.table({
         "arrival_id": pa.array(arrival_id, pa.uint64()),
