@@ -7,7 +7,9 @@ import numpy as np
 import pytest
 
 from engine_kernels.alias import build_alias_tables
-from engine_kernels.arrivals import bucket_counts, expand_arrivals, latent_paths
+from zoneinfo import ZoneInfo
+
+from engine_kernels.arrivals import bucket_counts, expand_arrivals, latent_paths, modulated_intensity, row_columns
 from engine_kernels.civil_time import zones_transitions
 from engine_kernels.rng import derive_key, unit_keys
 from engine_kernels.routing import RoutingTable
@@ -80,6 +82,7 @@ def test_arrivals_conserve_counts_stay_in_their_bucket_and_route_to_their_own_si
     counts = np.random.default_rng(8).integers(0, 40, (3, 96)).astype(np.int32)
     out, start = _expand(counts, table, sites, edges, zone, dt.date(2026, 3, 29))
     assert out.ts_utc.size == counts.sum()
+    assert (np.diff(out.ts_utc) >= 0).all()  # the day comes out sorted
     assert np.array_equal(np.bincount(out.row * 96 + out.bucket, minlength=3 * 96), counts.ravel())
     low = start + out.bucket.astype(np.int64) * 15 * 60_000_000
     assert ((out.ts_utc >= low) & (out.ts_utc < low + 15 * 60_000_000)).all()
@@ -107,3 +110,35 @@ def test_arrivals_are_identical_on_one_and_two_threads():
     two, _ = _expand(counts, table, sites, edges, zone, dt.date(2026, 6, 1))
     for name in ("ts_utc", "row", "site_id", "edge", "offset_s"):
         assert np.array_equal(getattr(one, name), getattr(two, name)), name
+
+
+def test_modulated_intensity_takes_the_day_effect_of_the_local_day_and_the_group_burst():
+    table, _, _, zone = _world()
+    day = dt.date(2026, 3, 29)  # Berlin moves to summer time at 01:00 UTC
+    start = int(dt.datetime(2026, 3, 29, tzinfo=UTC).timestamp()) * 1_000_000
+    first = int(dt.datetime(2026, 3, 27, tzinfo=UTC).timestamp()) * 1_000_000
+    lam_5a = np.random.default_rng(1).random((3, 96)) + 0.5
+    gamma = np.array([[0.5, 1.5, 2.0, 3.0, 4.0]] * 3, np.float32) * np.array([[1], [2], [3]], np.float32)
+    latent = np.random.default_rng(2).random((96, 2)).astype(np.float32) + 0.5
+    group = np.array([1, 0, 1])
+    got = modulated_intensity(lam_5a, start, 15, zone, table, gamma, first, latent, group)
+    names = ["Europe/Berlin", "Asia/Kathmandu", "America/St_Johns"]
+    for r in range(3):
+        for b in range(96):
+            middle = dt.datetime(2026, 3, 29, tzinfo=UTC) + dt.timedelta(minutes=15 * b + 7.5)
+            local_day = (middle.astimezone(ZoneInfo(names[r])).date() - dt.date(2026, 3, 27)).days
+            want = lam_5a[r, b] * float(gamma[r, local_day]) * float(latent[b, group[r]])
+            assert got[r, b] == pytest.approx(want, rel=1e-12), (r, b)
+    with pytest.raises(ValueError, match="gamma"):
+        modulated_intensity(lam_5a, start, 15, zone, table, gamma[:2], first, latent, group)
+
+
+def test_row_columns_take_each_arrivals_row_attributes():
+    table, sites, edges, zone = _world()
+    counts = np.random.default_rng(3).integers(0, 20, (3, 96)).astype(np.int32)
+    out, _ = _expand(counts, table, sites, edges, zone, dt.date(2026, 6, 1))
+    merchant = np.array([101, 202, 303], np.uint64)
+    attributes = np.array([[7, 8, 9], [0, 1, 0]], np.int32)
+    m, a, e = row_columns(out, merchant, attributes, np.array([5000, 6000], np.uint64))
+    assert np.array_equal(m, merchant[out.row]) and np.array_equal(a, attributes[:, out.row])
+    assert np.array_equal(e, np.where(out.edge >= 0, np.array([5000, 6000], np.uint64)[np.maximum(out.edge, 0)], 0))

@@ -132,6 +132,23 @@ def test_negative_binomial(phi):
     assert chisquare_pvalue(x, lambda k: stats.nbinom.pmf(k, phi, phi / (phi + mean))) > 1e-4
 
 
+@numba.njit
+def _nb_by_inversion(keys, mean, phi):
+    out = np.empty(keys.size, np.int64)
+    state = np.zeros(rng.STATE_SIZE, np.uint64)
+    for i in range(keys.size):
+        rng.seed_state(state, keys[i], np.uint64(0))
+        out[i] = sampling.negative_binomial_by_inversion(state, mean, phi)
+    return out
+
+
+@pytest.mark.parametrize(("mean", "phi"), [(0.05, 30.0), (0.7, 0.8), (4.0, 12.0), (9.9, 2.0), (12.0, 5.0)])
+def test_negative_binomial_by_inversion(mean, phi):
+    x = _nb_by_inversion(unit_keys(f"nbi-{mean}-{phi}", 400_000), mean, phi)
+    assert_moments(x, mean, mean + mean**2 / phi)
+    assert chisquare_pvalue(x, lambda k: stats.nbinom.pmf(k, phi, phi / (phi + mean))) > 1e-4
+
+
 @pytest.mark.parametrize("lam", [0.2, 3.0, 25.0])
 def test_zero_truncated_poisson(lam):
     x = sampling.sample_zero_truncated_poisson(unit_keys(f"ztp-{lam}", 500_000), lam)

@@ -21,10 +21,9 @@ from engine_assets.publish import Publication
 from engine_assets.resources import EngineResource
 from engine_assets.segments.country_data import read_frame, scan_countries
 from engine_assets.segments.seg_5a_surface import Surface, day_start_us, load_surface
-from engine_kernels.arrivals import bucket_counts, expand_arrivals, latent_paths
+from engine_kernels.arrivals import bucket_counts, expand_arrivals, latent_paths, modulated_intensity, row_columns
 from engine_kernels.bursts import BurstPolicy
 from engine_kernels.demand import CLASSES
-from engine_kernels.intensity import bucket_offsets
 from engine_kernels.rng import text_id, unit_keys
 from engine_kernels.routing import RoutingTable
 
@@ -115,7 +114,7 @@ class Fabric:
     settlement_zone: np.ndarray
     virtual_share: np.ndarray
     merchant: np.ndarray  # uint64 merchant of each row
-    channel: np.ndarray  # int32 index of each row's channel (0 card present, 1 card not present)
+    attributes: np.ndarray  # int32[4, rows]: country, demand class, channel (0 card present) and settlement zone
     id_prefix: np.uint64  # the scenario's bits of arrival_id
 
 
@@ -189,12 +188,14 @@ def load_fabric(identity: RunIdentity, scenario: str) -> Fabric:
                   catalogue["edge_id"].to_numpy().astype(np.uint64),
                   np.array([zones[z] for z in catalogue["tzid"]], np.int64), settlement_zone, virtual_share,
                   rows["merchant_id"].to_numpy().astype(np.uint64),
-                  (rows["channel_group"] == "card_not_present").to_numpy().astype(np.int32),
+                  np.stack([surface.country, surface.demand_class,
+                            (rows["channel_group"] == "card_not_present").to_numpy(), settlement_zone]).astype(np.int32),
                   np.uint64(scenario_index) << np.uint64(56))
 
 
 def _dictionary(indices: np.ndarray, names, mask: np.ndarray | None = None) -> pa.DictionaryArray:
-    return pa.DictionaryArray.from_arrays(pa.array(indices.astype(np.int32), mask=mask), pa.array(list(names), pa.string()))
+    return pa.DictionaryArray.from_arrays(pa.array(indices.astype(np.int32, copy=False), mask=mask),
+                                          pa.array(list(names), pa.string()))
 
 
 @dataclass(frozen=True)
@@ -215,46 +216,41 @@ def simulate_day(identity: RunIdentity, fabric: Fabric, day: dt.date) -> Day:
     start = day_start_us(day)
     bucket_us = minutes * 60_000_000
     lam_5a = surface.day(day, minutes)
-    offsets = bucket_offsets(start, minutes, surface.zone, surface.table).astype(np.int64)
-    middle = start + np.arange(per_day, dtype=np.int64) * bucket_us + bucket_us // 2
-    local_day = (middle[None, :] + offsets * 1_000_000) // _DAY_US - (day_start_us(horizon.start) // _DAY_US)
-    gamma = np.take_along_axis(fabric.gamma, np.clip(local_day, 0, fabric.gamma.shape[1] - 1), axis=1)
     d = (day - horizon.start).days
-    burst = fabric.latent[d * per_day:(d + 1) * per_day, fabric.group].T
-    lam = lam_5a * gamma * burst
+    lam = modulated_intensity(lam_5a, start, minutes, surface.zone, surface.table, fabric.gamma,
+                              day_start_us(horizon.start), fabric.latent[d * per_day:(d + 1) * per_day], fabric.group)
     first_bucket = start // bucket_us
     counts = bucket_counts(fabric.row_keys, first_bucket, lam, fabric.kappa)
     out = expand_arrivals(start, minutes, counts, fabric.row_keys, first_bucket, surface.zone, fabric.virtual_share,
                           fabric.site_group, fabric.sites, fabric.edge_group, fabric.edges, fabric.edge_zone,
                           fabric.settlement_zone, surface.table)
-    order = np.argsort(out.ts_utc, kind="stable")  # ties keep (row, bucket, k) order: deterministic
-    row, edge = out.row[order], out.edge[order]
-    ts = out.ts_utc[order]
-    virtual = edge >= 0
-    arrival_id = fabric.id_prefix | (np.uint64(start // _DAY_US) << np.uint64(36)) | np.arange(ts.size, dtype=np.uint64)
-    merchant, channel = fabric.merchant, fabric.channel
-    settle_local = ts + out.settlement_offset_s[order].astype(np.int64) * 1_000_000
+    ts, n = out.ts_utc, out.ts_utc.size  # sorted by ts_utc; ties in (row, k) order
+    merchant, (country, klass, channel, settlement), edge_id = row_columns(out, fabric.merchant, fabric.attributes,
+                                                                           fabric.edge_id)
+    site = out.edge < 0
+    arrival_id = fabric.id_prefix | (np.uint64(start // _DAY_US) << np.uint64(36)) | np.arange(n, dtype=np.uint64)
     events = pa.table({
         "arrival_id": pa.array(arrival_id, pa.uint64()),
-        "scenario_id": _dictionary(np.zeros(ts.size, np.int32), [fabric.scenario]),
+        "scenario_id": _dictionary(np.zeros(n, np.int32), [fabric.scenario]),
         "ts_utc": pa.array(ts, pa.timestamp("us", "UTC")),
-        "merchant_id": pa.array(merchant[row], pa.uint64()),
-        "legal_country_iso": _dictionary(surface.country[row], surface.countries),
-        "site_id": pa.array(out.site_id[order], pa.uint64(), mask=virtual),
-        "edge_id": pa.array(fabric.edge_id[np.maximum(edge, 0)], pa.uint64(), mask=~virtual),
-        "is_virtual": pa.array(virtual),
-        "tzid": _dictionary(out.zone[order], surface.table.tzids),
-        "ts_local": pa.array(ts + out.offset_s[order].astype(np.int64) * 1_000_000, pa.timestamp("us")),
-        "utc_offset_s": pa.array(out.offset_s[order], pa.int32()),
-        "settlement_tzid": _dictionary(fabric.settlement_zone[row], surface.table.tzids, mask=~virtual),
-        "settlement_ts_local": pa.array(settle_local, pa.timestamp("us"), mask=~virtual),
-        "channel_group": _dictionary(channel[row], ["card_present", "card_not_present"]),
-        "demand_class": _dictionary(surface.demand_class[row], CLASSES),
+        "merchant_id": pa.array(merchant, pa.uint64()),
+        "legal_country_iso": _dictionary(country, surface.countries),
+        "site_id": pa.array(out.site_id, pa.uint64(), mask=~site),
+        "edge_id": pa.array(edge_id, pa.uint64(), mask=site),
+        "is_virtual": pa.array(~site),
+        "tzid": _dictionary(out.zone, surface.table.tzids),
+        "ts_local": pa.array(ts + out.offset_s.astype(np.int64) * 1_000_000, pa.timestamp("us")),
+        "utc_offset_s": pa.array(out.offset_s, pa.int32()),
+        "settlement_tzid": _dictionary(settlement, surface.table.tzids, mask=site),
+        "settlement_ts_local": pa.array(ts + out.settlement_offset_s.astype(np.int64) * 1_000_000, pa.timestamp("us"),
+                                        mask=site),
+        "channel_group": _dictionary(channel, ["card_present", "card_not_present"]),
+        "demand_class": _dictionary(klass, CLASSES),
     })
     r, b = np.nonzero(counts)
     countries = pa.array(list(surface.countries), pa.string())
     buckets = pa.table({
-        "merchant_id": pa.array(merchant[r], pa.uint64()),
+        "merchant_id": pa.array(fabric.merchant[r], pa.uint64()),
         "legal_country_iso": countries.take(pa.array(surface.country[r])),
         "tzid": _dictionary(surface.zone[r], surface.table.tzids),
         "bucket_start": pa.array(start + b.astype(np.int64) * bucket_us, pa.timestamp("us", "UTC")),
