@@ -74,11 +74,12 @@ def make_batches(schema: pa.Schema, rows: int, batch_rows: int = 1_000_000) -> l
     return [synthetic_batch(schema, s, min(batch_rows, rows - s), rng) for s in range(0, rows, batch_rows)]
 
 
-def raw_write_rate(batches: list[pa.RecordBatch], directory: Path) -> tuple[float, int]:
-    """Rows per second and bytes for pyarrow writing these batches to one zstd parquet file."""
+def raw_write_rate(batches: list[pa.RecordBatch], directory: Path, options: dict | None = None) -> tuple[float, int]:
+    """Rows per second and bytes for pyarrow writing these batches to one zstd parquet file, with
+    further ParquetWriter keywords (a contract's column encodings) when given."""
     path = directory / "raw.parquet"
     started = time.perf_counter()
-    with pq.ParquetWriter(path, batches[0].schema, compression="zstd") as writer:
+    with pq.ParquetWriter(path, batches[0].schema, compression="zstd", **(options or {})) as writer:
         for b in batches:
             writer.write_batch(b, row_group_size=ROW_GROUP_ROWS)
     seconds = time.perf_counter() - started
@@ -98,18 +99,19 @@ def main() -> None:
     parser.add_argument("--dir", help="where to write (default: a temporary directory)")
     args = parser.parse_args()
 
-    schema = ARRIVAL_LIKE
+    schema, options = ARRIVAL_LIKE, {}
     if args.dataset:
         from engine_assets.contracts import load_contract
 
-        schema = load_contract(args.dataset).arrow_schema()
+        schema, options = load_contract(args.dataset).arrow_schema(), load_contract(args.dataset).parquet_options()
     batches = make_batches(schema, args.rows)
     in_memory_mb = sum(b.nbytes for b in batches) / 2**20
     directory = Path(tempfile.mkdtemp(prefix="write-limit-", dir=args.dir))
     try:
-        raw_rate, raw_bytes = raw_write_rate(batches, directory)
+        raw_rate, raw_bytes = raw_write_rate(batches, directory, options)
         started = time.perf_counter()
-        published = publish_table(directory / "engine" / "day=2026-03-25", batches, schema, {}, "write limit")
+        published = publish_table(directory / "engine" / "day=2026-03-25", batches, schema, {}, "write limit",
+                                  options=options)
         engine_rate = args.rows / (time.perf_counter() - started)
     finally:
         shutil.rmtree(directory, ignore_errors=True)

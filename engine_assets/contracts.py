@@ -58,6 +58,14 @@ DEFAULT_ARROW_TYPE: Mapping[str, str] = {"integer": "int64", "number": "float64"
 
 _INTEGER_TYPES = ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64")
 _STRING_LIKE = ("string", "large_string", "dictionary")
+_PARQUET_ENCODINGS = {"delta": "DELTA_BINARY_PACKED", "byte_stream_split": "BYTE_STREAM_SPLIT", "plain": "PLAIN"}
+# Arrow dictionary columns are always written dictionary-encoded, so no x-encoding applies to them.
+_ENCODABLE = {
+    "delta": ("int32", "int64", "uint32", "uint64", "timestamp[us, UTC]", "timestamp[us]", "date32"),
+    "byte_stream_split": ("float32", "float64"),
+    "plain": _INTEGER_TYPES + ("float32", "float64", "bool", "string", "large_string", "date32", "timestamp[us, UTC]",
+                               "timestamp[us]", "binary"),
+}
 # Dates, timestamps and bytes travel as strings in JSON, hence "string".
 COMPATIBLE_ARROW_TYPES: Mapping[str, tuple[str, ...]] = {
     "integer": _INTEGER_TYPES,
@@ -115,6 +123,7 @@ class Column:
     min_length: int | None
     max_length: int | None
     description: str
+    encoding: str | None = None  # x-encoding: a Parquet encoding without a dictionary
 
     @property
     def polars_dtype(self) -> pl.DataType:
@@ -167,6 +176,16 @@ class Contract:
         ]
         metadata = {"contract_dataset": self.dataset, "contract_version": str(self.version)}
         return pa.schema(fields, metadata=metadata)
+
+    def parquet_options(self) -> dict[str, Any]:
+        """ParquetWriter keywords: x-encoding columns skip the dictionary; x-statistics limits min/max."""
+        options: dict[str, Any] = {}
+        encoded = {c.name: _PARQUET_ENCODINGS[c.encoding] for c in self.columns if c.encoding}
+        if encoded:
+            options |= {"use_dictionary": [c.name for c in self.columns if not c.encoding], "column_encoding": encoded}
+        if "x-statistics" in self.json_schema:  # min/max of a day's time zones prune nothing and cost time
+            options["write_statistics"] = list(self.json_schema["x-statistics"])
+        return options
 
     def polars_schema(self) -> pl.Schema:
         """Polars schema of the table (polars has no per-field nullability)."""
@@ -323,6 +342,10 @@ def _column_problems(path: Path, name: str, spec: Mapping[str, Any]) -> list[str
             problems.append(f"{where}.enum: value {_short(value)} is not of type {list(json_types)}")
     if "pattern" in spec:
         problems.extend(_pattern_problems(f"{where}.pattern", spec["pattern"]))
+    encoding = spec.get("x-encoding")
+    if encoding and arrow_name not in _ENCODABLE[encoding]:
+        problems.append(f"{where}.x-encoding: {encoding!r} does not apply to arrow type {arrow_name!r}; "
+                        f"it takes {', '.join(_ENCODABLE[encoding])}")
     return problems
 
 
@@ -360,6 +383,7 @@ def _table_problems(path: Path, doc: Mapping[str, Any]) -> list[str]:
     problems.extend(unknown("required", doc["required"]))
     problems.extend(unknown("x-primary-key", doc["x-primary-key"]))
     problems.extend(unknown("x-sort-keys", doc["x-sort-keys"]))
+    problems.extend(unknown("x-statistics", doc.get("x-statistics", ())))
     for name in doc["x-primary-key"]:
         if name in names and "null" in _as_tuple(columns[name]["type"]):
             problems.append(f"{path}: at $.x-primary-key: column {name!r} is nullable; key columns must not be")
@@ -403,6 +427,7 @@ def _build_column(name: str, spec: Mapping[str, Any]) -> Column:
         min_length=spec.get("minLength"),
         max_length=spec.get("maxLength"),
         description=spec["description"],
+        encoding=spec.get("x-encoding"),
     )
 
 

@@ -117,8 +117,10 @@ def write_parquet_parts(
     conform: Callable[[pa.Table], pa.Table] = lambda t: t,
     row_group_rows: int = ROW_GROUP_ROWS,
     rows_per_file: int = ROWS_PER_FILE,
+    options: Mapping[str, Any] | None = None,
 ) -> list[PartInfo]:
-    """Write `part-NNNNN.parquet` files (zstd) of full row groups of `row_group_rows` rows.
+    """Write `part-NNNNN.parquet` files (zstd) of full row groups of `row_group_rows` rows;
+    `options` are further ParquetWriter keywords (per-column encodings, see Contract.parquet_options).
 
     Batches are buffered until a row group is full, so files never fill with tiny row groups
     whatever the producer's batch size; memory stays bounded by about one row group.
@@ -140,7 +142,7 @@ def write_parquet_parts(
         while offset < table.num_rows:
             if current[0] is None:
                 path = directory / f"part-{len(parts):05d}.parquet"
-                current[:] = [pq.ParquetWriter(path, schema, compression="zstd"), path, 0]
+                current[:] = [pq.ParquetWriter(path, schema, compression="zstd", **(options or {})), path, 0]
             take = min(table.num_rows - offset, rows_per_file - current[2])
             current[0].write_table(table.slice(offset, take), row_group_size=row_group_rows)
             current[2] += take
@@ -164,7 +166,7 @@ def write_parquet_parts(
             write(pa.concat_tables(pending))
         if not parts and current[0] is None:  # an empty partition still gets a file, so readers see the schema
             path = directory / "part-00000.parquet"
-            current[:] = [pq.ParquetWriter(path, schema, compression="zstd"), path, 0]
+            current[:] = [pq.ParquetWriter(path, schema, compression="zstd", **(options or {})), path, 0]
             current[0].write_table(schema.empty_table())
     except BaseException:
         if current[0] is not None:  # release the file now, not when the traceback is dropped
@@ -322,11 +324,12 @@ def publish_table(
     conform: Callable[[pa.Table], pa.Table] = lambda t: t,
     row_group_rows: int = ROW_GROUP_ROWS,
     rows_per_file: int = ROWS_PER_FILE,
+    options: Mapping[str, Any] | None = None,
 ) -> Published:
-    """Publish a table stream as zstd parquet parts with the given (contract) schema."""
+    """Publish a table stream as zstd parquet parts with the given (contract) schema and writer options."""
 
     def fill(tmp: Path) -> list[PartInfo]:
-        return write_parquet_parts(tmp, iter_batches(data), schema, conform, row_group_rows, rows_per_file)
+        return write_parquet_parts(tmp, iter_batches(data), schema, conform, row_group_rows, rows_per_file, options)
 
     return publish_directory(target, fill, manifest, what)
 

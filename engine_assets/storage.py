@@ -5,6 +5,8 @@ Dagster-free, so kernels' benchmarks and tests publish and read exactly as asset
 
 import json
 import re
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -58,6 +60,10 @@ def publish_dataset(identity: RunIdentity, contract: Contract, key: PartitionKey
     """Publish one partition of a dataset: a table stream or, for documents, a JSON-able dict."""
     target = partition_path(identity, contract, key)
     what = describe(contract, key)
+    if isinstance(payload, Published):  # published by the asset itself (PublishQueue)
+        if payload.path != target:
+            raise ValueError(f"{what}: the asset returned the publication of {payload.path}, not of {target}")
+        return payload
     if payload is REUSE:
         manifest = read_manifest(target, what)
         files = tuple(PartInfo(**f) for f in manifest["files"])
@@ -81,9 +87,8 @@ def publish_dataset(identity: RunIdentity, contract: Contract, key: PartitionKey
         validate_document(contract, payload)
         body = json.dumps(payload, indent=1, sort_keys=True).encode() + b"\n"
         return publish_files(target, {f"{contract.dataset.split('/')[1]}.json": body}, manifest, what)
-    return publish_table(
-        target, payload, contract.arrow_schema(), manifest, what, conform=lambda t: conform_to_contract(contract, t)
-    )
+    return publish_table(target, payload, contract.arrow_schema(), manifest, what,
+                         conform=lambda t: conform_to_contract(contract, t), options=contract.parquet_options())
 
 
 def load_dataset(identity: RunIdentity, contract: Contract, key: PartitionKey) -> pl.LazyFrame | dict:
@@ -135,3 +140,39 @@ def scan_partitions(identity: RunIdentity, contract: Contract) -> tuple[pl.DataF
         return pl.DataFrame(schema=contract.polars_schema() | {"partition": pl.String}), values
     frame = pl.scan_parquet(list(files), include_file_paths="__file").collect()
     return frame.with_columns(partition=pl.col("__file").replace_strict(files)).drop("__file"), values
+
+
+class PublishQueue:
+    """Publishes partitions on one background thread while the caller computes the next ones.
+
+    Parquet encoding and compression release the GIL, so a day's tables are written while the
+    kernels generate the next day. At most `pending` publications wait or run: `put` blocks
+    beyond that, which bounds memory to about two days' tables whatever the run's length. Each
+    publication is atomic on its own; an error in any of them is raised by the next `put` or by
+    `wait`, and on leaving the block every started publication has finished first.
+    """
+
+    def __init__(self, identity: RunIdentity, pending: int = 2):
+        self.identity, self.pending = identity, pending
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="publish")
+        self._queue: deque[Future] = deque()
+        self._done: list[Published] = []
+
+    def put(self, contract: Contract, key: PartitionKey, payload: Any) -> Future:
+        while len(self._queue) >= self.pending:
+            self._done.append(self._queue.popleft().result())
+        future = self._pool.submit(publish_dataset, self.identity, contract, key, payload)
+        self._queue.append(future)
+        return future
+
+    def wait(self) -> list[Published]:
+        """Every publication so far, in the order put, once all have finished."""
+        while self._queue:
+            self._done.append(self._queue.popleft().result())
+        return list(self._done)
+
+    def __enter__(self) -> "PublishQueue":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._pool.shutdown(wait=True)  # never leave a writer running behind a failed asset

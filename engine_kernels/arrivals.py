@@ -2,9 +2,10 @@
 
 Randomness is keyed, never sequential across units:
   * latent path of a group: stream fold(latent_key, group id), one normal per bucket in order;
-  * count of a (row, bucket): stream fold(row_key, global bucket number) from block 0;
-  * arrival k of that (row, bucket): the same cell key at block ARRIVAL_BLOCK + k, whose four
-    words are the time in the bucket, the site pick, the hybrid coin and the edge pick.
+  * count of a (row, bucket): the row's stream from block (global bucket number) · 2^16;
+  * arrival k of that (row, bucket): the cell key fold(row_key, global bucket number) at block
+    ARRIVAL_BLOCK + k, whose four words are the time in the bucket, the site pick, the hybrid
+    coin and the edge pick.
 A row key folds (scenario, merchant, country, zone) once; the bucket number is the count of
 buckets since 1970-01-01 UTC, so a day computed alone equals the same day inside any batch.
 """
@@ -27,6 +28,9 @@ __all__ = ["ARRIVAL_BLOCK", "Arrivals", "bucket_counts", "expand_arrivals", "lat
 ARRIVAL_BLOCK = np.uint64(1 << 32)
 _TO_UNIT = 2.3283064365386963e-10  # 2^-32
 _DAY_US = 86_400 * 1_000_000
+# A count reads its row's stream from block bucket · 2^16: one Philox block per quiet bucket, and
+# room for 65,536 blocks before the next bucket's, far more than any NB2 draw takes.
+_COUNT_SHIFT = np.uint64(16)
 
 
 @njit(parallel=True, cache=True)
@@ -67,7 +71,7 @@ def _counts(row_keys, first_bucket, lam, kappa, floor, out):
             if m <= floor:
                 out[r, b] = 0  # no draw: a quiet bucket costs nothing and shifts nothing
                 continue
-            seed_state(state, fold_id(row_keys[r], np.uint64(first_bucket + b), np.uint64(4)), np.uint64(0))
+            seed_state(state, row_keys[r], np.uint64(first_bucket + b) << _COUNT_SHIFT)
             out[r, b] = negative_binomial_by_inversion(state, m, kappa[r])
 
 

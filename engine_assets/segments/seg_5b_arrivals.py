@@ -14,11 +14,13 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
+from engine_assets.contracts import load_contract
 from engine_assets.gates import verify_gate
 from engine_assets.identity import RunIdentity
 from engine_assets.partitions import SCENARIO_DAYS, SCENARIOS
-from engine_assets.publish import Publication
+from engine_assets.publish import Publication, Published
 from engine_assets.resources import EngineResource
+from engine_assets.storage import PublishQueue
 from engine_assets.segments.country_data import read_frame, scan_countries
 from engine_assets.segments.seg_5a_surface import Surface, day_start_us, load_surface
 from engine_kernels.arrivals import bucket_counts, expand_arrivals, latent_paths, modulated_intensity, row_columns
@@ -248,10 +250,9 @@ def simulate_day(identity: RunIdentity, fabric: Fabric, day: dt.date) -> Day:
         "demand_class": _dictionary(klass, CLASSES),
     })
     r, b = np.nonzero(counts)
-    countries = pa.array(list(surface.countries), pa.string())
     buckets = pa.table({
         "merchant_id": pa.array(fabric.merchant[r], pa.uint64()),
-        "legal_country_iso": countries.take(pa.array(surface.country[r])),
+        "legal_country_iso": _dictionary(surface.country[r], surface.countries),
         "tzid": _dictionary(surface.zone[r], surface.table.tzids),
         "bucket_start": pa.array(start + b.astype(np.int64) * bucket_us, pa.timestamp("us", "UTC")),
         "lambda_5a": pa.array(lam_5a[r, b].astype(np.float32)),
@@ -261,26 +262,45 @@ def simulate_day(identity: RunIdentity, fabric: Fabric, day: dt.date) -> Day:
     return Day(lam_5a, lam, counts, events, buckets)
 
 
+def simulate_and_publish(identity: RunIdentity, days: list[tuple[str, dt.date]]) -> list[tuple[Published, Published]]:
+    """(bucket counts, arrival events) publications of each (scenario, day), in order.
+
+    Each day is published as soon as it is generated, on a writer thread, while the kernels
+    generate the next: about two days' tables are alive at any time, however many days."""
+    counts_contract, events_contract = load_contract(f"{GROUP}/bucket_counts"), load_contract(f"{GROUP}/arrival_events")
+    fabrics: dict[str, Fabric] = {}
+    futures = []
+    with PublishQueue(identity) as queue:
+        for scenario, day in days:
+            if scenario not in fabrics:  # loaded once per scenario
+                fabrics[scenario] = load_fabric(identity, scenario)
+            result = simulate_day(identity, fabrics[scenario], day)
+            key = {"scenario": scenario, "day": day.isoformat()}
+            futures.append((queue.put(counts_contract, key, result.buckets), queue.put(events_contract, key, result.events)))
+        queue.wait()
+    return [(c.result(), e.result()) for c, e in futures]
+
+
 @dg.multi_asset(
     outs={name: dg.AssetOut(key=[GROUP, name], io_manager_key="shards") for name in ("bucket_counts", "arrival_events")},
     deps=[dg.AssetKey([GROUP, "latent_groups"]), dg.AssetKey([GROUP, "latent_field"]),
           dg.AssetKey(["seg_2b", "validation"]), dg.AssetKey(["seg_3b", "validation"])],
-    partitions_def=SCENARIO_DAYS, backfill_policy=dg.BackfillPolicy.multi_run(max_partitions_per_run=7),
+    partitions_def=SCENARIO_DAYS, backfill_policy=dg.BackfillPolicy.multi_run(max_partitions_per_run=30),
     group_name=GROUP,
 )
 def arrivals(context: dg.AssetExecutionContext, engine: EngineResource):
-    """Bucket counts (NB2 around λ × day effect × burst) and every arrival, timed and routed."""
+    """Bucket counts (NB2 around λ × day effect × burst) and every arrival, timed and routed;
+    published day by day inside the run (simulate_and_publish), so a month-long run stays small."""
     identity = engine.identity()
     for segment in ("seg_5a", "seg_2b", "seg_3b"):
         verify_gate(identity, segment)
-    counts, events, fabrics = {}, {}, {}
+    days = []
     for key in context.partition_keys:
         dims = SCENARIO_DAYS.get_partition_key_from_str(key).keys_by_dimension
-        if dims["scenario"] not in fabrics:  # loaded once per scenario and run
-            fabrics[dims["scenario"]] = load_fabric(identity, dims["scenario"])
-        day = simulate_day(identity, fabrics[dims["scenario"]], dt.date.fromisoformat(dims["day"]))
-        counts[key], events[key] = day.buckets, day.events
-    return counts, events
+        days.append((dims["scenario"], dt.date.fromisoformat(dims["day"])))
+    published = simulate_and_publish(identity, days)
+    keys = context.partition_keys
+    return {k: c for k, (c, _) in zip(keys, published)}, {k: e for k, (_, e) in zip(keys, published)}
 
 
 ASSETS = [latent, arrivals]
