@@ -148,8 +148,9 @@ class PublishQueue:
     Parquet encoding and compression release the GIL, so a day's tables are written while the
     kernels generate the next day. At most `pending` publications wait or run: `put` blocks
     beyond that, which bounds memory to about two days' tables whatever the run's length. Each
-    publication is atomic on its own; an error in any of them is raised by the next `put` or by
-    `wait`, and on leaving the block every started publication has finished first.
+    publication is atomic on its own; the error of a finished one is raised by the next `put`
+    (of a running one, by the `put` that waits for it) or by `wait`, and leaving the block waits
+    for every started publication and raises its error unless an exception is already leaving.
     """
 
     def __init__(self, identity: RunIdentity, pending: int = 2):
@@ -159,20 +160,31 @@ class PublishQueue:
         self._done: list[Published] = []
 
     def put(self, contract: Contract, key: PartitionKey, payload: Any) -> Future:
-        while len(self._queue) >= self.pending:
-            self._done.append(self._queue.popleft().result())
+        while self._queue and (len(self._queue) >= self.pending or self._queue[0].done()):
+            self._done.append(self._queue.popleft().result())  # raises a finished publication's error now
         future = self._pool.submit(publish_dataset, self.identity, contract, key, payload)
         self._queue.append(future)
         return future
 
     def wait(self) -> list[Published]:
-        """Every publication so far, in the order put, once all have finished."""
+        """Every publication so far, in the order put, once all have finished; else the first error,
+        raised once every publication has finished."""
+        error = None
         while self._queue:
-            self._done.append(self._queue.popleft().result())
+            try:
+                self._done.append(self._queue.popleft().result())
+            except Exception as exc:  # noqa: BLE001 - re-raised below, after the others finished
+                error = error or exc
+        if error is not None:
+            raise error
         return list(self._done)
 
     def __enter__(self) -> "PublishQueue":
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self._pool.shutdown(wait=True)  # never leave a writer running behind a failed asset
+    def __exit__(self, exc_type, *exc: object) -> None:
+        try:
+            if exc_type is None:
+                self.wait()  # a publication's error is never lost, even without a wait() of the caller's
+        finally:
+            self._pool.shutdown(wait=True)  # never leave a writer running behind a failed asset

@@ -68,3 +68,33 @@ def test_a_day_alone_gives_the_bytes_it_had_inside_the_batch(arrivals_world):
     after = _events(identity, DAYS_[1])
     assert after.equals(before)
     assert np.array_equal(after["arrival_id"].to_numpy(), before["arrival_id"].to_numpy())
+
+
+def test_validation_catches_moved_dropped_renumbered_and_misclocked_arrivals(arrivals_world):
+    from engine_assets.segments import seg_5b_validation
+    from engine_assets.storage import publish_dataset
+
+    identity = _identity(arrivals_world)
+    contract = load_contract("seg_5b/arrival_events")
+    key = {"scenario": "baseline", "day": DAYS_[1]}
+    original = load_dataset(identity, contract, key).collect()
+    physical = original.filter(~pl.col("is_virtual"))
+    stranger = physical.filter(pl.col("merchant_id") != physical["merchant_id"][0])["site_id"][0]
+    i = original.with_row_index("i").filter(~pl.col("is_virtual"))["i"][0]
+    tampered = original.with_row_index("i").with_columns(
+        site_id=pl.when(pl.col("i") == i).then(pl.lit(stranger, pl.UInt64)).otherwise("site_id"),  # another's site
+        arrival_id=pl.when(pl.col("i") == 3).then(pl.col("arrival_id") - 1).otherwise("arrival_id"),  # a repeated id
+        ts_local=pl.col("ts_local") + pl.duration(microseconds=1),  # every local clock off by 1 µs
+    ).filter(pl.col("i") != original.height - 1).drop("i")  # the day's last arrival lost
+    try:
+        publish_dataset(identity, contract, key, tampered)
+        outcomes, _ = seg_5b_validation.evaluate(identity)
+    finally:
+        publish_dataset(identity, contract, key, original)
+    figure = {o.name: (o.passed, o.figure) for o in outcomes}
+    assert figure["sites_belong_to_merchant_and_zone"] == (False, 1)
+    assert figure["arrival_ids_unique"] == (False, 1)  # the repeated id (the lost last one leaves no gap)
+    assert figure["arrivals_equal_counts"] == (False, 1)
+    assert not figure["local_time_equals_zoneinfo"][0] and figure["local_time_equals_zoneinfo"][1] > 1000
+    assert figure["arrivals_inside_their_day_and_sorted"][0]
+    assert all(o.passed for o in seg_5b_validation.evaluate(identity)[0])  # restored, clean again

@@ -10,10 +10,11 @@ from typing import Any, Callable
 import jsonschema
 import polars as pl
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 import yaml
 
-from engine_assets.contract_checks import ContractViolation
+from engine_assets.contract_checks import ContractViolation, conform_to_contract
 from engine_assets.contracts import (
     ARROW_TYPES,
     CONTRACTS_DIR,
@@ -25,6 +26,8 @@ from engine_assets.contracts import (
     validate_all_contracts,
     validate_document,
 )
+from engine_assets.publish import publish_table
+from engine_assets.storage import publish_dataset
 
 FIXTURE_DIR = Path(__file__).resolve().parent / "contracts_fixture"
 HEX64 = "0123456789abcdef" * 4
@@ -225,6 +228,28 @@ BAD_CONTRACTS: dict[str, tuple[Mutation, list[str]]] = {
         _set(x_foreign_keys=[{"columns": ["ghost"], "references": {"dataset": "demo/other", "columns": ["x"]}}]),
         ["$.x-foreign-keys[0].columns", "'ghost'"],
     ),
+    "delta encoding on a string column": (
+        _set_column("label", **{"x-encoding": "delta"}),
+        ["$.properties.label.x-encoding", "'delta'", "'string'", "it takes int32"],
+    ),
+    "delta encoding on a dictionary column": (
+        _set_column("label", **{"x-arrow-type": "dictionary", "x-encoding": "delta"}),
+        ["$.properties.label.x-encoding", "'delta'", "'dictionary'"],
+    ),
+    "plain encoding on a dictionary column": (
+        _set_column("label", **{"x-arrow-type": "dictionary", "x-encoding": "plain"}),
+        ["$.properties.label.x-encoding", "'plain'", "'dictionary'"],
+    ),
+    "byte_stream_split encoding on an integer column": (
+        _set_column("mcc", **{"x-encoding": "byte_stream_split"}),
+        ["$.properties.mcc.x-encoding", "'byte_stream_split'", "'int16'", "it takes float32, float64"],
+    ),
+    "unknown encoding": (
+        _set_column("mcc", **{"x-encoding": "rle"}),
+        ["$.properties.mcc.x-encoding", '"rle"', '"delta"', '"byte_stream_split"', '"plain"'],
+    ),
+    "statistics on an unknown column": (
+        _set(x_statistics=["mcc", "ghost"]), ["$.x-statistics", "'ghost'", "columns: mcc"]),
     "foreign key arity mismatch": (
         _set(x_foreign_keys=[{"columns": ["mcc", "label"], "references": {"dataset": "demo/x", "columns": ["a"]}}]),
         ["$.x-foreign-keys[0]", "2 columns reference 1"],
@@ -409,3 +434,117 @@ def test_document_contract_must_be_a_valid_json_schema(tmp_path: Path):
         load_contract("demo/daily_summary", tmp_path)
     message = str(caught.value)
     assert f"{path}: at $.properties.payments.type: not a valid JSON-Schema" in message and '"integr"' in message
+
+
+# --- Parquet layout: x-encoding and x-statistics ---
+
+
+@pytest.mark.parametrize(
+    ("arrow_name", "encoding", "parquet_name"),
+    [
+        ("int64", "delta", "DELTA_BINARY_PACKED"),
+        ("uint32", "delta", "DELTA_BINARY_PACKED"),
+        ("date32", "delta", "DELTA_BINARY_PACKED"),
+        ("timestamp[us]", "delta", "DELTA_BINARY_PACKED"),
+        ("float32", "byte_stream_split", "BYTE_STREAM_SPLIT"),
+        ("float64", "byte_stream_split", "BYTE_STREAM_SPLIT"),
+        ("string", "plain", "PLAIN"),
+        ("bool", "plain", "PLAIN"),
+    ],
+)
+def test_encoding_fitting_the_arrow_type_is_accepted(tmp_path: Path, arrow_name: str, encoding: str, parquet_name: str):
+    contract = _single_column(
+        tmp_path, {"type": JSON_TYPE_OF[arrow_name], "x-arrow-type": arrow_name, "x-encoding": encoding}
+    )
+    assert contract.column("value").encoding == encoding
+    assert contract.parquet_options() == {"use_dictionary": [], "column_encoding": {"value": parquet_name}}
+
+
+def test_arrival_events_timestamps_are_delta_encoded_without_dictionary():
+    contract = load_contract("seg_5b/arrival_events")
+    options = contract.parquet_options()
+    timestamps = ["ts_utc", "ts_local", "settlement_ts_local"]
+    for name in timestamps:
+        assert options["column_encoding"][name] == "DELTA_BINARY_PACKED"
+        assert name not in options["use_dictionary"]
+    assert options["column_encoding"] == dict.fromkeys(["arrival_id", *timestamps], "DELTA_BINARY_PACKED")
+    # Every other column keeps its dictionary, in contract order.
+    assert options["use_dictionary"] == [n for n in contract.column_names if n not in options["column_encoding"]]
+    assert "scenario_id" in options["use_dictionary"] and "tzid" in options["use_dictionary"]
+    assert options["write_statistics"] == ["arrival_id", "ts_utc", "ts_local"]
+
+
+def test_contract_without_encodings_or_statistics_has_no_parquet_options(tmp_path: Path):
+    assert load_contract("demo/merchants", FIXTURE_DIR).parquet_options() == {}
+    assert _single_column(tmp_path, {"type": "integer"}).parquet_options() == {}
+
+
+def test_statistics_alone_do_not_touch_dictionaries(tmp_path: Path):
+    document = one_column_contract({"type": "integer"})
+    document["x-statistics"] = ["value"]
+    write_yaml(tmp_path / "demo" / "single.yaml", document)
+    assert load_contract("demo/single", tmp_path).parquet_options() == {"write_statistics": ["value"]}
+
+
+def test_empty_statistics_list_means_no_column_has_statistics(tmp_path: Path):
+    document = one_column_contract({"type": "integer"})
+    document["x-statistics"] = []
+    write_yaml(tmp_path / "demo" / "single.yaml", document)
+    assert load_contract("demo/single", tmp_path).parquet_options() == {"write_statistics": []}
+
+
+def _column_chunks(path: Path) -> dict[str, Any]:
+    """Column chunk metadata of the first row group, by column name."""
+    row_group = pq.ParquetFile(path).metadata.row_group(0)
+    return {row_group.column(i).path_in_schema: row_group.column(i) for i in range(row_group.num_columns)}
+
+
+def _bucket_counts_table() -> pa.Table:
+    return pa.table({
+        "merchant_id": pa.array([3, 5, 8], pa.uint64()),
+        "legal_country_iso": pa.array(["DE", "DE", "FR"]).dictionary_encode(),
+        "tzid": pa.array(["Europe/Berlin", "Europe/Berlin", "Europe/Paris"]).dictionary_encode(),
+        "bucket_start": pa.array([0, 300_000_000, 600_000_000], pa.timestamp("us", tz="UTC")),
+        "lambda_5a": pa.array([0.5, 1.25, 2.0], pa.float32()),
+        "lambda": pa.array([0.75, 1.5, 2.5], pa.float32()),
+        "count": pa.array([1, 2, 4], pa.int32()),
+    })
+
+
+def test_published_parquet_carries_the_contract_encodings_and_statistics(identity):
+    contract = load_contract("seg_5b/bucket_counts")
+    published = publish_dataset(identity, contract, {"scenario": "baseline", "day": "2026-01-01"},
+                                _bucket_counts_table())
+    chunks = _column_chunks(published.path / published.files[0].name)
+    assert list(chunks) == list(contract.column_names)
+    assert "DELTA_BINARY_PACKED" in chunks["bucket_start"].encodings
+    for name in ("lambda_5a", "lambda"):
+        assert "BYTE_STREAM_SPLIT" in chunks[name].encodings
+    for name in ("bucket_start", "lambda_5a", "lambda"):
+        assert not {"RLE_DICTIONARY", "PLAIN_DICTIONARY"} & set(chunks[name].encodings), name
+    for name in ("merchant_id", "legal_country_iso", "tzid", "count"):
+        assert "RLE_DICTIONARY" in chunks[name].encodings, name
+    with_statistics = [name for name, chunk in chunks.items() if chunk.is_stats_set]
+    assert with_statistics == ["merchant_id", "legal_country_iso", "bucket_start"]
+    assert (chunks["merchant_id"].statistics.min, chunks["merchant_id"].statistics.max) == (3, 8)
+    assert (chunks["legal_country_iso"].statistics.min, chunks["legal_country_iso"].statistics.max) == ("DE", "FR")
+    assert chunks["bucket_start"].statistics.has_min_max
+    assert all(chunks[name].statistics is None for name in ("tzid", "lambda_5a", "lambda", "count"))
+
+
+def test_plain_encoded_column_is_written_without_dictionary_and_all_columns_keep_statistics(tmp_path: Path):
+    document = one_column_contract({"type": "string", "x-encoding": "plain"})
+    document["properties"]["code"] = {"type": "string", "description": "a code"}
+    document["required"].append("code")
+    write_yaml(tmp_path / "contracts" / "demo" / "single.yaml", document)
+    contract = load_contract("demo/single", tmp_path / "contracts")
+    table = pa.table({"value": ["a", "b", "a"], "code": ["x", "x", "y"]})
+    target = tmp_path / "data" / "demo" / "single"
+    published = publish_table(target, table, contract.arrow_schema(), {}, "demo/single",
+                              conform=lambda t: conform_to_contract(contract, t), options=contract.parquet_options())
+    chunks = _column_chunks(published.path / published.files[0].name)
+    assert "PLAIN" in chunks["value"].encodings and "RLE_DICTIONARY" not in chunks["value"].encodings
+    assert "RLE_DICTIONARY" in chunks["code"].encodings
+    # Without x-statistics every column keeps its min/max.
+    assert all(chunk.is_stats_set for chunk in chunks.values())
+    assert (chunks["code"].statistics.min, chunks["code"].statistics.max) == ("x", "y")
