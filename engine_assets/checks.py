@@ -15,9 +15,12 @@ import dagster as dg
 from engine_assets.contract_checks import ContractViolation, check_frames
 from engine_assets.contracts import Contract, load_contract, validate_document
 from engine_assets.identity import RunIdentity
-from engine_assets.publish import MANIFEST
+from engine_assets.publish import MANIFEST, read_manifest
 from engine_assets.resources import EngineResource
-from engine_assets.storage import PartitionKey, load_dataset, scan_dataset
+from engine_assets.storage import PartitionKey, load_dataset, partition_path, scan_dataset
+
+# Rows of the partitions one check stacks into one frame: bounds the check's memory.
+CHECK_ROWS = 4_000_000
 
 
 def check_partition(identity: RunIdentity, contract: Contract, key: PartitionKey) -> tuple[bool, dict[str, Any]]:
@@ -38,8 +41,25 @@ def check_partitions(
     if contract.kind == "document":
         return [_check_document(contract, document) for document in data]
     references = {fk.ref_dataset: scan_dataset(identity, load_contract(fk.ref_dataset)) for fk in contract.foreign_keys}
-    reports = check_frames(contract, dict(enumerate(data)), references)
+    reports = {}
+    for batch in _batches([read_manifest(partition_path(identity, contract, k), str(k))["rows"] for k in keys]):
+        reports |= check_frames(contract, {i: data[i] for i in batch}, references)
     return [(reports[i].passed, reports[i].to_metadata()) for i in range(len(keys))]
+
+
+def _batches(rows: list[int], budget: int = CHECK_ROWS) -> list[list[int]]:
+    """Positions of consecutive partitions grouped up to `budget` rows (a bigger one alone): many
+    small country partitions still share one scan, while a month of arrival days is never
+    stacked into one frame."""
+    batches: list[list[int]] = []
+    total = 0
+    for i, n in enumerate(rows):
+        if not batches or total + n > budget:
+            batches.append([])
+            total = 0
+        batches[-1].append(i)
+        total += n
+    return batches
 
 
 def _check_document(contract: Contract, document: dict) -> tuple[bool, dict[str, Any]]:

@@ -20,6 +20,7 @@ class BurstPolicy:
     length_hours: Mapping[str, float]
     class_sigma: np.ndarray  # by class index
     class_length: np.ndarray
+    channel_sigma: Mapping[str, float]
     kappa: Mapping[str, float]
     class_kappa: np.ndarray
     channel_kappa: Mapping[str, float]
@@ -39,6 +40,7 @@ class BurstPolicy:
         per_class = lambda m: np.array([float(m.get(c, 1.0)) for c in CLASSES])  # noqa: E731
         return cls(edges, (float(lat["clip"][0]), float(lat["clip"][1])), dict(lat["sigma"]),
                    dict(lat["length_hours"]), per_class(lat["class_sigma"]), per_class(lat["class_length"]),
+                   dict(lat["channel_sigma"]),
                    dict(counts["kappa"]), per_class(counts["class_kappa"]), dict(counts["channel_kappa"]))
 
     def require(self, scenario: str) -> None:

@@ -98,3 +98,21 @@ def test_validation_catches_moved_dropped_renumbered_and_misclocked_arrivals(arr
     assert not figure["local_time_equals_zoneinfo"][0] and figure["local_time_equals_zoneinfo"][1] > 1000
     assert figure["arrivals_inside_their_day_and_sorted"][0]
     assert all(o.passed for o in seg_5b_validation.evaluate(identity)[0])  # restored, clean again
+
+
+def test_burst_groups_take_sigma_from_scenario_class_and_channel(arrivals_world):
+    from engine_kernels.bursts import BurstPolicy
+    from engine_kernels.demand import CLASSES
+
+    identity = _identity(arrivals_world)
+    policy = BurstPolicy.from_dict(identity.policies["5b"])
+    groups = load_dataset(identity, load_contract("seg_5b/latent_groups"), "baseline").collect()
+    profile = load_dataset(identity, load_contract("seg_5a/merchant_zone_profile"), None).collect()
+    rows = groups.with_columns(pl.col(pl.Categorical).cast(pl.String)).join(
+        profile.select("merchant_id", "legal_country_iso", pl.col("tzid", "demand_class", "channel_group").cast(pl.String)),
+        on=["merchant_id", "legal_country_iso", "tzid"], how="inner")
+    assert rows.height == groups.height and set(rows["channel_group"]) == {"card_present", "card_not_present"}
+    want = [policy.sigma["baseline"] * policy.class_sigma[CLASSES.index(k)] * policy.channel_sigma[c]
+            for k, c in zip(rows["demand_class"], rows["channel_group"])]
+    assert np.allclose(rows["sigma"].to_numpy(), want)
+    assert policy.channel_sigma["card_not_present"] > policy.channel_sigma["card_present"]

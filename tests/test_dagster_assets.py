@@ -217,3 +217,12 @@ def test_each_partition_of_a_range_run_records_its_own_rows(tmp_path, fixture_co
     rows = {m.partition: m.metadata["dagster/row_count"].value
             for m in (e.event_specific_data.materialization for e in result.get_asset_materialization_events())}
     assert rows == {"GB": 1, "US": 3}
+
+
+def test_contract_checks_stack_small_partitions_and_never_a_month_of_big_ones():
+    from engine_assets.checks import _batches
+
+    assert _batches([10] * 5, budget=100) == [[0, 1, 2, 3, 4]]
+    assert _batches([60, 30, 20, 150, 5], budget=100) == [[0, 1], [2], [3], [4]]
+    assert _batches([], budget=100) == []
+    assert _batches([0, 0], budget=0) == [[0, 1]]

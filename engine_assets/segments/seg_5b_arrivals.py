@@ -57,7 +57,8 @@ def group_table(identity: RunIdentity, scenario: str, profile: pl.DataFrame) -> 
     klass = np.array([CLASSES.index(c) for c in rows["demand_class"]])
     return rows.select(
         scenario_id=pl.lit(scenario), *ROW_KEY, group_id=pl.col("group_id").cast(pl.UInt32),
-        sigma=pl.Series(policy.sigma[scenario] * policy.class_sigma[klass]),
+        sigma=pl.Series(policy.sigma[scenario] * policy.class_sigma[klass]
+                        * np.array([policy.channel_sigma[c] for c in rows["channel_group"]])),
         length_hours=pl.Series(policy.length_hours[scenario] * policy.class_length[klass]),
     ).sort(ROW_KEY)
 

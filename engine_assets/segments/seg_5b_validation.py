@@ -237,11 +237,13 @@ def evaluate(identity: RunIdentity):
         by_class_hour = np.zeros((len(CLASSES), 168))
         expected = np.zeros((len(CLASSES), 168))
         # Days are independent and polars and numba release the GIL: two at a time, merged in order.
+        scenario_arrivals, scenario_virtual = 0, 0
         with ThreadPoolExecutor(max_workers=2, thread_name_prefix="5b-validation") as pool:
             for d, tally in enumerate(pool.map(lambda item: _check_day(inputs, *item), enumerate(days))):
                 for name in ("missing", "unbalanced", "outside", "unsorted", "wrong_site", "wrong_edge", "bad_ids",
                              "compared", "clock_bad", "total", "virtual"):
                     setattr(totals, name, getattr(totals, name) + getattr(tally, name))
+                scenario_arrivals, scenario_virtual = scenario_arrivals + tally.total, scenario_virtual + tally.virtual
                 if tally.missing:
                     continue
                 counts_all.append(tally.counts)
@@ -250,15 +252,16 @@ def evaluate(identity: RunIdentity):
                 by_class_hour += tally.by_class_hour
                 expected += tally.expected
         figures[scenario] = _realism_figures(identity, scenario, rows, hourly_lam, hourly_n, by_class_hour, expected)
+        figures[scenario]["virtual_share"] = scenario_virtual / scenario_arrivals if scenario_arrivals else 0.0
     missing, unbalanced, outside, unsorted = totals.missing, totals.unbalanced, totals.outside, totals.unsorted
     wrong_site, wrong_edge, bad_ids = totals.wrong_site, totals.wrong_edge, totals.bad_ids
-    compared, clock_bad, total, virtual = totals.compared, totals.clock_bad, totals.total, totals.virtual
+    compared, clock_bad, total = totals.compared, totals.clock_bad, totals.total
 
     counts_all = np.concatenate(counts_all) if counts_all else np.zeros(1)
     enforced = identity.profile.merchants >= policy["enforce_from_merchants"]
     note = {} if enforced else {"enforced": False, "why": "fewer merchants than enforce_from_merchants"}
     base = figures[scenarios[0]]
-    share = virtual / total if total else 0.0
+    share = base["virtual_share"]  # of the first scenario: stress scales online classes on purpose
     ratio = float(np.percentile(counts_all, 99) / max(np.percentile(counts_all, 50), 1))
 
     def realism(name, value, ok, corridor, details=None):
@@ -289,7 +292,8 @@ def evaluate(identity: RunIdentity):
         realism("virtual_share_of_arrivals", share, v_lo <= share <= v_hi, f"{v_lo}-{v_hi}"),
         realism("arrivals_follow_weekly_shape", worst_corr, worst_corr is not None
                 and worst_corr >= policy["shape_correlation_min"], f">= {policy['shape_correlation_min']} per class",
-                {"by_class": base["shape_correlation"], "arrivals_by_scenario": {s: f["arrivals"] for s, f in figures.items()}}),
+                {"by_class": base["shape_correlation"], "arrivals_by_scenario": {s: f["arrivals"] for s, f in figures.items()},
+                 "virtual_share_by_scenario": {s: round(f["virtual_share"], 4) for s, f in figures.items()}}),
     ], {}
 
 
