@@ -101,13 +101,16 @@ def test_arrivals_conserve_counts_stay_in_their_bucket_and_route_to_their_own_si
     assert set(np.unique(out.settlement_offset_s[online])) <= {3600, 7200}
 
 
-def test_arrivals_are_identical_on_one_and_two_threads():
+def test_counts_and_arrivals_are_identical_on_one_and_two_threads():
     table, sites, edges, zone = _world()
     counts = np.random.default_rng(9).integers(0, 30, (3, 96)).astype(np.int32)
+    lam = np.random.default_rng(10).gamma(0.5, 4.0, (300, 96))  # means from ~0 to past the inversion limit
     numba.set_num_threads(1)
     one, _ = _expand(counts, table, sites, edges, zone, dt.date(2026, 6, 1))
+    counts_one = bucket_counts(keys(300), 5000, lam, np.full(300, 3.0))
     numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
     two, _ = _expand(counts, table, sites, edges, zone, dt.date(2026, 6, 1))
+    assert np.array_equal(counts_one, bucket_counts(keys(300), 5000, lam, np.full(300, 3.0)))
     for name in ("ts_utc", "row", "site_id", "edge", "offset_s"):
         assert np.array_equal(getattr(one, name), getattr(two, name)), name
 

@@ -6,7 +6,12 @@ the arrival's zone, or an edge of the merchant; local time equal to zoneinfo for
 and for every arrival within ±2 h of a clock change; arrival ids unique and carrying their
 scenario and day. Realism (config/policies/5b.yaml): mean burst factor; p99/p50 of non-zero
 bucket counts; dispersion of hourly counts around 5A's surface per (merchant, zone), by
-channel; virtual share of arrivals; arrivals per local hour of the week against the shapes.
+channel; virtual share of arrivals; arrivals per local hour of the week against the shapes
+(realism figures of the first scenario; stress scales online traffic on purpose).
+
+It reads every arrival once, two days at a time: the balance and hourly sums are bincounts over
+dense (merchant, country) and row keys, and zoneinfo is asked only for the sample and for
+arrivals near a change of a zone that changes that day.
 """
 
 import datetime as dt
