@@ -41,6 +41,13 @@ def _policy(identity: RunIdentity, scenario: str) -> BurstPolicy:
     return policy
 
 
+def arrival_id_base(identity: RunIdentity, scenario: str, day_start_utc_us: int) -> np.uint64:
+    """The bits of arrival_id above the arrival's rank in its UTC day: scenario (from bit 56, by
+    position among the policy's scenarios) and day since 1970 (from bit 36). Unique in the run."""
+    scenario_index = sorted(identity.policies["scenarios"]["scenarios"]).index(scenario)
+    return (np.uint64(scenario_index) << np.uint64(56)) | (np.uint64(day_start_utc_us // _DAY_US) << np.uint64(36))
+
+
 def buckets_per_day(identity: RunIdentity) -> int:
     return 24 * 60 // identity.profile.bucket_minutes
 
@@ -94,7 +101,7 @@ def latent(context: dg.AssetExecutionContext, engine: EngineResource, merchant_z
     verify_gate(identity, "seg_5a")
     profile = merchant_zone_profile.collect()
     groups = {s: group_table(identity, s, profile) for s in context.partition_keys}
-    return {s: g for s, g in groups.items()}, {s: latent_field(identity, s, g) for s, g in groups.items()}
+    return groups, {s: latent_field(identity, s, g) for s, g in groups.items()}
 
 
 @dataclass(frozen=True)
@@ -118,7 +125,6 @@ class Fabric:
     virtual_share: np.ndarray
     merchant: np.ndarray  # uint64 merchant of each row
     attributes: np.ndarray  # int32[4, rows]: country, demand class, channel (0 card present) and settlement zone
-    id_prefix: np.uint64  # the scenario's bits of arrival_id
 
 
 def _row_index(rows: pl.DataFrame, frame: pl.DataFrame, what: str) -> np.ndarray:
@@ -186,14 +192,12 @@ def load_fabric(identity: RunIdentity, scenario: str) -> Fabric:
     missing = np.flatnonzero((virtual_share > 0) & (edge_group < 0))
     if missing.size:
         raise ValueError(f"seg_5b: online merchants {rows['merchant_id'][missing[:5]].to_list()} have no edge table")
-    scenario_index = sorted(identity.policies["scenarios"]["scenarios"]).index(scenario)
     return Fabric(scenario, surface, row_keys, kappa, group, latent, gamma, sites, site_group, edges, edge_group,
                   catalogue["edge_id"].to_numpy().astype(np.uint64),
                   np.array([zones[z] for z in catalogue["tzid"]], np.int64), settlement_zone, virtual_share,
                   rows["merchant_id"].to_numpy().astype(np.uint64),
                   np.stack([surface.country, surface.demand_class,
-                            (rows["channel_group"] == "card_not_present").to_numpy(), settlement_zone]).astype(np.int32),
-                  np.uint64(scenario_index) << np.uint64(56))
+                            (rows["channel_group"] == "card_not_present").to_numpy(), settlement_zone]).astype(np.int32))
 
 
 def _dictionary(indices: np.ndarray, names, mask: np.ndarray | None = None) -> pa.DictionaryArray:
@@ -231,7 +235,7 @@ def simulate_day(identity: RunIdentity, fabric: Fabric, day: dt.date) -> Day:
     merchant, (country, klass, channel, settlement), edge_id = row_columns(out, fabric.merchant, fabric.attributes,
                                                                            fabric.edge_id)
     site = out.edge < 0
-    arrival_id = fabric.id_prefix | (np.uint64(start // _DAY_US) << np.uint64(36)) | np.arange(n, dtype=np.uint64)
+    arrival_id = arrival_id_base(identity, fabric.scenario, start) | np.arange(n, dtype=np.uint64)
     events = pa.table({
         "arrival_id": pa.array(arrival_id, pa.uint64()),
         "scenario_id": _dictionary(np.zeros(n, np.int32), [fabric.scenario]),

@@ -28,7 +28,7 @@ from engine_assets.identity import RunIdentity
 from engine_assets.partitions import DAYS
 from engine_assets.segments.country_data import read_frame, scan_countries
 from engine_assets.segments.seg_5a_surface import Surface, day_start_us, load_surface
-from engine_assets.segments.seg_5b_arrivals import GROUP, ROW_KEY
+from engine_assets.segments.seg_5b_arrivals import GROUP, ROW_KEY, arrival_id_base
 from engine_assets.storage import is_published, load_dataset
 from engine_kernels.demand import CLASSES
 from engine_kernels.intensity import bucket_offsets
@@ -120,7 +120,6 @@ class _Inputs:
 
     identity: RunIdentity
     scenario: str
-    scenario_index: int
     surface: Surface
     rows: pl.DataFrame
     keys: _Keys
@@ -188,7 +187,7 @@ def _check_day(inputs: _Inputs, d: int, day: str) -> _DayTally:
         inputs.edges, on=["edge_id", "merchant_id"], how="anti").height
     # An id is the scenario's and day's bits plus the arrival's rank in the day: unique in the run.
     ids = events["arrival_id"].to_numpy()
-    prefix = (np.uint64(inputs.scenario_index) << np.uint64(56)) | (np.uint64(start // _DAY_US) << np.uint64(36))
+    prefix = arrival_id_base(identity, inputs.scenario, start)
     tally.bad_ids = int((ids != (prefix | np.arange(ids.size, dtype=np.uint64))).sum())
     tally.compared, tally.clock_bad = clock_errors(events, inputs.changes, seed=d, window=(start, start + _DAY_US))
     tally.counts = counts["count"].to_numpy()
@@ -233,8 +232,7 @@ def evaluate(identity: RunIdentity):
     for scenario in scenarios:
         surface = load_surface(identity, scenario)
         rows = surface.rows.select(*ROW_KEY, "channel_group", "demand_class").with_row_index("row")
-        inputs = _Inputs(identity, scenario, sorted(identity.policies["scenarios"]["scenarios"]).index(scenario),
-                         surface, rows, _Keys(surface),
+        inputs = _Inputs(identity, scenario, surface, rows, _Keys(surface),
                          1 - np.array([share.get(m, 0.0) for m in surface.rows["merchant_id"].to_list()]), sites, edges,
                          changes)
         hourly_lam = np.zeros((rows.height, len(days) * 24))
