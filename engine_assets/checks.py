@@ -8,9 +8,11 @@ and types, nulls, ranges, enums, patterns, primary-key uniqueness and foreign ke
 import hashlib
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import dagster as dg
+# Public in spirit (it is the type of AssetCheckEvaluation's field) but not re-exported by dagster.
+from dagster._core.definitions.asset_checks.asset_check_evaluation import AssetCheckEvaluationTargetMaterializationData
 
 from engine_assets.contract_checks import ContractViolation, check_frames
 from engine_assets.contracts import Contract, load_contract, validate_document
@@ -83,6 +85,41 @@ def _check_artefact(contract: Contract, files: dict[str, Path]) -> tuple[bool, d
     return not problems, {"files": sorted(files), "problems": problems}
 
 
+def partition_evaluations(
+    context: dg.AssetCheckExecutionContext,
+    asset_key: dg.AssetKey,
+    check_name: str,
+    verdicts: dict[str | None, tuple[bool, dict[str, Any]]],
+    blocking: bool = True,
+) -> Iterator[dg.AssetCheckEvaluation | dg.Output]:
+    """One evaluation per partition checked, each tied to that partition's latest materialisation.
+
+    An `AssetCheckResult` in a run over a partition range is recorded without a partition, so
+    the UI would show every partition of the range as skipped; evaluations carry their own.
+    """
+    for key, (passed, metadata) in verdicts.items():
+        yield dg.AssetCheckEvaluation(
+            asset_key=asset_key, check_name=check_name, passed=passed, metadata=metadata,
+            severity=dg.AssetCheckSeverity.ERROR, blocking=blocking, partition=key,
+            target_materialization_data=_latest_materialisation(context.instance, asset_key, key),
+        )
+    # The check's own output, which lets downstream steps of the run wait for it.
+    [output] = context.op_execution_context.op_def.output_defs
+    yield dg.Output(None, output_name=output.name)
+
+
+def _latest_materialisation(instance: dg.DagsterInstance, asset_key: dg.AssetKey,
+                            partition: str | None) -> AssetCheckEvaluationTargetMaterializationData | None:
+    records = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=asset_key, asset_partitions=None if partition is None else [partition]),
+        limit=1,
+    ).records
+    if not records:
+        return None
+    return AssetCheckEvaluationTargetMaterializationData(
+        storage_id=records[0].storage_id, run_id=records[0].run_id, timestamp=records[0].timestamp)
+
+
 def contract_check(asset_key: list[str], partitions_def: dg.PartitionsDefinition | None = None) -> dg.AssetChecksDefinition:
     contract = load_contract("/".join(asset_key))
 
@@ -94,7 +131,7 @@ def contract_check(asset_key: list[str], partitions_def: dg.PartitionsDefinition
         description=f"Published data of {contract.dataset} satisfies contracts/{contract.dataset}.yaml "
         f"(version {contract.version}).",
     )
-    def _contract(context: dg.AssetCheckExecutionContext, engine: EngineResource) -> dg.AssetCheckResult:
+    def _contract(context: dg.AssetCheckExecutionContext, engine: EngineResource):
         identity = engine.identity()
         keys: list[str | None] = list(context.partition_keys) if partitions_def is not None else [None]
         parsed = [
@@ -103,12 +140,6 @@ def contract_check(asset_key: list[str], partitions_def: dg.PartitionsDefinition
             for key in keys
         ]
         verdicts = dict(zip(keys, check_partitions(identity, contract, parsed)))
-        failed = [str(k) for k, (ok, _) in verdicts.items() if not ok]
-        if len(verdicts) == 1:
-            metadata = next(iter(verdicts.values()))[1]
-        else:
-            metadata = {"partitions_checked": len(verdicts), "partitions_failed": failed,
-                        "details": dg.MetadataValue.json({str(k): m for k, (ok, m) in verdicts.items() if not ok})}
-        return dg.AssetCheckResult(passed=not failed, severity=dg.AssetCheckSeverity.ERROR, metadata=metadata)
+        yield from partition_evaluations(context, dg.AssetKey(asset_key), "contract", verdicts)
 
     return _contract

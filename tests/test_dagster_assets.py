@@ -135,7 +135,7 @@ def test_partition_range_publishes_each_country_and_checks_pass(tmp_path, fixtur
     result = _materialise(tmp_path, assets, asset_checks, ["demo/merchants"], RANGE)
     assert result.success
     evaluations = result.get_asset_check_evaluations()
-    assert [e.passed for e in evaluations] == [True]
+    assert {e.partition: e.passed for e in evaluations} == {"GB": True, "US": True}
     data = tmp_path / "data" / "ci"
     assert sorted(p.name for p in data.rglob("country=*")) == ["country=GB", "country=US"]
     counted = dg.materialize([*assets], selection=["merchant_count"], resources=_resources(tmp_path), run_config=QUIET)
@@ -146,10 +146,9 @@ def test_contract_violation_fails_the_blocking_check_and_stops_downstream(tmp_pa
     assets, asset_checks = _toy_assets(duplicate_in="US")
     _materialise(tmp_path, assets, asset_checks, ["demo/mcc_codes"])
     result = _materialise(tmp_path, assets, asset_checks, ["demo/merchants", "merchant_count"], RANGE)
-    [evaluation] = result.get_asset_check_evaluations()
-    assert not evaluation.passed
-    assert "US" in str(evaluation.metadata["partitions_failed"].value)
-    assert "merchant_id" in str(evaluation.metadata["details"].value)
+    verdicts = {e.partition: e for e in result.get_asset_check_evaluations()}
+    assert verdicts["GB"].passed and not verdicts["US"].passed
+    assert "merchant_id" in verdicts["US"].metadata["violations"].value
     assert not any(e.asset_key == dg.AssetKey("merchant_count") for e in result.get_asset_materialization_events()
                    if hasattr(e, "asset_key"))
     assert "merchant_count" not in {e.step_key for e in result.get_step_success_events()}
@@ -164,8 +163,27 @@ def test_foreign_key_orphans_fail_the_check(tmp_path, fixture_contracts):
 
     _materialise(tmp_path, [mcc_codes], [], ["demo/mcc_codes"])
     result = _materialise(tmp_path, assets, asset_checks, ["demo/merchants"], RANGE)
-    [evaluation] = result.get_asset_check_evaluations()
-    assert not evaluation.passed and "mcc" in str(evaluation.metadata["details"].value)
+    evaluations = result.get_asset_check_evaluations()
+    assert {e.partition for e in evaluations} == {"GB", "US"}
+    assert all(not e.passed and "mcc" in e.metadata["violations"].value for e in evaluations)
+
+
+def test_a_range_run_records_a_verdict_per_partition_tied_to_its_materialisation(tmp_path, fixture_contracts):
+    from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
+
+    assets, asset_checks = _toy_assets()
+    with dg.instance_for_test() as instance:
+        dg.materialize([*assets, *asset_checks], selection=["demo/mcc_codes"], resources=_resources(tmp_path),
+                       run_config=QUIET, instance=instance)
+        dg.materialize([*assets, *asset_checks], selection=["demo/merchants"], resources=_resources(tmp_path),
+                       run_config=QUIET, tags=RANGE, instance=instance)
+        key = dg.AssetCheckKey(dg.AssetKey(["demo", "merchants"]), "contract")
+        infos = {i.partition_key: i for i in instance.event_log_storage.get_asset_check_partition_info([key])}
+        # What the UI reads: each partition passed, none skipped, each against its own materialisation.
+        assert {k: i.latest_execution_status for k, i in infos.items()} == {
+            "GB": AssetCheckExecutionRecordStatus.SUCCEEDED, "US": AssetCheckExecutionRecordStatus.SUCCEEDED}
+        assert all(i.latest_target_materialization_storage_id == i.latest_materialization_storage_id is not None
+                   for i in infos.values())
 
 
 def test_wrong_partition_mapping_is_a_clear_error(tmp_path, fixture_contracts):
