@@ -28,8 +28,10 @@ test: install
 	@$(BIN)/python -m pytest; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests"; exit 1; fi; exit $$rc
 
+# Extra `dagster dev` arguments, e.g. `make dev DEV_ARGS='-p 3001'`.
+DEV_ARGS ?=
 dev: install $(DAGSTER_HOME)/dagster.yaml
-	$(BIN)/dagster dev
+	$(BIN)/python -m engine_assets.dev $(DEV_ARGS)
 
 bench: install
 	$(BIN)/python benchmarks/rng.py

@@ -47,7 +47,7 @@ def main() -> None:
         run, engine, world_s = build_world_to_3b(cache, Path(tmp))
         run(["seg_5a/weekly_shapes", "seg_5a/merchant_zone_profile"])
         run(["seg_5a/calendar"], SCENARIOS.get_partition_keys())
-        run(["seg_5a/validation"])
+        run(["seg_5a/seg_5a_validation"])
         run(["seg_5b/latent_groups", "seg_5b/latent_field"], [args.scenario])
         identity = engine.identity()
         days = identity.profile.horizon.days[: args.days]

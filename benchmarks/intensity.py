@@ -127,7 +127,7 @@ def reference(args) -> None:
         dagster = Stages({
             "weekly shapes + profile": run(["seg_5a/weekly_shapes", "seg_5a/merchant_zone_profile"]),
             "calendars": run(["seg_5a/calendar"], scenarios),
-            "validation": run(["seg_5a/validation"]),
+            "validation": run(["seg_5a/seg_5a_validation"]),
         })
         surface = load_surface(identity, scenarios[0])
         day = identity.profile.horizon.start + dt.timedelta(days=87)  # 2026-03-29: the EU clock change

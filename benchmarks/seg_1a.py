@@ -141,11 +141,11 @@ def run_in_dagster(reference: Path) -> None:
             assert result.success
             return time.perf_counter() - started
 
-        materialise(["reference/holidays", "reference/validation"])  # the gate 1A reads; not timed
+        materialise(["reference/holidays", "reference/reference_validation"])  # the gate 1A reads; not timed
         universe = materialise([f"seg_1a/{name}" for name in UNIVERSE_TABLES])
         catalogue = materialise(["seg_1a/outlet_catalogue"], {"dagster/asset_partition_range_start": keys[0],
                                                               "dagster/asset_partition_range_end": keys[-1]})
-        validation = materialise(["seg_1a/validation"])
+        validation = materialise(["seg_1a/seg_1a_validation"])
     total = universe + catalogue + validation
     print(f"\nreference profile ({engine.identity().profile.merchants:,} merchants) through Dagster, in-process, "
           f"with every contract check: universe {universe:.2f} s, catalogue ({len(keys)} partitions) {catalogue:.2f} s, "

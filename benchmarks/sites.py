@@ -124,9 +124,9 @@ def main() -> None:
             return time.perf_counter() - started
 
         universe = ["seg_1a/merchants", "seg_1a/outlet_counts", "seg_1a/candidate_countries", "seg_1a/foreign_membership"]
-        run(["reference/holidays", "reference/validation", *universe])
+        run(["reference/holidays", "reference/reference_validation", *universe])
         run(["seg_1a/outlet_catalogue"], countries)
-        run(["seg_1a/validation"])
+        run(["seg_1a/seg_1a_validation"])
         identity = engine.identity()
         started = time.perf_counter()
         reference_world(identity)
@@ -138,12 +138,12 @@ def main() -> None:
         stages = {
             "3A zone plan": run(["seg_3a/zone_plan"], countries),
             "1B site locations": run(["seg_1b/site_locations"], countries),
-            "1B validation (maps incl.)": run(["seg_1b/validation"]),
+            "1B validation (maps incl.)": run(["seg_1b/seg_1b_validation"]),
             "2A site time zones": run(["seg_2a/site_timezones"], countries),
             "2A transitions": run(["seg_2a/tz_transitions"]),
-            "2A validation": run(["seg_2a/validation"]),
+            "2A validation": run(["seg_2a/seg_2a_validation"]),
             "3A zone alloc": run(["seg_3a/zone_alloc"], countries),
-            "3A validation": run(["seg_3a/validation"]),
+            "3A validation": run(["seg_3a/seg_3a_validation"]),
         }
 
         # The kernels alone, on the published plan and sites, over every country.

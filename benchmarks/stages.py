@@ -97,13 +97,13 @@ def build_world_to_3b(cache: Path, tmp: Path):
     run, engine = dagster_runner(share_reference(tmp / "data", cache / "reference"))
     keys = COUNTRIES.get_partition_keys()
     started = time.perf_counter()
-    run(["reference/holidays", "reference/validation", "seg_1a/merchants", "seg_1a/outlet_counts",
+    run(["reference/holidays", "reference/reference_validation", "seg_1a/merchants", "seg_1a/outlet_counts",
          "seg_1a/candidate_countries", "seg_1a/foreign_membership", "seg_2a/tz_transitions"])
-    for selection in (["seg_1a/outlet_catalogue"], ["seg_1a/validation"], ["seg_3a/zone_plan", "seg_1b/site_locations"],
-                      ["seg_1b/validation"], ["seg_2a/site_timezones"], ["seg_2a/validation"], ["seg_3a/zone_alloc"],
-                      ["seg_3a/validation"], ["seg_2b/site_weights", "seg_2b/alias_tables", "seg_2b/day_effects"],
-                      ["seg_2b/validation"]):
+    for selection in (["seg_1a/outlet_catalogue"], ["seg_1a/seg_1a_validation"], ["seg_3a/zone_plan", "seg_1b/site_locations"],
+                      ["seg_1b/seg_1b_validation"], ["seg_2a/site_timezones"], ["seg_2a/seg_2a_validation"], ["seg_3a/zone_alloc"],
+                      ["seg_3a/seg_3a_validation"], ["seg_2b/site_weights", "seg_2b/alias_tables", "seg_2b/day_effects"],
+                      ["seg_2b/seg_2b_validation"]):
         run(selection, keys if "validation" not in selection[0] else None)
     run(["seg_3b/virtual_classification", "seg_3b/settlement_nodes", "seg_3b/edge_catalogue",
-         "seg_3b/edge_alias_tables", "seg_3b/validation"])
+         "seg_3b/edge_alias_tables", "seg_3b/seg_3b_validation"])
     return run, engine, time.perf_counter() - started

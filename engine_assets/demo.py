@@ -1,8 +1,8 @@
-"""`make demo`: materialise every asset of the active profile in-process and print what was built.
+"""`make demo`: build every asset of the active profile by running the named jobs, and print what was built.
 
-Runs go to the persistent Dagster instance in $DAGSTER_HOME, so `make dev` (dagster dev) then
-shows them. Assets are materialised in dependency order, one run per stretch of assets that
-share a partitioning; a partitioned stretch covers all its partitions in a single run.
+Each job (engine_assets/jobs.py) is one stage of the world; it runs in-process over all its
+partitions, in build order. Runs go to the persistent Dagster instance in $DAGSTER_HOME, so
+`make dev` (dagster dev) then shows them on its overview and job pages.
 """
 
 import sys
@@ -15,26 +15,6 @@ from engine_assets.errors import EngineError
 
 
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
-
-
-def _stretches(graph) -> list[list[dg.AssetKey]]:
-    """Topologically ordered asset keys, cut where the partitioning changes."""
-    order = [key for level in graph.toposorted_asset_keys_by_level for key in sorted(level)]
-    stretches: list[list[dg.AssetKey]] = []
-    for key in order:
-        pdef = graph.get(key).partitions_def
-        if stretches and graph.get(stretches[-1][0]).partitions_def == pdef:
-            stretches[-1].append(key)
-        else:
-            stretches.append([key])
-    return stretches
-
-
-def _tags(pdef: dg.PartitionsDefinition | None) -> dict[str, str]:
-    if pdef is None:
-        return {}
-    keys = pdef.get_partition_keys()
-    return {"dagster/asset_partition_range_start": keys[0], "dagster/asset_partition_range_end": keys[-1]}
 
 
 def _summary_lines(built: list[tuple[str, str | None, dict]]) -> dict[str, str]:
@@ -69,23 +49,22 @@ def _failures(result: dg.ExecuteInProcessResult) -> list[str]:
 
 
 def main() -> int:
-    from engine_assets.definitions import defs  # loads and validates the profile and policies
+    from engine_assets.definitions import ASSETS, defs  # loads and validates the profile and policies
+    from engine_assets.jobs import build_stages, every_partition
     from engine_assets.resources import EngineResource
 
     started = time.perf_counter()
     instance = dg.DagsterInstance.get()
-    graph = defs.resolve_asset_graph()
-    job = defs.resolve_implicit_global_asset_job_def()
     identity = EngineResource().identity()
     print(f"profile {active_profile_name()} | seed {identity.seed} | parameter_hash {identity.parameter_hash[:16]}")
     built, checks, seconds = [], [], {}
-    for stretch in _stretches(graph):
-        pdef = graph.get(stretch[0]).partitions_def
-        stretch_started = time.perf_counter()
-        result = job.execute_in_process(
-            instance=instance, asset_selection=stretch, tags=_tags(pdef), raise_on_error=False, run_config=QUIET
-        )
-        seconds.update({key.to_user_string(): time.perf_counter() - stretch_started for key in stretch})
+    for stage in build_stages(ASSETS):
+        stage_started = time.perf_counter()
+        # One run per job over every partition of its stage (a whole stage's job tags say so already).
+        result = defs.resolve_job_def(stage.name).execute_in_process(
+            instance=instance, raise_on_error=False, run_config=QUIET, tags=every_partition(stage.partitions_def))
+        seconds.update({key.to_user_string(): time.perf_counter() - stage_started for key in stage.keys})
+        print(f"  {stage.name}: {'done' if result.success else 'FAILED'} in {time.perf_counter() - stage_started:.1f} s")
         checks += result.get_asset_check_evaluations()
         for event in result.get_asset_materialization_events():
             mat = event.event_specific_data.materialization
@@ -98,7 +77,9 @@ def main() -> int:
     wall = time.perf_counter() - started
     print(f"\nBuilt {len(built)} asset materialisation(s) in {wall:.1f} s under {identity.run_root}")
     print(f"(reference datasets, shared by every world with these package pins: {identity.reference_root})")
-    print(f"asset checks: {len(checks)} passed")
+    distinct = len({c.asset_check_key for c in checks})
+    print(f"asset checks: {sum(c.passed for c in checks)} of {len(checks)} verdicts passed ({distinct} checks, "
+          "contract checks once per partition)")
     for key, line in _summary_lines(built).items():
         print(f"  {key}: {line}")
     arrivals = sum(m["dagster/row_count"].value for k, _, m in built

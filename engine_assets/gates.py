@@ -10,6 +10,7 @@ The first asset of each downstream segment calls `verify_gate` before it reads a
 import base64
 import hashlib
 import json
+import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping
@@ -89,7 +90,7 @@ def write_validation_bundle(
 def verify_gate(identity: RunIdentity, segment: str) -> dict[str, Any]:
     """Return the segment's report if its bundle passed, is intact and is this world's; else raise GateError."""
     root = bundle_dir(identity, segment)
-    rerun = f"materialise {segment}/validation (and fix what it reports) before reading {segment}"
+    rerun = f"materialise {validation_key(segment).to_user_string()} (and fix what it reports) before reading {segment}"
     try:
         # One resolution of the published version: a concurrent republish cannot mix two bundles.
         version = published_version(root, f"{segment}/validation")
@@ -124,42 +125,106 @@ def verify_gate(identity: RunIdentity, segment: str) -> dict[str, Any]:
     return report
 
 
+@dataclass(frozen=True)
+class ValidationCheck:
+    """A check a segment's validation reports, declared up front so Dagster shows it before it runs.
+
+    Blocking checks keep `_passed.flag` from being written when they fail (and fail the step);
+    a non-blocking one reports a figure without a verdict.
+    """
+
+    name: str
+    description: str
+    blocking: bool = True
+
+    @property
+    def check_name(self) -> str:
+        # Dagster check names are identifiers: `holidays_in_calendar[stress]` -> `holidays_in_calendar_stress`.
+        return re.sub(r"\W+", "_", self.name).strip("_")
+
+
+def validation_key(segment: str):
+    """The asset key of a segment's validation: named after the segment so it reads on its own in a graph."""
+    import dagster as dg
+
+    return dg.AssetKey([segment, f"{segment}_validation"])
+
+
+def _metadata_value(value: Any):
+    import dagster as dg
+
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return dg.MetadataValue.text(str(value)) if value is None or isinstance(value, bool) else value
+    return dg.MetadataValue.json(value)
+
+
+def check_result(check: ValidationCheck, outcome: CheckOutcome):
+    """The Dagster check result of one outcome: its verdict, figure and band, and the details behind them."""
+    import dagster as dg
+
+    metadata = {"figure": _metadata_value(outcome.figure), "band": outcome.corridor or "reported"}
+    metadata |= {f"details/{k}": _metadata_value(v) for k, v in sorted(outcome.details.items())}
+    return dg.AssetCheckResult(
+        asset_key=None, check_name=check.check_name, passed=bool(outcome.passed), metadata=metadata,
+        severity=dg.AssetCheckSeverity.ERROR if check.blocking else dg.AssetCheckSeverity.WARN,
+        description=f"{outcome.figure} against {outcome.corridor or 'no band (reported)'}",
+    )
+
+
+def _declared(segment: str, checks: list[ValidationCheck], outcomes: list[CheckOutcome]) -> dict[str, ValidationCheck]:
+    by_name = {c.name: c for c in checks}
+    produced = [o.name for o in outcomes]
+    if sorted(produced) != sorted(by_name):
+        raise ValueError(
+            f"{segment}: the validation produced checks {sorted(set(produced) - set(by_name))} that are not declared "
+            f"and did not produce {sorted(set(by_name) - set(produced))}; keep its CHECKS in step with evaluate()"
+        )
+    return by_name
+
+
 def validation_asset(
     segment: str,
     deps: list,
     evaluate: Callable[[RunIdentity], tuple[list[CheckOutcome], Mapping[str, bytes]]],
     description: str,
+    checks: list[ValidationCheck],
 ):
-    """The `<segment>/validation` asset: run the segment-wide checks, publish the bundle, gate on it.
+    """The segment's validation asset: run the segment-wide checks, publish the bundle, gate on it.
 
-    `evaluate` returns the outcomes and any attachments (maps, plots). A failing segment still
-    publishes its bundle (without the flag) so its report can be read, then fails the step.
+    `evaluate` returns the outcomes and any attachments (maps, plots); every outcome is one of
+    `checks` and becomes a Dagster asset check of this asset with its figure and band. A failing
+    segment still publishes its bundle (without the flag) and records its checks, then fails the step.
     """
     import dagster as dg
 
     from engine_assets.resources import EngineResource
 
-    @dg.asset(key=[segment, "validation"], group_name=segment, deps=deps, description=description, kinds={"json"})
-    def _validation(engine: EngineResource) -> dg.MaterializeResult:
+    key = validation_key(segment)
+    specs = [dg.AssetCheckSpec(c.check_name, asset=key, description=c.description, blocking=c.blocking)
+             for c in checks]
+
+    @dg.asset(key=key, group_name=segment, deps=deps, description=description, kinds={"json"}, check_specs=specs)
+    def _validation(engine: EngineResource):
         identity = engine.identity()
         outcomes, attachments = evaluate(identity)
+        declared = _declared(segment, checks, outcomes)
         write_validation_bundle(identity, segment, outcomes, attachments)
-        figures = {o.name: {"passed": o.passed, "figure": o.figure, "corridor": o.corridor} for o in outcomes}
+        failed = [o for o in outcomes if not o.passed]
         metadata = {
-            "passed": all(o.passed for o in outcomes),
-            "checks": dg.MetadataValue.json(figures),
+            "passed": not failed,
+            "checks_passed": f"{len(outcomes) - len(failed)} of {len(outcomes)}",
             "bundle": dg.MetadataValue.path(str(bundle_dir(identity, segment))),
         }
         for name, data in sorted((attachments or {}).items()):
-            # Pictures show in the UI next to the figures, and link to the bundle's copy.
             metadata[f"file/{name}"] = dg.MetadataValue.path(str(bundle_dir(identity, segment) / name))
             if name.endswith(".png"):
+                # Dagster shows Markdown inline only below 1,000 characters, so a picture is one click away.
                 image = base64.b64encode(data).decode()
                 metadata[f"picture/{name}"] = dg.MetadataValue.md(f"![{name}](data:image/png;base64,{image})")
-        failed = [o for o in outcomes if not o.passed]
+        yield dg.MaterializeResult(metadata=metadata,
+                                   check_results=[check_result(declared[o.name], o) for o in outcomes])
         if failed:
             lines = [f"{o.name}: {o.figure} outside {o.corridor}" for o in failed]
             raise dg.Failure(description=f"{segment} validation failed: " + "; ".join(lines), metadata=metadata)
-        return dg.MaterializeResult(metadata=metadata)
 
     return _validation

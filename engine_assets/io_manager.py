@@ -12,7 +12,7 @@ from typing import Any, Mapping
 
 import dagster as dg
 
-from engine_assets.contracts import load_contract
+from engine_assets.contracts import load_contract, load_dictionary
 from engine_assets.resources import EngineResource
 from engine_assets.publish import Published
 from engine_assets.storage import PartitionKey, load_dataset, publish_dataset
@@ -22,6 +22,12 @@ def dataset_id(asset_key: dg.AssetKey) -> str:
     if len(asset_key.path) != 2:
         raise ValueError(f"asset key {asset_key.to_user_string()} is not [segment, dataset]")
     return "/".join(asset_key.path)
+
+
+def dataset_out(dataset: str) -> dg.AssetOut:
+    """An output of a multi-asset published by the shards IO manager, described by contracts/dictionary.yaml
+    (a multi-asset's docstring covers all its outputs, so each output takes its dataset's own words)."""
+    return dg.AssetOut(key=dataset.split("/"), io_manager_key="shards", description=load_dictionary()[dataset].description)
 
 
 def _key(partition_key: str, partitions_def: dg.PartitionsDefinition | None) -> PartitionKey:
@@ -68,8 +74,10 @@ class ShardIOManager(dg.ConfigurableIOManager):
         if None in published:
             context.add_output_metadata(_metadata(contract.kind, published[None]) | common)
             return
-        # One materialisation per partition, each with its own rows, bytes and digests.
-        for key, pub in published.items():
+        # One materialisation per partition, each with its own rows, bytes and digests, recorded in
+        # the partitions' own order so an asset's latest materialisation is its last day.
+        order = {k: i for i, k in enumerate(pdef.get_partition_keys())}
+        for key, pub in sorted(published.items(), key=lambda item: order.get(item[0], len(order))):
             context.step_context.add_asset_metadata(
                 _metadata(contract.kind, pub) | common, asset_key=context.asset_key, partition_key=key
             )

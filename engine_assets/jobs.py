@@ -1,40 +1,144 @@
-"""Jobs by layer of the world. A job is defined once its layer has assets.
+"""Jobs: the stages that build a world, derived from the asset graph by layer and partitioning.
 
-Dagster runs one partitions definition per job, so a layer whose assets are partitioned in
-more than one way gets one job per way: `clock_job` (surfaces, latent fields: unpartitioned
-and per scenario) and `arrivals_job` (per scenario and day, what a backfill covers).
+A Dagster run has one partitions definition, and a layer mixes several (the world's steps are
+unpartitioned or per country; the clock's per scenario, then per scenario and day). Each layer
+is cut into stages, walked in dependency order:
+
+- a *whole* stage holds unpartitioned assets and assets of one partitioning whose backfill
+  policy is a single run. It is built by one run over all its partitions: its unpartitioned
+  assets (validations) read every partition, so building it one partition at a time cannot work
+  on a new world;
+- a *per-partition* stage holds only assets of one partitioning with a multi-run policy (days):
+  any one of its partitions is a valid run, so backfills may launch one run per partition;
+- unpartitioned assets that read a per-partition stage start the next stage.
+
+A whole stage's job carries its whole partition range as run tags, so a launch without a
+partition (Launchpad, `dagster job execute`) builds it in one run; a per-partition stage's job
+runs the partition or range it is launched with.
 """
+
+import graphlib
+from dataclasses import dataclass
 
 import dagster as dg
 
-from engine_assets.partitions import SCENARIO_DAYS
-
+# Segment groups of each layer, in build order. A layer's jobs exist once it has assets.
 LAYERS = {
-    "world_job": ("engine", "reference", "seg_1a", "seg_3a", "seg_1b", "seg_2a", "seg_2b", "seg_3b"),
-    "clock_job": ("seg_5a", "seg_5b"),
-    "behaviour_job": ("seg_6a", "seg_6b"),
+    "world": ("engine", "reference", "seg_1a", "seg_3a", "seg_1b", "seg_2a", "seg_2b", "seg_3b"),
+    "clock": ("seg_5a", "seg_5b"),
+    "behaviour": ("seg_6a", "seg_6b"),
 }
-DESCRIPTIONS = {
-    "world_job": "Layer 1: reference world, merchants, sites, time zones, routing, virtual merchants.",
-    "clock_job": "Layer 2: intensity surfaces, calendars and latent burst fields.",
-    "arrivals_job": "Layer 2, day by day: bucket counts and arrival events per scenario and day.",
-    "behaviour_job": "Layer 3: customers, event flows, fraud campaigns, labels and the bank's view.",
+LAYER_TEXT = {
+    "world": "Layer 1: reference world, merchants, sites, time zones, routing, virtual merchants",
+    "clock": "Layer 2: intensity surfaces, calendars, burst fields and arrivals",
+    "behaviour": "Layer 3: customers, event flows, fraud campaigns, labels and the bank's view",
 }
+RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
 
 
-def build_jobs(assets: list) -> list:
-    by_day = {key for a in assets if a.partitions_def == SCENARIO_DAYS for key in a.keys}
-    groups_present = {g for a in assets for g in a.group_names_by_key.values()}
-    jobs = []
-    for name, groups in LAYERS.items():
-        present = [g for g in groups if g in groups_present]
-        if not present:
-            continue
-        selection = dg.AssetSelection.groups(*present)
-        daily = [k for k in by_day if k.path[0] in present]
-        if daily:
-            jobs.append(dg.define_asset_job("arrivals_job", selection=dg.AssetSelection.assets(*daily),
-                                            description=DESCRIPTIONS["arrivals_job"]))
-            selection = selection - dg.AssetSelection.assets(*daily)
-        jobs.append(dg.define_asset_job(name, selection=selection, description=DESCRIPTIONS[name]))
-    return jobs
+@dataclass
+class Stage:
+    layer: str
+    partitions_def: dg.PartitionsDefinition | None
+    per_partition: bool
+    keys: list[dg.AssetKey]
+    name: str = ""
+
+    def accepts(self, partitions_def: dg.PartitionsDefinition | None, per_partition: bool) -> bool:
+        if self.per_partition or per_partition:
+            return self.per_partition == per_partition and self.partitions_def == partitions_def
+        return partitions_def is None or self.partitions_def in (None, partitions_def)
+
+
+def _per_partition(asset: dg.AssetsDefinition) -> bool:
+    policy = asset.backfill_policy
+    return asset.partitions_def is not None and (policy is None or policy.max_partitions_per_run is not None)
+
+
+def _layer_of(group: str) -> str:
+    for layer, groups in LAYERS.items():
+        if group in groups:
+            return layer
+    raise ValueError(f"asset group {group!r} belongs to no layer of engine_assets/jobs.py LAYERS; add it there")
+
+
+def build_stages(assets: list[dg.AssetsDefinition]) -> list[Stage]:
+    """The stages of every layer, in build order, each with its job name."""
+    owner = {key: a for a in assets for key in a.keys}
+    parents = {key: {d.asset_key for d in spec.deps if d.asset_key in owner}
+               for a in assets for spec in a.specs for key in [spec.key]}
+    order = list(graphlib.TopologicalSorter({k: sorted(v) for k, v in sorted(parents.items())}).static_order())
+    layer = {key: _layer_of(owner[key].group_names_by_key[key]) for key in order}
+    stages: list[Stage] = []
+    stage_of: dict[dg.AssetKey, int] = {}
+    for key in order:
+        asset = owner[key]
+        per_partition = _per_partition(asset)
+        pdef = asset.partitions_def
+        after = [stage_of[p] + (1 if stages[stage_of[p]].per_partition and not per_partition else 0)
+                 for p in parents[key] if layer[p] == layer[key]]
+        first = max(after, default=0)
+        index = next((i for i, s in enumerate(stages) if i >= first and s.layer == layer[key]
+                      and s.accepts(pdef, per_partition)), None)
+        if index is None:
+            index = len(stages)
+            stages.append(Stage(layer[key], pdef, per_partition, []))
+        elif pdef is not None:
+            stages[index].partitions_def = pdef
+        stages[index].keys.append(key)
+        stage_of[key] = index
+    for layer_name in LAYERS:
+        own = [s for s in stages if s.layer == layer_name]
+        for i, stage in enumerate(own):
+            stage.name = f"{layer_name}_job" if i == 0 else f"{layer_name}_{_label(stage)}_job"
+    return stages
+
+
+def _label(stage: Stage) -> str:
+    if stage.partitions_def is None:
+        return "validation" if all(k.path[-1].endswith("validation") for k in stage.keys) else "final"
+    if any(isinstance(d, dg.TimeWindowPartitionsDefinition) for d in _dimensions(stage.partitions_def)):
+        return "daily"
+    return "by_partition"
+
+
+def _dimensions(pdef: dg.PartitionsDefinition) -> list[dg.PartitionsDefinition]:
+    if isinstance(pdef, dg.MultiPartitionsDefinition):
+        return [d.partitions_def for d in pdef.partitions_defs]
+    return [pdef]
+
+
+def describe(stage: Stage) -> str:
+    if stage.per_partition:
+        how = "one run per partition or range of partitions (a backfill from the UI follows the assets' backfill policy)"
+    elif stage.partitions_def is not None:
+        how = "one run over every partition: launch it without a partition"
+    else:
+        how = "one run"
+    segments = sorted({k.path[0] for k in stage.keys})
+    return f"{LAYER_TEXT[stage.layer]}. Segments {', '.join(segments)}: {how}."
+
+
+def stage_tags(stage: Stage) -> dict[str, str]:
+    """A whole stage's run tags: its whole partition range, so a launch without a partition builds it.
+
+    Dagster refuses a run with both range tags and a partition, so a launch of one partition of a
+    whole stage (which its validations could not pass) is refused before it starts; a per-partition
+    stage carries no range, so its backfills may launch one run per partition."""
+    return {} if stage.per_partition else every_partition(stage.partitions_def)
+
+
+def every_partition(partitions_def: dg.PartitionsDefinition | None) -> dict[str, str]:
+    """Run tags of a range over every partition (none for an unpartitioned stage)."""
+    if partitions_def is None:
+        return {}
+    keys = partitions_def.get_partition_keys()
+    return {RANGE_START: keys[0], RANGE_END: keys[-1]}
+
+
+def build_jobs(assets: list[dg.AssetsDefinition]) -> list:
+    return [
+        dg.define_asset_job(stage.name, selection=dg.AssetSelection.assets(*stage.keys),
+                            description=describe(stage), tags=stage_tags(stage))
+        for stage in build_stages(assets)
+    ]

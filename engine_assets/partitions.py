@@ -7,7 +7,9 @@ import dagster as dg
 from engine_assets.config import active_profile_name, load_policies, load_profile
 from engine_kernels.reference.countries import iso_alpha2_codes
 
-PROFILE = load_profile(active_profile_name(), load_policies())
+# The policies and profile of this process; check names and partitions are derived from them.
+POLICIES = load_policies()
+PROFILE = load_profile(active_profile_name(), POLICIES)
 
 
 def _country_keys() -> list[str]:

@@ -27,7 +27,7 @@ def arrivals_world(ci_world):
     run(ci_world, ["seg_5b/latent_groups", "seg_5b/latent_field"], SCENARIOS.get_partition_keys())
     keys = _keys(DAYS_)
     run(ci_world, ["seg_5b/bucket_counts", "seg_5b/arrival_events"], [str(keys[0]), str(keys[-1])])
-    run(ci_world, ["seg_5b/validation"])
+    run(ci_world, ["seg_5b/seg_5b_validation"])
     return ci_world
 
 

@@ -11,7 +11,7 @@ from engine_assets import checks, io_manager
 from engine_assets.checks import contract_check
 from engine_assets.contracts import load_contract
 from engine_assets.definitions import ASSET_CHECKS, ASSETS, defs
-from engine_assets.gates import CheckOutcome, validation_asset, verify_gate
+from engine_assets.gates import CheckOutcome, ValidationCheck, validation_asset, verify_gate
 from engine_assets.io_manager import ShardIOManager
 from engine_assets.partitions import COUNTRIES, DAYS, SCENARIO_DAYS
 from engine_assets.resources import EngineResource
@@ -33,9 +33,16 @@ def test_definitions_load_and_validate():
     assert {"engine/run_manifest", "reference/countries", "reference/population_grid", "reference/tz_grid"} <= keys
     # Every published dataset has exactly one blocking contract check.
     checked = {k.asset_key.to_user_string() for k in graph.asset_check_keys if k.name == "contract"}
-    assert checked == {k for k in keys if not k.endswith("/validation")}
-    assert all(graph.get_check_spec(k).blocking for k in graph.asset_check_keys)
-    assert defs.resolve_job_def("world_job") is not None
+    assert checked == {k for k in keys if not k.endswith("_validation")}
+    # Every segment's validation reads on its own and reports its checks as Dagster checks.
+    validations = sorted(k for k in keys if k.endswith("_validation"))
+    assert all(k.split("/")[1] == k.split("/")[0] + "_validation" for k in validations)
+    assert all(any(c.asset_key.to_user_string() == k for c in graph.asset_check_keys) for k in validations)
+    # Every check blocks except figures a validation only reports.
+    assert {k.name for k in graph.asset_check_keys if not graph.get_check_spec(k).blocking} == {"outlet_figures"}
+    # Each asset, multi-asset outputs included, says what it holds in its own words.
+    descriptions = [graph.get(k).description for k in graph.get_all_asset_keys()]
+    assert all(descriptions) and len(set(descriptions)) == len(descriptions)
 
 
 def test_partitions_follow_the_ci_profile():
@@ -204,7 +211,8 @@ def test_gate_blocks_downstream_until_validation_passes(tmp_path):
     def evaluate(identity):
         return [CheckOutcome("conservation", verdict["passed"], 3, "== 0")], {"note.txt": b"figures"}
 
-    validation = validation_asset("seg_x", [], evaluate, "toy segment validation")
+    validation = validation_asset("seg_x", [], evaluate, "toy segment validation",
+                                  [ValidationCheck("conservation", "Sites are conserved.")])
 
     @dg.asset(key=["seg_y", "first"], deps=[validation])
     def first(engine: EngineResource) -> int:
@@ -215,13 +223,17 @@ def test_gate_blocks_downstream_until_validation_passes(tmp_path):
         return dg.materialize([validation, first], selection=selection, resources=_resources(tmp_path),
                               run_config=QUIET, raise_on_error=False)
 
-    failed = run(["seg_x/validation"])
+    failed = run(["seg_x/seg_x_validation"])
     assert "seg_x validation failed: conservation: 3 outside == 0" in _failure_text(failed)
+    # The verdict is also a blocking Dagster check of the validation asset, with its figure and band.
+    [check] = failed.get_asset_check_evaluations()
+    assert (check.check_name, check.passed, check.blocking) == ("conservation", False, True)
+    assert check.metadata["figure"].value == 3 and check.metadata["band"].value == "== 0"
     # The failed bundle is published for reading, and the gate refuses the downstream segment.
     blocked = run(["seg_y/first"])
     assert "segment seg_x did not pass validation (failed checks: conservation" in _failure_text(blocked)
     verdict["passed"] = True
-    passed = run(["seg_x/validation", "seg_y/first"])
+    passed = run(["seg_x/seg_x_validation", "seg_y/first"])
     assert passed.success and passed.output_for_node("seg_y__first") == 1
 
 

@@ -17,7 +17,7 @@ def test_passing_bundle_opens_the_gate(identity):
 
 
 def test_missing_bundle_names_the_segment(identity):
-    with pytest.raises(GateError, match=r"segment seg_x has no published validation bundle .* materialise seg_x/validation"):
+    with pytest.raises(GateError, match=r"segment seg_x has no published validation bundle .* materialise seg_x/seg_x_validation"):
         verify_gate(identity, "seg_x")
 
 

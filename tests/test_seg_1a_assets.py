@@ -50,9 +50,9 @@ def _errors(result) -> list[str]:
 
 
 def _build_world(root: Path) -> None:
-    reference = ["reference/holidays", "reference/validation"]
+    reference = ["reference/holidays", "reference/reference_validation"]
     for selection, partitions in ((reference + UNIVERSE, None), (["seg_1a/outlet_catalogue"], COUNTRIES.get_partition_keys()),
-                                  (["seg_1a/validation"], None)):
+                                  (["seg_1a/seg_1a_validation"], None)):
         result = _run(root, selection, partitions)
         assert result.success, _errors(result)
         assert all(e.passed for e in result.get_asset_check_evaluations())
@@ -105,7 +105,7 @@ def test_homes_are_the_profile_countries_weighted_by_gdp(built):
 
 def test_rebuild_is_byte_identical_whatever_the_partition_batching(built, world_root):
     """Catalogue country by country, in reverse order, into a fresh root: the same bytes as one run."""
-    result = _run(world_root, ["reference/holidays", "reference/validation", *UNIVERSE])
+    result = _run(world_root, ["reference/holidays", "reference/reference_validation", *UNIVERSE])
     assert result.success, _errors(result)
     for country in reversed(COUNTRIES.get_partition_keys()):
         single = _run(world_root, ["seg_1a/outlet_catalogue"], [country])
@@ -119,7 +119,7 @@ def test_universe_refuses_to_read_without_a_passed_reference(world_root):
     result = _run(world_root, UNIVERSE)
     assert not result.success
     [message] = _errors(result)
-    assert "segment reference has no published validation bundle" in message and "reference/validation" in message
+    assert "segment reference has no published validation bundle" in message and "reference/reference_validation" in message
 
 
 def test_downstream_gate_refuses_an_unvalidated_1a(world_root):

@@ -71,7 +71,7 @@ def test_same_bytes_country_by_country_in_any_order(ci_world, share_reference, t
 
 def test_zone_plan_refuses_to_read_an_unvalidated_catalogue(world_root):
     run(world_root, UPSTREAM)
-    run(world_root, ["seg_1a/outlet_catalogue"], KEYS)  # published, but seg_1a/validation never ran
+    run(world_root, ["seg_1a/outlet_catalogue"], KEYS)  # published, but seg_1a/seg_1a_validation never ran
     engine = EngineResource(data_root=str(world_root))
     assets = [a for a in ASSETS if next(iter(a.keys)).path[0] in ASSET_SEGMENTS]
     result = dg.materialize(assets, selection=dg.AssetSelection.assets(["seg_3a", "zone_plan"]),

@@ -13,7 +13,7 @@ from engine_assets.resources import EngineResource
 
 QUIET = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
 ASSET_SEGMENTS = ("reference", "seg_1a", "seg_3a", "seg_1b", "seg_2a", "seg_2b", "seg_3b", "seg_5a", "seg_5b")
-UPSTREAM = ["reference/holidays", "reference/validation", "seg_1a/merchants", "seg_1a/outlet_counts",
+UPSTREAM = ["reference/holidays", "reference/reference_validation", "seg_1a/merchants", "seg_1a/outlet_counts",
             "seg_1a/candidate_countries", "seg_1a/foreign_membership", "seg_2a/tz_transitions"]
 KEYS = COUNTRIES.get_partition_keys()
 DIGESTED = ("seg_3a", "seg_1b", "seg_2a", "seg_2b", "seg_3b", "seg_5a")
@@ -39,23 +39,23 @@ def build_world(root: Path, order=(KEYS,)) -> None:
     """The ci world up to 5A's validation; country steps run once per group of `order`."""
     run(root, UPSTREAM)
     run(root, ["seg_1a/outlet_catalogue"], KEYS)
-    run(root, ["seg_1a/validation"])
+    run(root, ["seg_1a/seg_1a_validation"])
     for group in order:
         run(root, ["seg_3a/zone_plan", "seg_1b/site_locations"], group)
-    run(root, ["seg_1b/validation"])
+    run(root, ["seg_1b/seg_1b_validation"])
     for group in order[::-1]:
         run(root, ["seg_2a/site_timezones"], group)
-    run(root, ["seg_2a/validation"])
+    run(root, ["seg_2a/seg_2a_validation"])
     run(root, ["seg_3a/zone_alloc"], KEYS)
-    run(root, ["seg_3a/validation"])
+    run(root, ["seg_3a/seg_3a_validation"])
     for group in order:
         run(root, ["seg_2b/site_weights", "seg_2b/alias_tables", "seg_2b/day_effects"], group)
-    run(root, ["seg_2b/validation"])
+    run(root, ["seg_2b/seg_2b_validation"])
     run(root, ["seg_3b/virtual_classification", "seg_3b/settlement_nodes", "seg_3b/edge_catalogue",
-               "seg_3b/edge_alias_tables", "seg_3b/validation"])
+               "seg_3b/edge_alias_tables", "seg_3b/seg_3b_validation"])
     run(root, ["seg_5a/weekly_shapes", "seg_5a/merchant_zone_profile"])
     run(root, ["seg_5a/calendar"], SCENARIOS.get_partition_keys())
-    run(root, ["seg_5a/validation"])
+    run(root, ["seg_5a/seg_5a_validation"])
 
 
 def digests(root: Path) -> dict[str, list[str]]:

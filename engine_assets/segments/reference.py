@@ -19,6 +19,7 @@ import pyarrow as pa
 import shapely
 
 from engine_assets.contracts import load_contract
+from engine_assets.io_manager import dataset_out
 from engine_assets.resources import EngineResource
 from engine_assets.storage import REUSE, is_published, load_dataset
 from engine_kernels.reference import cities as cities_kernel
@@ -42,8 +43,8 @@ def _weekend_mask(days: list[int] | None) -> int:
 
 @dg.multi_asset(
     outs={
-        "countries": dg.AssetOut(key=["reference", "countries"], io_manager_key="shards"),
-        "absent_countries": dg.AssetOut(key=["reference", "absent_countries"], io_manager_key="shards"),
+        "countries": dataset_out("reference/countries"),
+        "absent_countries": dataset_out("reference/absent_countries"),
     },
     group_name=GROUP,
 )
@@ -145,8 +146,8 @@ def read_grids(files: dict[str, Path]) -> tuple[np.ndarray, np.ndarray, list[str
 
 @dg.multi_asset(
     outs={
-        "tz_grid": dg.AssetOut(key=["reference", "tz_grid"], io_manager_key="shards"),
-        "tz_zones": dg.AssetOut(key=["reference", "tz_zones"], io_manager_key="shards"),
+        "tz_grid": dataset_out("reference/tz_grid"),
+        "tz_zones": dataset_out("reference/tz_zones"),
     },
     ins={"population_grid": dg.AssetIn(key=["reference", "population_grid"])},
     group_name=GROUP,

@@ -16,7 +16,7 @@ import numpy as np
 import polars as pl
 
 from engine_assets.contracts import load_contract
-from engine_assets.gates import CheckOutcome, validation_asset
+from engine_assets.gates import CheckOutcome, ValidationCheck, validation_asset
 from engine_assets.identity import RunIdentity
 from engine_assets.resources import EngineResource
 from engine_assets.segments.reference import GROUP, read_grids
@@ -155,9 +155,25 @@ def evaluate(identity: RunIdentity) -> tuple[list[CheckOutcome], dict[str, bytes
     return outcomes, {"population_preview.png": data.preview}
 
 
+CHECKS = [ValidationCheck(name, text) for name, text in (
+    ("active_countries_have_polygons", "Every active country has a full-detail polygon."),
+    ("active_countries_have_populated_cells", "Every active country has populated grid cells."),
+    ("active_countries_have_zones", "Every active country has at least one time zone on its populated cells."),
+    ("world_population_matches_table", "The grid's world population is within 1% of the country table."),
+    ("iso_codes_present_or_absent_with_reason", "Every ISO 3166-1 code is a country row or an absent entry with a reason."),
+    ("zones_resolve_in_pinned_tzdata", "Every zone of the grid resolves in the pinned tzdata."),
+    ("largest_countries_within_2pct", "The ten largest countries' grid totals are within 2% of the table."),
+    ("dense_cell_population_share", "20-45% of people live in cells of at least 1,000 per km²."),
+    ("us_zones", "The US has six or more populated zones, New York's the largest."),
+    ("cn_zones", "China runs on Shanghai time (Urumqi aside)."),
+    ("in_zones", "India has one zone, Kolkata."),
+)]
+
+
 validation = validation_asset(
     GROUP,
     deps=[["reference", name] for name in ("countries", "absent_countries", "population_grid", "tz_grid", "tz_zones")],
     evaluate=evaluate,
     description="Coverage, totals and realism of the reference world; writes the bundle and _passed.flag.",
+    checks=CHECKS,
 )

@@ -12,8 +12,9 @@ import numpy as np
 import polars as pl
 
 from engine_assets.errors import EngineConfigError
-from engine_assets.gates import verify_gate
+from engine_assets.gates import validation_key, verify_gate
 from engine_assets.identity import RunIdentity
+from engine_assets.io_manager import dataset_out
 from engine_assets.partitions import COUNTRIES
 from engine_assets.publish import Publication
 from engine_assets.resources import EngineResource
@@ -106,13 +107,13 @@ def catalogue_shards(membership: pl.DataFrame, countries: list[str]) -> dict[str
 
 
 @dg.multi_asset(
-    outs={name: dg.AssetOut(key=[GROUP, name], io_manager_key="shards") for name in UNIVERSE_TABLES},
+    outs={name: dataset_out(f"{GROUP}/{name}") for name in UNIVERSE_TABLES},
     ins={
         "countries": dg.AssetIn(key=["reference", "countries"]),
         "tz_grid": dg.AssetIn(key=["reference", "tz_grid"]),
         "mcc": dg.AssetIn(key=["reference", "mcc"]),
     },
-    deps=[dg.AssetKey(["reference", "validation"])],
+    deps=[validation_key("reference")],
     group_name=GROUP,
 )
 def merchant_universe(context: dg.AssetExecutionContext, engine: EngineResource, countries: pl.LazyFrame,

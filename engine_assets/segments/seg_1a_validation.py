@@ -14,7 +14,8 @@ import numpy as np
 import polars as pl
 
 from engine_assets.contracts import load_contract
-from engine_assets.gates import CheckOutcome, validation_asset
+from engine_assets.partitions import POLICIES
+from engine_assets.gates import CheckOutcome, ValidationCheck, validation_asset
 from engine_assets.identity import RunIdentity
 from engine_assets.segments.seg_1a_merchants import GROUP, UNIVERSE_TABLES
 from engine_assets.segments.country_data import scan_countries
@@ -138,9 +139,28 @@ def evaluate(identity: RunIdentity):
     return structure_outcomes(seg, identity.profile.merchants) + realism_outcomes(seg, policy), {}
 
 
+CHECKS = [ValidationCheck(name, text) for name, text in (
+    ("every_merchant_present", "Merchants are exactly 1..n, each once."),
+    ("catalogue_primary_key_unique", "No (merchant, country, site_order) repeats in the catalogue."),
+    ("outlet_rows_equal_n_per_merchant", "Each merchant has exactly N outlet rows."),
+    ("site_order_contiguous", "site_order runs 1..n_country in every (merchant, country)."),
+    ("catalogue_home_matches_merchant", "Catalogue rows carry their merchant's home country."),
+    ("catalogue_partitions_complete", "Every country partition of the catalogue is published."),
+    ("catalogue_rows_in_their_partition", "Each catalogue row is stored under its own legal country."),
+    ("membership_sums_to_n_with_one_home", "Country memberships add up to N with exactly one home."),
+    ("membership_within_candidates", "Merchants operate only in their candidate countries."),
+    ("candidate_ranks_contiguous_home_first", "Candidate ranks run 0..k with the home at rank 0."),
+)] + [ValidationCheck(name, f"Realism: {name.replace('_', ' ')} inside its corridor (config/policies/1a.yaml).")
+      for name in POLICIES["1a"]["realism"]["corridors"]] + [
+    ValidationCheck("foreign_share_rises_with_size", "Realism: the foreign outlet share rises from size band to size band."),
+    ValidationCheck("outlet_figures", "Outlets, largest merchant and cross-border share, reported.", blocking=False),
+]
+
+
 validation = validation_asset(
     GROUP,
     deps=[[GROUP, name] for name in (*UNIVERSE_TABLES, "outlet_catalogue")],
     evaluate=evaluate,
     description="Conservation, coverage and realism of the merchant universe; writes the bundle and _passed.flag.",
+    checks=CHECKS,
 )

@@ -8,7 +8,7 @@ import dagster as dg
 import numpy as np
 import polars as pl
 
-from engine_assets.gates import verify_gate
+from engine_assets.gates import validation_key, verify_gate
 from engine_assets.identity import RunIdentity
 from engine_assets.partitions import COUNTRIES
 from engine_assets.publish import Publication
@@ -75,7 +75,7 @@ def place_country(identity: RunIdentity, country: str, plan: pl.DataFrame, citie
         "zone_plan": dg.AssetIn(key=["seg_3a", "zone_plan"]),
         "cities": dg.AssetIn(key=["reference", "cities"]),
     },
-    deps=[dg.AssetKey(["seg_1a", "validation"])],
+    deps=[validation_key("seg_1a")],
     io_manager_key="shards",
     backfill_policy=dg.BackfillPolicy.single_run(),
     group_name=GROUP,

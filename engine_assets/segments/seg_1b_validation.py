@@ -12,7 +12,7 @@ import numpy as np
 import polars as pl
 
 from engine_assets.contracts import load_contract
-from engine_assets.gates import CheckOutcome, validation_asset
+from engine_assets.gates import CheckOutcome, ValidationCheck, validation_asset
 from engine_assets.identity import RunIdentity
 from engine_assets.reference_world import reference_world
 from engine_assets.segments.reference import read_grids
@@ -143,9 +143,23 @@ def evaluate(identity: RunIdentity):
     return outcomes, maps_of(identity, sites)
 
 
+CHECKS = [ValidationCheck(name, text) for name, text in (
+    ("site_partitions_complete", "Every country partition of site_locations is published."),
+    ("site_rows_in_their_partition", "Each site is stored under its own country."),
+    ("every_outlet_placed_once", "One site per outlet of the catalogue, and no other."),
+    ("site_ids_unique", "site_id is unique in the world."),
+    ("sites_inside_country_polygon", "Every site lies inside its country's full-detail polygon."),
+    ("fallback_share", "Realism: few sites fall back to an inland cell centre."),
+    ("distinct_coordinates_min_country", "Realism: sites of a country have distinct coordinates."),
+    ("density_correlation_min_largest", "Realism: site density follows population on 1° cells in the largest countries."),
+    ("same_merchant_neighbour_ratio", "Realism: a chain's sites cluster against the country's random-pair distance."),
+)]
+
+
 validation = validation_asset(
     GROUP,
     deps=[[GROUP, "site_locations"], ["seg_1a", "outlet_catalogue"]],
     evaluate=evaluate,
     description="Sites one to one with outlets, inside their countries, placed like people live; maps.",
+    checks=CHECKS,
 )

@@ -11,7 +11,7 @@ import dagster as dg
 import numpy as np
 import polars as pl
 
-from engine_assets.gates import verify_gate
+from engine_assets.gates import validation_key, verify_gate
 from engine_assets.identity import RunIdentity
 from engine_assets.partitions import COUNTRIES
 from engine_assets.reference_world import reference_world
@@ -57,7 +57,7 @@ def zone_country(identity: RunIdentity, country: str, sites: pl.DataFrame, tz_gr
         "site_locations": dg.AssetIn(key=["seg_1b", "site_locations"]),
         "tz_grid": dg.AssetIn(key=["reference", "tz_grid"]),
     },
-    deps=[dg.AssetKey(["seg_1b", "validation"])],
+    deps=[validation_key("seg_1b")],
     io_manager_key="shards",
     backfill_policy=dg.BackfillPolicy.single_run(),
     group_name=GROUP,
@@ -119,7 +119,7 @@ def read_transitions(frame: pl.DataFrame) -> Transitions:
 @dg.asset(
     key=[GROUP, "tz_transitions"],
     ins={"tz_zones": dg.AssetIn(key=["reference", "tz_zones"])},
-    deps=[dg.AssetKey(["reference", "validation"])],
+    deps=[validation_key("reference")],
     io_manager_key="shards",
     group_name=GROUP,
 )

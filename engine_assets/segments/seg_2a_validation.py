@@ -14,7 +14,7 @@ import numpy as np
 import polars as pl
 
 from engine_assets.contracts import load_contract
-from engine_assets.gates import CheckOutcome, validation_asset
+from engine_assets.gates import CheckOutcome, ValidationCheck, validation_asset
 from engine_assets.identity import RunIdentity
 from engine_assets.reference_world import reference_world
 from engine_assets.segments.country_data import scan_countries
@@ -95,9 +95,22 @@ def evaluate(identity: RunIdentity):
     ], {}
 
 
+CHECKS = [ValidationCheck(name, text) for name, text in (
+    ("zone_partitions_complete", "Every country partition of site_timezones is published."),
+    ("every_site_has_one_zone", "Every site has exactly one zone, and every zone row a site."),
+    ("zones_belong_to_their_country", "Each site's zone is one its country uses."),
+    ("transitions_for_every_zone_in_use", "The transition table covers every zone in use."),
+    ("transitions_strictly_increasing", "Each zone's transitions strictly increase in time."),
+    ("utc_to_local_equals_zoneinfo", "UTC to local through the table equals zoneinfo at transitions and random instants."),
+    ("planned_zone_is_final_zone", "Realism: 3A's planned zone is the site's final zone."),
+    ("nearest_zone_fallback_share", "Realism: few sites take the nearest labelled cell's zone."),
+)]
+
+
 validation = validation_asset(
     GROUP,
     deps=[[GROUP, "site_timezones"], [GROUP, "tz_transitions"]],
     evaluate=evaluate,
     description="Every site in a zone of its country; the transition table agrees with zoneinfo.",
+    checks=CHECKS,
 )

@@ -10,7 +10,7 @@ import dagster as dg
 import numpy as np
 import polars as pl
 
-from engine_assets.gates import verify_gate
+from engine_assets.gates import validation_key, verify_gate
 from engine_assets.identity import RunIdentity
 from engine_assets.partitions import COUNTRIES
 from engine_assets.publish import Publication
@@ -80,7 +80,7 @@ _COUNTRY_ASSET = dict(partitions_def=COUNTRIES, io_manager_key="shards", backfil
 
 
 @dg.asset(key=[GROUP, "site_weights"], ins={"site_timezones": dg.AssetIn(key=["seg_2a", "site_timezones"])},
-          deps=[dg.AssetKey(["seg_3a", "validation"])], **_COUNTRY_ASSET)
+          deps=[validation_key("seg_3a")], **_COUNTRY_ASSET)
 def site_weights_asset(engine: EngineResource, site_timezones: dict[str, pl.LazyFrame]):
     """Each site's share of its merchant's traffic in its zone: hub, heavy-tailed or near-uniform by size."""
     identity = engine.identity()
@@ -96,7 +96,7 @@ def alias_tables(site_weights: dict[str, pl.LazyFrame]):
 
 
 @dg.asset(key=[GROUP, "day_effects"], ins={"site_timezones": dg.AssetIn(key=["seg_2a", "site_timezones"])},
-          deps=[dg.AssetKey(["seg_3a", "validation"])], **_COUNTRY_ASSET)
+          deps=[validation_key("seg_3a")], **_COUNTRY_ASSET)
 def day_effects_asset(engine: EngineResource, site_timezones: dict[str, pl.LazyFrame]):
     """A mean-one log-normal shock per (merchant, zone, local day) of the horizon."""
     identity = engine.identity()

@@ -8,7 +8,7 @@ top-site share of multi-site (merchant, zone) groups.
 
 import polars as pl
 
-from engine_assets.gates import CheckOutcome, validation_asset
+from engine_assets.gates import CheckOutcome, ValidationCheck, validation_asset
 from engine_assets.identity import RunIdentity
 from engine_assets.segments.country_data import scan_countries
 from engine_assets.segments.seg_2b_routing import GROUP
@@ -65,9 +65,21 @@ def evaluate(identity: RunIdentity):
     ], {}
 
 
+CHECKS = [ValidationCheck(name, text) for name, text in (
+    ("routing_partitions_complete", "Every country partition of the routing tables is published."),
+    ("every_site_weighed_once", "Every site has one weight, and every weight a site."),
+    ("weights_sum_to_one", "Site weights of each (merchant, zone) sum to 1."),
+    ("alias_tables_reconstruct_weights", "Every alias table gives back its weights within 1e-9."),
+    ("day_effects_cover_the_horizon", "Day effects cover every local day of the horizon."),
+    ("day_effects_mean_one", "Each (merchant, zone)'s day effects average 1."),
+    ("median_top_site_share", "Realism: median share of the top site of multi-site groups."),
+)]
+
+
 validation = validation_asset(
     GROUP,
     deps=[[GROUP, "site_weights"], [GROUP, "alias_tables"], [GROUP, "day_effects"]],
     evaluate=evaluate,
     description="Every site routable, alias tables exact, day shocks mean one; top-site share.",
+    checks=CHECKS,
 )

@@ -10,7 +10,7 @@ their median top-zone share.
 import polars as pl
 
 from engine_assets.contracts import load_contract
-from engine_assets.gates import CheckOutcome, validation_asset
+from engine_assets.gates import CheckOutcome, ValidationCheck, validation_asset
 from engine_assets.identity import RunIdentity
 from engine_assets.segments.country_data import scan_countries
 from engine_assets.segments.seg_3a_zones import GROUP, country_priors
@@ -73,9 +73,21 @@ def evaluate(identity: RunIdentity):
     ], {}
 
 
+CHECKS = [ValidationCheck(name, text) for name, text in (
+    ("zone_partitions_complete", "Every country partition of zone_plan and zone_alloc is published."),
+    ("plan_conserves_sites", "The zone plan holds every outlet once."),
+    ("planned_zones_in_priors", "Planned zones are among the country's priors."),
+    ("alloc_conserves_sites", "The zone allocation holds every outlet once."),
+    ("alloc_counts_site_zones", "zone_alloc counts the sites of each final zone."),
+    ("escalated_pairs_with_several_zones", "Realism: escalated chains spread over several zones."),
+    ("escalated_median_top_zone_share", "Realism: escalated chains' top zone does not hold everything."),
+)]
+
+
 validation = validation_asset(
     GROUP,
     deps=[[GROUP, "zone_plan"], [GROUP, "zone_alloc"]],
     evaluate=evaluate,
     description="Zone plan and allocation conserve sites; escalated merchants spread over zones.",
+    checks=CHECKS,
 )

@@ -9,7 +9,7 @@ import dagster as dg
 import numpy as np
 import polars as pl
 
-from engine_assets.gates import verify_gate
+from engine_assets.gates import validation_key, verify_gate
 from engine_assets.identity import RunIdentity
 from engine_assets.partitions import COUNTRIES
 from engine_assets.publish import Publication
@@ -54,7 +54,7 @@ def plan_country(identity: RunIdentity, country: str, catalogue: pl.DataFrame, t
         "outlet_catalogue": dg.AssetIn(key=["seg_1a", "outlet_catalogue"]),
         "tz_zones": dg.AssetIn(key=["reference", "tz_zones"]),
     },
-    deps=[dg.AssetKey(["seg_1a", "validation"])],
+    deps=[validation_key("seg_1a")],
     io_manager_key="shards",
     backfill_policy=dg.BackfillPolicy.single_run(),
     group_name=GROUP,
@@ -80,7 +80,7 @@ def allocate_country(site_timezones: pl.DataFrame) -> pl.DataFrame:
     key=[GROUP, "zone_alloc"],
     partitions_def=COUNTRIES,
     ins={"site_timezones": dg.AssetIn(key=["seg_2a", "site_timezones"])},
-    deps=[dg.AssetKey(["seg_2a", "validation"])],
+    deps=[validation_key("seg_2a")],
     io_manager_key="shards",
     backfill_policy=dg.BackfillPolicy.single_run(),
     group_name=GROUP,

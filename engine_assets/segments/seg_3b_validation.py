@@ -12,7 +12,7 @@ import numpy as np
 import polars as pl
 
 from engine_assets.contracts import load_contract
-from engine_assets.gates import CheckOutcome, validation_asset
+from engine_assets.gates import CheckOutcome, ValidationCheck, validation_asset
 from engine_assets.identity import RunIdentity
 from engine_assets.reference_world import reference_world
 from engine_assets.segments.seg_3b_virtual import GROUP
@@ -96,10 +96,25 @@ def evaluate(identity: RunIdentity):
     ], {}
 
 
+CHECKS = [ValidationCheck(name, text) for name, text in (
+    ("online_merchants_settled_once", "Every online merchant has one settlement node."),
+    ("online_merchants_have_six_edges", "Every online merchant has six or more edges."),
+    ("edges_inside_their_country", "Every edge lies inside its country's full-detail polygon."),
+    ("edge_zones_belong_to_their_country", "Each edge's zone is one its country uses."),
+    ("edge_weights_sum_to_one", "Edge weights of each merchant sum to 1."),
+    ("edge_alias_tables_reconstruct_weights", "Every edge alias table gives back its weights within 1e-9."),
+    ("virtual_or_hybrid_share", "Realism: share of merchants that are virtual or hybrid."),
+    ("edge_count_cv", "Realism: edge counts vary between merchants."),
+    ("median_edge_settlement_km", "Realism: median distance from an edge to its settlement city."),
+    ("median_mix_divergence", "Realism: two merchants' edge-country mixes differ."),
+)]
+
+
 validation = validation_asset(
     GROUP,
     deps=[[GROUP, "virtual_classification"], [GROUP, "settlement_nodes"], [GROUP, "edge_catalogue"],
           [GROUP, "edge_alias_tables"]],
     evaluate=evaluate,
     description="Online merchants settled with six or more edges on land; share, spread and variety of edges.",
+    checks=CHECKS,
 )

@@ -8,7 +8,7 @@ import dagster as dg
 import numpy as np
 import polars as pl
 
-from engine_assets.gates import verify_gate
+from engine_assets.gates import validation_key, verify_gate
 from engine_assets.identity import RunIdentity
 from engine_assets.publish import Publication
 from engine_assets.reference_world import reference_world
@@ -28,7 +28,7 @@ def _policy(identity: RunIdentity) -> VirtualPolicy:
 
 
 @dg.asset(key=[GROUP, "virtual_classification"], ins={"merchants": dg.AssetIn(key=["seg_1a", "merchants"])},
-          deps=[dg.AssetKey(["seg_1a", "validation"])], io_manager_key="shards", group_name=GROUP)
+          deps=[validation_key("seg_1a")], io_manager_key="shards", group_name=GROUP)
 def virtual_classification(engine: EngineResource, merchants: pl.LazyFrame):
     """VIRTUAL_ONLY, HYBRID or NON_VIRTUAL from each merchant's sector and channel."""
     identity = engine.identity()

@@ -12,7 +12,7 @@ import numpy as np
 import polars as pl
 
 from engine_assets.errors import EngineConfigError
-from engine_assets.gates import verify_gate
+from engine_assets.gates import validation_key, verify_gate
 from engine_assets.identity import RunIdentity
 from engine_assets.partitions import SCENARIOS
 from engine_assets.publish import Publication
@@ -59,7 +59,7 @@ def shape_catalogue(identity: RunIdentity, weekend_masks: list[int]) -> Publicat
 
 
 @dg.asset(key=[GROUP, "weekly_shapes"], ins={"countries": dg.AssetIn(key=["reference", "countries"])},
-          deps=[dg.AssetKey(["seg_3b", "validation"])], io_manager_key="shards", group_name=GROUP)
+          deps=[validation_key("seg_3b")], io_manager_key="shards", group_name=GROUP)
 def weekly_shapes(engine: EngineResource, countries: pl.LazyFrame):
     """168-hour local-week shapes per demand class × channel × weekend convention, with keyed variants."""
     masks = countries.select("weekend_mask").unique().collect()["weekend_mask"].to_list()
@@ -120,7 +120,7 @@ def profile_table(identity: RunIdentity, alloc: pl.DataFrame, merchants: pl.Data
                "countries": dg.AssetIn(key=["reference", "countries"]),
                "weekly_shapes": dg.AssetIn(key=[GROUP, "weekly_shapes"])},
           deps=[dg.AssetDep(["seg_3a", "zone_alloc"], partition_mapping=dg.AllPartitionMapping()),
-                dg.AssetKey(["seg_3a", "validation"]), dg.AssetKey(["seg_2b", "validation"])],
+                validation_key("seg_3a"), validation_key("seg_2b")],
           io_manager_key="shards", group_name=GROUP)
 def merchant_zone_profile(engine: EngineResource, merchants: pl.LazyFrame, virtual_classification: pl.LazyFrame,
                           countries: pl.LazyFrame, weekly_shapes: pl.LazyFrame):

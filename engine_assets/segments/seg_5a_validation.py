@@ -16,8 +16,9 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from engine_assets.gates import CheckOutcome, validation_asset
+from engine_assets.gates import CheckOutcome, ValidationCheck, validation_asset
 from engine_assets.identity import RunIdentity
+from engine_assets.partitions import PROFILE
 from engine_assets.segments.country_data import read_frame, scan_countries
 from engine_assets.segments.seg_5a_intensity import GROUP, horizon_weekdays
 from engine_assets.segments.seg_5a_plot import Panel, volume_chart
@@ -252,9 +253,30 @@ def _picture(surface: Surface, series: Series, calendar: pl.DataFrame, identity:
     return volume_chart(panels, start, days, f"{identity.profile.name} profile: expected arrivals per hour")
 
 
+CHECKS = [ValidationCheck(name, text) for name, text in (
+    ("shapes_sum_to_one", "Every weekly shape is non-negative and sums to 1."),
+    ("profile_rows_equal_zone_alloc", "The profile holds exactly zone_alloc's (merchant, country, zone) rows."),
+    ("channel_group_carried", "Each row carries its merchant's channel."),
+    ("online_merchants_in_online_classes", "Virtual and hybrid merchants have online demand classes."),
+    ("volumes_match_expected_arrivals", "Weekly volumes add up to the profile's expected arrivals."),
+)] + [check for scenario in PROFILE.scenarios for check in (
+    ValidationCheck(f"intensity_finite_non_negative[{scenario}]",
+                    f"λ is finite and >= 0 over the horizon of scenario {scenario}."),
+    ValidationCheck(f"holidays_in_calendar[{scenario}]",
+                    f"Every holiday of the package in the horizon is in the {scenario} calendar."),
+)] + [ValidationCheck(name, text) for name, text in (
+    ("weekly_sums_match_volumes", "A week of buckets gives back each row's weekly volume."),
+    ("classes_with_volume_share", "Realism: enough demand classes hold a real share of volume."),
+    ("max_class_share", "Realism: no demand class holds too much of the volume."),
+    ("holiday_office_drop", "Realism: office-class volume drops on holidays in the largest countries."),
+    ("payday_consumer_lift", "Realism: consumer-class volume rises on paydays in the largest countries."),
+)]
+
+
 validation = validation_asset(
     GROUP,
     deps=[[GROUP, "weekly_shapes"], [GROUP, "merchant_zone_profile"], [GROUP, "calendar"]],
     evaluate=evaluate,
     description="Shapes, volumes and calendars of 5A, with class shares and holiday and payday effects.",
+    checks=CHECKS,
 )

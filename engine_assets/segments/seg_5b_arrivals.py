@@ -15,7 +15,8 @@ import polars as pl
 import pyarrow as pa
 
 from engine_assets.contracts import load_contract
-from engine_assets.gates import verify_gate
+from engine_assets.io_manager import dataset_out
+from engine_assets.gates import validation_key, verify_gate
 from engine_assets.identity import RunIdentity
 from engine_assets.partitions import SCENARIO_DAYS, SCENARIOS
 from engine_assets.publish import Publication, Published
@@ -90,9 +91,9 @@ def latent_field(identity: RunIdentity, scenario: str, groups: pl.DataFrame) -> 
 
 
 @dg.multi_asset(
-    outs={name: dg.AssetOut(key=[GROUP, name], io_manager_key="shards") for name in ("latent_groups", "latent_field")},
+    outs={name: dataset_out(f"{GROUP}/{name}") for name in ("latent_groups", "latent_field")},
     ins={"merchant_zone_profile": dg.AssetIn(key=["seg_5a", "merchant_zone_profile"])},
-    deps=[dg.AssetKey(["seg_5a", "validation"])], partitions_def=SCENARIOS,
+    deps=[validation_key("seg_5a")], partitions_def=SCENARIOS,
     backfill_policy=dg.BackfillPolicy.single_run(), group_name=GROUP,
 )
 def latent(context: dg.AssetExecutionContext, engine: EngineResource, merchant_zone_profile: pl.LazyFrame):
@@ -287,9 +288,9 @@ def simulate_and_publish(identity: RunIdentity, days: list[tuple[str, dt.date]])
 
 
 @dg.multi_asset(
-    outs={name: dg.AssetOut(key=[GROUP, name], io_manager_key="shards") for name in ("bucket_counts", "arrival_events")},
+    outs={name: dataset_out(f"{GROUP}/{name}") for name in ("bucket_counts", "arrival_events")},
     deps=[dg.AssetKey([GROUP, "latent_groups"]), dg.AssetKey([GROUP, "latent_field"]),
-          dg.AssetKey(["seg_2b", "validation"]), dg.AssetKey(["seg_3b", "validation"])],
+          validation_key("seg_2b"), validation_key("seg_3b")],
     partitions_def=SCENARIO_DAYS, backfill_policy=dg.BackfillPolicy.multi_run(max_partitions_per_run=30),
     group_name=GROUP,
 )

@@ -23,7 +23,7 @@ import numpy as np
 import polars as pl
 
 from engine_assets.contracts import load_contract
-from engine_assets.gates import CheckOutcome, validation_asset
+from engine_assets.gates import CheckOutcome, ValidationCheck, validation_asset
 from engine_assets.identity import RunIdentity
 from engine_assets.partitions import DAYS
 from engine_assets.segments.country_data import read_frame, scan_countries
@@ -316,9 +316,27 @@ def _realism_figures(identity, scenario, rows, hourly_lam, hourly_n, by_class_ho
             "shape_correlation": correlation, "arrivals": int(hourly_n.sum())}
 
 
+CHECKS = [ValidationCheck(name, text) for name, text in (
+    ("every_partition_published", "Every (scenario, day) partition is published."),
+    ("arrivals_equal_counts", "Arrivals equal bucket counts per (merchant, country, bucket)."),
+    ("arrivals_inside_their_day_and_sorted", "Arrivals lie inside their day and are sorted by ts_utc."),
+    ("sites_belong_to_merchant_and_zone", "Each physical arrival's site belongs to its merchant in its zone."),
+    ("edges_belong_to_merchant", "Each virtual arrival's edge belongs to its merchant."),
+    ("local_time_equals_zoneinfo", "Local times equal zoneinfo on a sample and near every clock change."),
+    ("arrival_ids_unique", "arrival_id is unique in the run."),
+    ("latent_mean", "Realism: the burst factor averages 1."),
+    ("count_p99_over_p50", "Realism: non-zero bucket counts are heavy-tailed."),
+    ("dispersion_card_present", "Realism: dispersion of card-present hourly counts around the surface."),
+    ("dispersion_card_not_present", "Realism: dispersion of card-not-present hourly counts around the surface."),
+    ("virtual_share_of_arrivals", "Realism: share of arrivals routed to edges (first scenario)."),
+    ("arrivals_follow_weekly_shape", "Realism: arrivals per local hour of the week follow each class's shape."),
+)]
+
+
 validation = validation_asset(
     GROUP,
     deps=[[GROUP, "latent_groups"], [GROUP, "latent_field"], [GROUP, "bucket_counts"], [GROUP, "arrival_events"]],
     evaluate=evaluate,
     description="Arrivals conserve counts, stay in their buckets, follow their routes and clocks; bursts and dispersion.",
+    checks=CHECKS,
 )
