@@ -133,7 +133,9 @@ def contract_check(asset_key: list[str], partitions_def: dg.PartitionsDefinition
     )
     def _contract(context: dg.AssetCheckExecutionContext, engine: EngineResource):
         identity = engine.identity()
-        keys: list[str | None] = list(context.partition_keys) if partitions_def is not None else [None]
+        # In the partitions' own order, so the latest verdict is the last partition's.
+        keys: list[str | None] = [None] if partitions_def is None else sorted(
+            context.partition_keys, key=partitions_def.get_partition_keys().index)
         parsed = [
             dict(partitions_def.get_partition_key_from_str(key).keys_by_dimension)
             if isinstance(partitions_def, dg.MultiPartitionsDefinition) and key is not None else key

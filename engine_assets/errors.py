@@ -19,3 +19,7 @@ class NotPublishedError(EngineError):
 
 class GateError(EngineError):
     """A downstream segment tried to read an upstream segment that has not passed validation."""
+
+
+class LaunchError(EngineError):
+    """A run was launched in a way its job cannot build, e.g. one partition of a job built whole."""

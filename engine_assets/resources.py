@@ -5,6 +5,7 @@ from typing import Optional
 import dagster as dg
 
 from engine_assets.config import active_profile_name
+from engine_assets.errors import LaunchError
 from engine_assets.identity import RunIdentity, cached_identity
 
 
@@ -14,5 +15,21 @@ class EngineResource(dg.ConfigurableResource):
     seed: Optional[int] = None
     data_root: Optional[str] = None
 
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        if context.dagster_run is not None:
+            refuse_one_partition_of_a_whole_job(context.dagster_run.job_name, context.dagster_run.tags)
+
     def identity(self) -> RunIdentity:
         return cached_identity(active_profile_name(), self.seed, self.data_root)
+
+
+def refuse_one_partition_of_a_whole_job(job: str, tags: dict[str, str]) -> None:
+    """A job built whole carries its partition range as tags (engine_assets/jobs.py); the Launchpad
+    adds a partition to them when one is picked. Its validations read every partition, so say how
+    to launch it before any work, instead of failing in validation after it."""
+    if "dagster/partition" in tags and "dagster/asset_partition_range_start" in tags:
+        raise LaunchError(
+            f"{job} builds all its partitions in one run and cannot run for partition {tags['dagster/partition']} "
+            f"alone: launch it without a partition (Launchpad: leave Partition empty and confirm; CLI: dagster job "
+            f"execute -j {job}), or rebuild one partition of an asset from the asset graph"
+        )
