@@ -74,10 +74,8 @@ class ShardIOManager(dg.ConfigurableIOManager):
         if None in published:
             context.add_output_metadata(_metadata(contract.kind, published[None]) | common)
             return
-        # One materialisation per partition, each with its own rows, bytes and digests, recorded in
-        # the partitions' own order so an asset's latest materialisation is its last day.
-        order = {k: i for i, k in enumerate(pdef.get_partition_keys())}
-        for key, pub in sorted(published.items(), key=lambda item: order.get(item[0], len(order))):
+        # One materialisation per partition, each with its own rows, bytes and digests.
+        for key, pub in published.items():
             context.step_context.add_asset_metadata(
                 _metadata(contract.kind, pub) | common, asset_key=context.asset_key, partition_key=key
             )

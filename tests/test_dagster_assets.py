@@ -257,14 +257,3 @@ def test_contract_checks_stack_small_partitions_and_never_a_month_of_big_ones():
     assert _batches([], budget=100) == []
     assert _batches([0, 0], budget=0) == [[0, 1]]
 
-
-def test_the_latest_materialisation_of_a_range_is_its_last_partition(tmp_path, fixture_contracts):
-    @dg.asset(key=["demo", "merchants"], io_manager_key="shards", partitions_def=COUNTRY_PAIR,
-              backfill_policy=dg.BackfillPolicy.single_run())
-    def merchants():
-        return {"US": _merchants("US"), "GB": _merchants("GB")}  # the asset's own order is not the partitions'
-
-    with dg.instance_for_test() as instance:
-        dg.materialize([merchants], resources=_resources(tmp_path), run_config=QUIET, tags=RANGE, instance=instance)
-        [latest] = instance.fetch_materializations(dg.AssetKey(["demo", "merchants"]), limit=1).records
-        assert latest.partition_key == "US"
