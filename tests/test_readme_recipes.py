@@ -44,11 +44,12 @@ def _partitions_by_run(instance: dg.DagsterInstance, asset: str) -> dict[str, se
     return out
 
 
-def test_readme_command_line_recipes_build_a_new_world(tmp_path):
+def test_readme_command_line_recipes_build_a_new_world(tmp_path, world_root):
+    # A new world: only the reference datasets (shared by every world with the same pins) exist.
     home = tmp_path / "dagster_home"
     home.mkdir()
     (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
-    env = {**os.environ, "ENGINE_DATA_ROOT": str(tmp_path / "data"), "DAGSTER_HOME": str(home), "ENGINE_PROFILE": "ci"}
+    env = {**os.environ, "ENGINE_DATA_ROOT": str(world_root), "DAGSTER_HOME": str(home), "ENGINE_PROFILE": "ci"}
     lines = [line.replace("$PWD/.dagster_home", str(home)).replace(".venv/bin/", f"{BIN}/") for line in readme_recipes()]
     assert any("job backfill" in line for line in lines) and any("partition_range_start" in line for line in lines)
     exports = [line for line in lines if line.startswith("export ")]
