@@ -122,9 +122,9 @@ def describe(stage: Stage) -> str:
 def stage_tags(stage: Stage) -> dict[str, str]:
     """A whole stage's run tags: its whole partition range, so a launch without a partition builds it.
 
-    Dagster refuses a run with both range tags and a partition, so a launch of one partition of a
-    whole stage (which its validations could not pass) is refused before it starts; a per-partition
-    stage carries no range, so its backfills may launch one run per partition."""
+    A launch of one partition adds a partition to these tags; EngineResource refuses such a run at
+    start-up (its validations could not pass). A per-partition stage carries no range, so its
+    backfills may launch one run per partition."""
     return {} if stage.per_partition else every_partition(stage.partitions_def)
 
 
