@@ -25,11 +25,6 @@ from engine_assets.storage import PartitionKey, load_dataset, partition_path, sc
 CHECK_ROWS = 4_000_000
 
 
-def check_partition(identity: RunIdentity, contract: Contract, key: PartitionKey) -> tuple[bool, dict[str, Any]]:
-    """Verdict and UI metadata for one published partition."""
-    return check_partitions(identity, contract, [key])[0]
-
-
 def check_partitions(
     identity: RunIdentity, contract: Contract, keys: list[PartitionKey]
 ) -> list[tuple[bool, dict[str, Any]]]:

@@ -265,8 +265,6 @@ def _point_in(region: shapely.Geometry, key: np.ndarray, first_block: int, attem
         return float(lat[hit[0]]), float(lon[hit[0]]), int(2 * (hit[0] + 1))
     point = shapely.point_on_surface(region)
     return float(point.y), float(point.x), 2 * attempts
-    return Sites(merchant, site_order, lat, lon, flat_cell, is_fallback,
-                 {_ANCHOR: int(clustered.sum()), _CELL: int(cell.shape[0]), _JITTER: int(jitter_words)})
 
 
 def _distances(lat: float, lon: float, lats: np.ndarray, lons: np.ndarray) -> np.ndarray:

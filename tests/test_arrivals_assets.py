@@ -116,3 +116,20 @@ def test_burst_groups_take_sigma_from_scenario_class_and_channel(arrivals_world)
             for k, c in zip(rows["demand_class"], rows["channel_group"])]
     assert np.allclose(rows["sigma"].to_numpy(), want)
     assert policy.channel_sigma["card_not_present"] > policy.channel_sigma["card_present"]
+
+
+def test_an_online_merchant_without_settlement_is_an_error_not_zone_zero(arrivals_world, monkeypatch):
+    from engine_assets.segments import seg_5b_arrivals
+
+    identity = _identity(arrivals_world)
+    real = seg_5b_arrivals.read_frame
+    nodes = real(identity, "seg_3b/settlement_nodes")
+    dropped = nodes["merchant_id"][0]
+
+    def without_one_node(identity, dataset, *key):
+        frame = real(identity, dataset, *key)
+        return frame.filter(pl.col("merchant_id") != dropped) if dataset == "seg_3b/settlement_nodes" else frame
+
+    monkeypatch.setattr(seg_5b_arrivals, "read_frame", without_one_node)
+    with pytest.raises(ValueError, match=rf"online merchants \[{dropped}\] have no settlement zone"):
+        seg_5b_arrivals.load_fabric(identity, "baseline")

@@ -186,13 +186,18 @@ def load_fabric(identity: RunIdentity, scenario: str) -> Fabric:
     edge_group = np.array([merchant_edges.get(m, -1) for m in rows["merchant_id"].to_list()], np.int64)
     nodes = read_frame(identity, "seg_3b/settlement_nodes")
     settle = dict(zip(nodes["merchant_id"].to_list(), nodes["tzid"].to_list()))
-    settlement_zone = np.array([zones.get(settle.get(m, ""), 0) for m in rows["merchant_id"].to_list()], np.int64)
+    # -1: no settlement clock; only physical merchants may lack one (their rows never read it).
+    settlement_zone = np.array([zones.get(settle.get(m, ""), -1) for m in rows["merchant_id"].to_list()], np.int64)
     classes = read_frame(identity, "seg_3b/virtual_classification")
     share = dict(zip(classes["merchant_id"].to_list(), classes["virtual_share"].to_list()))
     virtual_share = np.array([share.get(m, 0.0) for m in rows["merchant_id"].to_list()])
-    missing = np.flatnonzero((virtual_share > 0) & (edge_group < 0))
-    if missing.size:
-        raise ValueError(f"seg_5b: online merchants {rows['merchant_id'][missing[:5]].to_list()} have no edge table")
+    online = virtual_share > 0
+    for what, bad in (("edge table", edge_group < 0), ("settlement zone in seg_2a/tz_transitions", settlement_zone < 0)):
+        missing = np.flatnonzero(online & bad)
+        if missing.size:
+            raise ValueError(f"seg_5b: online merchants {sorted(set(rows['merchant_id'][missing].to_list()))[:5]} have no {what}; "
+                             "rebuild seg_3b and check its validation")
+    settlement_zone[~online] = np.maximum(settlement_zone[~online], 0)
     return Fabric(scenario, surface, row_keys, kappa, group, latent, gamma, sites, site_group, edges, edge_group,
                   catalogue["edge_id"].to_numpy().astype(np.uint64),
                   np.array([zones[z] for z in catalogue["tzid"]], np.int64), settlement_zone, virtual_share,
