@@ -19,6 +19,7 @@ import pycountry
 import yaml
 
 from engine_assets.errors import EngineConfigError
+from engine_kernels.digest import length_prefixed_sha256
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CONFIG_DIR = REPO_ROOT / "config"
@@ -227,12 +228,7 @@ def parameter_hash(digests: Mapping[str, str]) -> str:
     Sorting makes the hash independent of directory listing order; length prefixes keep
     ("ab", "c") and ("a", "bc") apart.
     """
-    h = hashlib.sha256()
-    for name in sorted(digests):
-        for token in (name.encode(), digests[name].encode()):
-            h.update(len(token).to_bytes(8, "big"))
-            h.update(token)
-    return h.hexdigest()
+    return length_prefixed_sha256(t for name in sorted(digests) for t in (name.encode(), digests[name].encode())).hexdigest()
 
 
 def _cross_field_rules() -> dict[str, Any]:

@@ -18,6 +18,7 @@ from typing import Any, Callable, Mapping
 from engine_assets.errors import GateError, NotPublishedError
 from engine_assets.identity import RunIdentity
 from engine_assets.publish import MANIFEST, Published, publish_files, published_version
+from engine_kernels.digest import length_prefixed_sha256
 
 FLAG = "_passed.flag"
 REPORT = "report.json"
@@ -40,12 +41,7 @@ def bundle_dir(identity: RunIdentity, segment: str) -> Path:
 
 
 def _flag_digest(members: Mapping[str, bytes]) -> str:
-    h = hashlib.sha256()
-    for path in sorted(members):
-        for token in (path.encode(), members[path]):
-            h.update(len(token).to_bytes(8, "big"))
-            h.update(token)
-    return h.hexdigest()
+    return length_prefixed_sha256(t for path in sorted(members) for t in (path.encode(), members[path])).hexdigest()
 
 
 def _json(doc: Any) -> bytes:

@@ -15,6 +15,7 @@ from typing import Mapping
 
 from engine_assets.config import CONFIG_DIR, REPO_ROOT, Policies, Profile, load_policies, load_profile, parameter_hash
 from engine_assets.errors import EngineConfigError
+from engine_kernels.digest import length_prefixed_sha256
 from engine_kernels.rng import derive_key
 
 ENGINE_DISTRIBUTION = "fraud-engine"
@@ -69,13 +70,8 @@ def manifest_fingerprint(parameters: str, reference_digests: Mapping[str, str], 
     Recorded for provenance only: randomness is never keyed on it, so upgrading the engine
     without changing a kernel does not reshuffle a world.
     """
-    h = hashlib.sha256()
     tokens = [parameters, version] + [f"{k}={reference_digests[k]}" for k in sorted(reference_digests)]
-    for token in tokens:
-        b = token.encode()
-        h.update(len(b).to_bytes(8, "big"))
-        h.update(b)
-    return h.hexdigest()
+    return length_prefixed_sha256(t.encode() for t in tokens).hexdigest()
 
 
 def _data_root(raw: str | None) -> Path:

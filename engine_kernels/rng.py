@@ -30,6 +30,8 @@ import re
 import numpy as np
 from numba import njit, prange
 
+from engine_kernels.digest import length_prefixed_sha256
+
 __all__ = [
     "STATE_SIZE",
     "as_u64",
@@ -150,12 +152,6 @@ def as_u64(value, name: str) -> int:
     return value
 
 
-def _field(data: bytes) -> bytes:
-    # Length prefixes make the encoding injective: ("ab", "c") and ("a", "bc")
-    # hash differently.
-    return len(data).to_bytes(8, "big") + data
-
-
 def label_key(seed: int, parameter_hash: str, label: str) -> int:
     """64-bit key of a labelled substream family.
 
@@ -169,9 +165,8 @@ def label_key(seed: int, parameter_hash: str, label: str) -> int:
         raise ValueError(f"parameter_hash must be 64 lowercase hex characters, got {parameter_hash!r}")
     if not isinstance(label, str) or not label:
         raise ValueError(f"label must be a non-empty string, got {label!r}")
-    digest = hashlib.sha256(
-        _field(seed.to_bytes(8, "big")) + _field(parameter_hash.encode("ascii")) + _field(label.encode("utf-8"))
-    ).digest()
+    digest = length_prefixed_sha256(
+        (seed.to_bytes(8, "big"), parameter_hash.encode("ascii"), label.encode("utf-8"))).digest()
     return int.from_bytes(digest[:8], "big")
 
 
