@@ -56,6 +56,12 @@ def _mapping_without_duplicates(loader: _PlainLoader, node: yaml.MappingNode, de
 _PlainLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_without_duplicates)
 
 
+def strict_yaml(text: str) -> Any:
+    """The engine's one YAML reader (config, policies, contracts): YAML-1.2-like booleans, dates kept
+    as text, duplicate keys refused. Raises yaml.YAMLError."""
+    return yaml.load(text, Loader=_PlainLoader)
+
+
 @dataclass(frozen=True)
 class Horizon:
     start: dt.date
@@ -144,7 +150,7 @@ def parse_yaml(raw: bytes, path: Path) -> Any:
     except UnicodeDecodeError as exc:
         raise EngineConfigError(f"{_rel(path)}: not UTF-8 text (byte {exc.start}); save the file as UTF-8") from None
     try:
-        return yaml.load(text, Loader=_PlainLoader)
+        return strict_yaml(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""

@@ -22,6 +22,7 @@ import pyarrow as pa
 import yaml
 from jsonschema.exceptions import ValidationError, best_match
 
+from engine_assets.config import strict_yaml
 from engine_assets.errors import EngineError
 
 CONTRACTS_DIR = Path(__file__).resolve().parent.parent / "contracts"
@@ -219,8 +220,7 @@ class DatasetEntry:
 
 def _read_yaml(path: Path) -> Any:
     try:
-        with path.open(encoding="utf-8") as handle:
-            return yaml.safe_load(handle)
+        return strict_yaml(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
         raise ContractError(f"{path}: file not found") from exc
     except yaml.YAMLError as exc:

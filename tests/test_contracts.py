@@ -548,3 +548,14 @@ def test_plain_encoded_column_is_written_without_dictionary_and_all_columns_keep
     # Without x-statistics every column keeps its min/max.
     assert all(chunk.is_stats_set for chunk in chunks.values())
     assert (chunks["code"].statistics.min, chunks["code"].statistics.max) == ("x", "y")
+
+
+def test_contracts_are_read_by_the_strict_yaml_reader(tmp_path):
+    from engine_assets.contracts import ContractError, _read_yaml
+
+    path = tmp_path / "dup.yaml"
+    path.write_text("type: object\ntype: array\n", encoding="utf-8")
+    with pytest.raises(ContractError, match="duplicate key 'type'"):
+        _read_yaml(path)
+    path.write_text("enum: [NO, SE]\n", encoding="utf-8")
+    assert _read_yaml(path) == {"enum": ["NO", "SE"]}  # Norway stays a country code
