@@ -56,6 +56,10 @@ _POISSON, _NEG_BINOMIAL, _ZT_POISSON = 0, 1, 2
 # --------------------------------------------------------------------------
 
 
+# Words of the stream one `normal` consumes (two doubles), for RNG accounting.
+NORMAL_WORDS = 4
+
+
 @njit(cache=True)
 def normal(state):
     """Standard normal by Box–Muller: sqrt(-2 ln U1)·cos(2π U2).

@@ -133,3 +133,17 @@ def test_an_online_merchant_without_settlement_is_an_error_not_zone_zero(arrival
     monkeypatch.setattr(seg_5b_arrivals, "read_frame", without_one_node)
     with pytest.raises(ValueError, match=rf"online merchants \[{dropped}\] have no settlement zone"):
         seg_5b_arrivals.load_fabric(identity, "baseline")
+
+
+def test_latent_field_records_the_words_its_normals_drew(arrivals_world):
+    from engine_assets.publish import read_manifest
+    from engine_assets.storage import partition_path
+    from engine_kernels.sampling import NORMAL_WORDS
+
+    identity = _identity(arrivals_world)
+    contract = load_contract("seg_5b/latent_field")
+    manifest = read_manifest(partition_path(identity, contract, "baseline"), "seg_5b/latent_field")
+    field = load_dataset(identity, contract, "baseline").collect()
+    groups, buckets = field["group_id"].n_unique(), field["bucket"].n_unique()
+    # Each group: one normal for its stationary start and one per bucket of the horizon.
+    assert manifest["rng_draws"] == {"5b.latent": groups * (buckets + 1) * NORMAL_WORDS}

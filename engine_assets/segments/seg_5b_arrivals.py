@@ -28,6 +28,7 @@ from engine_kernels.arrivals import bucket_counts, expand_arrivals, latent_paths
 from engine_kernels.bursts import BurstPolicy
 from engine_kernels.demand import CLASSES
 from engine_kernels.rng import text_id, unit_keys
+from engine_kernels.sampling import NORMAL_WORDS
 from engine_kernels.routing import RoutingTable
 
 GROUP = "seg_5b"
@@ -87,7 +88,8 @@ def latent_field(identity: RunIdentity, scenario: str, groups: pl.DataFrame) -> 
         "group_id": np.tile(per_group["group_id"].to_numpy().astype(np.uint32), n_buckets),
         "factor": paths.T.ravel(),
     })
-    return Publication(frame, {_LATENT: int(g * (n_buckets + 1) * 2)})
+    # One normal for the stationary start, then one per bucket (the last one unused but drawn).
+    return Publication(frame, {_LATENT: int(g * (n_buckets + 1) * NORMAL_WORDS)})
 
 
 @dg.multi_asset(
