@@ -13,13 +13,14 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
+from engine_kernels import substreams
 from engine_kernels.calendar import CONVENTIONS, campaign_start, payday_dates
 from engine_kernels.demand import CLASSES
 from engine_kernels.rng import text_id, unit_keys, unit_uniforms
 
 __all__ = ["CalendarPolicy", "EventColumns", "scenario_events"]
 
-_OUTAGE = "5a.outage"
+_OUTAGE = substreams.OUTAGE
 
 
 def _factors(entry: Mapping[str, float], where: str) -> dict[str, float]:

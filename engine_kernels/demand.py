@@ -16,6 +16,7 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
+from engine_kernels import substreams
 from engine_kernels.rng import unit_keys, unit_uniforms
 
 __all__ = ["CLASSES", "ONLINE_CLASSES", "ROLES", "DemandPolicy", "calibrate", "classify_demand", "per_site_volume",
@@ -28,7 +29,7 @@ CHANNELS = ("card_present", "card_not_present")
 ROLES = ("primary", "secondary", "tail")
 SECTORS = ("grocery", "restaurants", "fuel", "retail", "travel", "digital", "services", "utilities", "health",
            "government", "financial", "entertainment")
-_VOLUME = "5a.volume"
+_VOLUME = substreams.VOLUME
 
 
 @dataclass(frozen=True)

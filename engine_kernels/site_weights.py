@@ -23,13 +23,14 @@ from typing import Any
 
 import numpy as np
 
+from engine_kernels import substreams
 from engine_kernels.rng import text_id, unit_keys, unit_uniforms
 from engine_kernels.sampling import sample_normal
 
 __all__ = ["SHAPES", "SiteWeightPolicy", "day_effects", "site_weights"]
 
 SHAPES = ("single", "hub", "heavy_tail", "near_uniform")
-_SHAPE, _SITE, _DAY = "2b.shape", "2b.site_noise", "2b.day_effect"
+_SHAPE, _SITE, _DAY = substreams.WEIGHT_SHAPE, substreams.WEIGHT_SITE_NOISE, substreams.DAY_EFFECT
 
 
 @dataclass(frozen=True)

@@ -26,12 +26,13 @@ import numpy as np
 import shapely
 from numba import njit, prange
 
+from engine_kernels import substreams
 from engine_kernels.reference.world import CountryCells
 from engine_kernels.rng import text_id, unit_keys, unit_uniforms
 
 __all__ = ["PlacementPolicy", "SiteGroups", "Sites", "place_sites", "site_ids"]
 
-_ANCHOR, _CELL, _JITTER = "1b.anchor", "1b.cell_pick", "1b.jitter"
+_ANCHOR, _CELL, _JITTER = substreams.SITE_ANCHOR, substreams.SITE_CELL, substreams.SITE_JITTER
 _EARTH_RADIUS_KM = 6371.0088
 # site_id = merchant_id · 2^24 + country index · 2^14 + site_order: unique in the world and
 # readable back into its parts.

@@ -18,13 +18,14 @@ from typing import Any
 
 import numpy as np
 
+from engine_kernels import substreams
 from engine_kernels.rng import unit_keys, unit_uniforms
 
 __all__ = ["CLASSES", "PROFILES", "VirtualPolicy", "classify", "draw_edges", "great_circle_km", "internet_adoption", "settle"]
 
 CLASSES = ("NON_VIRTUAL", "VIRTUAL_ONLY", "HYBRID")
 PROFILES = ("regional_compact", "hybrid_footprint", "offshore_hub")
-_SETTLE, _PROFILE, _EDGE = "3b.settlement", "3b.edge_profile", "3b.edge_country"
+_SETTLE, _PROFILE, _EDGE = substreams.SETTLEMENT, substreams.EDGE_PROFILE, substreams.EDGE_COUNTRY
 _EARTH_RADIUS_KM = 6371.0088
 
 

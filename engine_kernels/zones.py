@@ -18,13 +18,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from engine_kernels import substreams
 from engine_kernels.integerise import largest_remainder_groups
 from engine_kernels.rng import text_id, unit_keys, unit_uniforms
 from engine_kernels.sampling import sample_dirichlet
 
 __all__ = ["ZonePlan", "ZonePlanPolicy", "ZonePriors", "plan_zones", "zone_priors"]
 
-_ESCALATE, _PICK, _SHARES = "3a.escalate", "3a.zone_pick", "3a.zone_shares"
+_ESCALATE, _PICK, _SHARES = substreams.ZONE_ESCALATE, substreams.ZONE_PICK, substreams.ZONE_SHARES
 
 
 @dataclass(frozen=True)

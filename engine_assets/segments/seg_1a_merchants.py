@@ -18,6 +18,7 @@ from engine_assets.io_manager import dataset_out
 from engine_assets.partitions import COUNTRIES
 from engine_assets.publish import Publication
 from engine_assets.resources import EngineResource
+from engine_kernels import substreams
 from engine_kernels.merchants.catalogue import MerchantUniverse, build_universe, merchant_id_range
 from engine_kernels.merchants.catalogue import outlet_catalogue as expand_outlets
 from engine_kernels.merchants.inputs import Countries, Mccs
@@ -29,10 +30,10 @@ GROUP = "seg_1a"
 UNIVERSE_TABLES = ("merchants", "outlet_counts", "candidate_countries", "foreign_membership")
 # The substream labels whose draws each table records in its manifest.
 DRAWS_OF = {
-    "merchants": ("1a.home", "1a.mcc", "1a.channel"),
-    "outlet_counts": ("1a.hurdle", "1a.nb"),
+    "merchants": (substreams.MERCHANT_HOME, substreams.MERCHANT_MCC, substreams.MERCHANT_CHANNEL),
+    "outlet_counts": (substreams.OUTLET_HURDLE, substreams.OUTLET_COUNT_NB),
     "candidate_countries": (),
-    "foreign_membership": ("1a.cross_border", "1a.foreign_count", "1a.foreign_pick"),
+    "foreign_membership": (substreams.CROSS_BORDER, substreams.FOREIGN_COUNT, substreams.FOREIGN_PICK),
 }
 
 

@@ -16,6 +16,7 @@ from engine_assets.resources import EngineResource
 from engine_assets.segments.seg_1a_merchants import active_countries
 from engine_assets.segments.seg_2a_civil_time import labelled_cells
 from engine_assets.segments.slot_tables import slot_rows
+from engine_kernels import substreams
 from engine_kernels.site_zones import site_zones
 from engine_kernels.sites import PlacementPolicy, SiteGroups, place_sites
 from engine_kernels.virtual import CLASSES, PROFILES, VirtualPolicy, classify, draw_edges, settle
@@ -104,7 +105,7 @@ def edge_table(identity: RunIdentity, nodes: pl.DataFrame, countries: pl.DataFra
     index = np.arange(edges.offsets[-1]) - edges.offsets[owner]
     lat, lon, tzid = np.empty(index.size), np.empty(index.size), np.empty(index.size, dtype=object)
     placement = PlacementPolicy.from_dict(identity.policies["1b"])
-    keys = lambda label: identity.substream_key(f"3b.{label}")  # noqa: E731 - edges draw apart from sites
+    keys = lambda label: identity.substream_key(substreams.EDGE_PREFIX + label)  # noqa: E731 - edges draw apart from sites
     grid = tz_grid.select("cell", pl.col("country_iso").cast(pl.String), pl.col("tzid").cast(pl.String))
     for c in np.unique(edges.country):
         code, rows = home.iso[c], np.flatnonzero(edges.country == c)

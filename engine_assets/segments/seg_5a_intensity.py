@@ -18,6 +18,7 @@ from engine_assets.partitions import SCENARIOS
 from engine_assets.publish import Publication
 from engine_assets.resources import EngineResource
 from engine_assets.segments.country_data import scan_countries
+from engine_kernels import substreams
 from engine_kernels.calendar_events import CalendarPolicy, scenario_events
 from engine_kernels.demand import CHANNELS, CLASSES, ROLES, DemandPolicy, calibrate, classify_demand, per_site_volume, \
     zone_roles
@@ -25,7 +26,7 @@ from engine_kernels.rng import text_id, unit_keys, unit_uniforms
 from engine_kernels.weekly_shapes import ShapePolicy, class_shapes, day_mass
 
 GROUP = "seg_5a"
-_JITTER, _VARIANT = "5a.shape_jitter", "5a.shape_variant"
+_JITTER, _VARIANT = substreams.SHAPE_JITTER, substreams.SHAPE_VARIANT
 
 
 def shape_catalogue(identity: RunIdentity, weekend_masks: list[int]) -> Publication:

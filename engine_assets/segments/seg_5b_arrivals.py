@@ -24,6 +24,7 @@ from engine_assets.resources import EngineResource
 from engine_assets.storage import PublishQueue
 from engine_assets.segments.country_data import read_frame, scan_countries
 from engine_assets.segments.seg_5a_surface import Surface, day_start_us, load_surface
+from engine_kernels import substreams
 from engine_kernels.arrivals import bucket_counts, expand_arrivals, latent_paths, modulated_intensity, row_columns
 from engine_kernels.bursts import BurstPolicy
 from engine_kernels.demand import CLASSES
@@ -32,7 +33,7 @@ from engine_kernels.sampling import NORMAL_WORDS
 from engine_kernels.routing import RoutingTable
 
 GROUP = "seg_5b"
-_CELL, _LATENT = "5b.cell", "5b.latent"
+_CELL, _LATENT = substreams.CELL, substreams.LATENT
 _DAY_US = 86_400 * 1_000_000
 ROW_KEY = ["merchant_id", "legal_country_iso", "tzid"]
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from engine_kernels import substreams
 from engine_kernels.integerise import largest_remainder_groups
 from engine_kernels.sampling import sample_gumbel_top_k, sample_zero_truncated_poisson
 
@@ -31,7 +32,7 @@ from .universe import MerchantDraws
 
 __all__ = ["Membership", "foreign_membership"]
 
-_OPEN, _COUNT, _PICK = "1a.cross_border", "1a.foreign_count", "1a.foreign_pick"
+_OPEN, _COUNT, _PICK = substreams.CROSS_BORDER, substreams.FOREIGN_COUNT, substreams.FOREIGN_PICK
 # λ beyond this only ever hits the min(K, #candidates, N − 1) cap; bounding it keeps the
 # sampler inside its domain whatever the coefficients.
 _LAMBDA_MAX = 1e6

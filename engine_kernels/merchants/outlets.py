@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from engine_kernels import substreams
 from engine_kernels.sampling import sample_negative_binomial
 
 from .policy import Policy1A
@@ -22,7 +23,7 @@ from .universe import MerchantDraws
 
 __all__ = ["OutletCounts", "draw_outlet_counts"]
 
-_HURDLE, _NB = "1a.hurdle", "1a.nb"
+_HURDLE, _NB = substreams.OUTLET_HURDLE, substreams.OUTLET_COUNT_NB
 # Block offset between rejection attempts: one attempt uses a handful of blocks, so 2^32 keeps
 # attempts disjoint with a margin no rejection loop can reach.
 _ATTEMPT_STRIDE = 1 << 32

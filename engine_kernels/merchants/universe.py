@@ -14,13 +14,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from engine_kernels import substreams
 from .inputs import Countries, Mccs
 from .policy import SECTORS, Policy1A
 from .streams import KeySource, merchant_uniforms
 
 __all__ = ["MerchantDraws", "draw_merchants", "gdp_bands", "home_weights"]
 
-_HOME, _MCC, _CHANNEL = "1a.home", "1a.mcc", "1a.channel"
+_HOME, _MCC, _CHANNEL = substreams.MERCHANT_HOME, substreams.MERCHANT_MCC, substreams.MERCHANT_CHANNEL
 
 
 @dataclass(frozen=True)
