@@ -85,7 +85,6 @@ def partition_evaluations(
     asset_key: dg.AssetKey,
     check_name: str,
     verdicts: dict[str | None, tuple[bool, dict[str, Any]]],
-    blocking: bool = True,
 ) -> Iterator[dg.AssetCheckEvaluation | dg.Output]:
     """One evaluation per partition checked, each tied to that partition's latest materialisation.
 
@@ -95,7 +94,7 @@ def partition_evaluations(
     for key, (passed, metadata) in verdicts.items():
         yield dg.AssetCheckEvaluation(
             asset_key=asset_key, check_name=check_name, passed=passed, metadata=metadata,
-            severity=dg.AssetCheckSeverity.ERROR, blocking=blocking, partition=key,
+            severity=dg.AssetCheckSeverity.ERROR, blocking=True, partition=key,
             target_materialization_data=_latest_materialisation(context.instance, asset_key, key),
         )
     # The check's own output, which lets downstream steps of the run wait for it.

@@ -21,12 +21,12 @@ def _runs_of(stage) -> list[dict[str, str]]:
     """Run tags of a stage's runs: one run over all its partitions; a per-partition stage's last
     partition in a run of its own, because Dagster records the partitions of one run in no
     particular order and the UI's latest materialisation should be the last day."""
-    from engine_assets.jobs import RANGE_END, RANGE_START, every_partition
+    from engine_assets.jobs import PARTITION, RANGE_END, RANGE_START, every_partition
 
     if not stage.per_partition:
         return [every_partition(stage.partitions_def)]
     keys = stage.partitions_def.get_partition_keys()
-    last = {"dagster/partition": keys[-1]}
+    last = {PARTITION: keys[-1]}
     return [last] if len(keys) == 1 else [{RANGE_START: keys[0], RANGE_END: keys[-2]}, last]
 
 

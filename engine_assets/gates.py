@@ -149,9 +149,9 @@ def validation_key(segment: str):
 def _metadata_value(value: Any):
     import dagster as dg
 
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return dg.MetadataValue.text(str(value)) if value is None or isinstance(value, bool) else value
-    return dg.MetadataValue.json(value)
+    if value is None or isinstance(value, bool):
+        return dg.MetadataValue.text(str(value))
+    return value if isinstance(value, (int, float, str)) else dg.MetadataValue.json(value)
 
 
 def check_result(check: ValidationCheck, outcome: CheckOutcome):

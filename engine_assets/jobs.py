@@ -33,6 +33,8 @@ LAYER_TEXT = {
     "clock": "Layer 2: intensity surfaces, calendars, burst fields and arrivals",
     "behaviour": "Layer 3: customers, event flows, fraud campaigns, labels and the bank's view",
 }
+# Dagster's run tags for one partition and for a range of partitions.
+PARTITION = "dagster/partition"
 RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
 
 

@@ -7,6 +7,7 @@ import dagster as dg
 from engine_assets.config import active_profile_name
 from engine_assets.errors import LaunchError
 from engine_assets.identity import RunIdentity, cached_identity
+from engine_assets.jobs import PARTITION, RANGE_START
 
 
 class EngineResource(dg.ConfigurableResource):
@@ -27,9 +28,9 @@ def refuse_one_partition_of_a_whole_job(job: str, tags: dict[str, str]) -> None:
     """A job built whole carries its partition range as tags (engine_assets/jobs.py); the Launchpad
     adds a partition to them when one is picked. Its validations read every partition, so say how
     to launch it before any work, instead of failing in validation after it."""
-    if "dagster/partition" in tags and "dagster/asset_partition_range_start" in tags:
+    if PARTITION in tags and RANGE_START in tags:
         raise LaunchError(
-            f"{job} builds all its partitions in one run and cannot run for partition {tags['dagster/partition']} "
+            f"{job} builds all its partitions in one run and cannot run for partition {tags[PARTITION]} "
             f"alone: launch it without a partition (Launchpad: leave Partition empty and confirm; CLI: dagster job "
             f"execute -j {job}), or rebuild one partition of an asset from the asset graph"
         )

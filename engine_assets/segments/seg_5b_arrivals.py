@@ -15,9 +15,9 @@ import polars as pl
 import pyarrow as pa
 
 from engine_assets.contracts import load_contract
-from engine_assets.io_manager import dataset_out
 from engine_assets.gates import validation_key, verify_gate
 from engine_assets.identity import RunIdentity
+from engine_assets.io_manager import dataset_out
 from engine_assets.partitions import SCENARIO_DAYS, SCENARIOS
 from engine_assets.publish import Publication, Published
 from engine_assets.resources import EngineResource
