@@ -4,7 +4,7 @@ import dagster as dg
 
 from engine_assets.checks import contract_check
 from engine_assets.contracts import load_dictionary
-from engine_assets.io_manager import ShardIOManager
+from engine_assets.io_manager import shards_io_manager
 from engine_assets.jobs import build_jobs
 from engine_assets.resources import EngineResource
 from engine_assets.segments import (
@@ -33,12 +33,11 @@ ASSET_CHECKS = [
 
 
 def build_definitions() -> dg.Definitions:
-    engine_resource = EngineResource()
     return dg.Definitions(
         assets=ASSETS,
         asset_checks=ASSET_CHECKS,
         jobs=build_jobs(ASSETS),
-        resources={"engine": engine_resource, "shards": ShardIOManager(engine=engine_resource)},
+        resources={"engine": EngineResource(), "shards": shards_io_manager},
         executor=dg.in_process_executor,
     )
 

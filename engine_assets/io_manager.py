@@ -57,8 +57,11 @@ def _metadata(kind: str, pub: Published) -> dict[str, Any]:
     }
 
 
-class ShardIOManager(dg.ConfigurableIOManager):
-    engine: dg.ResourceDependency[EngineResource]
+class ShardIOManager(dg.IOManager):
+    """Publishes and reads datasets of the world `engine` names."""
+
+    def __init__(self, engine: EngineResource):
+        self.engine = engine
 
     def handle_output(self, context: dg.OutputContext, obj: Any) -> None:
         contract = load_contract(dataset_id(context.asset_key))
@@ -87,3 +90,11 @@ class ShardIOManager(dg.ConfigurableIOManager):
             return load_dataset(identity, contract, None)
         pdef = context.asset_partitions_def
         return {k: load_dataset(identity, contract, _key(k, pdef)) for k in context.asset_partition_keys}
+
+
+@dg.io_manager(required_resource_keys={"engine"},
+               description="Publishes each dataset atomically with its contract; reads it back as LazyFrames.")
+def shards_io_manager(init_context: dg.InitResourceContext) -> ShardIOManager:
+    # The run's own `engine` resource, so a seed set in run config also decides where data is
+    # published; a copy bound when the definitions load would keep the profile's seed.
+    return ShardIOManager(init_context.resources.engine)

@@ -257,3 +257,15 @@ def test_contract_checks_stack_small_partitions_and_never_a_month_of_big_ones():
     assert _batches([], budget=100) == []
     assert _batches([0, 0], budget=0) == [[0, 1]]
 
+
+
+def test_a_seed_set_in_run_config_decides_what_is_drawn_and_where_it_is_published(tmp_path):
+    job = defs.resolve_implicit_global_asset_job_def()
+    config = {**QUIET, "resources": {"engine": {"config": {"seed": 7, "data_root": str(tmp_path / "data")}}}}
+    with dg.instance_for_test() as instance:
+        result = job.execute_in_process(run_config=config, asset_selection=[dg.AssetKey(["engine", "run_manifest"])],
+                                        instance=instance, raise_on_error=False)
+    assert result.success and all(e.passed for e in result.get_asset_check_evaluations())
+    engine = EngineResource(seed=7, data_root=str(tmp_path / "data"))
+    assert load_dataset(engine.identity(), load_contract("engine/run_manifest"), None)["seed"] == 7
+    assert [p.name for p in (tmp_path / "data" / "ci").iterdir()] == ["seed=7"]
