@@ -27,9 +27,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ["ENGINE_PROFILE"] = "reference"
 
-from engine_assets.contracts import load_contract  # noqa: E402
-from engine_assets.partitions import SCENARIOS  # noqa: E402
-from engine_assets.segments import seg_5b_arrivals  # noqa: E402
+from engine_assets.quality.contracts import load_contract  # noqa: E402
+from engine_assets.run.partitions import SCENARIOS  # noqa: E402
+from engine_assets.clock.seg_5b import assets as seg_5b_arrivals  # noqa: E402
 from stages import Stages, build_world_to_3b, peak_rss_mb  # noqa: E402
 from write_limit import raw_write_rate  # noqa: E402
 

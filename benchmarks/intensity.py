@@ -6,7 +6,7 @@ Usage:
 
 Synthetic part: rows of the size of a reference world on random weekly shapes, zones from the
 pinned tz database, a day with DST changes (2026-03-29). Prints bucket-rows/s of
-engine_kernels.intensity.bucket_intensity on 2 threads and on 1 (target >= 20M/s), next to the
+engine_kernels.intensity.evaluator.bucket_intensity on 2 threads and on 1 (target >= 20M/s), next to the
 limit measured in the same run: numpy filling the same [rows, buckets] array from the shapes
 with the zone offset fixed (no transition lookups, no partial hours).
 
@@ -31,8 +31,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ["ENGINE_PROFILE"] = "reference"
 
-from engine_kernels.civil_time import zones_transitions  # noqa: E402
-from engine_kernels.intensity import bucket_intensity  # noqa: E402
+from engine_kernels.civil_time.transitions import zones_transitions  # noqa: E402
+from engine_kernels.intensity.evaluator import bucket_intensity  # noqa: E402
 from stages import Stages, best_rate_by_threads, build_world_to_3b, peak_rss_mb  # noqa: E402
 
 UTC = dt.timezone.utc
@@ -75,13 +75,13 @@ def synthetic(args) -> None:
 
 def engine_5a(identity) -> Stages:
     """5A as its assets run it, without Dagster: compute, publish, contract checks, validation."""
-    from engine_assets.checks import check_partitions
-    from engine_assets.contracts import load_contract
-    from engine_assets.gates import write_validation_bundle
-    from engine_assets.segments import seg_5a_validation
-    from engine_assets.segments.country_data import scan_countries
-    from engine_assets.segments.seg_5a_intensity import calendar_table, profile_table, shape_catalogue
-    from engine_assets.storage import load_dataset, publish_dataset
+    from engine_assets.quality.checks import check_partitions
+    from engine_assets.quality.contracts import load_contract
+    from engine_assets.quality.gates import write_validation_bundle
+    from engine_assets.clock.seg_5a import validation as seg_5a_validation
+    from engine_assets.storage.country_data import scan_countries
+    from engine_assets.clock.seg_5a.assets import calendar_table, profile_table, shape_catalogue
+    from engine_assets.storage.datasets import load_dataset, publish_dataset
 
     stages = Stages()
     timed = stages.timed
@@ -114,8 +114,8 @@ def engine_5a(identity) -> Stages:
 
 
 def reference(args) -> None:
-    from engine_assets.partitions import SCENARIOS
-    from engine_assets.segments.seg_5a_surface import load_surface
+    from engine_assets.run.partitions import SCENARIOS
+    from engine_assets.clock.seg_5a.surface import load_surface
 
     cache = (args.reference_root or Path(__file__).resolve().parent.parent / "data").resolve()
     scenarios = SCENARIOS.get_partition_keys()

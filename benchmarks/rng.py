@@ -2,7 +2,7 @@
 
 Usage: python benchmarks/rng.py [--n 100000000]
 
-Prints float64 uniforms per second from engine_kernels.rng.uniforms on two
+Prints float64 uniforms per second from engine_kernels.randomness.streams.uniforms on two
 numba threads and on one, numpy's Generator(Philox).random(n) measured in
 the same process, the ratios, and the peak resident set size.
 """
@@ -20,7 +20,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from engine_kernels import rng  # noqa: E402
+from engine_kernels.randomness import streams as rng  # noqa: E402
 
 PARAMETER_HASH = "0" * 64
 

@@ -5,8 +5,8 @@ Usage:
 
 Tables of the size of the `reference` world's (merchant, zone) groups (sizes drawn like its
 site counts: most groups 1-5 sites, a tail into the hundreds), then:
-  * build: tables/s and entries/s of the Walker/Vose builder (engine_kernels.alias)
-  * pick: picks/s of engine_kernels.routing.pick_item called from a numba loop (as an arrival
+  * build: tables/s and entries/s of the Walker/Vose builder (engine_kernels.tables.alias)
+  * pick: picks/s of engine_kernels.tables.routing.pick_item called from a numba loop (as an arrival
     kernel calls it) into a preallocated output, on 2 threads and on 1 (target >= 50M/s; best of
     3), and of the validating Python entry point pick_items
   * the limit measured in the same run: numpy fancy-indexing the same number of random slots
@@ -25,8 +25,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from numba import njit, prange  # noqa: E402
 
-from engine_kernels.rng import label_key, uniforms  # noqa: E402
-from engine_kernels.routing import build_routing_table, pick_item, pick_items  # noqa: E402
+from engine_kernels.randomness.streams import label_key, uniforms  # noqa: E402
+from engine_kernels.tables.routing import build_routing_table, pick_item, pick_items  # noqa: E402
 from stages import best_rate_by_threads, peak_rss_mb  # noqa: E402
 
 

@@ -25,7 +25,7 @@ import pyarrow.parquet as pq
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from engine_assets.publish import ROW_GROUP_ROWS, publish_table  # noqa: E402
+from engine_assets.storage.publish import ROW_GROUP_ROWS, publish_table  # noqa: E402
 
 ARRIVAL_LIKE = pa.schema([
     ("arrival_id", pa.uint64()),
@@ -101,7 +101,7 @@ def main() -> None:
 
     schema, options = ARRIVAL_LIKE, {}
     if args.dataset:
-        from engine_assets.contracts import load_contract
+        from engine_assets.quality.contracts import load_contract
 
         schema, options = load_contract(args.dataset).arrow_schema(), load_contract(args.dataset).parquet_options()
     batches = make_batches(schema, args.rows)

@@ -1,6 +1,6 @@
 """`make demo`: build every asset of the active profile by running the named jobs, and print what was built.
 
-Each job (engine_assets/jobs.py) is one stage of the world; it runs in-process over all its
+Each job (engine_assets/run/jobs.py) is one stage of the world; it runs in-process over all its
 partitions, in build order. Runs go to the persistent Dagster instance in $DAGSTER_HOME, so
 `make dev` (dagster dev) then shows them on its overview and job pages.
 """
@@ -10,8 +10,8 @@ import time
 
 import dagster as dg
 
-from engine_assets.config import active_profile_name
-from engine_assets.errors import EngineError
+from engine_assets.run.config import active_profile_name
+from engine_assets.run.errors import EngineError
 
 
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
@@ -21,7 +21,7 @@ def _runs_of(stage) -> list[dict[str, str]]:
     """Run tags of a stage's runs: one run over all its partitions; a per-partition stage's last
     partition in a run of its own, because Dagster records the partitions of one run in no
     particular order and the UI's latest materialisation should be the last day."""
-    from engine_assets.jobs import PARTITION, RANGE_END, RANGE_START, every_partition
+    from engine_assets.run.jobs import PARTITION, RANGE_END, RANGE_START, every_partition
 
     if not stage.per_partition:
         return [every_partition(stage.partitions_def)]
@@ -62,16 +62,16 @@ def _failures(result: dg.ExecuteInProcessResult) -> list[str]:
 
 
 def main() -> int:
-    from engine_assets.definitions import ASSETS, defs  # loads and validates the profile and policies
-    from engine_assets.jobs import build_stages
-    from engine_assets.resources import EngineResource
+    from engine_assets.definitions import ASSETS, LAYERS, defs  # loads and validates the profile and policies
+    from engine_assets.run.jobs import build_stages
+    from engine_assets.run.resources import EngineResource
 
     started = time.perf_counter()
     instance = dg.DagsterInstance.get()
     identity = EngineResource().identity()
     print(f"profile {active_profile_name()} | seed {identity.seed} | parameter_hash {identity.parameter_hash[:16]}")
     built, checks, seconds = [], [], {}
-    for stage in build_stages(ASSETS):
+    for stage in build_stages(ASSETS, LAYERS):
         stage_started = time.perf_counter()
         job = defs.resolve_job_def(stage.name)
         for tags in _runs_of(stage):

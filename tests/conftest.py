@@ -13,7 +13,7 @@ with open(os.path.join(os.environ["DAGSTER_HOME"], "dagster.yaml"), "w") as _f:
 
 import pytest  # noqa: E402
 
-from engine_assets.identity import resolve_identity  # noqa: E402
+from engine_assets.run.identity import resolve_identity  # noqa: E402
 
 
 @pytest.fixture
@@ -28,8 +28,8 @@ def reference_build(tmp_path_factory):
     import dagster as dg
 
     from engine_assets.definitions import ASSET_CHECKS, ASSETS
-    from engine_assets.io_manager import ShardIOManager
-    from engine_assets.resources import EngineResource
+    from engine_assets.storage.io_manager import ShardIOManager
+    from engine_assets.run.resources import EngineResource
 
     root = tmp_path_factory.mktemp("reference")
     engine = EngineResource(data_root=str(root))

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine_kernels import substreams
-from engine_kernels.sampling import sample_negative_binomial
+from engine_kernels.randomness import substreams
+from engine_kernels.randomness.sampling import sample_negative_binomial
 
 from .policy import Policy1A
 from .streams import KeySource, merchant_keys, merchant_uniforms

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 
 import numpy as np
 
-from engine_kernels.rng import unit_keys, unit_uniforms
+from engine_kernels.randomness.streams import unit_keys, unit_uniforms
 
 __all__ = ["KeySource", "merchant_keys", "merchant_uniforms", "merge_draws"]
 

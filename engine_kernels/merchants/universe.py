@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine_kernels import substreams
+from engine_kernels.randomness import substreams
 from .inputs import Countries, Mccs
 from .policy import SECTORS, Policy1A
 from .streams import KeySource, merchant_uniforms

@@ -13,7 +13,7 @@ import zoneinfo
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..tzdb import use_pinned_tzdata
+from engine_kernels.civil_time.tzdb import use_pinned_tzdata
 from .countries import iso_alpha2_codes
 from .packages import package_dir, require
 

@@ -25,7 +25,7 @@ from rasterio.transform import Affine
 from scipy import fft
 from scipy.ndimage import gaussian_filter1d
 
-from engine_kernels.maps import encode_png, grey_density
+from engine_kernels.geography.maps import encode_png, grey_density
 
 __all__ = [
     "EARTH_RADIUS_KM",

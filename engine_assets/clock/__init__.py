@@ -1,0 +1,1 @@
+"""Layer 2: intensity surfaces, calendars, burst fields and arrivals."""

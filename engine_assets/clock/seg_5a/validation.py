@@ -1,0 +1,282 @@
+"""Segment-wide checks of 5A: shapes, volumes and calendars that 5B can trust.
+
+Blocking: every shape sums to 1; the profile holds exactly zone_alloc's rows with the merchant's
+own channel, and online classes for virtual and hybrid merchants; the volumes add up to the
+profile's expected arrivals; λ is finite and ≥ 0 over the horizon of every scenario; a week of
+buckets gives back each row's weekly volume (1e-6) where no clock change interferes; every
+holiday of the package in the horizon is in every calendar. Realism (config/policies/5a.yaml):
+class shares of the expected volume, and in the largest countries the holiday drop of
+office-class volume and the payday lift of consumer-class volume on their local days, each
+against the same weekday of a nearby clean week. A picture shows two weeks of hourly volume.
+"""
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+
+from engine_assets.quality.gates import CheckOutcome, ValidationCheck, validation_asset
+from engine_assets.run.identity import RunIdentity
+from engine_assets.run.partitions import PROFILE
+from engine_assets.storage.country_data import read_frame, scan_countries
+from engine_assets.clock.seg_5a.assets import GROUP, horizon_weekdays
+from engine_assets.clock.seg_5a.plot import Panel, volume_chart
+from engine_assets.clock.seg_5a.surface import Surface, day_start_us, load_surface
+from engine_kernels.intensity.demand import CLASSES, ONLINE_CLASSES
+from engine_kernels.intensity.evaluator import bucket_offsets
+from engine_kernels.intensity.weekly_shapes import day_mass
+
+_HOUR_US = 3_600_000_000
+
+
+@dataclass
+class Series:
+    """Expected volume of one scenario aggregated over the horizon (hourly buckets)."""
+
+    first: dt.date  # first local date of by_date
+    by_date: np.ndarray  # [countries, classes, local dates]
+    by_hour: np.ndarray  # [countries, UTC hours from horizon start - 1 day]
+    total: float
+    minimum: float
+    finite: bool
+
+
+def horizon_series(surface: Surface, identity: RunIdentity) -> Series:
+    """λ of every row, hour by hour, over the UTC days around the horizon (one day either side, so
+    every local date of the horizon is whole), summed by country × class × local date and by
+    country × UTC hour."""
+    horizon = identity.profile.horizon
+    days = [horizon.start - dt.timedelta(days=1)] + horizon.days + [horizon.end + dt.timedelta(days=1)]
+    first = days[0] - dt.timedelta(days=1)
+    n_dates, n_c, n_k = len(days) + 2, len(surface.countries), len(CLASSES)
+    by_date = np.zeros(n_c * n_k * n_dates)
+    by_hour = np.zeros((n_c, 24 * len(days)))
+    cell = (surface.country * n_k + surface.demand_class)[:, None] * n_dates
+    total, minimum, finite = 0.0, np.inf, True
+    for i, day in enumerate(days):
+        lam = surface.day(day, 60)
+        finite &= bool(np.isfinite(lam).all())
+        minimum = min(minimum, float(lam.min())) if lam.size else minimum
+        local = day_start_us(day) + np.arange(24)[None, :] * _HOUR_US + _HOUR_US // 2 \
+            + bucket_offsets(day_start_us(day), 60, surface.zone, surface.table).astype(np.int64) * 1_000_000
+        date = local // (86_400 * 1_000_000) - (first - dt.date(1970, 1, 1)).days
+        by_date += np.bincount((cell + date).ravel(), lam.ravel(), by_date.size)
+        by_hour[:, 24 * i:24 * (i + 1)] = np.bincount(
+            (surface.country[:, None] * 24 + np.arange(24)).ravel(), lam.ravel(), n_c * 24).reshape(n_c, 24)
+        if horizon.start <= day <= horizon.end:
+            total += float(lam.sum())
+    return Series(first, by_date.reshape(n_c, n_k, n_dates), by_hour, total, minimum, finite)
+
+
+def _day_sets(calendar: pl.DataFrame, kind: str) -> dict[str, set[dt.date]]:
+    events = calendar.filter(pl.col("event_type") == kind).select("country_iso", d=pl.col("start_local").dt.date()).unique()
+    out: dict[str, set[dt.date]] = {}
+    for country, day in events.iter_rows():
+        out.setdefault(country, set()).add(day)
+    return out
+
+
+def calendar_effect(series: Series, countries: tuple[str, ...], klass: str, event_days: dict[str, set[dt.date]],
+                    busy: dict[str, set[dt.date]], dates: list[dt.date]) -> dict[str, float]:
+    """Per country, the mean ratio of the class's volume on its event days to the same weekday of
+    the nearest clean weeks (no holiday, payday or payday ramp) inside `dates`."""
+    k = CLASSES.index(klass)
+    inside = set(dates)
+    out = {}
+    for c, country in enumerate(countries):
+        ratios = []
+        for day in sorted(event_days.get(country, set()) & inside):
+            base = [day + dt.timedelta(days=7 * w) for w in (-1, 1, -2, 2)]
+            clean = [d for d in base if d in inside and d not in busy.get(country, set())][:2]
+            volume = series.by_date[c, k, (day - series.first).days]
+            if clean and volume > 0:
+                ratios.append(volume / np.mean([series.by_date[c, k, (d - series.first).days] for d in clean]))
+        if ratios:
+            out[country] = float(np.mean(ratios))
+    return out
+
+
+def structure_outcomes(identity: RunIdentity, profile: pl.DataFrame, shapes: pl.DataFrame, merchants: pl.DataFrame,
+                       alloc: pl.DataFrame) -> list[CheckOutcome]:
+    """Shapes, rows, channel, classes and calibration: what 5B relies on before any λ is computed."""
+    sums = shapes.group_by("shape_id").agg(total=pl.col("weight").sum(), low=pl.col("weight").min())
+    shape_gap = float((sums["total"] - 1).abs().max())
+    negative_shapes = sums.filter(pl.col("low") < 0).height
+    key = ["merchant_id", "legal_country_iso", "tzid", "n_sites"]
+    alloc = alloc.select("merchant_id", "legal_country_iso", pl.col("tzid").cast(pl.String), "n_sites")
+    unmatched = profile.join(alloc, on=key, how="anti").height + alloc.join(profile, on=key, how="anti").height
+    lost_channel = profile.join(merchants.select("merchant_id", "channel"), on="merchant_id", how="left").filter(
+        pl.col("channel_group") != pl.col("channel").fill_null("")).height
+    offline = profile.filter((pl.col("virtual_class") != "NON_VIRTUAL") & ~pl.col("demand_class").is_in(ONLINE_CLASSES)).height
+    weights = shapes.sort("shape_id", "hour_of_week")["weight"].to_numpy().reshape(-1, 168)
+    expected = float(np.sum(profile["weekly_volume"].to_numpy()
+                            * (day_mass(weights)[profile["shape_id"].to_numpy()] @ horizon_weekdays(identity))))
+    target = identity.profile.expected_arrivals
+    gap = abs(expected / target - 1)
+    return [
+        CheckOutcome("shapes_sum_to_one", shape_gap <= 1e-9 and negative_shapes == 0, shape_gap, "<= 1e-9, weights >= 0"),
+        CheckOutcome("profile_rows_equal_zone_alloc", unmatched == 0, unmatched, "== 0 rows"),
+        CheckOutcome("channel_group_carried", lost_channel == 0, lost_channel, "== 0 rows"),
+        CheckOutcome("online_merchants_in_online_classes", offline == 0, offline, "== 0 rows"),
+        # The calibration targets the weekly shapes alone; the calendar moves the total a little.
+        CheckOutcome("volumes_match_expected_arrivals", gap <= 1e-6, gap, "<= 1e-6 relative",
+                     {"expected_without_calendar": round(expected, 1), "profile": target}),
+    ]
+
+
+def evaluate(identity: RunIdentity):
+    policy = identity.policies["5a"]
+    merchants = read_frame(identity, "seg_1a/merchants")
+    alloc, _ = scan_countries(identity, "seg_3a/zone_alloc")
+    holidays = read_frame(identity, "reference/holidays")
+    outcomes = structure_outcomes(identity, read_frame(identity, f"{GROUP}/merchant_zone_profile"),
+                                  read_frame(identity, f"{GROUP}/weekly_shapes"), merchants, alloc)
+    baseline = None
+    for scenario in identity.profile.scenarios:
+        surface = load_surface(identity, scenario)
+        calendar = read_frame(identity, f"{GROUP}/calendar", scenario)
+        series = horizon_series(surface, identity)
+        outcomes.append(CheckOutcome(f"intensity_finite_non_negative[{scenario}]",
+                                     series.finite and series.minimum >= 0, series.minimum, "finite, >= 0",
+                                     {"expected_arrivals_with_calendar": round(series.total, 1)}))
+        outcomes.append(_holidays_present(holidays, calendar, surface.countries, identity.profile.horizon, scenario,
+                                          policy))
+        if baseline is None:
+            baseline = (scenario, surface, series, calendar)
+    outcomes.append(_weekly_sums(baseline[1], identity))
+    outcomes += _realism(identity, policy["realism"], baseline, merchants.height)
+    _, surface, series, calendar = baseline
+    return outcomes, {"hourly_volume.png": _picture(surface, series, calendar, identity)}
+
+
+def _holidays_present(holidays, calendar, countries, horizon, scenario, policy) -> CheckOutcome:
+    if not policy["calendar"]["holiday_factor"]:
+        return CheckOutcome(f"holidays_in_calendar[{scenario}]", True, 0, "no holiday factors in the policy")
+    first, last = horizon.start - dt.timedelta(days=1), horizon.end + dt.timedelta(days=1)
+    want = set(holidays.filter(pl.col("country_iso").is_in(list(countries)) & pl.col("date").is_between(first, last))
+               .select("country_iso", "date").iter_rows())
+    have = set(calendar.filter(pl.col("event_type") == "holiday").select(
+        "country_iso", pl.col("start_local").dt.date()).iter_rows())
+    missing = sorted(want - have)
+    return CheckOutcome(f"holidays_in_calendar[{scenario}]", not missing and not (have - want), len(missing),
+                        "== 0 package holidays missing", {"holiday_days": len(want), "missing": [list(map(str, m)) for m in missing[:10]],
+                                                          "countries_with_holidays": len({c for c, _ in want})})
+
+
+def _weekly_sums(surface: Surface, identity: RunIdentity) -> CheckOutcome:
+    """Seven UTC days of buckets, no overlays, give each row V exactly unless its clock changes."""
+    start = identity.profile.horizon.start
+    t0, t1 = day_start_us(start) // 1_000_000 - 86_400, day_start_us(start) // 1_000_000 + 8 * 86_400
+    table = surface.table
+    changes = np.zeros(len(table.tzids), bool)
+    for z in range(len(table.tzids)):
+        starts = table.utc_start[table.offsets[z] + 1:table.offsets[z + 1]]
+        changes[z] = bool(((starts > t0) & (starts < t1)).any())
+    total = sum(surface.day(start + dt.timedelta(days=d), 60, overlays=False).sum(axis=1) for d in range(7))
+    steady = ~changes[surface.zone]
+    gap = float(np.max(np.abs(total[steady] / surface.volume[steady] - 1))) if steady.any() else 0.0
+    return CheckOutcome("weekly_sums_match_volumes", gap <= 1e-6, gap, "<= 1e-6 relative",
+                        {"rows_checked": int(steady.sum()), "rows_with_clock_change": int((~steady).sum())})
+
+
+def _realism(identity, realism, baseline, n_merchants) -> list[CheckOutcome]:
+    scenario, surface, series, calendar = baseline
+    enforced = n_merchants >= realism["enforce_from_merchants"]
+    note = {} if enforced else {"enforced": False, "why": f"{n_merchants} merchants < enforce_from_merchants"}
+    dates = identity.profile.horizon.days
+    inside = slice((dates[0] - series.first).days, (dates[-1] - series.first).days + 1)
+    by_class = series.by_date[:, :, inside].sum(axis=(0, 2))
+    share = by_class / by_class.sum()
+    wide = realism["classes_with_volume_share"]
+    n_wide = int((share >= wide["min_share"]).sum())
+    shares = {c: round(float(s), 4) for c, s in zip(CLASSES, share)}
+
+    holidays, paydays = _day_sets(calendar, "holiday"), _day_sets(calendar, "payday")
+    busy = {c: holidays.get(c, set()) | paydays.get(c, set()) | {d + dt.timedelta(days=1) for d in paydays.get(c, set())}
+            for c in surface.countries}
+    size = series.by_date[:, :, inside].sum(axis=(1, 2))
+    ranked = [surface.countries[i] for i in np.argsort(-size, kind="stable")]
+    office = calendar_effect(series, surface.countries, "office_hours", holidays, busy, dates)
+    clean_paydays = {c: d - holidays.get(c, set()) for c, d in paydays.items()}
+    consumer = calendar_effect(series, surface.countries, "consumer_daytime", clean_paydays, busy, dates)
+    top = realism["countries_checked"]
+    drops = {c: round(1 - office[c], 4) for c in [c for c in ranked if c in office][:top]}
+    lifts = {c: round(consumer[c] - 1, 4) for c in [c for c in ranked if c in consumer][:top]}
+    drop_min, lift_min = realism["holiday_office_drop_min"], realism["payday_consumer_lift_min"]
+    worst_drop = min(drops.values()) if drops else None
+    worst_lift = min(lifts.values()) if lifts else None
+
+    def outcome(name, value, ok, corridor, details):
+        return CheckOutcome(name, bool(ok) or not enforced, value, corridor, {**details, **note})
+
+    unmeasured = {"measured": False, "why": "no such day in the horizon for any country with the class"}
+    return [
+        outcome("classes_with_volume_share", n_wide, n_wide >= wide["min_classes"],
+                f">= {wide['min_classes']} classes with >= {wide['min_share']:.0%} of volume", {"shares": shares}),
+        outcome("max_class_share", round(float(share.max()), 4), share.max() <= realism["max_class_share"],
+                f"<= {realism['max_class_share']}", {"largest": CLASSES[int(share.argmax())]}),
+        outcome("holiday_office_drop", worst_drop, worst_drop is None or worst_drop >= drop_min,
+                f">= {drop_min} in each of the {top} largest countries with a holiday",
+                {"by_country": drops, **({} if drops else unmeasured)}),
+        outcome("payday_consumer_lift", worst_lift, worst_lift is None or worst_lift >= lift_min,
+                f">= {lift_min} in each of the {top} largest countries with a payday",
+                {"by_country": lifts, **({} if lifts else unmeasured)}),
+    ]
+
+
+def _picture(surface: Surface, series: Series, calendar: pl.DataFrame, identity: RunIdentity) -> bytes:
+    """Two weeks of hourly volume for up to four of the largest countries with a holiday and a payday."""
+    holidays, paydays = _day_sets(calendar, "holiday"), _day_sets(calendar, "payday")
+    size = series.by_hour.sum(axis=1)
+    order = [surface.countries[i] for i in np.argsort(-size, kind="stable")]
+    both = [c for c in order if holidays.get(c) and paydays.get(c)]
+    chosen = (both + [c for c in order if c not in both])[:4]
+    horizon = identity.profile.horizon
+    events = sorted(d for c in chosen[:1] for d in holidays.get(c, set()) if horizon.start <= d <= horizon.end)
+    start = max(horizon.start, (events[0] - dt.timedelta(days=7)) if events else horizon.start)
+    days = min(14, len(horizon.days))
+    start = min(start, horizon.end - dt.timedelta(days=days - 1))
+    offset = (start - horizon.start).days + 1  # by_hour starts one day before the horizon
+    hours = slice(24 * offset, 24 * (offset + days))
+    utc = day_start_us(start) // 1_000_000 + 3600 * np.arange(days * 24) + 1800
+    panels = []
+    for country in chosen:
+        c = surface.countries.index(country)
+        mine = np.flatnonzero(surface.country == c)
+        zone = int(surface.zone[mine[np.argmax(surface.volume[mine])]])  # the country's busiest clock
+        lo, hi = surface.table.offsets[zone], surface.table.offsets[zone + 1]
+        period = lo + np.maximum(np.searchsorted(surface.table.utc_start[lo:hi], utc, side="right") - 1, 0)
+        local_hours = (utc - 1800 + surface.table.offset_seconds[period] - day_start_us(start) // 1_000_000) / 3600
+        panels.append(Panel(country, surface.table.tzids[zone], local_hours, series.by_hour[c, hours],
+                            sorted(holidays.get(country, set())), sorted(paydays.get(country, set()))))
+    return volume_chart(panels, start, days, f"{identity.profile.name} profile: expected arrivals per hour")
+
+
+CHECKS = [ValidationCheck(name, text) for name, text in (
+    ("shapes_sum_to_one", "Every weekly shape is non-negative and sums to 1."),
+    ("profile_rows_equal_zone_alloc", "The profile holds exactly zone_alloc's (merchant, country, zone) rows."),
+    ("channel_group_carried", "Each row carries its merchant's channel."),
+    ("online_merchants_in_online_classes", "Virtual and hybrid merchants have online demand classes."),
+    ("volumes_match_expected_arrivals", "Weekly volumes add up to the profile's expected arrivals."),
+)] + [check for scenario in PROFILE.scenarios for check in (
+    ValidationCheck(f"intensity_finite_non_negative[{scenario}]",
+                    f"λ is finite and >= 0 over the horizon of scenario {scenario}."),
+    ValidationCheck(f"holidays_in_calendar[{scenario}]",
+                    f"Every holiday of the package in the horizon is in the {scenario} calendar."),
+)] + [ValidationCheck(name, text) for name, text in (
+    ("weekly_sums_match_volumes", "A week of buckets gives back each row's weekly volume."),
+    ("classes_with_volume_share", "Realism: enough demand classes hold a real share of volume."),
+    ("max_class_share", "Realism: no demand class holds too much of the volume."),
+    ("holiday_office_drop", "Realism: office-class volume drops on holidays in the largest countries."),
+    ("payday_consumer_lift", "Realism: consumer-class volume rises on paydays in the largest countries."),
+)]
+
+
+validation = validation_asset(
+    GROUP,
+    deps=[[GROUP, "weekly_shapes"], [GROUP, "merchant_zone_profile"], [GROUP, "calendar"]],
+    evaluate=evaluate,
+    description="Shapes, volumes and calendars of 5A, with class shares and holiday and payday effects.",
+    checks=CHECKS,
+)

@@ -1,0 +1,342 @@
+"""Segment-wide checks of 5B: every arrival accounted for, in its bucket, on its route, on its clock.
+
+Blocking, per (scenario, day): every partition published; Σ arrivals = Σ counts per (merchant,
+country, bucket); every arrival inside its UTC day, sorted by ts_utc; a site of the merchant in
+the arrival's zone, or an edge of the merchant; local time equal to zoneinfo for a fixed sample
+and for every arrival within ±2 h of a clock change; arrival ids unique and carrying their
+scenario and day. Realism (config/policies/5b.yaml): mean burst factor; p99/p50 of non-zero
+bucket counts; dispersion of hourly counts around 5A's surface per (merchant, zone), by
+channel; virtual share of arrivals; arrivals per local hour of the week against the shapes
+(realism figures of the first scenario; stress scales online traffic on purpose).
+
+It reads every arrival once, two days at a time: the balance and hourly sums are bincounts over
+dense (merchant, country) and row keys, and zoneinfo is asked only for the sample and for
+arrivals near a change of a zone that changes that day.
+"""
+
+import datetime as dt
+import zoneinfo
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+
+from engine_assets.quality.contracts import load_contract
+from engine_assets.quality.gates import CheckOutcome, ValidationCheck, validation_asset
+from engine_assets.run.identity import RunIdentity
+from engine_assets.run.partitions import DAYS
+from engine_assets.storage.country_data import read_frame, scan_countries
+from engine_assets.clock.seg_5a.surface import Surface, day_start_us, load_surface
+from engine_assets.clock.seg_5b.assets import GROUP, ROW_KEY, arrival_id_base
+from engine_assets.storage.datasets import is_published, load_dataset
+from engine_kernels.intensity.demand import CLASSES
+from engine_kernels.intensity.evaluator import bucket_offsets
+
+_HOUR_US = 3_600_000_000
+_DAY_US = 24 * _HOUR_US
+_SAMPLE = 2000
+_NEAR_CHANGE_US = 2 * _HOUR_US
+_EPOCH = dt.datetime(1970, 1, 1)
+_MICROSECOND = dt.timedelta(microseconds=1)
+
+
+def _key(scenario: str, day: str) -> dict:
+    return {"scenario": scenario, "day": day}
+
+
+def clock_errors(events: pl.DataFrame, changes: dict[str, np.ndarray], seed: int, window: tuple[int, int]) -> tuple[int, int]:
+    """(arrivals compared, mismatches) of ts_local against zoneinfo: a fixed sample plus every arrival
+    within ±2 h of a change of its zone's offset (changes of zones that change within `window`)."""
+    ts = events["ts_utc"].dt.epoch("us").to_numpy()
+    near = np.zeros(ts.size, bool)
+    for zone, instants in changes.items():
+        instants = instants[(instants >= window[0] - _NEAR_CHANGE_US) & (instants < window[1] + _NEAR_CHANGE_US)]
+        if instants.size == 0:
+            continue
+        mine = np.flatnonzero((events["tzid"] == zone).to_numpy())
+        if mine.size:
+            gap = np.abs(ts[mine, None] - instants[None, :]).min(axis=1)
+            near[mine[gap <= _NEAR_CHANGE_US]] = True
+    rng = np.random.default_rng(seed)
+    pick = np.union1d(np.flatnonzero(near), rng.choice(ts.size, min(_SAMPLE, ts.size), replace=False))
+    local = events["ts_local"].dt.epoch("us").to_numpy()[pick]
+    zones = events["tzid"].gather(pick).cast(pl.String).to_list()
+    clocks = {z: zoneinfo.ZoneInfo(z) for z in set(zones)}  # held: ZoneInfo's own cache keeps only 8 strongly
+    bad = 0
+    for t, zone, got in zip(ts[pick].tolist(), zones, local.tolist()):
+        at = dt.datetime.fromtimestamp(t // 1_000_000, dt.timezone.utc).replace(microsecond=t % 1_000_000)
+        wall = at.astimezone(clocks[zone]).replace(tzinfo=None)
+        bad += int((wall - _EPOCH) // _MICROSECOND != got)
+    return int(pick.size), bad
+
+
+def _codes(column: pl.Series, names: tuple[str, ...] | list[str]) -> np.ndarray:
+    """int64 position in `names` of each value of a Categorical column (-1: not there), without
+    materialising a string per row."""
+    values = column.unique()
+    lookup = np.full(int(values.to_physical().max()) + 1 if values.len() else 1, -1, np.int64)
+    position = {name: i for i, name in enumerate(names)}
+    lookup[values.to_physical().to_numpy()] = [position.get(v, -1) for v in values.cast(pl.String).to_list()]
+    return lookup[column.to_physical().to_numpy()]
+
+
+class _Keys:
+    """Dense integer keys of the surface's merchants, (merchant, country) pairs and rows, so a
+    day's balance and hourly sums are table lookups and bincounts instead of joins."""
+
+    def __init__(self, surface: Surface):
+        merchant = surface.rows["merchant_id"].to_numpy().astype(np.int64)
+        self.countries, self.zones = surface.countries, surface.table.tzids
+        self.merchant_of = np.full(int(merchant.max()) + 2 if merchant.size else 1, -1, np.int64)
+        merchants = np.unique(merchant)
+        self.merchant_of[merchants] = np.arange(merchants.size)
+        pair = self.merchant_of[merchant] * len(self.countries) + surface.country
+        pairs = np.unique(pair)
+        self.pair_of = np.full(merchants.size * len(self.countries), -1, np.int64)
+        self.pair_of[pairs] = np.arange(pairs.size)
+        self.n_pairs = pairs.size
+        self.row_of = np.full(pairs.size * len(self.zones), -1, np.int64)
+        self.row_of[self.pair_of[pair] * len(self.zones) + surface.zone] = np.arange(merchant.size)
+
+    def pair(self, merchant: np.ndarray, country: np.ndarray) -> np.ndarray:
+        """The pair index of each (merchant id, country index), -1 for a pair the surface lacks."""
+        merchant = merchant.astype(np.int64)
+        known = (merchant >= 0) & (merchant < self.merchant_of.size)
+        m = np.where(known, self.merchant_of[np.where(known, merchant, 0)], -1)
+        ok = (m >= 0) & (country >= 0)
+        return np.where(ok, self.pair_of[np.where(ok, m * len(self.countries) + country, 0)], -1)
+
+    def row(self, merchant: np.ndarray, country: np.ndarray, zone: np.ndarray) -> np.ndarray:
+        """The surface row of each (merchant id, country index, zone index), -1 where there is none."""
+        pair = self.pair(merchant, country)
+        ok = (pair >= 0) & (zone >= 0)
+        return np.where(ok, self.row_of[np.where(ok, pair * len(self.zones) + zone, 0)], -1)
+
+
+@dataclass
+class _Inputs:
+    """What every day's checks of one scenario share."""
+
+    identity: RunIdentity
+    scenario: str
+    surface: Surface
+    rows: pl.DataFrame
+    keys: _Keys
+    physical_share: np.ndarray
+    sites: pl.DataFrame
+    edges: pl.DataFrame
+    changes: dict[str, np.ndarray]
+
+
+@dataclass
+class _DayTally:
+    missing: int = 0
+    unbalanced: int = 0
+    outside: int = 0
+    unsorted: int = 0
+    wrong_site: int = 0
+    wrong_edge: int = 0
+    bad_ids: int = 0
+    compared: int = 0
+    clock_bad: int = 0
+    total: int = 0
+    virtual: int = 0
+    counts: np.ndarray | None = None
+    hourly_n: np.ndarray | None = None  # [rows, 24]
+    hourly_lam: np.ndarray | None = None  # [rows, 24]
+    by_class_hour: np.ndarray | None = None  # [classes, 168] physical arrivals
+    expected: np.ndarray | None = None  # [classes, 168] what the shapes expect of them
+
+
+def _check_day(inputs: _Inputs, d: int, day: str) -> _DayTally:
+    identity, tally = inputs.identity, _DayTally()
+    key = _key(inputs.scenario, day)
+    events_contract, counts_contract = load_contract(f"{GROUP}/arrival_events"), load_contract(f"{GROUP}/bucket_counts")
+    if not (is_published(identity, events_contract, key) and is_published(identity, counts_contract, key)):
+        tally.missing = 1
+        return tally
+    bucket_us = identity.profile.bucket_minutes * 60_000_000
+    start = day_start_us(dt.date.fromisoformat(day))
+    events = load_dataset(identity, events_contract, key).select(
+        "arrival_id", "ts_utc", "merchant_id", "legal_country_iso", "site_id", "edge_id", "is_virtual", "tzid",
+        "ts_local", "demand_class").collect()
+    counts = load_dataset(identity, counts_contract, key).collect()
+    ts = events["ts_utc"].dt.epoch("us").to_numpy()
+    tally.total, tally.virtual = ts.size, int(events["is_virtual"].sum())
+    tally.outside = int(((ts < start) | (ts >= start + _DAY_US)).sum())
+    tally.unsorted = int((np.diff(ts) < 0).sum())
+    keys, per_day = inputs.keys, 24 * 60 // identity.profile.bucket_minutes
+    # Σ arrivals = Σ counts in every (merchant, country, bucket): one bincount each; an arrival or a
+    # count of a pair the surface lacks is a cell out of balance by itself.
+    pair = keys.pair(events["merchant_id"].to_numpy(), _codes(events["legal_country_iso"], keys.countries))
+    bucket = (ts - start) // bucket_us
+    counted = counts["count"].to_numpy()
+    count_pair = keys.pair(counts["merchant_id"].to_numpy(), _codes(counts["legal_country_iso"], keys.countries))
+    count_bucket = (counts["bucket_start"].dt.epoch("us").to_numpy() - start) // bucket_us
+    cells = keys.n_pairs * per_day
+    inside = (pair >= 0) & (bucket >= 0) & (bucket < per_day)
+    count_inside = (count_pair >= 0) & (count_bucket >= 0) & (count_bucket < per_day)
+    got = np.bincount(pair[inside] * per_day + bucket[inside], minlength=cells)
+    want = np.bincount(count_pair[count_inside] * per_day + count_bucket[count_inside], counted[count_inside], cells)
+    tally.unbalanced = int((got != want).sum()) + int((~inside).sum()) + int((~count_inside).sum())
+    virtual = events["is_virtual"].to_numpy()
+    tally.wrong_site = events.filter(~pl.col("is_virtual")).select("site_id", "merchant_id", "tzid").join(
+        inputs.sites, on=["site_id", "merchant_id", "tzid"], how="anti").height
+    tally.wrong_edge = events.filter(pl.col("is_virtual")).select("edge_id", "merchant_id").join(
+        inputs.edges, on=["edge_id", "merchant_id"], how="anti").height
+    # An id is the scenario's and day's bits plus the arrival's rank in the day: unique in the run.
+    ids = events["arrival_id"].to_numpy()
+    prefix = arrival_id_base(identity, inputs.scenario, start)
+    tally.bad_ids = int((ids != (prefix | np.arange(ids.size, dtype=np.uint64))).sum())
+    tally.compared, tally.clock_bad = clock_errors(events, inputs.changes, seed=d, window=(start, start + _DAY_US))
+    tally.counts = counts["count"].to_numpy()
+    # Hourly counts and the deterministic surface of every row, for the dispersion.
+    at = keys.row(counts["merchant_id"].to_numpy(), _codes(counts["legal_country_iso"], keys.countries),
+                  _codes(counts["tzid"], keys.zones))
+    hour = (counts["bucket_start"].dt.epoch("us").to_numpy() - start) // _HOUR_US
+    known = (at >= 0) & (hour >= 0) & (hour < 24)  # anything else is already out of balance above
+    n_rows = inputs.rows.height
+    tally.hourly_n = np.bincount(at[known] * 24 + hour[known], counted[known], n_rows * 24).reshape(n_rows, 24)
+    surface = inputs.surface
+    lam = surface.day(dt.date.fromisoformat(day), 60)
+    tally.hourly_lam = lam
+    # What the shapes expect of physical arrivals, by class and local hour of the week.
+    offset = bucket_offsets(start, 60, surface.zone, surface.table).astype(np.int64) * 1_000_000
+    local = start + np.arange(24)[None, :] * _HOUR_US + _HOUR_US // 2 + offset
+    week_hour = (local + 3 * _DAY_US) % (168 * _HOUR_US) // _HOUR_US  # 1970-01-01 was a Thursday
+    tally.expected = np.bincount((surface.demand_class[:, None] * 168 + week_hour).ravel(),
+                                 (lam * inputs.physical_share[:, None]).ravel(), len(CLASSES) * 168).reshape(-1, 168)
+    week_hour = (events["ts_local"].dt.epoch("us").to_numpy()[~virtual] // _HOUR_US + 72) % 168  # 1970-01-01 was a Thursday
+    klass = _codes(events["demand_class"], CLASSES)[~virtual]
+    known = klass >= 0
+    tally.by_class_hour = np.bincount(klass[known] * 168 + week_hour[known], minlength=len(CLASSES) * 168).reshape(
+        -1, 168).astype(np.float64)
+    return tally
+
+
+def evaluate(identity: RunIdentity):
+    policy = identity.policies["5b"]["realism"]
+    sites, _ = scan_countries(identity, "seg_2a/site_timezones")
+    sites = sites.select("site_id", "merchant_id", pl.col("tzid").cast(pl.String).cast(pl.Categorical))
+    edges = read_frame(identity, "seg_3b/edge_catalogue").select("edge_id", "merchant_id")
+    transitions = read_frame(identity, "seg_2a/tz_transitions")
+    changes = {z: g["utc_start"].dt.epoch("us").to_numpy()[1:] for (z,), g in transitions.partition_by("tzid", as_dict=True).items()}
+    classes = read_frame(identity, "seg_3b/virtual_classification")
+    share = dict(zip(classes["merchant_id"].to_list(), classes["virtual_share"].to_list()))
+
+    totals = _DayTally()
+    counts_all, figures = [], {}
+    scenarios = identity.profile.scenarios
+    days = DAYS.get_partition_keys()
+    for scenario in scenarios:
+        surface = load_surface(identity, scenario)
+        rows = surface.rows.select(*ROW_KEY, "channel_group", "demand_class").with_row_index("row")
+        inputs = _Inputs(identity, scenario, surface, rows, _Keys(surface),
+                         1 - np.array([share.get(m, 0.0) for m in surface.rows["merchant_id"].to_list()]), sites, edges,
+                         changes)
+        hourly_lam = np.zeros((rows.height, len(days) * 24))
+        hourly_n = np.zeros_like(hourly_lam)
+        by_class_hour = np.zeros((len(CLASSES), 168))
+        expected = np.zeros((len(CLASSES), 168))
+        # Days are independent and polars and numba release the GIL: two at a time, merged in order.
+        scenario_arrivals, scenario_virtual = 0, 0
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="5b-validation") as pool:
+            for d, tally in enumerate(pool.map(lambda item: _check_day(inputs, *item), enumerate(days))):
+                for name in ("missing", "unbalanced", "outside", "unsorted", "wrong_site", "wrong_edge", "bad_ids",
+                             "compared", "clock_bad", "total", "virtual"):
+                    setattr(totals, name, getattr(totals, name) + getattr(tally, name))
+                scenario_arrivals, scenario_virtual = scenario_arrivals + tally.total, scenario_virtual + tally.virtual
+                if tally.missing:
+                    continue
+                counts_all.append(tally.counts)
+                hourly_n[:, 24 * d:24 * (d + 1)] = tally.hourly_n
+                hourly_lam[:, 24 * d:24 * (d + 1)] = tally.hourly_lam
+                by_class_hour += tally.by_class_hour
+                expected += tally.expected
+        figures[scenario] = _realism_figures(identity, scenario, rows, hourly_lam, hourly_n, by_class_hour, expected)
+        figures[scenario]["virtual_share"] = scenario_virtual / scenario_arrivals if scenario_arrivals else 0.0
+    missing, unbalanced, outside, unsorted = totals.missing, totals.unbalanced, totals.outside, totals.unsorted
+    wrong_site, wrong_edge, bad_ids = totals.wrong_site, totals.wrong_edge, totals.bad_ids
+    compared, clock_bad, total = totals.compared, totals.clock_bad, totals.total
+
+    counts_all = np.concatenate(counts_all) if counts_all else np.zeros(1)
+    enforced = identity.profile.merchants >= policy["enforce_from_merchants"]
+    note = {} if enforced else {"enforced": False, "why": "fewer merchants than enforce_from_merchants"}
+    base = figures[scenarios[0]]
+    share = base["virtual_share"]  # of the first scenario: stress scales online classes on purpose
+    ratio = float(np.percentile(counts_all, 99) / max(np.percentile(counts_all, 50), 1))
+
+    def realism(name, value, ok, corridor, details=None):
+        return CheckOutcome(name, bool(ok) or not enforced, None if value is None or value != value else round(value, 4),
+                            corridor, {**(details or {}), **note})
+
+    lo, hi = policy["latent_mean"]
+    cp_lo, cp_hi = policy["dispersion_card_present"]
+    cnp_lo, cnp_hi = policy["dispersion_card_not_present"]
+    v_lo, v_hi = policy["virtual_share"]
+    worst_corr = min(base["shape_correlation"].values()) if base["shape_correlation"] else None
+    return [
+        CheckOutcome("every_partition_published", missing == 0, missing, "== 0 (scenario, day) partitions missing"),
+        CheckOutcome("arrivals_equal_counts", unbalanced == 0, unbalanced, "== 0 (merchant, country, bucket) cells"),
+        CheckOutcome("arrivals_inside_their_day_and_sorted", outside + unsorted == 0, outside + unsorted, "== 0"),
+        CheckOutcome("sites_belong_to_merchant_and_zone", wrong_site == 0, wrong_site, "== 0 arrivals"),
+        CheckOutcome("edges_belong_to_merchant", wrong_edge == 0, wrong_edge, "== 0 arrivals"),
+        CheckOutcome("local_time_equals_zoneinfo", clock_bad == 0, clock_bad, "== 0 mismatches",
+                     {"compared": compared}),
+        CheckOutcome("arrival_ids_unique", bad_ids == 0, bad_ids, "== 0", {"arrivals": total}),
+        realism("latent_mean", base["latent_mean"], lo <= base["latent_mean"] <= hi, f"{lo}-{hi}"),
+        realism("count_p99_over_p50", ratio, ratio >= policy["count_p99_over_p50_min"],
+                f">= {policy['count_p99_over_p50_min']} (non-zero bucket counts)"),
+        realism("dispersion_card_present", base["dispersion"].get("card_present"),
+                cp_lo <= base["dispersion"].get("card_present", np.nan) <= cp_hi, f"{cp_lo}-{cp_hi} (median)"),
+        realism("dispersion_card_not_present", base["dispersion"].get("card_not_present"),
+                cnp_lo <= base["dispersion"].get("card_not_present", np.nan) <= cnp_hi, f"{cnp_lo}-{cnp_hi} (median)"),
+        realism("virtual_share_of_arrivals", share, v_lo <= share <= v_hi, f"{v_lo}-{v_hi}"),
+        realism("arrivals_follow_weekly_shape", worst_corr, worst_corr is not None
+                and worst_corr >= policy["shape_correlation_min"], f">= {policy['shape_correlation_min']} per class",
+                {"by_class": base["shape_correlation"], "arrivals_by_scenario": {s: f["arrivals"] for s, f in figures.items()},
+                 "virtual_share_by_scenario": {s: round(f["virtual_share"], 4) for s, f in figures.items()}}),
+    ], {}
+
+
+def _realism_figures(identity, scenario, rows, hourly_lam, hourly_n, by_class_hour, expected) -> dict:
+    field = read_frame(identity, f"{GROUP}/latent_field", scenario)["factor"].to_numpy()
+    lam_total = hourly_lam.sum(axis=1)
+    dispersion = ((hourly_n - hourly_lam) ** 2).sum(axis=1) / np.maximum(lam_total, 1e-12)
+    steady = lam_total >= 50  # rows with enough arrivals for a stable ratio
+    channel = rows["channel_group"].to_numpy()
+    medians = {c: float(np.median(dispersion[steady & (channel == c)])) for c in ("card_present", "card_not_present")
+               if (steady & (channel == c)).any()}
+    correlation = {}
+    for k, name in enumerate(CLASSES):
+        if by_class_hour[k].sum() >= 1000:  # enough arrivals for 168 hours to mean something
+            correlation[name] = round(float(np.corrcoef(by_class_hour[k], expected[k])[0, 1]), 4)
+    return {"latent_mean": float(field.mean()) if field.size else float("nan"), "dispersion": medians,
+            "shape_correlation": correlation, "arrivals": int(hourly_n.sum())}
+
+
+CHECKS = [ValidationCheck(name, text) for name, text in (
+    ("every_partition_published", "Every (scenario, day) partition is published."),
+    ("arrivals_equal_counts", "Arrivals equal bucket counts per (merchant, country, bucket)."),
+    ("arrivals_inside_their_day_and_sorted", "Arrivals lie inside their day and are sorted by ts_utc."),
+    ("sites_belong_to_merchant_and_zone", "Each physical arrival's site belongs to its merchant in its zone."),
+    ("edges_belong_to_merchant", "Each virtual arrival's edge belongs to its merchant."),
+    ("local_time_equals_zoneinfo", "Local times equal zoneinfo on a sample and near every clock change."),
+    ("arrival_ids_unique", "arrival_id is unique in the run."),
+    ("latent_mean", "Realism: the burst factor averages 1."),
+    ("count_p99_over_p50", "Realism: non-zero bucket counts are heavy-tailed."),
+    ("dispersion_card_present", "Realism: dispersion of card-present hourly counts around the surface."),
+    ("dispersion_card_not_present", "Realism: dispersion of card-not-present hourly counts around the surface."),
+    ("virtual_share_of_arrivals", "Realism: share of arrivals routed to edges (first scenario)."),
+    ("arrivals_follow_weekly_shape", "Realism: arrivals per local hour of the week follow each class's shape."),
+)]
+
+
+validation = validation_asset(
+    GROUP,
+    deps=[[GROUP, "latent_groups"], [GROUP, "latent_field"], [GROUP, "bucket_counts"], [GROUP, "arrival_events"]],
+    evaluate=evaluate,
+    description="Arrivals conserve counts, stay in their buckets, follow their routes and clocks; bursts and dispersion.",
+    checks=CHECKS,
+)

@@ -1,0 +1,141 @@
+"""Blocking asset checks generated from dataset contracts.
+
+Each published dataset gets one `contract` check that re-reads what readers will see (the
+published partitions of this run) and applies the contract's vectorised polars rules: columns
+and types, nulls, ranges, enums, patterns, primary-key uniqueness and foreign keys.
+"""
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any, Iterator
+
+import dagster as dg
+# Public in spirit (it is the type of AssetCheckEvaluation's field) but not re-exported by dagster.
+from dagster._core.definitions.asset_checks.asset_check_evaluation import AssetCheckEvaluationTargetMaterializationData
+
+from engine_assets.quality.contract_checks import ContractViolation, check_frames
+from engine_assets.quality.contracts import Contract, load_contract, validate_document
+from engine_assets.run.identity import RunIdentity
+from engine_assets.storage.publish import MANIFEST, read_manifest
+from engine_assets.run.resources import EngineResource
+from engine_assets.storage.datasets import PartitionKey, load_dataset, partition_path, scan_dataset
+
+# Rows of the partitions one check stacks into one frame: bounds the check's memory.
+CHECK_ROWS = 4_000_000
+
+
+def check_partitions(
+    identity: RunIdentity, contract: Contract, keys: list[PartitionKey]
+) -> list[tuple[bool, dict[str, Any]]]:
+    """Verdict and UI metadata for each of the published partitions `keys`, in order.
+
+    Table partitions are checked together so that each foreign key is one pass over all of them.
+    """
+    data = [load_dataset(identity, contract, key) for key in keys]
+    if contract.kind == "artefact":
+        return [_check_artefact(contract, files) for files in data]
+    if contract.kind == "document":
+        return [_check_document(contract, document) for document in data]
+    references = {fk.ref_dataset: scan_dataset(identity, load_contract(fk.ref_dataset)) for fk in contract.foreign_keys}
+    reports = {}
+    for batch in _batches([read_manifest(partition_path(identity, contract, k), str(k))["rows"] for k in keys]):
+        reports |= check_frames(contract, {i: data[i] for i in batch}, references)
+    return [(reports[i].passed, reports[i].to_metadata()) for i in range(len(keys))]
+
+
+def _batches(rows: list[int], budget: int = CHECK_ROWS) -> list[list[int]]:
+    """Positions of consecutive partitions grouped up to `budget` rows (a bigger one alone): many
+    small country partitions still share one scan, while a month of arrival days is never
+    stacked into one frame."""
+    batches: list[list[int]] = []
+    total = 0
+    for i, n in enumerate(rows):
+        if not batches or total + n > budget:
+            batches.append([])
+            total = 0
+        batches[-1].append(i)
+        total += n
+    return batches
+
+
+def _check_document(contract: Contract, document: dict) -> tuple[bool, dict[str, Any]]:
+    try:
+        validate_document(contract, document)
+    except ContractViolation as exc:
+        return False, {"violations": str(exc)}
+    return True, {"document_keys": len(document)}
+
+
+def _check_artefact(contract: Contract, files: dict[str, Path]) -> tuple[bool, dict[str, Any]]:
+    """The published files are exactly the contract's, and each still has its recorded digest."""
+    manifest = json.loads((next(iter(files.values())).parent / MANIFEST).read_text())
+    recorded = {f["name"]: f["sha256"] for f in manifest["files"]}
+    problems = []
+    if set(files) != set(contract.files):
+        problems.append(f"files {sorted(files)} differ from the contract's {sorted(contract.files)}")
+    for name, path in files.items():
+        if hashlib.sha256(path.read_bytes()).hexdigest() != recorded.get(name):
+            problems.append(f"{name} does not match its recorded SHA-256")
+    return not problems, {"files": sorted(files), "problems": problems}
+
+
+def partition_evaluations(
+    context: dg.AssetCheckExecutionContext,
+    asset_key: dg.AssetKey,
+    check_name: str,
+    verdicts: dict[str | None, tuple[bool, dict[str, Any]]],
+) -> Iterator[dg.AssetCheckEvaluation | dg.Output]:
+    """One evaluation per partition checked, each tied to that partition's latest materialisation.
+
+    An `AssetCheckResult` in a run over a partition range is recorded without a partition, so
+    the UI would show every partition of the range as skipped; evaluations carry their own.
+    """
+    for key, (passed, metadata) in verdicts.items():
+        yield dg.AssetCheckEvaluation(
+            asset_key=asset_key, check_name=check_name, passed=passed, metadata=metadata,
+            severity=dg.AssetCheckSeverity.ERROR, blocking=True, partition=key,
+            target_materialization_data=_latest_materialisation(context.instance, asset_key, key),
+        )
+    # The check's own output, which lets downstream steps of the run wait for it.
+    [output] = context.op_execution_context.op_def.output_defs
+    yield dg.Output(None, output_name=output.name)
+
+
+def _latest_materialisation(instance: dg.DagsterInstance, asset_key: dg.AssetKey,
+                            partition: str | None) -> AssetCheckEvaluationTargetMaterializationData | None:
+    records = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=asset_key, asset_partitions=None if partition is None else [partition]),
+        limit=1,
+    ).records
+    if not records:
+        return None
+    return AssetCheckEvaluationTargetMaterializationData(
+        storage_id=records[0].storage_id, run_id=records[0].run_id, timestamp=records[0].timestamp)
+
+
+def contract_check(asset_key: list[str], partitions_def: dg.PartitionsDefinition | None = None) -> dg.AssetChecksDefinition:
+    contract = load_contract("/".join(asset_key))
+
+    @dg.asset_check(
+        asset=dg.AssetKey(asset_key),
+        name="contract",
+        blocking=True,
+        partitions_def=partitions_def,
+        description=f"Published data of {contract.dataset} satisfies contracts/{contract.dataset}.yaml "
+        f"(version {contract.version}).",
+    )
+    def _contract(context: dg.AssetCheckExecutionContext, engine: EngineResource):
+        identity = engine.identity()
+        # In the partitions' own order, so the latest verdict is the last partition's.
+        keys: list[str | None] = [None] if partitions_def is None else sorted(
+            context.partition_keys, key=partitions_def.get_partition_keys().index)
+        parsed = [
+            dict(partitions_def.get_partition_key_from_str(key).keys_by_dimension)
+            if isinstance(partitions_def, dg.MultiPartitionsDefinition) and key is not None else key
+            for key in keys
+        ]
+        verdicts = dict(zip(keys, check_partitions(identity, contract, parsed)))
+        yield from partition_evaluations(context, dg.AssetKey(asset_key), "contract", verdicts)
+
+    return _contract

@@ -1,0 +1,360 @@
+"""Profiles and policies: loaded from YAML, validated by JSON-Schema before any work starts.
+
+A profile (config/profiles/<name>.yaml) sets the scale of a world; policies
+(config/policies/<name>.yaml) set its models. Every policy file needs a schema at
+config/schemas/policies/<name>.schema.yaml, so a typo in a coefficient name fails at load,
+not as a silent default deep inside a segment.
+"""
+
+import datetime as dt
+import hashlib
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping
+
+import jsonschema
+import pycountry
+import yaml
+
+from engine_assets.run.errors import EngineConfigError
+from engine_kernels.digest import length_prefixed_sha256
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+CONFIG_DIR = REPO_ROOT / "config"
+DEFAULT_PROFILE = "demo"
+
+
+class _PlainLoader(yaml.SafeLoader):
+    """SafeLoader that keeps dates as text: schemas validate them, and hashes see the bytes."""
+
+
+# YAML 1.1 reads NO (Norway), yes, on and off as booleans; only true and false are booleans here.
+_PlainLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag not in ("tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:bool")]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_PlainLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+
+
+def _mapping_without_duplicates(loader: _PlainLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
+    seen = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            mark = key_node.start_mark
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key!r}: the last value would silently win; keep one", mark
+            )
+        seen.add(key)
+    return loader.construct_mapping(node, deep=deep)
+
+
+_PlainLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_without_duplicates)
+
+
+def strict_yaml(text: str) -> Any:
+    """The engine's one YAML reader (config, policies, contracts): YAML-1.2-like booleans, dates kept
+    as text, duplicate keys refused. Raises yaml.YAMLError."""
+    return yaml.load(text, Loader=_PlainLoader)
+
+
+@dataclass(frozen=True)
+class Horizon:
+    start: dt.date
+    end: dt.date  # inclusive
+
+    @property
+    def days(self) -> list[dt.date]:
+        n = (self.end - self.start).days + 1
+        return [self.start + dt.timedelta(days=i) for i in range(n)]
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    description: str
+    seed: int
+    merchants: int
+    countries: tuple[str, ...] | None  # None means every country of the reference world
+    horizon: Horizon
+    bucket_minutes: int
+    scenarios: tuple[str, ...]
+    party_scale: float
+    expected_arrivals: int
+    path: Path
+    sha256: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "seed": self.seed,
+            "merchants": self.merchants,
+            "countries": "all" if self.countries is None else list(self.countries),
+            "horizon": {"start": self.horizon.start.isoformat(), "end": self.horizon.end.isoformat()},
+            "bucket_minutes": self.bucket_minutes,
+            "scenarios": list(self.scenarios),
+            "party_scale": self.party_scale,
+            "expected_arrivals": self.expected_arrivals,
+            "sha256": self.sha256,
+        }
+
+
+@dataclass(frozen=True)
+class PolicyFile:
+    name: str  # file name, e.g. "1a.yaml"
+    sha256: str
+    content: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Policies:
+    files: Mapping[str, PolicyFile]  # by file stem, e.g. "1a"
+
+    @property
+    def digests(self) -> dict[str, str]:
+        """File name -> SHA-256 of its bytes, as hashed into parameter_hash."""
+        return {f.name: f.sha256 for f in self.files.values()}
+
+    def __getitem__(self, stem: str) -> Mapping[str, Any]:
+        if stem not in self.files:
+            raise EngineConfigError(
+                f"no policy file config/policies/{stem}.yaml; known policies: {', '.join(sorted(self.files))}"
+            )
+        return self.files[stem].content
+
+
+def _rel(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(REPO_ROOT))
+    except ValueError:
+        return str(path)
+
+
+def read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise EngineConfigError(f"{_rel(path)}: file not found") from None
+    except OSError as exc:
+        raise EngineConfigError(f"{_rel(path)}: cannot be read ({exc.strerror})") from None
+
+
+def parse_yaml(raw: bytes, path: Path) -> Any:
+    """Parse YAML bytes, turning syntax errors into one message with file, line and column."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise EngineConfigError(f"{_rel(path)}: not UTF-8 text (byte {exc.start}); save the file as UTF-8") from None
+    try:
+        return strict_yaml(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        raise EngineConfigError(f"{_rel(path)}: not valid YAML{where}: {getattr(exc, 'problem', exc)}") from None
+
+
+def read_yaml(path: Path) -> Any:
+    return parse_yaml(read_bytes(path), path)
+
+
+def _field(error: jsonschema.ValidationError) -> str:
+    parts = [str(p) for p in error.absolute_path]
+    return ".".join(parts) if parts else "(top level)"
+
+
+def _allowed(error: jsonschema.ValidationError) -> str:
+    """The part of the message that tells the user what would have been accepted."""
+    v, s = error.validator, error.validator_value
+    if v == "enum":
+        return "allowed values: " + ", ".join(repr(x) for x in s)
+    if v == "const":
+        return f"allowed value: {s!r}"
+    if v == "type":
+        return f"expected type: {s if isinstance(s, str) else ' or '.join(s)}"
+    if v in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+        word = {"minimum": ">=", "maximum": "<=", "exclusiveMinimum": ">", "exclusiveMaximum": "<"}[v]
+        return f"allowed: {word} {s}"
+    if v == "pattern":
+        return f"allowed: text matching {s}"
+    if v == "additionalProperties":
+        known = sorted(error.schema.get("properties", {}))
+        return "allowed fields: " + ", ".join(known) if known else "no extra fields allowed"
+    if v == "oneOf":
+        return "allowed: " + "; or ".join(_describe(sub) for sub in s)
+    return f"rule {v}: {s!r}"
+
+
+def _describe(schema: Mapping[str, Any]) -> str:
+    if "const" in schema:
+        return repr(schema["const"])
+    if schema.get("type") == "array":
+        item = schema.get("items", {})
+        return f"a list of {item.get('type', 'values')}" + (f" matching {item['pattern']}" if "pattern" in item else "")
+    return str(schema.get("type", schema))
+
+
+def validate_against_schema(document: Any, schema: Mapping[str, Any], where: str) -> None:
+    """Raise one EngineConfigError listing every violation: file, field, bad value, allowed values."""
+    validator = jsonschema.Draft202012Validator(schema)
+    errors = sorted(validator.iter_errors(document), key=lambda e: list(map(str, e.absolute_path)))
+    if not errors:
+        return
+    lines = []
+    for e in errors:
+        if e.validator == "required":
+            missing = e.message.split(" is a required")[0].strip("'")
+            parent = "" if not e.absolute_path else f" under '{_field(e)}'"
+            lines.append(f"{where}: required field '{missing}'{parent} is missing; add it (see config/schemas/)")
+        elif e.validator == "additionalProperties":
+            extra = sorted(set(e.instance) - set(e.schema.get("properties", {})))
+            lines.append(f"{where}: unknown field(s) {', '.join(extra)} under '{_field(e)}'; {_allowed(e)}")
+        else:
+            lines.append(f"{where}: field '{_field(e)}' = {e.instance!r} is not allowed; {_allowed(e)}")
+    raise EngineConfigError("\n".join(lines))
+
+
+def _parse_date(text: str, where: str, field: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise EngineConfigError(f"{where}: field '{field}' = {text!r} is not a calendar date; use YYYY-MM-DD") from None
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def parameter_hash(digests: Mapping[str, str]) -> str:
+    """SHA-256 over the (file name, SHA-256 of bytes) pairs, sorted by name, length-prefixed.
+
+    Sorting makes the hash independent of directory listing order; length prefixes keep
+    ("ab", "c") and ("a", "bc") apart.
+    """
+    return length_prefixed_sha256(t for name in sorted(digests) for t in (name.encode(), digests[name].encode())).hexdigest()
+
+
+def _cross_field_rules() -> dict[str, Any]:
+    """Per policy file, the parser that checks what a schema cannot (orderings, lengths that must
+    agree across fields); it raises ValueError naming the field."""
+    from engine_kernels.arrivals.bursts import BurstPolicy
+    from engine_kernels.intensity.calendar_events import CalendarPolicy
+    from engine_kernels.intensity.demand import CLASSES, DemandPolicy
+    from engine_kernels.merchants.policy import Policy1A
+    from engine_kernels.merchants.realism import RealismPolicy
+    from engine_kernels.sites.weights import SiteWeightPolicy
+    from engine_kernels.sites.placement import PlacementPolicy
+    from engine_kernels.sites.virtual import VirtualPolicy
+    from engine_kernels.intensity.weekly_shapes import ShapePolicy
+    from engine_kernels.sites.zone_plan import ZonePlanPolicy
+
+    def check_1a(content: Mapping[str, Any]) -> None:
+        Policy1A.from_dict(content)
+        RealismPolicy.from_dict(content["realism"])
+
+    def check_2a(content: Mapping[str, Any]) -> None:
+        import zoneinfo
+
+        unknown = {c: z for c, z in content["overrides"].items() if z not in zoneinfo.available_timezones()}
+        if unknown:
+            raise ValueError(f"overrides: zones {unknown} are not in the pinned tz database; use IANA names "
+                             "such as Asia/Shanghai")
+
+    def check_5a(content: Mapping[str, Any]) -> None:
+        DemandPolicy.from_dict(content)
+        ShapePolicy.from_dict(content, CLASSES)
+        CalendarPolicy.from_dict(content)
+
+    return {"1a": check_1a, "1b": PlacementPolicy.from_dict, "2a": check_2a, "2b": SiteWeightPolicy.from_dict,
+            "3a": ZonePlanPolicy.from_dict, "3b": VirtualPolicy.from_dict, "5a": check_5a,
+            "5b": BurstPolicy.from_dict}
+
+
+def load_policies(config_dir: Path = CONFIG_DIR) -> Policies:
+    """Every YAML in config/policies/, each validated against its schema."""
+    policy_dir = config_dir / "policies"
+    schema_dir = config_dir / "schemas" / "policies"
+    paths = sorted(policy_dir.glob("*.yaml"))
+    if not paths:
+        raise EngineConfigError(f"{_rel(policy_dir)}: no policy files found; the engine needs at least scenarios.yaml")
+    files: dict[str, PolicyFile] = {}
+    rules = _cross_field_rules()
+    for path in paths:
+        schema_path = schema_dir / f"{path.stem}.schema.yaml"
+        if not schema_path.exists():
+            raise EngineConfigError(
+                f"{_rel(path)}: no schema at {_rel(schema_path)}; every policy file needs one so its fields are checked"
+            )
+        raw = read_bytes(path)
+        content = parse_yaml(raw, path)  # the same bytes as the hash: an edit cannot slip in between
+        validate_against_schema(content, read_yaml(schema_path), _rel(path))
+        if path.stem in rules:
+            try:
+                rules[path.stem](content)
+            except ValueError as exc:
+                raise EngineConfigError(f"{_rel(path)}: {exc}") from None
+        files[path.stem] = PolicyFile(name=path.name, sha256=sha256_bytes(raw), content=content)
+    return Policies(files=files)
+
+
+def _country_codes() -> frozenset[str]:
+    return frozenset(c.alpha_2 for c in pycountry.countries)
+
+
+def load_profile(name: str, policies: Policies, config_dir: Path = CONFIG_DIR) -> Profile:
+    """Read and validate config/profiles/<name>.yaml against its schema and the policies it names."""
+    profile_dir = config_dir / "profiles"
+    path = profile_dir / f"{name}.yaml"
+    if not path.exists():
+        known = sorted(p.stem for p in profile_dir.glob("*.yaml"))
+        raise EngineConfigError(
+            f"profile '{name}' not found at {_rel(path)}; known profiles: {', '.join(known)} "
+            "(set ENGINE_PROFILE to one of them)"
+        )
+    where = _rel(path)
+    raw = read_bytes(path)
+    doc = parse_yaml(raw, path)
+    validate_against_schema(doc, read_yaml(config_dir / "schemas" / "profile.schema.yaml"), where)
+    if doc["name"] != name:
+        raise EngineConfigError(f"{where}: field 'name' = {doc['name']!r} must equal the file name {name!r}")
+    start = _parse_date(doc["horizon"]["start"], where, "horizon.start")
+    end = _parse_date(doc["horizon"]["end"], where, "horizon.end")
+    if end < start:
+        raise EngineConfigError(f"{where}: field 'horizon.end' = {end} is before horizon.start = {start}")
+    countries = None
+    if doc["countries"] != "all":
+        unknown = [c for c in doc["countries"] if c not in _country_codes()]
+        if unknown:
+            raise EngineConfigError(
+                f"{where}: field 'countries' has codes that are not ISO 3166-1 alpha-2: {', '.join(unknown)}; "
+                "use codes such as US, GB, DE, or the word all"
+            )
+        countries = tuple(sorted(doc["countries"]))
+    known_scenarios = sorted(policies["scenarios"]["scenarios"])
+    for s in doc["scenarios"]:
+        if s not in known_scenarios:
+            raise EngineConfigError(
+                f"{where}: field 'scenarios' = {s!r} is not a scenario of config/policies/scenarios.yaml; "
+                f"allowed values: {', '.join(known_scenarios)}"
+            )
+    return Profile(
+        name=name,
+        description=doc["description"].strip(),
+        seed=doc["seed"],
+        merchants=doc["merchants"],
+        countries=countries,
+        horizon=Horizon(start, end),
+        bucket_minutes=doc["bucket_minutes"],
+        scenarios=tuple(doc["scenarios"]),
+        party_scale=float(doc["party_scale"]),
+        expected_arrivals=doc["expected_arrivals"],
+        path=path,
+        sha256=sha256_bytes(raw),
+    )
+
+
+def active_profile_name() -> str:
+    return os.environ.get("ENGINE_PROFILE", DEFAULT_PROFILE).strip() or DEFAULT_PROFILE

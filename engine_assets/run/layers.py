@@ -1,0 +1,61 @@
+"""The engine's layers, found by walking their packages.
+
+A layer is a package of engine_assets (`world`, `clock`, and `behaviour` once it exists); each of
+its subpackages is one segment whose name is the segment's Dagster group and whose `ASSETS` (and
+optional `CHECKS`) are its definitions. Adding a segment is adding its subpackage: nothing else
+lists segments.
+"""
+
+import importlib
+import importlib.util
+import pkgutil
+from dataclasses import dataclass
+
+import dagster as dg
+
+# The layers in build order; a layer takes part once its package exists.
+LAYER_NAMES = ("world", "clock", "behaviour")
+
+
+@dataclass(frozen=True)
+class Segment:
+    name: str
+    assets: tuple[dg.AssetsDefinition, ...]
+    checks: tuple[dg.AssetChecksDefinition, ...] = ()
+
+
+@dataclass(frozen=True)
+class Layer:
+    name: str
+    text: str  # the first line of the layer package's docstring, shown on its jobs
+    segments: tuple[Segment, ...]
+
+    @property
+    def groups(self) -> tuple[str, ...]:
+        return tuple(s.name for s in self.segments)
+
+
+def _segment(module_name: str, name: str) -> Segment:
+    module = importlib.import_module(module_name)
+    assets = tuple(getattr(module, "ASSETS", ()))
+    if not assets:
+        raise ValueError(f"{module_name} defines no ASSETS: a segment package exposes its assets as ASSETS")
+    for asset in assets:
+        stray = {k.to_user_string(): g for k, g in asset.group_names_by_key.items() if g != name}
+        if stray:
+            raise ValueError(f"{module_name}: assets {stray} are not in group {name!r}; a segment's assets carry its name as group")
+    return Segment(name, assets, tuple(getattr(module, "CHECKS", ())))
+
+
+def load_layer(name: str) -> Layer | None:
+    package_name = f"engine_assets.{name}"
+    if importlib.util.find_spec(package_name) is None:
+        return None
+    package = importlib.import_module(package_name)
+    segments = tuple(_segment(f"{package_name}.{info.name}", info.name)
+                     for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda i: i.name) if info.ispkg)
+    return Layer(name, (package.__doc__ or name).strip().splitlines()[0], segments)
+
+
+def load_layers() -> list[Layer]:
+    return [layer for name in LAYER_NAMES if (layer := load_layer(name)) is not None]

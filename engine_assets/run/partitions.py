@@ -1,0 +1,32 @@
+"""Partitions of the active profile (ENGINE_PROFILE), built once when the definitions load."""
+
+import datetime as dt
+
+import dagster as dg
+
+from engine_assets.run.config import active_profile_name, load_policies, load_profile
+from engine_kernels.reference.countries import iso_alpha2_codes
+
+# The policies and profile of this process; check names and partitions are derived from them.
+POLICIES = load_policies()
+PROFILE = load_profile(active_profile_name(), POLICIES)
+
+
+def _country_keys() -> list[str]:
+    # "all": every code the reference world may hold (ISO 3166-1 plus Kosovo's user-assigned XK).
+    return list(PROFILE.countries) if PROFILE.countries is not None else sorted(iso_alpha2_codes())
+
+
+COUNTRIES = dg.StaticPartitionsDefinition(_country_keys())
+
+# The horizon is synthetic time: the day partitions are exactly its days, whatever today's date.
+# Without an end_offset reaching past the horizon end, Dagster would hide days after today.
+DAYS = dg.DailyPartitionsDefinition(
+    start_date=PROFILE.horizon.start.isoformat(),
+    end_date=(PROFILE.horizon.end + dt.timedelta(days=1)).isoformat(),
+    end_offset=(PROFILE.horizon.end - dt.date(1970, 1, 1)).days + 1,
+)
+
+SCENARIOS = dg.StaticPartitionsDefinition(list(PROFILE.scenarios))
+
+SCENARIO_DAYS = dg.MultiPartitionsDefinition({"scenario": SCENARIOS, "day": DAYS})

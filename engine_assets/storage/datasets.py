@@ -1,0 +1,190 @@
+"""Datasets on disk: where a partition lives, how it is published with its contract, how it is read.
+
+Dagster-free, so kernels' benchmarks and tests publish and read exactly as assets do.
+"""
+
+import json
+import re
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, Mapping
+
+import polars as pl
+
+from engine_assets.quality.contract_checks import conform_to_contract
+from engine_assets.quality.contracts import Contract, ContractViolation, Violation, validate_document
+from engine_assets.run.errors import NotPublishedError
+from engine_assets.run.identity import RunIdentity
+from engine_assets.storage.publish import (
+    PartInfo,
+    Publication,
+    Published,
+    publish_files,
+    publish_table,
+    published_files,
+    read_manifest,
+    scan_published,
+)
+
+PartitionKey = str | Mapping[str, str] | None
+# Returned by an asset whose published version is already current (a cached reference build).
+REUSE = object()
+_SAFE_VALUE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:+-]*$")
+
+
+def partition_path(identity: RunIdentity, contract: Contract, key: PartitionKey) -> Path:
+    """`<run_root>/<segment>/<dataset>[/<dim>=<value>...]`, dimensions in contract order."""
+    base = identity.dataset_dir(contract.dataset, contract.scope)
+    dims = list(contract.partition_keys)
+    if not dims:
+        if key is not None:
+            raise ValueError(f"{contract.dataset} is not partitioned but got partition key {key!r}")
+        return base
+    if key is None:
+        raise ValueError(f"{contract.dataset} is partitioned by {', '.join(dims)}; a partition key is required")
+    values = {dims[0]: key} if isinstance(key, str) else dict(key)
+    if set(values) != set(dims):
+        raise ValueError(f"{contract.dataset}: partition key {key!r} does not name the dimensions {dims}")
+    for dim in dims:
+        if not _SAFE_VALUE.match(values[dim]):
+            raise ValueError(f"{contract.dataset}: partition value {values[dim]!r} for {dim} is not a safe path token")
+    return base.joinpath(*(f"{dim}={values[dim]}" for dim in dims))
+
+
+def describe(contract: Contract, key: PartitionKey) -> str:
+    return contract.dataset if key is None else f"{contract.dataset} partition {key}"
+
+
+def publish_dataset(identity: RunIdentity, contract: Contract, key: PartitionKey, payload: Any) -> Published:
+    """Publish one partition of a dataset: a table stream or, for documents, a JSON-able dict."""
+    target = partition_path(identity, contract, key)
+    what = describe(contract, key)
+    if isinstance(payload, Published):  # published by the asset itself (PublishQueue)
+        if payload.path != target:
+            raise ValueError(f"{what}: the asset returned the publication of {payload.path}, not of {target}")
+        return payload
+    if payload is REUSE:
+        manifest = read_manifest(target, what)
+        files = tuple(PartInfo(**f) for f in manifest["files"])
+        return Published(target, manifest["rows"], manifest["bytes"], files, manifest)
+    rng_draws: Mapping[str, int] = {}
+    if isinstance(payload, Publication):
+        payload, rng_draws = payload.data, payload.rng_draws
+    manifest = {
+        "dataset": contract.dataset,
+        "partition": key,
+        "contract_version": contract.version,
+        "identity": identity.tokens(),
+        "rng_draws": dict(sorted(rng_draws.items())),
+    }
+    if contract.kind == "artefact":
+        if set(payload) != set(contract.files):
+            raise ContractViolation([Violation(contract.dataset, "files", "artefact_files", 1,
+                f"{contract.dataset}: artefact files {sorted(payload)} differ from the contract's {sorted(contract.files)}")])
+        return publish_files(target, payload, manifest, what)
+    if contract.kind == "document":
+        validate_document(contract, payload)
+        body = json.dumps(payload, indent=1, sort_keys=True).encode() + b"\n"
+        return publish_files(target, {f"{contract.dataset.split('/')[1]}.json": body}, manifest, what)
+    return publish_table(target, payload, contract.arrow_schema(), manifest, what,
+                         conform=lambda t: conform_to_contract(contract, t), options=contract.parquet_options())
+
+
+def load_dataset(identity: RunIdentity, contract: Contract, key: PartitionKey) -> pl.LazyFrame | dict:
+    """A published partition: a LazyFrame over its parts, or the document for document datasets."""
+    target = partition_path(identity, contract, key)
+    what = describe(contract, key)
+    if contract.kind == "artefact":
+        return published_files(target, what)
+    if contract.kind == "document":
+        [document] = published_files(target, what).values()  # resolved once, with its manifest
+        return json.loads(document.read_text())
+    return scan_published(target, what)
+
+
+def is_published(identity: RunIdentity, contract: Contract, key: PartitionKey) -> bool:
+    try:
+        published_files(partition_path(identity, contract, key), describe(contract, key))
+    except NotPublishedError:
+        return False
+    return True
+
+
+def published_partitions(identity: RunIdentity, contract: Contract) -> list[Path]:
+    """Every published partition directory of a dataset (those with a manifest), in path order."""
+    base = identity.dataset_dir(contract.dataset, contract.scope)
+    depth = len(contract.partition_keys)
+    if depth == 0:
+        return [base] if (base / "_manifest.json").exists() else []
+    pattern = "/".join(f"{dim}=*" for dim in contract.partition_keys)
+    return sorted(p for p in base.glob(pattern) if (p / "_manifest.json").exists())
+
+
+def scan_dataset(identity: RunIdentity, contract: Contract) -> pl.LazyFrame:
+    """All published partitions of a table dataset as one LazyFrame (foreign-key checks, reports)."""
+    parts = published_partitions(identity, contract)
+    if not parts:
+        return pl.LazyFrame(schema=contract.polars_schema())
+    return pl.concat([scan_published(p, contract.dataset) for p in parts], how="vertical")
+
+
+def scan_partitions(identity: RunIdentity, contract: Contract) -> tuple[pl.DataFrame, list[str]]:
+    """Every published partition of a single-dimension table dataset, read in one scan, with the
+    partition's value in a `partition` column; and the values published."""
+    parts = published_partitions(identity, contract)
+    values = [p.name.split("=", 1)[1] for p in parts]
+    # Each partition resolved once, to one version; then one scan over all their files.
+    files = {str(f): value for p, value in zip(parts, values) for f in published_files(p, contract.dataset).values()}
+    if not files:
+        return pl.DataFrame(schema=contract.polars_schema() | {"partition": pl.String}), values
+    frame = pl.scan_parquet(list(files), include_file_paths="__file").collect()
+    return frame.with_columns(partition=pl.col("__file").replace_strict(files)).drop("__file"), values
+
+
+class PublishQueue:
+    """Publishes partitions on one background thread while the caller computes the next ones.
+
+    Parquet encoding and compression release the GIL, so a day's tables are written while the
+    kernels generate the next day. At most `pending` publications wait or run: `put` blocks
+    beyond that, which bounds memory to about two days' tables whatever the run's length. Each
+    publication is atomic on its own; the error of a finished one is raised by the next `put`
+    (of a running one, by the `put` that waits for it) or by `wait`, and leaving the block waits
+    for every started publication and raises its error unless an exception is already leaving.
+    """
+
+    def __init__(self, identity: RunIdentity, pending: int = 2):
+        self.identity, self.pending = identity, pending
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="publish")
+        self._queue: deque[Future] = deque()
+        self._done: list[Published] = []
+
+    def put(self, contract: Contract, key: PartitionKey, payload: Any) -> Future:
+        while self._queue and (len(self._queue) >= self.pending or self._queue[0].done()):
+            self._done.append(self._queue.popleft().result())  # raises a finished publication's error now
+        future = self._pool.submit(publish_dataset, self.identity, contract, key, payload)
+        self._queue.append(future)
+        return future
+
+    def wait(self) -> list[Published]:
+        """Every publication so far, in the order put, once all have finished; else the first error,
+        raised once every publication has finished."""
+        error = None
+        while self._queue:
+            try:
+                self._done.append(self._queue.popleft().result())
+            except Exception as exc:  # noqa: BLE001 - re-raised below, after the others finished
+                error = error or exc
+        if error is not None:
+            raise error
+        return list(self._done)
+
+    def __enter__(self) -> "PublishQueue":
+        return self
+
+    def __exit__(self, exc_type, *exc: object) -> None:
+        try:
+            if exc_type is None:
+                self.wait()  # a publication's error is never lost, even without a wait() of the caller's
+        finally:
+            self._pool.shutdown(wait=True)  # never leave a writer running behind a failed asset

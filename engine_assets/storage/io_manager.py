@@ -1,0 +1,100 @@
+"""The `shards` IO manager: assets return data, this publishes it with its contract and reads it back.
+
+Output: a table stream (Arrow table / batches, polars DataFrame / LazyFrame, iterator of those)
+or a JSON document, optionally wrapped in `Publication` to report RNG draws; when one run covers
+several partitions, a mapping partition key -> output.
+Input: a LazyFrame (or document) for an unpartitioned upstream, and for a partitioned upstream
+always a dict partition key -> LazyFrame, whatever the number of partitions, so asset code has
+one shape to handle.
+"""
+
+from typing import Any, Mapping
+
+import dagster as dg
+
+from engine_assets.quality.contracts import load_contract, load_dictionary
+from engine_assets.run.resources import EngineResource
+from engine_assets.storage.publish import Published
+from engine_assets.storage.datasets import PartitionKey, load_dataset, publish_dataset
+
+
+def dataset_id(asset_key: dg.AssetKey) -> str:
+    if len(asset_key.path) != 2:
+        raise ValueError(f"asset key {asset_key.to_user_string()} is not [segment, dataset]")
+    return "/".join(asset_key.path)
+
+
+def dataset_out(dataset: str) -> dg.AssetOut:
+    """An output of a multi-asset published by the shards IO manager, described by contracts/dictionary.yaml
+    (a multi-asset's docstring covers all its outputs, so each output takes its dataset's own words)."""
+    return dg.AssetOut(key=dataset.split("/"), io_manager_key="shards", description=load_dictionary()[dataset].description)
+
+
+def _key(partition_key: str, partitions_def: dg.PartitionsDefinition | None) -> PartitionKey:
+    if isinstance(partitions_def, dg.MultiPartitionsDefinition):
+        return dict(partitions_def.get_partition_key_from_str(partition_key).keys_by_dimension)
+    return partition_key
+
+
+def _split(obj: Any, keys: list[str], dataset: str, is_document: bool) -> Mapping[str, Any]:
+    """Map each partition of this run to its output, accepting a bare output for a single partition."""
+    if isinstance(obj, Mapping) and set(obj) == set(keys):
+        return obj
+    if len(keys) == 1 and not (isinstance(obj, Mapping) and not is_document):
+        return {keys[0]: obj}
+    got = sorted(obj) if isinstance(obj, Mapping) else type(obj).__name__
+    raise ValueError(
+        f"{dataset}: this run covers partitions {sorted(keys)}; return a mapping with exactly those keys (got {got})"
+    )
+
+
+def _metadata(kind: str, pub: Published) -> dict[str, Any]:
+    rows = {"dagster/row_count": pub.rows} if kind == "table" else {"kind": kind}
+    return rows | {
+        "bytes": pub.bytes,
+        "path": dg.MetadataValue.path(str(pub.path)),
+        "files": dg.MetadataValue.json([f.__dict__ for f in pub.files]),
+    }
+
+
+class ShardIOManager(dg.IOManager):
+    """Publishes and reads datasets of the world `engine` names."""
+
+    def __init__(self, engine: EngineResource):
+        self.engine = engine
+
+    def handle_output(self, context: dg.OutputContext, obj: Any) -> None:
+        contract = load_contract(dataset_id(context.asset_key))
+        identity = self.engine.identity()
+        if context.has_asset_partitions:
+            keys = list(context.asset_partition_keys)
+            outputs = _split(obj, keys, contract.dataset, contract.kind == "document")
+            pdef = context.asset_partitions_def
+        else:
+            outputs, pdef = {None: obj}, None
+        published = {k: publish_dataset(identity, contract, None if k is None else _key(k, pdef), v) for k, v in outputs.items()}
+        common = {"contract_version": contract.version, "parameter_hash": identity.parameter_hash, "seed": identity.seed}
+        if None in published:
+            context.add_output_metadata(_metadata(contract.kind, published[None]) | common)
+            return
+        # One materialisation per partition, each with its own rows, bytes and digests.
+        for key, pub in published.items():
+            context.step_context.add_asset_metadata(
+                _metadata(contract.kind, pub) | common, asset_key=context.asset_key, partition_key=key
+            )
+
+    def load_input(self, context: dg.InputContext) -> Any:
+        contract = load_contract(dataset_id(context.asset_key))
+        identity = self.engine.identity()
+        if not context.has_asset_partitions:
+            return load_dataset(identity, contract, None)
+        pdef = context.asset_partitions_def
+        return {k: load_dataset(identity, contract, _key(k, pdef)) for k in context.asset_partition_keys}
+
+
+@dg.io_manager(required_resource_keys={"engine"},
+               description="Publishes each dataset atomically with its contract; reads it back as LazyFrames.")
+def shards_io_manager(init_context: dg.InitResourceContext) -> ShardIOManager:
+    # The run's own `engine` resource, so a seed set in run config also decides where data is
+    # published; a copy bound when the definitions load would keep the profile's seed.
+    return ShardIOManager(init_context.resources.engine)

@@ -1,0 +1,1 @@
+"""Layer 1: reference world, merchants, sites, time zones, routing, virtual merchants."""

@@ -1,0 +1,5 @@
+"""Segment 1B: every outlet on the map of its country."""
+
+from engine_assets.world.seg_1b import assets, validation
+
+ASSETS = [*assets.ASSETS, validation.validation]

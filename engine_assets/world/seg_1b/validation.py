@@ -1,0 +1,166 @@
+"""Segment-wide checks of 1B: one site per outlet, every site inside its country, placed like people live.
+
+Blocking: every country partition published with only its own rows; sites and the outlet
+catalogue match one to one; site ids unique in the world; every site inside its country's
+full-detail polygon. Realism (corridors in config/policies/1b.yaml): fallback share, distinct
+coordinates per country, site density against population on a 1° grid for the largest countries,
+same-merchant nearest-neighbour distance against the country's random-pair distance.
+Attachments: maps of the sites over the population grid (world and the largest country).
+"""
+
+import numpy as np
+import polars as pl
+
+from engine_assets.quality.contracts import load_contract
+from engine_assets.quality.gates import CheckOutcome, ValidationCheck, validation_asset
+from engine_assets.run.identity import RunIdentity
+from engine_assets.world.reference.world import reference_world
+from engine_assets.world.reference.assets import read_grids
+from engine_assets.storage.country_data import scan_countries
+from engine_assets.storage.datasets import load_dataset
+from engine_kernels.geography import maps
+from engine_kernels.sites import realism as site_realism
+from engine_kernels.reference.population import cell_area_km2, density_preview
+
+GROUP = "seg_1b"
+
+
+def _count(name: str, bad: int, what: str, details: dict | None = None) -> CheckOutcome:
+    return CheckOutcome(name, bad == 0, bad, f"== 0 {what}", details or {})
+
+
+def structure_outcomes(identity: RunIdentity, sites: pl.DataFrame, missing: list[str],
+                       catalogue: pl.DataFrame) -> list[CheckOutcome]:
+    key = ["merchant_id", "legal_country_iso", "site_order"]
+    sites_k = sites.select(pl.col(key[0]), pl.col(key[1]).cast(pl.String), pl.col(key[2]))
+    cat_k = catalogue.select(pl.col(key[0]), pl.col(key[1]).cast(pl.String), pl.col(key[2]))
+    unplaced = cat_k.join(sites_k, on=key, how="anti")
+    extra = sites_k.join(cat_k, on=key, how="anti")
+    world = reference_world(identity)
+    outside = {}
+    for (country,), part in sites.partition_by("legal_country_iso", as_dict=True).items():
+        bad = int((~world.contains(country, part["lat_deg"].to_numpy(), part["lon_deg"].to_numpy(), full=True)).sum())
+        if bad:
+            outside[country] = bad
+    misplaced = sites.filter(pl.col("legal_country_iso") != pl.col("partition")).height
+    return [
+        _count("site_partitions_complete", len(missing), "country partitions unpublished", {"missing": missing}),
+        _count("site_rows_in_their_partition", misplaced, "rows stored under another country"),
+        _count("every_outlet_placed_once", unplaced.height + extra.height + (sites_k.height - sites_k.unique().height),
+               "outlets without a site, sites without an outlet, or repeated",
+               {"unplaced": unplaced.head(5).to_dicts(), "extra": extra.head(5).to_dicts()}),
+        _count("site_ids_unique", sites.height - sites["site_id"].n_unique(), "repeated site ids"),
+        _count("sites_inside_country_polygon", sum(outside.values()), "sites outside their country (full detail)",
+               {"by_country": outside}),
+    ]
+
+
+def _populated_area_km2(world, country: str) -> float:
+    cells = world.populated_cells(country)
+    return float(cell_area_km2(cells.rows, cells.resolution).sum())
+
+
+def realism_outcomes(identity: RunIdentity, sites: pl.DataFrame) -> list[CheckOutcome]:
+    policy = identity.policies["1b"]["realism"]
+    enforced = sites.height >= policy["enforce_from_sites"]
+    note = {} if enforced else {"enforced": False, "why": f"{sites.height} sites < enforce_from_sites "
+                                                          f"{policy['enforce_from_sites']}"}
+    world = reference_world(identity)
+    by_country = {c: part for (c,), part in sites.partition_by("legal_country_iso", as_dict=True).items()}
+
+    fallback = float(sites["is_fallback"].mean()) if sites.height else 0.0
+    # A micro-state cannot keep dozens of sites 11 m apart (Vatican City is 0.44 km²): the
+    # no-collapse test applies where the populated land is large enough to tell.
+    distinct = {c: site_realism.distinct_share(p["lat_deg"].to_numpy(), p["lon_deg"].to_numpy())
+                for c, p in by_country.items()
+                if p.height >= 20 and _populated_area_km2(world, c) >= policy["distinct_min_area_km2"]}
+    # Below a few hundred sites a country has under one site per populated 1° cell, and the
+    # correlation measures Poisson noise rather than placement.
+    largest = [c for c in sorted(by_country, key=lambda c: (-by_country[c].height, c))
+               if by_country[c].height >= policy["density_min_sites"]][: policy["density_countries"]]
+    correlation = {}
+    for c in largest:
+        cells = world.populated_cells(c)
+        correlation[c] = round(site_realism.density_correlation(
+            by_country[c]["lat_deg"].to_numpy(), by_country[c]["lon_deg"].to_numpy(), cells.lat, cells.lon,
+            cells.population), 4)
+    ratios = []
+    for c, p in by_country.items():
+        scale = site_realism.random_pair_median_km(p["lat_deg"].to_numpy(), p["lon_deg"].to_numpy())
+        d = site_realism.neighbour_distances(p["merchant_id"].to_numpy(), p["lat_deg"].to_numpy(), p["lon_deg"].to_numpy())
+        if d.size and scale > 0:
+            ratios.append(d / scale)
+    ratio = float(np.median(np.concatenate(ratios))) if ratios else float("nan")
+
+    def outcome(name, value, ok, corridor, details=None):
+        return CheckOutcome(name, bool(ok) or not enforced, None if value != value else round(value, 5), corridor,
+                            {**(details or {}), **note})
+
+    worst_distinct = min(distinct.values()) if distinct else 1.0
+    worst_corr = min(correlation.values()) if correlation else float("nan")
+    return [
+        outcome("fallback_share", fallback, fallback <= policy["fallback_share_max"],
+                f"<= {policy['fallback_share_max']}", {"fallback_sites": int(sites["is_fallback"].sum())}),
+        outcome("distinct_coordinates_min_country", worst_distinct, worst_distinct >= policy["distinct_coordinates_min"],
+                f">= {policy['distinct_coordinates_min']} in every country with >= 20 sites and "
+                f">= {policy['distinct_min_area_km2']:g} km² of populated land",
+                {"lowest": sorted(((round(v, 5), c) for c, v in distinct.items()))[:5]}),
+        outcome("density_correlation_min_largest", worst_corr,
+                not correlation or worst_corr >= policy["density_correlation_min"],
+                f">= {policy['density_correlation_min']} on 1° cells in the {policy['density_countries']} largest "
+                f"countries with >= {policy['density_min_sites']} sites", {"by_country": correlation}),
+        outcome("same_merchant_neighbour_ratio", ratio, ratio < policy["nearest_neighbour_ratio_max"],
+                f"< {policy['nearest_neighbour_ratio_max']} x the country's random-pair median"),
+    ]
+
+
+def maps_of(identity: RunIdentity, sites: pl.DataFrame) -> dict[str, bytes]:
+    """Sites in red over population density: the world, and the country with most sites."""
+    grids = load_dataset(identity, load_contract("reference/population_grid"), None)
+    population, _, _ = read_grids(grids)
+    lat, lon = sites["lat_deg"].to_numpy(), sites["lon_deg"].to_numpy()
+    out = {"sites_world.png": maps.sites_map(density_preview(population, 1080), (-90, -180, 90, 180), lat, lon)}
+    if sites.height:
+        country = sites["legal_country_iso"].cast(pl.String).value_counts(sort=True)["legal_country_iso"][0]
+        part = sites.filter(pl.col("legal_country_iso") == country)
+        # Frame the bulk of the sites (1st-99th percentile, 2° margin): a country's far islands
+        # or an antimeridian crossing would otherwise shrink the mainland to a few pixels.
+        res = 360 / population.shape[1]
+        (south, north), (west, east) = (np.percentile(part[c].to_numpy(), [1, 99]) for c in ("lat_deg", "lon_deg"))
+        r0, r1 = int(max((90 - north - 2) / res, 0)), int(min((90 - south + 2) / res, population.shape[0]))
+        c0, c1 = int(max((west + 178) / res, 0)), int(min((east + 182) / res, population.shape[1]))
+        window = population[r0:r1, c0:c1].astype(np.float64) / cell_area_km2(np.arange(r0, r1))[:, None]
+        bounds = (90 - r1 * res, -180 + c0 * res, 90 - r0 * res, -180 + c1 * res)
+        scale = max(1, 900 // max(window.shape))
+        out[f"sites_{country}.png"] = maps.sites_map(window, bounds, part["lat_deg"].to_numpy(),
+                                                     part["lon_deg"].to_numpy(), scale, dot=2)
+    return out
+
+
+def evaluate(identity: RunIdentity):
+    sites, missing = scan_countries(identity, "seg_1b/site_locations")
+    catalogue, _ = scan_countries(identity, "seg_1a/outlet_catalogue")
+    outcomes = structure_outcomes(identity, sites, missing, catalogue) + realism_outcomes(identity, sites)
+    return outcomes, maps_of(identity, sites)
+
+
+CHECKS = [ValidationCheck(name, text) for name, text in (
+    ("site_partitions_complete", "Every country partition of site_locations is published."),
+    ("site_rows_in_their_partition", "Each site is stored under its own country."),
+    ("every_outlet_placed_once", "One site per outlet of the catalogue, and no other."),
+    ("site_ids_unique", "site_id is unique in the world."),
+    ("sites_inside_country_polygon", "Every site lies inside its country's full-detail polygon."),
+    ("fallback_share", "Realism: few sites fall back to an inland cell centre."),
+    ("distinct_coordinates_min_country", "Realism: sites of a country have distinct coordinates."),
+    ("density_correlation_min_largest", "Realism: site density follows population on 1° cells in the largest countries."),
+    ("same_merchant_neighbour_ratio", "Realism: a chain's sites cluster against the country's random-pair distance."),
+)]
+
+
+validation = validation_asset(
+    GROUP,
+    deps=[[GROUP, "site_locations"], ["seg_1a", "outlet_catalogue"]],
+    evaluate=evaluate,
+    description="Sites one to one with outlets, inside their countries, placed like people live; maps.",
+    checks=CHECKS,
+)

@@ -1,0 +1,116 @@
+"""Segment-wide checks of 2A: every site has a zone of its country, and the clock table is right.
+
+Blocking: site zones one to one with site locations; every zone one of the country's zones (or
+its override); transitions strictly increasing per zone and present for every zone in use;
+UTC -> local through the table equals zoneinfo at every transition in the window (one second
+before, at, and after it) and on 500 fixed random instants per zone in use.
+Realism (config/policies/2a.yaml): planned zone = final zone share; `nearest` fallback share.
+"""
+
+import datetime as dt
+import zoneinfo
+
+import numpy as np
+import polars as pl
+
+from engine_assets.quality.contracts import load_contract
+from engine_assets.quality.gates import CheckOutcome, ValidationCheck, validation_asset
+from engine_assets.run.identity import RunIdentity
+from engine_assets.world.reference.world import reference_world
+from engine_assets.storage.country_data import scan_countries
+from engine_assets.world.seg_2a.assets import read_transitions, transition_window
+from engine_assets.storage.datasets import load_dataset
+from engine_kernels.civil_time.transitions import Transitions, utc_to_local
+
+GROUP = "seg_2a"
+_UTC = dt.timezone.utc
+
+
+def clock_mismatches(table: Transitions, zones: list[str], start: dt.datetime, end: dt.datetime,
+                     per_zone: int = 500) -> tuple[int, int, list[dict]]:
+    """(instants compared, mismatches, first mismatches) of the table against zoneinfo."""
+    rng = np.random.default_rng(20260101)  # a fixed sample: the report is reproducible
+    lo, hi = int(start.timestamp()), int(end.timestamp())
+    compared, bad, examples = 0, 0, []
+    for tzid in zones:
+        z = table.tzids.index(tzid)
+        starts = table.utc_start[table.offsets[z]:table.offsets[z + 1]]
+        instants = np.concatenate([starts[1:] - 1, starts[1:], starts[1:] + 1, rng.integers(lo, hi, per_zone)])
+        local = utc_to_local(instants * 1_000_000, np.full(instants.size, z), table) // 1_000_000
+        zone = zoneinfo.ZoneInfo(tzid)
+        for t, got in zip(instants.tolist(), local.tolist()):
+            want = int(dt.datetime.fromtimestamp(t, _UTC).astimezone(zone).replace(tzinfo=_UTC).timestamp())
+            if got != want:
+                bad += 1
+                if len(examples) < 5:
+                    examples.append({"tzid": tzid, "utc": t, "table_local": got, "zoneinfo_local": want})
+        compared += instants.size
+    return compared, bad, examples
+
+
+def evaluate(identity: RunIdentity):
+    zones, missing = scan_countries(identity, "seg_2a/site_timezones")
+    sites, _ = scan_countries(identity, "seg_1b/site_locations")
+    frame = load_dataset(identity, load_contract("seg_2a/tz_transitions"), None).collect()
+    table = read_transitions(frame)
+    world = reference_world(identity)
+    overrides = identity.policies["2a"]["overrides"]
+
+    zones = zones.with_columns(pl.col("tzid").cast(pl.String), pl.col("tz_source").cast(pl.String))
+    joined = sites.select("site_id", planned=pl.col("planned_tzid").cast(pl.String)).join(
+        zones.select("site_id", "tzid", "tz_source", "legal_country_iso"), on="site_id", how="full", coalesce=True)
+    unmatched = joined.filter(pl.col("planned").is_null() | pl.col("tzid").is_null()).height
+    invalid = [
+        r for r in zones.select("legal_country_iso", "tzid").unique().iter_rows()
+        if r[1] != overrides.get(r[0]) and r[1] not in set(world.country_zones.get(r[0], ()))
+    ]
+    in_use = sorted(set(zones["tzid"].to_list()))
+    no_table = [z for z in in_use if z not in table.tzids]
+    steps = frame.with_columns(pl.col("tzid").cast(pl.String)).sort("tzid", "utc_start").group_by(
+        "tzid", maintain_order=True).agg(ok=(pl.col("utc_start").diff().drop_nulls() > pl.duration(seconds=0)).all())
+    not_increasing = steps.filter(~pl.col("ok"))["tzid"].to_list()
+    start, end = transition_window(identity)
+    compared, mismatched, examples = clock_mismatches(table, [z for z in in_use if z in table.tzids], start, end)
+
+    policy = identity.policies["2a"]["realism"]
+    enforced = zones.height >= policy["enforce_from_sites"]
+    note = {} if enforced else {"enforced": False, "why": f"{zones.height} sites < enforce_from_sites"}
+    same = float((joined["planned"] == joined["tzid"]).mean()) if joined.height else 1.0
+    nearest = float((zones["tz_source"] == "nearest").mean()) if zones.height else 0.0
+    sources = dict(zones["tz_source"].value_counts().iter_rows())
+    return [
+        CheckOutcome("zone_partitions_complete", not missing, len(missing), "== 0 unpublished", {"missing": missing}),
+        CheckOutcome("every_site_has_one_zone", unmatched == 0, unmatched, "== 0 sites without a zone or zones without a site"),
+        CheckOutcome("zones_belong_to_their_country", not invalid, len(invalid), "== 0 (country, zone) pairs",
+                     {"invalid": invalid[:10]}),
+        CheckOutcome("transitions_for_every_zone_in_use", not no_table, len(no_table), "== 0 zones", {"missing": no_table}),
+        CheckOutcome("transitions_strictly_increasing", not not_increasing, len(not_increasing), "== 0 zones",
+                     {"zones": not_increasing}),
+        CheckOutcome("utc_to_local_equals_zoneinfo", mismatched == 0, mismatched,
+                     f"== 0 of {compared} instants (every transition ± 1 s and 500 per zone)", {"examples": examples}),
+        CheckOutcome("planned_zone_is_final_zone", same >= policy["planned_equals_final_min"] or not enforced,
+                     round(same, 5), f">= {policy['planned_equals_final_min']}", note),
+        CheckOutcome("nearest_zone_fallback_share", nearest <= policy["nearest_share_max"] or not enforced,
+                     round(nearest, 5), f"<= {policy['nearest_share_max']}", {"by_source": sources, **note}),
+    ], {}
+
+
+CHECKS = [ValidationCheck(name, text) for name, text in (
+    ("zone_partitions_complete", "Every country partition of site_timezones is published."),
+    ("every_site_has_one_zone", "Every site has exactly one zone, and every zone row a site."),
+    ("zones_belong_to_their_country", "Each site's zone is one its country uses."),
+    ("transitions_for_every_zone_in_use", "The transition table covers every zone in use."),
+    ("transitions_strictly_increasing", "Each zone's transitions strictly increase in time."),
+    ("utc_to_local_equals_zoneinfo", "UTC to local through the table equals zoneinfo at transitions and random instants."),
+    ("planned_zone_is_final_zone", "Realism: 3A's planned zone is the site's final zone."),
+    ("nearest_zone_fallback_share", "Realism: few sites take the nearest labelled cell's zone."),
+)]
+
+
+validation = validation_asset(
+    GROUP,
+    deps=[[GROUP, "site_timezones"], [GROUP, "tz_transitions"]],
+    evaluate=evaluate,
+    description="Every site in a zone of its country; the transition table agrees with zoneinfo.",
+    checks=CHECKS,
+)

@@ -1,0 +1,5 @@
+"""Segment 2B: site weights, alias tables and daily shocks."""
+
+from engine_assets.world.seg_2b import assets, validation
+
+ASSETS = [*assets.ASSETS, validation.validation]

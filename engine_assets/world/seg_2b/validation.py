@@ -1,0 +1,85 @@
+"""Segment-wide checks of 2B: every site routable, tables exact, shocks mean one.
+
+Blocking: one weight per site of seg_2a/site_timezones; weights sum to 1 per (merchant, zone);
+alias tables reconstruct the weights within 1e-9; a shock for every (merchant, zone) and local
+day of the horizon, with mean within 0.05 of 1. Realism (config/policies/2b.yaml): median
+top-site share of multi-site (merchant, zone) groups.
+"""
+
+import polars as pl
+
+from engine_assets.quality.gates import CheckOutcome, ValidationCheck, validation_asset
+from engine_assets.run.identity import RunIdentity
+from engine_assets.storage.country_data import scan_countries
+from engine_assets.world.seg_2b.assets import GROUP
+from engine_kernels.tables.slots import reconstruction_gap
+
+KEY = ["merchant_id", "legal_country_iso", "tzid"]
+
+
+def _text(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.with_columns(pl.col("legal_country_iso", "tzid").cast(pl.String))
+
+
+def evaluate(identity: RunIdentity):
+    weights, missing_w = scan_countries(identity, "seg_2b/site_weights")
+    tables, missing_a = scan_countries(identity, "seg_2b/alias_tables")
+    shocks, missing_d = scan_countries(identity, "seg_2b/day_effects")
+    zones, _ = scan_countries(identity, "seg_2a/site_timezones")
+    weights, tables, shocks, zones = (_text(f) for f in (weights, tables, shocks, zones))
+    missing = sorted(set(missing_w) | set(missing_a) | set(missing_d))
+
+    unmatched = (zones.join(weights, on="site_id", how="anti").height
+                 + weights.join(zones, on="site_id", how="anti").height)
+    sums = weights.group_by(KEY).agg(total=pl.col("weight").sum(), n=pl.len(), top=pl.col("weight").max())
+    off_one = sums.filter((pl.col("total") - 1.0).abs() > 1e-9).height
+
+    tables = tables.sort("merchant_id", "legal_country_iso", "tzid", "slot")
+    gap = reconstruction_gap(tables, KEY, "site_id", weights)
+    untabled = weights.join(tables, on="site_id", how="anti").height
+
+    days = len(identity.profile.horizon.days)
+    per_group = shocks.group_by(KEY).agg(days=pl.len(), mean=pl.col("gamma").cast(pl.Float64).mean())
+    groups = sums.select(KEY)
+    short = groups.join(per_group, on=KEY, how="left").filter(pl.col("days").is_null() | (pl.col("days") != days)).height
+    off_mean = per_group.filter((pl.col("mean") - 1.0).abs() > 0.05).height
+
+    policy = identity.policies["2b"]["realism"]
+    multi = sums.filter(pl.col("n") > 1)
+    enforced = multi.height >= policy["enforce_from_groups"]
+    note = {} if enforced else {"enforced": False, "why": f"{multi.height} multi-site groups < enforce_from_groups"}
+    top = float(multi["top"].median()) if multi.height else float("nan")
+    low, high = policy["median_top_share"]
+    shapes = dict(weights.group_by("shape").len().with_columns(pl.col("shape").cast(pl.String)).iter_rows())
+    return [
+        CheckOutcome("routing_partitions_complete", not missing, len(missing), "== 0 unpublished", {"missing": missing}),
+        CheckOutcome("every_site_weighed_once", unmatched == 0, unmatched, "== 0 sites without a weight or weights without a site"),
+        CheckOutcome("weights_sum_to_one", off_one == 0, off_one, "== 0 (merchant, zone) groups off by > 1e-9"),
+        CheckOutcome("alias_tables_reconstruct_weights", gap <= 1e-9 and untabled == 0, gap,
+                     "<= 1e-9, every site in a table", {"sites_without_slot": untabled}),
+        CheckOutcome("day_effects_cover_the_horizon", short == 0, short, f"== 0 groups without {days} days"),
+        CheckOutcome("day_effects_mean_one", off_mean == 0, off_mean, "== 0 groups with |mean − 1| > 0.05"),
+        CheckOutcome("median_top_site_share", (low <= top <= high) or not enforced,
+                     None if top != top else round(top, 4), f"{low}-{high} over multi-site (merchant, zone) groups",
+                     {"multi_site_groups": multi.height, "shapes_by_site": shapes, **note}),
+    ], {}
+
+
+CHECKS = [ValidationCheck(name, text) for name, text in (
+    ("routing_partitions_complete", "Every country partition of the routing tables is published."),
+    ("every_site_weighed_once", "Every site has one weight, and every weight a site."),
+    ("weights_sum_to_one", "Site weights of each (merchant, zone) sum to 1."),
+    ("alias_tables_reconstruct_weights", "Every alias table gives back its weights within 1e-9."),
+    ("day_effects_cover_the_horizon", "Day effects cover every local day of the horizon."),
+    ("day_effects_mean_one", "Each (merchant, zone)'s day effects average 1."),
+    ("median_top_site_share", "Realism: median share of the top site of multi-site groups."),
+)]
+
+
+validation = validation_asset(
+    GROUP,
+    deps=[[GROUP, "site_weights"], [GROUP, "alias_tables"], [GROUP, "day_effects"]],
+    evaluate=evaluate,
+    description="Every site routable, alias tables exact, day shocks mean one; top-site share.",
+    checks=CHECKS,
+)

@@ -1,0 +1,5 @@
+"""Segment 3B: virtual merchants, settlement clocks and CDN edges."""
+
+from engine_assets.world.seg_3b import assets, validation
+
+ASSETS = [*assets.ASSETS, validation.validation]

@@ -1,0 +1,120 @@
+"""Segment-wide checks of 3B: every online merchant settled, with at least six edges on land.
+
+Blocking: every VIRTUAL_ONLY or HYBRID merchant has one settlement node and >= 6 edges; every
+edge inside its country's polygon with a zone of its country; edge weights sum to 1 per
+merchant; edge alias tables reconstruct the weights within 1e-9. Realism
+(config/policies/3b.yaml): virtual or hybrid share of merchants, edge-count CV, median edge to
+settlement distance, and how different the merchants' country mixes are (median pairwise
+Jensen-Shannon divergence, base 2, over a fixed sample of pairs).
+"""
+
+import numpy as np
+import polars as pl
+
+from engine_assets.quality.contracts import load_contract
+from engine_assets.quality.gates import CheckOutcome, ValidationCheck, validation_asset
+from engine_assets.run.identity import RunIdentity
+from engine_assets.world.reference.world import reference_world
+from engine_assets.world.seg_3b.assets import GROUP
+from engine_kernels.tables.slots import reconstruction_gap
+from engine_assets.storage.datasets import load_dataset
+from engine_kernels.sites.virtual import great_circle_km
+
+
+def _load(identity: RunIdentity, name: str) -> pl.DataFrame:
+    frame = load_dataset(identity, load_contract(f"{GROUP}/{name}"), None).collect()
+    return frame.with_columns(pl.col(pl.Categorical).cast(pl.String))
+
+
+def mix_divergence(edges: pl.DataFrame, pairs: int = 2000) -> float:
+    """Median Jensen-Shannon divergence (base 2) between the edge-country mixes of merchant pairs."""
+    mix = edges.group_by("merchant_id", "country_iso").agg(w=pl.col("weight").sum()).pivot(
+        on="country_iso", index="merchant_id", values="w").fill_null(0.0).sort("merchant_id")
+    p = mix.drop("merchant_id").to_numpy()
+    if p.shape[0] < 2:
+        return float("nan")
+    rng = np.random.default_rng(7)  # a fixed sample of pairs: the report is reproducible
+    i = rng.integers(0, p.shape[0], pairs)
+    j = (i + rng.integers(1, p.shape[0], pairs)) % p.shape[0]
+    a, b = p[i], p[j]
+    m = (a + b) / 2
+
+    def kl(x, y):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(x > 0, x * np.log2(x / y), 0.0).sum(axis=1)
+    return float(np.median((kl(a, m) + kl(b, m)) / 2))
+
+
+def evaluate(identity: RunIdentity):
+    classes = _load(identity, "virtual_classification")
+    nodes = _load(identity, "settlement_nodes")
+    edges = _load(identity, "edge_catalogue")
+    tables = _load(identity, "edge_alias_tables").sort("merchant_id", "slot")
+    world = reference_world(identity)
+
+    online = classes.filter(pl.col("virtual_class") != "NON_VIRTUAL").select("merchant_id")
+    unsettled = online.join(nodes, on="merchant_id", how="anti").height + (nodes.height - online.height)
+    per = edges.group_by("merchant_id").agg(n=pl.len(), total=pl.col("weight").sum())
+    few = online.join(per, on="merchant_id", how="left").filter(pl.col("n").is_null() | (pl.col("n") < 6)).height
+    off_one = per.filter((pl.col("total") - 1).abs() > 1e-9).height
+    outside, bad_zone = 0, 0
+    for (code,), part in edges.partition_by("country_iso", as_dict=True).items():
+        outside += int((~world.contains(code, part["lat_deg"].to_numpy(), part["lon_deg"].to_numpy(), full=True)).sum())
+        valid = set(world.country_zones.get(code, ())) | {identity.policies["2a"]["overrides"].get(code)}
+        bad_zone += int((~part["tzid"].is_in(sorted(z for z in valid if z))).sum())
+    gap = reconstruction_gap(tables, ["merchant_id"], "edge_id", edges)
+
+    policy = identity.policies["3b"]["realism"]
+    enforced = classes.height >= policy["enforce_from_merchants"]
+    note = {} if enforced else {"enforced": False, "why": f"{classes.height} merchants < enforce_from_merchants"}
+    share = online.height / classes.height if classes.height else 0.0
+    cv = float(per["n"].std() / per["n"].mean()) if per.height > 1 else float("nan")
+    far = edges.join(nodes.select("merchant_id", s_lat="lat_deg", s_lon="lon_deg"), on="merchant_id")
+    distance = float(np.median(great_circle_km(far["lat_deg"].to_numpy(), far["lon_deg"].to_numpy(), far["s_lat"].to_numpy(),
+                                   far["s_lon"].to_numpy()))) if far.height else float("nan")
+    divergence = mix_divergence(edges)
+    low, high = policy["virtual_share"]
+
+    def realism(name, value, ok, corridor, details=None):
+        return CheckOutcome(name, bool(ok) or not enforced, None if value != value else round(value, 4), corridor,
+                            {**(details or {}), **note})
+
+    return [
+        CheckOutcome("online_merchants_settled_once", unsettled == 0, unsettled, "== 0"),
+        CheckOutcome("online_merchants_have_six_edges", few == 0, few, "== 0 merchants with < 6 edges"),
+        CheckOutcome("edges_inside_their_country", outside == 0, outside, "== 0 edges (full detail)"),
+        CheckOutcome("edge_zones_belong_to_their_country", bad_zone == 0, bad_zone, "== 0 edges"),
+        CheckOutcome("edge_weights_sum_to_one", off_one == 0, off_one, "== 0 merchants off by > 1e-9"),
+        CheckOutcome("edge_alias_tables_reconstruct_weights", gap <= 1e-9, gap, "<= 1e-9"),
+        realism("virtual_or_hybrid_share", share, low <= share <= high, f"{low}-{high}",
+                {"by_class": dict(classes.group_by("virtual_class").len().iter_rows())}),
+        realism("edge_count_cv", cv, cv >= policy["edge_count_cv_min"], f">= {policy['edge_count_cv_min']}"),
+        realism("median_edge_settlement_km", distance, distance <= policy["median_edge_distance_km_max"],
+                f"<= {policy['median_edge_distance_km_max']}"),
+        realism("median_mix_divergence", divergence, divergence >= policy["median_mix_divergence_min"],
+                f">= {policy['median_mix_divergence_min']} (Jensen-Shannon, base 2)"),
+    ], {}
+
+
+CHECKS = [ValidationCheck(name, text) for name, text in (
+    ("online_merchants_settled_once", "Every online merchant has one settlement node."),
+    ("online_merchants_have_six_edges", "Every online merchant has six or more edges."),
+    ("edges_inside_their_country", "Every edge lies inside its country's full-detail polygon."),
+    ("edge_zones_belong_to_their_country", "Each edge's zone is one its country uses."),
+    ("edge_weights_sum_to_one", "Edge weights of each merchant sum to 1."),
+    ("edge_alias_tables_reconstruct_weights", "Every edge alias table gives back its weights within 1e-9."),
+    ("virtual_or_hybrid_share", "Realism: share of merchants that are virtual or hybrid."),
+    ("edge_count_cv", "Realism: edge counts vary between merchants."),
+    ("median_edge_settlement_km", "Realism: median distance from an edge to its settlement city."),
+    ("median_mix_divergence", "Realism: two merchants' edge-country mixes differ."),
+)]
+
+
+validation = validation_asset(
+    GROUP,
+    deps=[[GROUP, "virtual_classification"], [GROUP, "settlement_nodes"], [GROUP, "edge_catalogue"],
+          [GROUP, "edge_alias_tables"]],
+    evaluate=evaluate,
+    description="Online merchants settled with six or more edges on land; share, spread and variety of edges.",
+    checks=CHECKS,
+)

@@ -1,0 +1,1 @@
+"""Arrivals: latent bursts, overdispersed counts, and each arrival's time and route."""

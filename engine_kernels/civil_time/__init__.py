@@ -1,0 +1,1 @@
+"""Civil time: the pinned tz database, UTC offset tables, and the zone of a place."""

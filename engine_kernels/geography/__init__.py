@@ -1,0 +1,1 @@
+"""The Earth as the engine measures it: distances, grid cells and rasters."""

@@ -1,0 +1,1 @@
+"""Expected demand: merchants' weekly volumes and shapes, calendars, and λ per bucket."""

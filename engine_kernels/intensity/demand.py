@@ -1,0 +1,121 @@
+"""Segment 5A demand: each merchant's class, and the weekly volume of each of its (country, zone) rows.
+
+A row's weekly volume (expected arrivals per local week, before calendar overlays) is
+
+    V = m · x_merchant · n_sites · role(zone) · channel
+
+with x_merchant a Pareto draw of the class (median, tail index α, clipped), one per merchant;
+role the zone's standing among the merchant's zones; and m one global multiplier that makes the
+profile's expected arrivals over the horizon come out exactly (see `calibrate`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping
+
+import numpy as np
+
+from engine_kernels.randomness import substreams
+from engine_kernels.randomness.streams import unit_keys, unit_uniforms
+
+__all__ = ["CLASSES", "ONLINE_CLASSES", "ROLES", "DemandPolicy", "calibrate", "classify_demand", "per_site_volume",
+           "zone_roles"]
+
+CLASSES = ("always_on_local", "bills_utilities", "consumer_daytime", "evening_weekend", "fuel_convenience",
+           "low_volume_tail", "office_hours", "online_24h", "online_bursty", "travel_hospitality")
+ONLINE_CLASSES = ("online_24h", "online_bursty")
+CHANNELS = ("card_present", "card_not_present")
+ROLES = ("primary", "secondary", "tail")
+SECTORS = ("grocery", "restaurants", "fuel", "retail", "travel", "digital", "services", "utilities", "health",
+           "government", "financial", "entertainment")
+_VOLUME = substreams.VOLUME
+
+
+@dataclass(frozen=True)
+class DemandPolicy:
+    shop_class: Mapping[tuple[str, str], str]  # (channel, sector) -> class of NON_VIRTUAL merchants
+    online_class: Mapping[str, str]  # sector -> class of VIRTUAL_ONLY / HYBRID merchants
+    online_default: str
+    median: np.ndarray  # by class index
+    alpha: np.ndarray
+    clip: np.ndarray
+    secondary_min_share: float
+    role_multiplier: np.ndarray  # by ROLES
+    channel_multiplier: np.ndarray  # by CHANNELS
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> DemandPolicy:
+        classes, volumes = d["demand_classes"], d["volumes"]
+        shop = {}
+        for channel in CHANNELS:
+            missing = sorted(set(SECTORS) - set(classes[channel]))
+            if missing:
+                raise ValueError(f"demand_classes.{channel}: sectors {missing} have no demand class")
+            shop.update({(channel, s): c for s, c in classes[channel].items()})
+        online = classes["online"]
+        wrong = {s: c for s, c in {"default": online["default"], **online["by_sector"]}.items() if c not in ONLINE_CLASSES}
+        if wrong:
+            raise ValueError(f"demand_classes.online: {wrong} are not online classes ({', '.join(ONLINE_CLASSES)})")
+        per_site = volumes["per_site"]
+        missing = sorted(set(CLASSES) - set(per_site))
+        if missing:
+            raise ValueError(f"volumes.per_site: classes {missing} have no volume distribution")
+        clipped = [c for c in CLASSES if per_site[c]["clip"] < per_site[c]["median"]]
+        if clipped:
+            raise ValueError(f"volumes.per_site: clip must be at least the median for {clipped}")
+        roles = volumes["zone_role"]
+        return cls(shop, dict(online["by_sector"]), online["default"],
+                   np.array([per_site[c]["median"] for c in CLASSES], float),
+                   np.array([per_site[c]["alpha"] for c in CLASSES], float),
+                   np.array([per_site[c]["clip"] for c in CLASSES], float),
+                   float(roles["secondary_min_share"]), np.array([roles["multiplier"][r] for r in ROLES], float),
+                   np.array([volumes["channel_multiplier"][c] for c in CHANNELS], float))
+
+
+def classify_demand(sector: np.ndarray, channel: np.ndarray, online: np.ndarray, policy: DemandPolicy) -> np.ndarray:
+    """int8 index into CLASSES per merchant; `online` marks VIRTUAL_ONLY and HYBRID merchants."""
+    out = np.empty(len(sector), np.int8)
+    index = {c: i for i, c in enumerate(CLASSES)}
+    for i, (s, ch, on) in enumerate(zip(sector, channel, online)):
+        name = policy.online_class.get(s, policy.online_default) if on else policy.shop_class[(ch, s)]
+        out[i] = index[name]
+    return out
+
+
+def per_site_volume(merchant_id: np.ndarray, demand_class: np.ndarray, policy: DemandPolicy,
+                    keys: Callable[[str], int]) -> tuple[np.ndarray, dict[str, int]]:
+    """Weekly arrivals per site of each merchant before calibration: Pareto(median, α) clipped.
+
+    Pareto type I with scale x_min = median / 2^(1/α): x = x_min · u^(−1/α), u keyed on the merchant.
+    """
+    u = unit_uniforms(unit_keys(keys(_VOLUME), np.asarray(merchant_id, np.uint64)[:, None]), 1)[:, 0]
+    alpha = policy.alpha[demand_class]
+    x_min = policy.median[demand_class] / 2.0 ** (1.0 / alpha)
+    return np.minimum(x_min * u ** (-1.0 / alpha), policy.clip[demand_class]), {_VOLUME: int(u.size)}
+
+
+def zone_roles(merchant_id: np.ndarray, n_sites: np.ndarray, zone_key: np.ndarray,
+               policy: DemandPolicy) -> np.ndarray:
+    """int8 index into ROLES per row: the merchant's largest zone (ties: smallest key) is primary,
+    zones with at least secondary_min_share of its sites secondary, the rest tail."""
+    merchant_id, n_sites = np.asarray(merchant_id), np.asarray(n_sites, np.int64)
+    order = np.lexsort((zone_key, -n_sites, merchant_id))
+    m, n = merchant_id[order], n_sites[order]
+    first = np.r_[True, m[1:] != m[:-1]]
+    starts = np.flatnonzero(first)
+    totals = np.add.reduceat(n, starts)[np.cumsum(first) - 1]
+    role = np.where(first, 0, np.where(n >= policy.secondary_min_share * totals, 1, 2)).astype(np.int8)
+    out = np.empty_like(role)
+    out[order] = role
+    return out
+
+
+def calibrate(raw_volume: np.ndarray, day_mass: np.ndarray, weekday_days: np.ndarray, target: float) -> float:
+    """The multiplier m that makes Σ_rows m · V_raw · Σ_w n_w · mass_row(w) equal `target`:
+    day_mass[rows, 7] is each row's share of its week on weekday w (its shape's day sums),
+    weekday_days[7] how many days of the horizon fall on weekday w."""
+    expected = float(np.sum(raw_volume * (day_mass @ np.asarray(weekday_days, float))))
+    if not expected > 0:
+        raise ValueError("no expected demand to calibrate: every row has zero volume")
+    return target / expected

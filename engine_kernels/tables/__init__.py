@@ -1,0 +1,1 @@
+"""Discrete laws as tables: alias tables, routing tables over them, and integerisation of shares."""

@@ -1,0 +1,149 @@
+"""Segment 5B through Dagster on the ci profile: latent field, counts, arrivals, validation, batching."""
+
+import numpy as np
+import polars as pl
+import pytest
+
+from engine_assets.quality.contracts import load_contract
+from engine_assets.quality.gates import verify_gate
+from engine_assets.run.partitions import DAYS, SCENARIO_DAYS, SCENARIOS
+from engine_assets.run.resources import EngineResource
+from engine_assets.storage.datasets import load_dataset
+from worlds import run
+
+DAYS_ = DAYS.get_partition_keys()
+
+
+def _identity(root):
+    return EngineResource(data_root=str(root)).identity()
+
+
+def _keys(days):
+    return [k for k in SCENARIO_DAYS.get_partition_keys() if k.keys_by_dimension["day"] in days]
+
+
+@pytest.fixture(scope="module")
+def arrivals_world(ci_world):
+    run(ci_world, ["seg_5b/latent_groups", "seg_5b/latent_field"], SCENARIOS.get_partition_keys())
+    keys = _keys(DAYS_)
+    run(ci_world, ["seg_5b/bucket_counts", "seg_5b/arrival_events"], [str(keys[0]), str(keys[-1])])
+    run(ci_world, ["seg_5b/seg_5b_validation"])
+    return ci_world
+
+
+def _events(identity, day):
+    return load_dataset(identity, load_contract("seg_5b/arrival_events"), {"scenario": "baseline", "day": day}).collect()
+
+
+def test_5b_passes_its_validation_and_opens_its_gate(arrivals_world):
+    report = verify_gate(_identity(arrivals_world), "seg_5b")
+    names = {c["name"] for c in report["checks"]}
+    assert {"arrivals_equal_counts", "local_time_equals_zoneinfo", "arrival_ids_unique",
+            "sites_belong_to_merchant_and_zone", "edges_belong_to_merchant", "dispersion_card_present"} <= names
+    compared = next(c for c in report["checks"] if c["name"] == "local_time_equals_zoneinfo")["details"]["compared"]
+    assert compared > 1000
+
+
+def test_arrivals_have_exact_times_routes_and_typed_columns(arrivals_world):
+    identity = _identity(arrivals_world)
+    events = _events(identity, DAYS_[1])
+    assert events.height > 1000 and events["ts_utc"].is_sorted()
+    assert events.schema["ts_utc"] == pl.Datetime("us", "UTC") and events.schema["ts_local"] == pl.Datetime("us")
+    offset = (events["ts_local"].dt.epoch("us") - events["ts_utc"].dt.epoch("us")) // 1_000_000
+    assert (offset == events["utc_offset_s"]).all()
+    virtual = events.filter(pl.col("is_virtual"))
+    assert virtual.height > 0 and virtual["site_id"].null_count() == virtual.height
+    assert virtual["settlement_tzid"].null_count() == 0 and virtual["edge_id"].null_count() == 0
+    physical = events.filter(~pl.col("is_virtual"))
+    assert physical["edge_id"].null_count() == physical.height and physical["site_id"].null_count() == 0
+    counts = load_dataset(identity, load_contract("seg_5b/bucket_counts"), {"scenario": "baseline", "day": DAYS_[1]}).collect()
+    assert counts["count"].sum() == events.height
+
+
+def test_a_day_alone_gives_the_bytes_it_had_inside_the_batch(arrivals_world):
+    identity = _identity(arrivals_world)
+    before = _events(identity, DAYS_[1])
+    key = str(_keys([DAYS_[1]])[0])
+    run(arrivals_world, ["seg_5b/bucket_counts", "seg_5b/arrival_events"], [key, key])
+    after = _events(identity, DAYS_[1])
+    assert after.equals(before)
+    assert np.array_equal(after["arrival_id"].to_numpy(), before["arrival_id"].to_numpy())
+
+
+def test_validation_catches_moved_dropped_renumbered_and_misclocked_arrivals(arrivals_world):
+    from engine_assets.clock.seg_5b import validation as seg_5b_validation
+    from engine_assets.storage.datasets import publish_dataset
+
+    identity = _identity(arrivals_world)
+    contract = load_contract("seg_5b/arrival_events")
+    key = {"scenario": "baseline", "day": DAYS_[1]}
+    original = load_dataset(identity, contract, key).collect()
+    physical = original.filter(~pl.col("is_virtual"))
+    stranger = physical.filter(pl.col("merchant_id") != physical["merchant_id"][0])["site_id"][0]
+    i = original.with_row_index("i").filter(~pl.col("is_virtual"))["i"][0]
+    tampered = original.with_row_index("i").with_columns(
+        site_id=pl.when(pl.col("i") == i).then(pl.lit(stranger, pl.UInt64)).otherwise("site_id"),  # another's site
+        arrival_id=pl.when(pl.col("i") == 3).then(pl.col("arrival_id") - 1).otherwise("arrival_id"),  # a repeated id
+        ts_local=pl.col("ts_local") + pl.duration(microseconds=1),  # every local clock off by 1 µs
+    ).filter(pl.col("i") != original.height - 1).drop("i")  # the day's last arrival lost
+    try:
+        publish_dataset(identity, contract, key, tampered)
+        outcomes, _ = seg_5b_validation.evaluate(identity)
+    finally:
+        publish_dataset(identity, contract, key, original)
+    figure = {o.name: (o.passed, o.figure) for o in outcomes}
+    assert figure["sites_belong_to_merchant_and_zone"] == (False, 1)
+    assert figure["arrival_ids_unique"] == (False, 1)  # the repeated id (the lost last one leaves no gap)
+    assert figure["arrivals_equal_counts"] == (False, 1)
+    assert not figure["local_time_equals_zoneinfo"][0] and figure["local_time_equals_zoneinfo"][1] > 1000
+    assert figure["arrivals_inside_their_day_and_sorted"][0]
+    assert all(o.passed for o in seg_5b_validation.evaluate(identity)[0])  # restored, clean again
+
+
+def test_burst_groups_take_sigma_from_scenario_class_and_channel(arrivals_world):
+    from engine_kernels.arrivals.bursts import BurstPolicy
+    from engine_kernels.intensity.demand import CLASSES
+
+    identity = _identity(arrivals_world)
+    policy = BurstPolicy.from_dict(identity.policies["5b"])
+    groups = load_dataset(identity, load_contract("seg_5b/latent_groups"), "baseline").collect()
+    profile = load_dataset(identity, load_contract("seg_5a/merchant_zone_profile"), None).collect()
+    rows = groups.with_columns(pl.col(pl.Categorical).cast(pl.String)).join(
+        profile.select("merchant_id", "legal_country_iso", pl.col("tzid", "demand_class", "channel_group").cast(pl.String)),
+        on=["merchant_id", "legal_country_iso", "tzid"], how="inner")
+    assert rows.height == groups.height and set(rows["channel_group"]) == {"card_present", "card_not_present"}
+    want = [policy.sigma["baseline"] * policy.class_sigma[CLASSES.index(k)] * policy.channel_sigma[c]
+            for k, c in zip(rows["demand_class"], rows["channel_group"])]
+    assert np.allclose(rows["sigma"].to_numpy(), want)
+    assert policy.channel_sigma["card_not_present"] > policy.channel_sigma["card_present"]
+
+
+def test_an_online_merchant_without_settlement_is_an_error_not_zone_zero(arrivals_world, monkeypatch):
+    from engine_assets.clock.seg_5b import assets as seg_5b_arrivals
+
+    identity = _identity(arrivals_world)
+    real = seg_5b_arrivals.read_frame
+    nodes = real(identity, "seg_3b/settlement_nodes")
+    dropped = nodes["merchant_id"][0]
+
+    def without_one_node(identity, dataset, *key):
+        frame = real(identity, dataset, *key)
+        return frame.filter(pl.col("merchant_id") != dropped) if dataset == "seg_3b/settlement_nodes" else frame
+
+    monkeypatch.setattr(seg_5b_arrivals, "read_frame", without_one_node)
+    with pytest.raises(ValueError, match=rf"online merchants \[{dropped}\] have no settlement zone"):
+        seg_5b_arrivals.load_fabric(identity, "baseline")
+
+
+def test_latent_field_records_the_words_its_normals_drew(arrivals_world):
+    from engine_assets.storage.publish import read_manifest
+    from engine_assets.storage.datasets import partition_path
+    from engine_kernels.randomness.sampling import NORMAL_WORDS
+
+    identity = _identity(arrivals_world)
+    contract = load_contract("seg_5b/latent_field")
+    manifest = read_manifest(partition_path(identity, contract, "baseline"), "seg_5b/latent_field")
+    field = load_dataset(identity, contract, "baseline").collect()
+    groups, buckets = field["group_id"].n_unique(), field["bucket"].n_unique()
+    # Each group: one normal for its stationary start and one per bucket of the horizon.
+    assert manifest["rng_draws"] == {"5b.latent": groups * (buckets + 1) * NORMAL_WORDS}

@@ -1,0 +1,71 @@
+"""5A demand kernel: classes, Pareto volumes per merchant, zone roles, calibration, policy errors."""
+
+import copy
+
+import numpy as np
+import pytest
+
+from engine_assets.run.config import load_policies
+from engine_kernels.intensity.demand import CLASSES, DemandPolicy, calibrate, classify_demand, per_site_volume, zone_roles
+from engine_kernels.randomness.streams import derive_key
+
+CONTENT = load_policies().files["5a"].content
+POLICY = DemandPolicy.from_dict(CONTENT)
+
+
+def keys(label):
+    return derive_key(7, "ab" * 32, label)
+
+
+def test_shops_follow_sector_and_channel_and_online_merchants_get_online_classes():
+    sector = ["restaurants", "restaurants", "retail", "digital", "services"]
+    channel = ["card_present", "card_present", "card_not_present", "card_not_present", "card_present"]
+    online = np.array([False, True, True, True, False])
+    names = [CLASSES[i] for i in classify_demand(sector, channel, online, POLICY)]
+    assert names == ["evening_weekend", "online_bursty", "online_bursty", "online_24h", "office_hours"]
+
+
+def test_per_site_volume_is_pareto_with_the_class_median_and_clip():
+    n = 200_000
+    klass = np.full(n, CLASSES.index("consumer_daytime"), np.int8)
+    x, draws = per_site_volume(np.arange(1, n + 1), klass, POLICY, keys)
+    spec = CONTENT["volumes"]["per_site"]["consumer_daytime"]
+    assert draws == {"5a.volume": n}
+    assert np.median(x) == pytest.approx(spec["median"], rel=0.01)
+    # Pareto tail: P(X > k · median) = P(X > median) · k^-α = k^-α / 2.
+    assert (x > 4 * spec["median"]).mean() == pytest.approx(0.5 * 4.0 ** -spec["alpha"], rel=0.05)
+    assert x.max() <= spec["clip"] and (x == spec["clip"]).any()
+    again, _ = per_site_volume(np.arange(1, n + 1)[::-1], klass, POLICY, keys)
+    assert np.array_equal(again[::-1], x)  # keyed on the merchant, not on its position
+
+
+def test_zone_roles_rank_a_merchants_zones_by_sites():
+    merchant = np.array([1, 1, 1, 1, 2])
+    sites = np.array([2, 10, 1, 10, 3])
+    zone = np.array(["b", "c", "d", "a", "z"])
+    roles = zone_roles(merchant, sites, zone, POLICY)
+    # 23 sites: "a" wins the tie with "c" by key; "b" holds 2/23 < 10% and is tail like "d".
+    assert roles.tolist() == [2, 1, 2, 0, 0]
+
+
+def test_calibration_hits_the_target_exactly():
+    rng = np.random.default_rng(3)
+    raw = rng.uniform(1, 100, 50)
+    mass = rng.dirichlet(np.ones(7), 50)
+    weekdays = np.array([13, 13, 13, 13, 12, 13, 13])
+    m = calibrate(raw, mass, weekdays, 1e6)
+    assert np.sum(m * raw * (mass @ weekdays)) == pytest.approx(1e6, rel=1e-12)
+    with pytest.raises(ValueError, match="no expected demand"):
+        calibrate(np.zeros(3), mass[:3], weekdays, 1e6)
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda d: d["demand_classes"]["online"].update(default="consumer_daytime"), "not online classes"),
+    (lambda d: d["demand_classes"]["card_present"].pop("fuel"), r"card_present: sectors \['fuel'\]"),
+    (lambda d: d["volumes"]["per_site"]["office_hours"].update(clip=10), "clip must be at least the median"),
+])
+def test_bad_policies_name_the_field(edit, message):
+    content = copy.deepcopy(CONTENT)
+    edit(content)
+    with pytest.raises(ValueError, match=message):
+        DemandPolicy.from_dict(content)
