@@ -30,6 +30,7 @@ os.environ["ENGINE_PROFILE"] = "reference"
 from engine_assets.quality.contracts import load_contract  # noqa: E402
 from engine_assets.run.partitions import SCENARIOS  # noqa: E402
 from engine_assets.clock.seg_5b import assets as seg_5b_arrivals  # noqa: E402
+from engine_assets.storage.reader import Reader  # noqa: E402
 from stages import Stages, build_world_to_3b, peak_rss_mb  # noqa: E402
 from write_limit import raw_write_rate  # noqa: E402
 
@@ -51,7 +52,8 @@ def main() -> None:
         run(["seg_5b/latent_groups", "seg_5b/latent_field"], [args.scenario])
         identity = engine.identity()
         days = identity.profile.horizon.days[: args.days]
-        fabric = seg_5b_arrivals.load_fabric(identity, args.scenario)
+        read = Reader.for_assets_def(seg_5b_arrivals.arrivals, identity)
+        fabric = seg_5b_arrivals.load_fabric(read, args.scenario)
         seg_5b_arrivals.simulate_day(identity, fabric, days[0])  # load the compiled kernels outside the timing
         kernels, originals = Stages(), {}
         for name in ("bucket_counts", "expand_arrivals"):  # time the two kernels where simulate_day calls them
@@ -63,15 +65,15 @@ def main() -> None:
             started = time.perf_counter()
             result = seg_5b_arrivals.simulate_day(identity, fabric, day)
             generate_s += time.perf_counter() - started
-            arrivals += result.events.num_rows
+            arrivals += result.events.data.num_rows
             if day.day in (1, 15):  # the limit, on the same rows, a few times over the horizon
-                table = result.events.cast(contract.arrow_schema())
+                table = result.events.data.cast(contract.arrow_schema())
                 raw_rates.append(raw_write_rate(table.to_batches(), Path(tmp), contract.parquet_options())[0])
         for name, kernel in originals.items():
             setattr(seg_5b_arrivals, name, kernel)
         del fabric, result
         started = time.perf_counter()
-        published = seg_5b_arrivals.simulate_and_publish(identity, [(args.scenario, d) for d in days])
+        published = seg_5b_arrivals.simulate_and_publish(read, [(args.scenario, d) for d in days])
         end_to_end_s = time.perf_counter() - started
         assert sum(e.rows for _, e in published) == arrivals, "the end-to-end run made other arrivals"
         stored = sum(c.bytes + e.bytes for c, e in published)

@@ -32,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ["ENGINE_PROFILE"] = "reference"
 
 from engine_kernels.civil_time.transitions import zones_transitions  # noqa: E402
+from engine_kernels.civil_time.tzdb import use_pinned_tzdata  # noqa: E402
 from engine_kernels.intensity.evaluator import bucket_intensity  # noqa: E402
 from stages import Stages, best_rate_by_threads, build_world_to_3b, peak_rss_mb  # noqa: E402
 
@@ -41,6 +42,7 @@ EARLIER_5A_S = 136
 
 def synthetic(args) -> None:
     rng = np.random.default_rng(3)
+    use_pinned_tzdata()
     zones = sorted(zoneinfo.available_timezones())[: args.zones]
     table = zones_transitions(zones, dt.datetime(2025, 1, 1, tzinfo=UTC), dt.datetime(2028, 1, 1, tzinfo=UTC))
     shapes = rng.random((40, 168))
@@ -79,7 +81,7 @@ def engine_5a(identity) -> Stages:
     from engine_assets.quality.contracts import load_contract
     from engine_assets.quality.gates import write_validation_bundle
     from engine_assets.clock.seg_5a import validation as seg_5a_validation
-    from engine_assets.storage.country_data import scan_countries
+    from engine_assets.storage.reader import reader_for
     from engine_assets.clock.seg_5a.assets import calendar_table, profile_table, shape_catalogue
     from engine_assets.storage.datasets import load_dataset, publish_dataset
 
@@ -99,7 +101,7 @@ def engine_5a(identity) -> Stages:
     publish("seg_5a/weekly_shapes", None, shapes)
 
     def profile():
-        alloc, _ = scan_countries(identity, "seg_3a/zone_alloc")
+        alloc, _ = reader_for(identity, "seg_3a/zone_alloc").every_country("seg_3a/zone_alloc")
         return profile_table(identity, alloc, read("seg_1a/merchants"), read("seg_3b/virtual_classification"),
                              countries, read("seg_5a/weekly_shapes"))
     publish("seg_5a/merchant_zone_profile", None, timed("merchant zone profile", profile))

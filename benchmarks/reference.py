@@ -27,8 +27,9 @@ import dagster as dg  # noqa: E402
 
 from engine_assets.definitions import ASSET_CHECKS, ASSETS  # noqa: E402
 from engine_assets.storage.io_manager import ShardIOManager  # noqa: E402
-from engine_assets.world.reference.world import reference_world  # noqa: E402
+from engine_assets.world.reference.world import WORLD_DATASETS, reference_world  # noqa: E402
 from engine_assets.run.resources import EngineResource  # noqa: E402
+from engine_assets.storage.reader import reader_for  # noqa: E402
 
 
 def _peak_rss_mb() -> float:
@@ -58,7 +59,7 @@ def main() -> None:
         build_rss = _peak_rss_mb()
         _, cached_s = _timed(lambda: dg.materialize([*reference, *checks], resources=resources, run_config=quiet))
 
-        world, load_s = _timed(lambda: reference_world(engine.identity()))
+        world, load_s = _timed(lambda: reference_world(reader_for(engine.identity(), *WORLD_DATASETS)))
         cells = world.populated_cells(args.country)
         u = np.random.default_rng(7).random((3, args.points))
         (lat, lon), sample_s = _timed(lambda: cells.sample_points(u[0], u[1], u[2]))

@@ -41,8 +41,8 @@ from engine_assets.world.seg_1a.assets import (  # noqa: E402
     DRAWS_OF, UNIVERSE_TABLES, active_countries, catalogue_shards, merchant_categories,
 )
 from engine_assets.storage.datasets import load_dataset, publish_dataset  # noqa: E402
+from engine_assets.storage.reader import Reader  # noqa: E402
 from engine_kernels.merchants.catalogue import build_universe, merchant_id_range  # noqa: E402
-from engine_kernels.merchants.policy import Policy1A  # noqa: E402
 from stages import Stages, peak_rss_mb, share_reference  # noqa: E402
 
 TARGETS = {10_000: 5.0, 1_000_000: 60.0}
@@ -80,7 +80,7 @@ def run(merchants: int, reference: Path) -> None:
             return active_countries(identity, frame, ref("tz_grid")), merchant_categories(ref("mcc").collect())
 
         countries, mccs = timed("inputs", inputs)
-        policy = Policy1A.from_dict(identity.policies["1a"])
+        policy = identity.policies.merchants.model
         universe = timed("draws", lambda: build_universe(merchant_id_range(merchants), countries, mccs, policy,
                                                          identity.substream_key))
         published = []
@@ -102,7 +102,7 @@ def run(merchants: int, reference: Path) -> None:
             keys = [k for n, k in published if n == name]
             verdicts = timed("contract checks", lambda: check_partitions(identity, load_contract(f"seg_1a/{name}"), keys))
             failed += [f"{name}/{k}" for k, (ok, _) in zip(keys, verdicts) if not ok]
-        outcomes, _ = timed("validation", lambda: seg_1a_validation.evaluate(identity))
+        outcomes, _ = timed("validation", lambda: seg_1a_validation.evaluate(Reader.for_assets_def(seg_1a_validation.validation, identity)))
         tables = [getattr(universe, name) for name in (*UNIVERSE_TABLES, "outlet_catalogue")]
         raw_s = _raw_write_s(tables, Path(tmp))
 

@@ -32,7 +32,7 @@ from engine_assets.quality.contracts import load_contract  # noqa: E402
 from engine_assets.definitions import ASSET_CHECKS, ASSETS  # noqa: E402
 from engine_assets.storage.io_manager import ShardIOManager  # noqa: E402
 from engine_assets.run.partitions import COUNTRIES  # noqa: E402
-from engine_assets.world.reference.world import reference_world  # noqa: E402
+from engine_assets.world.reference.world import WORLD_DATASETS, reference_world  # noqa: E402
 from engine_assets.run.resources import EngineResource  # noqa: E402
 from engine_assets.quality.checks import check_partitions  # noqa: E402
 from engine_assets.quality.gates import write_validation_bundle  # noqa: E402
@@ -40,7 +40,7 @@ from engine_assets.world.seg_1b import validation as seg_1b_validation  # noqa: 
 from engine_assets.world.seg_2a import validation as seg_2a_validation  # noqa: E402
 from engine_assets.world.seg_3a import validation as seg_3a_validation  # noqa: E402
 from engine_assets.world.seg_1b.assets import place_country  # noqa: E402
-from engine_assets.storage.country_data import scan_countries  # noqa: E402
+from engine_assets.storage.reader import Reader, reader_for  # noqa: E402
 from engine_assets.world.seg_2a.assets import (  # noqa: E402
     transition_window, transitions_table, zone_country, zones_in_world,
 )
@@ -69,7 +69,7 @@ def engine_pipeline(identity, keys: list[str]) -> dict[str, float]:
         assert all(ok for ok, _ in verdicts), dataset
 
     def validate(segment, module):
-        outcomes, attachments = timed(f"{segment} validation", lambda: module.evaluate(identity))
+        outcomes, attachments = timed(f"{segment} validation", lambda: module.evaluate(Reader.for_assets_def(module.validation, identity)))
         assert all(o.passed for o in outcomes), [o.name for o in outcomes if not o.passed]
         write_validation_bundle(identity, segment, outcomes, attachments)
 
@@ -131,7 +131,7 @@ def main() -> None:
         run(["seg_1a/seg_1a_validation"])
         identity = engine.identity()
         started = time.perf_counter()
-        reference_world(identity)
+        reference_world(reader_for(identity, *WORLD_DATASETS))
         load_s = time.perf_counter() - started
 
         engine_stages = engine_pipeline(identity, keys)
@@ -149,8 +149,8 @@ def main() -> None:
         }
 
         # The kernels alone, on the published plan and sites, over every country.
-        plan, _ = scan_countries(identity, "seg_3a/zone_plan")
-        sites, _ = scan_countries(identity, "seg_1b/site_locations")
+        plan, _ = reader_for(identity, "seg_3a/zone_plan").every_country("seg_3a/zone_plan")
+        sites, _ = reader_for(identity, "seg_1b/site_locations").every_country("seg_1b/site_locations")
         towns = load_dataset(identity, load_contract("reference/cities"), None).select(
             "country_iso", "lat_deg", "lon_deg", "population", pl.col("tzid").cast(pl.String)).collect()
         grid = load_dataset(identity, load_contract("reference/tz_grid"), None).select(

@@ -12,6 +12,11 @@ from engine_assets.run.jobs import build_jobs
 from engine_assets.run.layers import load_layers
 from engine_assets.run.resources import EngineResource
 from engine_assets.storage.io_manager import shards_io_manager
+from engine_kernels.civil_time.tzdb import use_pinned_tzdata
+
+# Every Dagster process (webserver, daemon, run workers) loads this module: from here on, any zone
+# read anywhere, by the engine or a library, comes from the pinned tzdata.
+use_pinned_tzdata()
 
 LAYERS = load_layers()
 ASSETS = [a for layer in LAYERS for segment in layer.segments for a in segment.assets]

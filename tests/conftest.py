@@ -14,6 +14,10 @@ with open(os.path.join(os.environ["DAGSTER_HOME"], "dagster.yaml"), "w") as _f:
 import pytest  # noqa: E402
 
 from engine_assets.run.identity import resolve_identity  # noqa: E402
+from engine_kernels.civil_time.tzdb import use_pinned_tzdata  # noqa: E402
+
+# Tests compare the engine's clock with zoneinfo directly: both must read the pinned tzdata.
+use_pinned_tzdata()
 
 
 @pytest.fixture

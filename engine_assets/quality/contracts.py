@@ -9,7 +9,6 @@ JSON-Schema cannot express (column references, arrow vs JSON type, path).
 
 
 import functools
-import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -20,10 +19,10 @@ import jsonschema
 import polars as pl
 import pyarrow as pa
 import yaml
-from jsonschema.exceptions import ValidationError, best_match
 
 from engine_assets.run.config import strict_yaml
 from engine_assets.run.errors import EngineError
+from engine_assets.run.schema_errors import errors_in_order, explain, json_path, schema_problems, show
 
 CONTRACTS_DIR = Path(__file__).resolve().parents[2] / "contracts"
 # The meta-schema always comes from the repository, whatever ``root`` a caller
@@ -227,63 +226,6 @@ def _read_yaml(path: Path) -> Any:
         raise ContractError(f"{path}: not valid YAML: {exc}") from exc
 
 
-def _json_path(parts: Iterable[str | int]) -> str:
-    """Render a path such as ``$.properties.mcc.x-arrow-type``, ``$.datasets[0]`` or ``$.policies['a.yaml']``."""
-    rendered = "$"
-    for part in parts:
-        if isinstance(part, int):
-            rendered += f"[{part}]"
-        elif re.fullmatch(r"[A-Za-z_$][A-Za-z0-9_$-]*", part):
-            rendered += f".{part}"
-        else:
-            rendered += f"[{part!r}]"
-    return rendered
-
-
-def _short(value: Any, limit: int = 120) -> str:
-    text = json.dumps(value, default=str, sort_keys=True)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def _allowed_values(error: ValidationError) -> str | None:
-    """What the failing keyword would have accepted, when that is a short list."""
-    if error.validator == "enum":
-        return ", ".join(_short(value) for value in error.validator_value)
-    if error.validator == "const":
-        return _short(error.validator_value)
-    if error.validator == "additionalProperties" and isinstance(error.schema, Mapping):
-        return ", ".join(error.schema.get("properties", {})) or None
-    if error.validator == "pattern":
-        return f"strings matching {error.validator_value}"
-    return None
-
-
-def _explain(error: ValidationError) -> tuple[str, str]:
-    """JSON path of a validation error and a sentence naming the bad value and what is allowed."""
-    # anyOf/oneOf failures wrap the useful reason in their context.
-    if error.context:
-        error = best_match(error.context)
-    where = _json_path(error.absolute_path)
-    allowed = _allowed_values(error)
-    if error.validator in ("enum", "const"):
-        return where, f"{_short(error.instance)} is not allowed; allowed: {allowed}"
-    if error.validator == "not":
-        return where, f"{_short(error.instance)} is not allowed here"
-    text = error.message
-    # For these two the message already names the key; the instance is the whole object.
-    if error.validator not in ("required", "additionalProperties"):
-        text += f" (value: {_short(error.instance)})"
-    return where, text + (f"; allowed: {allowed}" if allowed else "")
-
-
-def _sorted_errors(validator: jsonschema.protocols.Validator, document: Any) -> list[ValidationError]:
-    return sorted(validator.iter_errors(document), key=lambda e: list(map(str, e.absolute_path)))
-
-
-def _schema_errors(path: Path, validator: jsonschema.protocols.Validator, document: Any) -> list[str]:
-    return [f"{path}: at {where}: {text}" for where, text in map(_explain, _sorted_errors(validator, document))]
-
-
 def _fail_if_any(problems: Sequence[str]) -> None:
     if problems:
         raise ContractError("\n".join(problems))
@@ -315,7 +257,7 @@ def _as_tuple(value: str | Sequence[str]) -> tuple[str, ...]:
 
 def _column_problems(path: Path, name: str, spec: Mapping[str, Any]) -> list[str]:
     """Rules for one column spec that the meta-schema cannot express."""
-    where = f"{path}: at {_json_path(['properties', name])}"
+    where = f"{path}: at {json_path(['properties', name])}"
     json_types = _as_tuple(spec["type"])
     non_null = [t for t in json_types if t != "null"]
     if len(non_null) != 1:
@@ -339,7 +281,7 @@ def _column_problems(path: Path, name: str, spec: Mapping[str, Any]) -> list[str
     type_checker = jsonschema.Draft202012Validator({"type": list(json_types)})
     for value in spec.get("enum", ()):
         if not type_checker.is_valid(value):
-            problems.append(f"{where}.enum: value {_short(value)} is not of type {list(json_types)}")
+            problems.append(f"{where}.enum: value {show(value)} is not of type {list(json_types)}")
     if "pattern" in spec:
         problems.extend(_pattern_problems(f"{where}.pattern", spec["pattern"]))
     encoding = spec.get("x-encoding")
@@ -472,11 +414,11 @@ def _load_contract_cached(dataset_id: str, root: Path) -> Contract:
     if not re.fullmatch(_DATASET_ID, dataset_id):
         raise ContractError(f"{path}: {dataset_id!r} is not a dataset id of the form 'segment/dataset'")
     doc = _read_yaml(path)
-    _fail_if_any(_schema_errors(path, _meta_validator(), doc))
+    _fail_if_any(schema_problems(_meta_validator(), doc, str(path)))
     try:
         jsonschema.Draft202012Validator.check_schema(doc)
     except jsonschema.SchemaError as exc:
-        where, text = _explain(exc)
+        where, text = explain(exc)
         raise ContractError(f"{path}: at {where}: not a valid JSON-Schema: {text}") from exc
     _fail_if_any(_semantic_problems(path, dataset_id, doc))
     return _build_contract(path, doc)
@@ -486,12 +428,12 @@ def load_dictionary(root: Path | str = CONTRACTS_DIR) -> dict[str, DatasetEntry]
     """Read ``dictionary.yaml`` under ``root``: dataset id -> entry, in file order."""
     path = Path(root).resolve() / DICTIONARY_FILE
     doc = _read_yaml(path)
-    _fail_if_any(_schema_errors(path, _dictionary_validator(), doc))
+    _fail_if_any(schema_problems(_dictionary_validator(), doc, str(path)))
     entries: dict[str, DatasetEntry] = {}
     problems = []
     for index, raw in enumerate(doc["datasets"]):
         entry = DatasetEntry(**{**raw, "asset_key": tuple(raw["asset_key"])})
-        where = f"{path}: at {_json_path(['datasets', index])}"
+        where = f"{path}: at {json_path(['datasets', index])}"
         if entry.id in entries:
             problems.append(f"{where}.id: {entry.id!r} is listed twice")
         if "/".join(entry.asset_key) != entry.id:
@@ -576,8 +518,8 @@ def validate_document(contract: Contract, document: Mapping[str, Any]) -> None:
     # A document is one artefact, so each violation concerns exactly one "row".
     violations = [
         Violation(dataset, where, error.validator, 1, f"{dataset}: at {where}: {text}")
-        for error in _sorted_errors(validator, document)
-        for where, text in [_explain(error)]
+        for error in errors_in_order(validator, document)
+        for where, text in [explain(error)]
     ]
     if violations:
         raise ContractViolation(violations)

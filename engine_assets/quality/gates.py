@@ -4,7 +4,8 @@ A segment's `validation` asset writes `<run_root>/<segment>/validation/` with
   report.json   every check with its figure, corridor and verdict
   index.json    each member's path, size and SHA-256
   _passed.flag  SHA-256 over the members (path and bytes, in path order), written only on success
-The first asset of each downstream segment calls `verify_gate` before it reads anything.
+Every read of another segment's data goes through engine_assets/storage/reader.py, which calls
+`verify_gate` before the first read: no asset can forget it.
 """
 
 import base64
@@ -13,12 +14,15 @@ import json
 import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
 from engine_assets.run.errors import GateError, NotPublishedError
 from engine_assets.run.identity import RunIdentity
 from engine_assets.storage.publish import MANIFEST, Published, publish_files, published_version
 from engine_kernels.digest import length_prefixed_sha256
+
+if TYPE_CHECKING:
+    from engine_assets.storage.reader import Reader
 
 FLAG = "_passed.flag"
 REPORT = "report.json"
@@ -180,12 +184,14 @@ def _declared(segment: str, checks: list[ValidationCheck], outcomes: list[CheckO
 
 def validation_asset(
     segment: str,
-    deps: list,
-    evaluate: Callable[[RunIdentity], tuple[list[CheckOutcome], Mapping[str, bytes]]],
+    reads: Iterable[str],
+    evaluate: Callable[["Reader"], tuple[list[CheckOutcome], Mapping[str, bytes]]],
     description: str,
     checks: list[ValidationCheck],
 ):
     """The segment's validation asset: run the segment-wide checks, publish the bundle, gate on it.
+
+    `reads` are the datasets `evaluate` reads through the Reader it is given (all their partitions).
 
     `evaluate` returns the outcomes and any attachments (maps, plots); every outcome is one of
     `checks` and becomes a Dagster asset check of this asset with its figure and band. A failing
@@ -194,15 +200,17 @@ def validation_asset(
     import dagster as dg
 
     from engine_assets.run.resources import EngineResource
+    from engine_assets.storage.reader import Reader, upstream
 
     key = validation_key(segment)
     specs = [dg.AssetCheckSpec(c.check_name, asset=key, description=c.description, blocking=c.blocking)
              for c in checks]
 
-    @dg.asset(key=key, group_name=segment, deps=deps, description=description, kinds={"json"}, check_specs=specs)
-    def _validation(engine: EngineResource):
+    @dg.asset(key=key, group_name=segment, description=description, kinds={"json"}, check_specs=specs,
+              **upstream(segment, reads=reads))
+    def _validation(context: dg.AssetExecutionContext, engine: EngineResource):
         identity = engine.identity()
-        outcomes, attachments = evaluate(identity)
+        outcomes, attachments = evaluate(Reader.of(context, identity))
         declared = _declared(segment, checks, outcomes)
         write_validation_bundle(identity, segment, outcomes, attachments)
         failed = [o for o in outcomes if not o.passed]

@@ -12,14 +12,18 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 import jsonschema
 import pycountry
 import yaml
 
 from engine_assets.run.errors import EngineConfigError
+from engine_assets.run.schema_errors import schema_problems
 from engine_kernels.digest import length_prefixed_sha256
+
+if TYPE_CHECKING:
+    from engine_assets.run.policies import Policies
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CONFIG_DIR = REPO_ROOT / "config"
@@ -103,30 +107,6 @@ class Profile:
         }
 
 
-@dataclass(frozen=True)
-class PolicyFile:
-    name: str  # file name, e.g. "1a.yaml"
-    sha256: str
-    content: Mapping[str, Any]
-
-
-@dataclass(frozen=True)
-class Policies:
-    files: Mapping[str, PolicyFile]  # by file stem, e.g. "1a"
-
-    @property
-    def digests(self) -> dict[str, str]:
-        """File name -> SHA-256 of its bytes, as hashed into parameter_hash."""
-        return {f.name: f.sha256 for f in self.files.values()}
-
-    def __getitem__(self, stem: str) -> Mapping[str, Any]:
-        if stem not in self.files:
-            raise EngineConfigError(
-                f"no policy file config/policies/{stem}.yaml; known policies: {', '.join(sorted(self.files))}"
-            )
-        return self.files[stem].content
-
-
 def _rel(path: Path) -> str:
     try:
         return str(path.resolve().relative_to(REPO_ROOT))
@@ -161,60 +141,11 @@ def read_yaml(path: Path) -> Any:
     return parse_yaml(read_bytes(path), path)
 
 
-def _field(error: jsonschema.ValidationError) -> str:
-    parts = [str(p) for p in error.absolute_path]
-    return ".".join(parts) if parts else "(top level)"
-
-
-def _allowed(error: jsonschema.ValidationError) -> str:
-    """The part of the message that tells the user what would have been accepted."""
-    v, s = error.validator, error.validator_value
-    if v == "enum":
-        return "allowed values: " + ", ".join(repr(x) for x in s)
-    if v == "const":
-        return f"allowed value: {s!r}"
-    if v == "type":
-        return f"expected type: {s if isinstance(s, str) else ' or '.join(s)}"
-    if v in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
-        word = {"minimum": ">=", "maximum": "<=", "exclusiveMinimum": ">", "exclusiveMaximum": "<"}[v]
-        return f"allowed: {word} {s}"
-    if v == "pattern":
-        return f"allowed: text matching {s}"
-    if v == "additionalProperties":
-        known = sorted(error.schema.get("properties", {}))
-        return "allowed fields: " + ", ".join(known) if known else "no extra fields allowed"
-    if v == "oneOf":
-        return "allowed: " + "; or ".join(_describe(sub) for sub in s)
-    return f"rule {v}: {s!r}"
-
-
-def _describe(schema: Mapping[str, Any]) -> str:
-    if "const" in schema:
-        return repr(schema["const"])
-    if schema.get("type") == "array":
-        item = schema.get("items", {})
-        return f"a list of {item.get('type', 'values')}" + (f" matching {item['pattern']}" if "pattern" in item else "")
-    return str(schema.get("type", schema))
-
-
 def validate_against_schema(document: Any, schema: Mapping[str, Any], where: str) -> None:
-    """Raise one EngineConfigError listing every violation: file, field, bad value, allowed values."""
-    validator = jsonschema.Draft202012Validator(schema)
-    errors = sorted(validator.iter_errors(document), key=lambda e: list(map(str, e.absolute_path)))
-    if not errors:
-        return
-    lines = []
-    for e in errors:
-        if e.validator == "required":
-            missing = e.message.split(" is a required")[0].strip("'")
-            parent = "" if not e.absolute_path else f" under '{_field(e)}'"
-            lines.append(f"{where}: required field '{missing}'{parent} is missing; add it (see config/schemas/)")
-        elif e.validator == "additionalProperties":
-            extra = sorted(set(e.instance) - set(e.schema.get("properties", {})))
-            lines.append(f"{where}: unknown field(s) {', '.join(extra)} under '{_field(e)}'; {_allowed(e)}")
-        else:
-            lines.append(f"{where}: field '{_field(e)}' = {e.instance!r} is not allowed; {_allowed(e)}")
-    raise EngineConfigError("\n".join(lines))
+    """Raise one EngineConfigError listing every violation: file, JSON path, bad value, what is allowed."""
+    problems = schema_problems(jsonschema.Draft202012Validator(schema), document, where)
+    if problems:
+        raise EngineConfigError("\n".join(problems + [f"{where}: what each field means: config/schemas/"]))
 
 
 def _parse_date(text: str, where: str, field: str) -> dt.date:
@@ -237,51 +168,19 @@ def parameter_hash(digests: Mapping[str, str]) -> str:
     return length_prefixed_sha256(t for name in sorted(digests) for t in (name.encode(), digests[name].encode())).hexdigest()
 
 
-def _cross_field_rules() -> dict[str, Any]:
-    """Per policy file, the parser that checks what a schema cannot (orderings, lengths that must
-    agree across fields); it raises ValueError naming the field."""
-    from engine_kernels.arrivals.bursts import BurstPolicy
-    from engine_kernels.intensity.calendar_events import CalendarPolicy
-    from engine_kernels.intensity.demand import CLASSES, DemandPolicy
-    from engine_kernels.merchants.policy import Policy1A
-    from engine_kernels.merchants.realism import RealismPolicy
-    from engine_kernels.sites.weights import SiteWeightPolicy
-    from engine_kernels.sites.placement import PlacementPolicy
-    from engine_kernels.sites.virtual import VirtualPolicy
-    from engine_kernels.intensity.weekly_shapes import ShapePolicy
-    from engine_kernels.sites.zone_plan import ZonePlanPolicy
+def load_policies(config_dir: Path = CONFIG_DIR) -> "Policies":
+    """Every YAML in config/policies/, validated against its schema and parsed once into typed policies
+    (engine_assets/run/policies.py); files the engine does not read are still hashed."""
+    # Imported here: the parsers load the kernels (numba, shapely), which readers of contracts never need.
+    from engine_assets.run.policies import POLICY_FILES, Policies
 
-    def check_1a(content: Mapping[str, Any]) -> None:
-        Policy1A.from_dict(content)
-        RealismPolicy.from_dict(content["realism"])
-
-    def check_2a(content: Mapping[str, Any]) -> None:
-        import zoneinfo
-
-        unknown = {c: z for c, z in content["overrides"].items() if z not in zoneinfo.available_timezones()}
-        if unknown:
-            raise ValueError(f"overrides: zones {unknown} are not in the pinned tz database; use IANA names "
-                             "such as Asia/Shanghai")
-
-    def check_5a(content: Mapping[str, Any]) -> None:
-        DemandPolicy.from_dict(content)
-        ShapePolicy.from_dict(content, CLASSES)
-        CalendarPolicy.from_dict(content)
-
-    return {"1a": check_1a, "1b": PlacementPolicy.from_dict, "2a": check_2a, "2b": SiteWeightPolicy.from_dict,
-            "3a": ZonePlanPolicy.from_dict, "3b": VirtualPolicy.from_dict, "5a": check_5a,
-            "5b": BurstPolicy.from_dict}
-
-
-def load_policies(config_dir: Path = CONFIG_DIR) -> Policies:
-    """Every YAML in config/policies/, each validated against its schema."""
     policy_dir = config_dir / "policies"
     schema_dir = config_dir / "schemas" / "policies"
     paths = sorted(policy_dir.glob("*.yaml"))
     if not paths:
         raise EngineConfigError(f"{_rel(policy_dir)}: no policy files found; the engine needs at least scenarios.yaml")
-    files: dict[str, PolicyFile] = {}
-    rules = _cross_field_rules()
+    digests: dict[str, str] = {}
+    parsed: dict[str, Any] = {}
     for path in paths:
         schema_path = schema_dir / f"{path.stem}.schema.yaml"
         if not schema_path.exists():
@@ -291,20 +190,27 @@ def load_policies(config_dir: Path = CONFIG_DIR) -> Policies:
         raw = read_bytes(path)
         content = parse_yaml(raw, path)  # the same bytes as the hash: an edit cannot slip in between
         validate_against_schema(content, read_yaml(schema_path), _rel(path))
-        if path.stem in rules:
+        if path.stem in POLICY_FILES:
+            attribute, parse = POLICY_FILES[path.stem]
             try:
-                rules[path.stem](content)
+                parsed[attribute] = parse(content)
             except ValueError as exc:
                 raise EngineConfigError(f"{_rel(path)}: {exc}") from None
-        files[path.stem] = PolicyFile(name=path.name, sha256=sha256_bytes(raw), content=content)
-    return Policies(files=files)
+        digests[path.name] = sha256_bytes(raw)
+    missing = [f"{stem}.yaml" for stem in POLICY_FILES if f"{stem}.yaml" not in digests]
+    if missing:
+        raise EngineConfigError(
+            f"{_rel(policy_dir)}: policy file(s) {', '.join(missing)} not found; every segment reads its own "
+            "(restore them from the repository)"
+        )
+    return Policies(digests=digests, **parsed)
 
 
 def _country_codes() -> frozenset[str]:
     return frozenset(c.alpha_2 for c in pycountry.countries)
 
 
-def load_profile(name: str, policies: Policies, config_dir: Path = CONFIG_DIR) -> Profile:
+def load_profile(name: str, policies: "Policies", config_dir: Path = CONFIG_DIR) -> Profile:
     """Read and validate config/profiles/<name>.yaml against its schema and the policies it names."""
     profile_dir = config_dir / "profiles"
     path = profile_dir / f"{name}.yaml"
@@ -333,7 +239,7 @@ def load_profile(name: str, policies: Policies, config_dir: Path = CONFIG_DIR) -
                 "use codes such as US, GB, DE, or the word all"
             )
         countries = tuple(sorted(doc["countries"]))
-    known_scenarios = sorted(policies["scenarios"]["scenarios"])
+    known_scenarios = policies.scenarios.names
     for s in doc["scenarios"]:
         if s not in known_scenarios:
             raise EngineConfigError(

@@ -23,3 +23,7 @@ class GateError(EngineError):
 
 class LaunchError(EngineError):
     """A run was launched in a way its job cannot build, e.g. one partition of a job built whole."""
+
+
+class LineageError(EngineError):
+    """An asset read a dataset it did not declare upstream, so the asset graph would not show the real data flow."""

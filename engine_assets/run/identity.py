@@ -7,14 +7,15 @@ directory, so two seeds or two policy sets never overwrite each other:
 
 import hashlib
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 from typing import Mapping
 
-from engine_assets.run.config import CONFIG_DIR, REPO_ROOT, Policies, Profile, load_policies, load_profile, parameter_hash
+from engine_assets.run.config import CONFIG_DIR, REPO_ROOT, Profile, load_policies, load_profile, parameter_hash
 from engine_assets.run.errors import EngineConfigError
+from engine_assets.run.policies import Policies
 from engine_kernels.digest import length_prefixed_sha256
 from engine_kernels.randomness.streams import derive_key
 
@@ -90,7 +91,6 @@ class RunIdentity:
     policies: Policies
     seed: int
     data_root: Path
-    reference_digests: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def parameter_hash(self) -> str:
@@ -153,17 +153,18 @@ def cached_identity(profile_name: str, seed: int | None, data_root: str | None) 
     return resolve_identity(profile_name, seed, data_root)
 
 
-def run_manifest(identity: RunIdentity, tzdata_version: str) -> dict[str, object]:
-    """The document that says exactly which inputs, pins and versions produced this world."""
+def run_manifest(identity: RunIdentity, tzdata_version: str, reference_digests: Mapping[str, str]) -> dict[str, object]:
+    """The document that says exactly which inputs, pins and versions produced this world;
+    `reference_digests` are the digests of the published reference datasets the world read."""
     version = engine_version()
     return {
         "profile": identity.profile.as_dict(),
         "seed": identity.seed,
-        "policies": {f.name: f.sha256 for f in sorted(identity.policies.files.values(), key=lambda f: f.name)},
+        "policies": dict(sorted(identity.policies.digests.items())),
         "parameter_hash": identity.parameter_hash,
-        "manifest_fingerprint": manifest_fingerprint(identity.parameter_hash, identity.reference_digests, version),
+        "manifest_fingerprint": manifest_fingerprint(identity.parameter_hash, reference_digests, version),
         "engine_version": version,
         "package_versions": package_versions(),
         "tzdata_iana_version": tzdata_version,
-        "reference_digests": dict(sorted(identity.reference_digests.items())),
+        "reference_digests": dict(sorted(reference_digests.items())),
     }

@@ -4,6 +4,9 @@ A layer is a package of engine_assets (`world`, `clock`, and `behaviour` once it
 its subpackages is one segment whose name is the segment's Dagster group and whose `ASSETS` (and
 optional `CHECKS`) are its definitions. Adding a segment is adding its subpackage: nothing else
 lists segments.
+
+Every asset's `kinds` (the tags the UI shows) are its storage format, from its contract
+(parquet, json, tiff), and the compute libraries its segment package names in `KINDS`.
 """
 
 import importlib
@@ -44,7 +47,21 @@ def _segment(module_name: str, name: str) -> Segment:
         stray = {k.to_user_string(): g for k, g in asset.group_names_by_key.items() if g != name}
         if stray:
             raise ValueError(f"{module_name}: assets {stray} are not in group {name!r}; a segment's assets carry its name as group")
-    return Segment(name, assets, tuple(getattr(module, "CHECKS", ())))
+    compute = tuple(getattr(module, "KINDS", ()))
+    tagged = dg.map_asset_specs(lambda spec: spec.merge_attributes(kinds=_kinds(spec, compute)), assets)
+    return Segment(name, tuple(tagged), tuple(getattr(module, "CHECKS", ())))
+
+
+def _kinds(spec: dg.AssetSpec, compute: tuple[str, ...]) -> set[str]:
+    from engine_assets.quality.contracts import load_dictionary
+
+    entry = load_dictionary().get(spec.key.to_user_string())
+    if entry is None:  # a validation: its bundle is JSON and it declares so itself
+        return set()
+    return {_FORMAT[entry.kind], *compute}
+
+
+_FORMAT = {"table": "parquet", "document": "json", "artefact": "files"}
 
 
 def load_layer(name: str) -> Layer | None:

@@ -15,7 +15,8 @@ import dagster as dg
 from engine_assets.quality.contracts import load_contract, load_dictionary
 from engine_assets.run.resources import EngineResource
 from engine_assets.storage.publish import Published
-from engine_assets.storage.datasets import PartitionKey, load_dataset, publish_dataset
+from engine_assets.storage.datasets import PartitionKey, publish_dataset
+from engine_assets.storage.reader import Reader
 
 
 def dataset_id(asset_key: dg.AssetKey) -> str:
@@ -84,12 +85,13 @@ class ShardIOManager(dg.IOManager):
             )
 
     def load_input(self, context: dg.InputContext) -> Any:
-        contract = load_contract(dataset_id(context.asset_key))
-        identity = self.engine.identity()
+        # Inputs are read like every other read: declared, and behind the upstream segment's gate.
+        read = Reader.for_assets_def(context.step_context.assets_def, self.engine.identity())
+        dataset = dataset_id(context.asset_key)
         if not context.has_asset_partitions:
-            return load_dataset(identity, contract, None)
+            return read.scan(dataset)
         pdef = context.asset_partitions_def
-        return {k: load_dataset(identity, contract, _key(k, pdef)) for k in context.asset_partition_keys}
+        return {k: read.scan(dataset, _key(k, pdef)) for k in context.asset_partition_keys}
 
 
 @dg.io_manager(required_resource_keys={"engine"},

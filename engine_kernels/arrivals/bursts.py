@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Iterable, Mapping
 
 import numpy as np
-
-from engine_kernels.intensity.demand import CLASSES
 
 __all__ = ["BurstPolicy"]
 
 
 @dataclass(frozen=True)
 class BurstPolicy:
+    """Rows share bursts within (class, channel, country, band of weekly volume); σ, L and κ by scenario,
+    times per-class multipliers (by class index of engine_kernels.intensity.demand.CLASSES) and per-channel ones."""
+
     band_edges: tuple[float, ...]
     clip: tuple[float, float]
     sigma: Mapping[str, float]  # by scenario
@@ -25,24 +26,6 @@ class BurstPolicy:
     class_kappa: np.ndarray
     channel_kappa: Mapping[str, float]
 
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> BurstPolicy:
-        edges = tuple(float(x) for x in d["grouping"]["volume_band_edges"])
-        if list(edges) != sorted(set(edges)):
-            raise ValueError("grouping.volume_band_edges must increase")
-        lat, counts = d["latent"], d["counts"]
-        if not lat["clip"][0] < 1 < lat["clip"][1]:
-            raise ValueError("latent.clip must be [low < 1, high > 1]")
-        scenarios = set(lat["sigma"])
-        for where, table in (("latent.length_hours", lat["length_hours"]), ("counts.kappa", counts["kappa"])):
-            if set(table) != scenarios:
-                raise ValueError(f"{where} must name the same scenarios as latent.sigma ({', '.join(sorted(scenarios))})")
-        per_class = lambda m: np.array([float(m.get(c, 1.0)) for c in CLASSES])  # noqa: E731
-        return cls(edges, (float(lat["clip"][0]), float(lat["clip"][1])), dict(lat["sigma"]),
-                   dict(lat["length_hours"]), per_class(lat["class_sigma"]), per_class(lat["class_length"]),
-                   dict(lat["channel_sigma"]),
-                   dict(counts["kappa"]), per_class(counts["class_kappa"]), dict(counts["channel_kappa"]))
-
     def require(self, scenario: str) -> None:
         if scenario not in self.sigma:
             raise ValueError(f"scenario {scenario!r} has no latent.sigma, latent.length_hours and counts.kappa "
@@ -50,3 +33,15 @@ class BurstPolicy:
 
     def band(self, weekly_volume: np.ndarray) -> np.ndarray:
         return np.searchsorted(np.asarray(self.band_edges), np.asarray(weekly_volume), side="right").astype(np.int8)
+
+    def burst_sigma(self, scenario: str, demand_class: np.ndarray, channel: Iterable[str]) -> np.ndarray:
+        """σ of each row's burst factor: the scenario's σ × its class's multiplier × its channel's."""
+        return self.sigma[scenario] * self.class_sigma[demand_class] * np.array([self.channel_sigma[c] for c in channel])
+
+    def burst_length_hours(self, scenario: str, demand_class: np.ndarray) -> np.ndarray:
+        """Correlation length of each row's burst factor: the scenario's L × its class's multiplier."""
+        return self.length_hours[scenario] * self.class_length[demand_class]
+
+    def count_dispersion(self, scenario: str, demand_class: np.ndarray, channel: Iterable[str]) -> np.ndarray:
+        """NB2 κ of each row (Var N = λ + λ²/κ): the scenario's κ × its class's multiplier × its channel's."""
+        return self.kappa[scenario] * self.class_kappa[demand_class] * np.array([self.channel_kappa[c] for c in channel])

@@ -17,15 +17,16 @@ import math
 import numpy as np
 from numba import njit, parallel_chunksize, prange
 
-from engine_kernels.intensity.evaluator import _period
-from engine_kernels.randomness.streams import STATE_SIZE, fold_id, seed_state, stream_block
+from engine_kernels.civil_time.transitions import offset_period
+from engine_kernels.randomness.streams import STATE_SIZE, fold_id, seed_state, stream_block, words_used
 from engine_kernels.tables.routing import pick_item
 from engine_kernels.randomness.sampling import negative_binomial_by_inversion, normal
 
-__all__ = ["ARRIVAL_BLOCK", "Arrivals", "bucket_counts", "expand_arrivals", "latent_paths", "modulated_intensity",
+__all__ = ["ARRIVAL_BLOCK", "ARRIVAL_WORDS", "Arrivals", "bucket_counts", "expand_arrivals", "latent_paths", "modulated_intensity",
            "row_columns"]
 
 ARRIVAL_BLOCK = np.uint64(1 << 32)
+ARRIVAL_WORDS = 4  # one Philox block per arrival: time, site pick, hybrid coin, edge pick
 _TO_UNIT = 2.3283064365386963e-10  # 2^-32
 _DAY_US = 86_400 * 1_000_000
 # A count reads its row's stream from block bucket · 2^16: one Philox block per quiet bucket, and
@@ -63,9 +64,10 @@ def latent_paths(keys: np.ndarray, n_buckets: int, sigma: np.ndarray, length_buc
 
 
 @njit(parallel=True, cache=True)
-def _counts(row_keys, first_bucket, lam, kappa, floor, out):
+def _counts(row_keys, first_bucket, lam, kappa, floor, out, words):
     for r in prange(lam.shape[0]):
         state = np.zeros(STATE_SIZE, np.uint64)
+        used = np.int64(0)
         for b in range(lam.shape[1]):
             m = lam[r, b]
             if m <= floor:
@@ -73,12 +75,15 @@ def _counts(row_keys, first_bucket, lam, kappa, floor, out):
                 continue
             seed_state(state, row_keys[r], np.uint64(first_bucket + b) << _COUNT_SHIFT)
             out[r, b] = negative_binomial_by_inversion(state, m, kappa[r])
+            used += words_used(state)
+        words[r] = used
 
 
 def bucket_counts(row_keys: np.ndarray, first_bucket: int, lam: np.ndarray, kappa: np.ndarray,
-                  floor: float = 1e-9) -> np.ndarray:
+                  floor: float = 1e-9, words: np.ndarray | None = None) -> np.ndarray:
     """int32[rows, buckets]: NB2 counts (Gamma–Poisson, dispersion κ per row) around λ; λ ≤ floor
-    gives 0 without a draw. first_bucket is the global number of the first bucket."""
+    gives 0 without a draw. first_bucket is the global number of the first bucket. `words`, if
+    given (int64[rows]), receives the 32-bit words each row's counts drew, for the RNG accounts."""
     lam = np.ascontiguousarray(lam, np.float64)
     kappa = np.ascontiguousarray(kappa, np.float64)
     if lam.ndim != 2 or lam.shape[0] != kappa.size or np.asarray(row_keys).size != kappa.size:
@@ -88,7 +93,11 @@ def bucket_counts(row_keys: np.ndarray, first_bucket: int, lam: np.ndarray, kapp
     if (kappa <= 0).any():
         raise ValueError("κ must be > 0")
     out = np.empty(lam.shape, np.int32)
-    _counts(np.ascontiguousarray(row_keys, np.uint64), np.int64(first_bucket), lam, kappa, float(floor), out)
+    if words is None:
+        words = np.empty(kappa.size, np.int64)
+    elif words.shape != (kappa.size,) or words.dtype != np.int64:
+        raise ValueError("words must be int64[rows]")
+    _counts(np.ascontiguousarray(row_keys, np.uint64), np.int64(first_bucket), lam, kappa, float(floor), out, words)
     return out
 
 
@@ -175,7 +184,7 @@ def _expand(day_start_us, bucket_us, counts, bucket_first, row_keys, first_bucke
                     site[j] = 0
                     edge[j] = e
                     zone = edge_zone[e]
-                    settle[j] = tz_offset_s[_period(settlement_zone[r], ti, tz_offsets, tz_starts_us)]
+                    settle[j] = tz_offset_s[offset_period(tz_starts_us, tz_offsets, settlement_zone[r], ti)]
                 else:
                     site[j] = pick_item(site_prob, site_alias, site_offsets, site_item, site_group[r],
                                         (np.float64(w[1]) + 0.5) * _TO_UNIT)
@@ -185,7 +194,7 @@ def _expand(day_start_us, bucket_us, counts, bucket_first, row_keys, first_bucke
                 t[j] = dt_us
                 who[j] = r
                 clock[j] = zone
-                offset[j] = tz_offset_s[_period(zone, ti, tz_offsets, tz_starts_us)]
+                offset[j] = tz_offset_s[offset_period(tz_starts_us, tz_offsets, zone, ti)]
                 j += 1
         order = _stable_order(t, bits)  # ties keep (row, k) order
         for q in range(m):
@@ -233,7 +242,7 @@ def _modulate(lam_5a, zone, day_start_us, bucket_us, first_day, gamma, latent_da
     for r in prange(rows):
         for b in range(n_buckets):
             middle = day_start_us + b * bucket_us + bucket_us // 2
-            local = middle + np.int64(tz_offset_s[_period(zone[r], middle, tz_offsets, tz_starts_us)]) * 1_000_000
+            local = middle + np.int64(tz_offset_s[offset_period(tz_starts_us, tz_offsets, zone[r], middle)]) * 1_000_000
             d = min(max(local // _DAY_US - first_day, 0), last)
             out[r, b] = lam_5a[r, b] * np.float64(gamma[r, d]) * np.float64(latent_day[b, group[r]])
 

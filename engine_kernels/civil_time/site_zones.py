@@ -16,6 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.spatial import cKDTree
 
+from engine_kernels.geography.geodesy import unit_vectors
+
 __all__ = ["SOURCES", "SiteZones", "site_zones"]
 
 SOURCES = ("polygon", "nudge", "nearest", "override")
@@ -26,11 +28,6 @@ _NUDGES = ((1, 1), (1, -1), (-1, 1), (-1, -1))
 class SiteZones:
     tzid: np.ndarray  # object (str)
     source: np.ndarray  # int8 index into SOURCES
-
-
-def _unit_vectors(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
-    phi, lam = np.radians(lat), np.radians(lon)
-    return np.column_stack([np.cos(phi) * np.cos(lam), np.cos(phi) * np.sin(lam), np.sin(phi)])
 
 
 def site_zones(
@@ -59,7 +56,7 @@ def site_zones(
         cell_lat, cell_lon, cell_tzid = labelled()
         if cell_lat.size == 0:
             raise ValueError("a country with sites has no populated cell labelled with one of its zones")
-        _, nearest = cKDTree(_unit_vectors(cell_lat, cell_lon)).query(_unit_vectors(lat[missing], lon[missing]))
+        _, nearest = cKDTree(unit_vectors(cell_lat, cell_lon)).query(unit_vectors(lat[missing], lon[missing]))
         tzid[missing] = np.asarray(cell_tzid, dtype=object)[nearest]
         source[missing] = 2
     if override is not None:

@@ -19,7 +19,9 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit, prange
 
-__all__ = ["Transitions", "utc_to_local", "zone_transitions", "zones_transitions"]
+from engine_kernels.civil_time.tzdb import use_pinned_tzdata
+
+__all__ = ["Transitions", "offset_period", "utc_to_local", "zone_transitions", "zones_transitions"]
 
 _UTC = dt.timezone.utc
 _DAY = 86_400
@@ -50,6 +52,7 @@ def _state(zone: zoneinfo.ZoneInfo, t: int) -> tuple[int, bool, str]:
 
 def zone_transitions(tzid: str, start: int, end: int) -> list[tuple[int, int, bool, str]]:
     """(utc_start, offset_seconds, is_dst, abbreviation) of `tzid` over [start, end) in epoch seconds."""
+    use_pinned_tzdata()
     zone = zoneinfo.ZoneInfo(tzid)
     rows = [(start, *_state(zone, start))]
     previous = rows[0][1:]
@@ -92,16 +95,19 @@ def zones_transitions(tzids: list[str], start: dt.datetime, end: dt.datetime) ->
     )
 
 
+@njit(cache=True)
+def offset_period(starts, offsets, zone, t):
+    """Row of the offset period of `zone` holding instant t: the zone's last period starting at or
+    before t, or its first if t precedes them all. `starts` and `offsets` are a Transitions' utc_start
+    (in the unit of t) and offsets; t is one instant (in numba code) or an array of them."""
+    lo, hi = offsets[zone], offsets[zone + 1]
+    return lo + np.maximum(np.searchsorted(starts[lo:hi], t, side="right") - 1, 0)
+
+
 @njit(parallel=True, cache=True)
 def _to_local(ts_us, zone, offsets, starts_us, offset_s, out):
     for i in prange(ts_us.shape[0]):
-        z = zone[i]
-        lo, hi = offsets[z], offsets[z + 1]
-        # The last period of the zone starting at or before ts (the first one if ts precedes all).
-        j = np.searchsorted(starts_us[lo:hi], ts_us[i], side="right") - 1
-        if j < 0:
-            j = 0
-        out[i] = ts_us[i] + np.int64(offset_s[lo + j]) * 1_000_000
+        out[i] = ts_us[i] + np.int64(offset_s[offset_period(starts_us, offsets, zone[i], ts_us[i])]) * 1_000_000
 
 
 def utc_to_local(ts_utc_us: np.ndarray, zone: np.ndarray, table: Transitions) -> np.ndarray:

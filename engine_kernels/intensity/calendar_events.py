@@ -9,25 +9,17 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
 from engine_kernels.randomness import substreams
-from engine_kernels.intensity.calendar import CONVENTIONS, campaign_start, payday_dates
-from engine_kernels.intensity.demand import CLASSES
+from engine_kernels.intensity.calendar import campaign_start, payday_dates
 from engine_kernels.randomness.streams import text_id, unit_keys, unit_uniforms
 
-__all__ = ["CalendarPolicy", "EventColumns", "scenario_events"]
+__all__ = ["Campaign", "CalendarPolicy", "EventColumns", "scenario_events"]
 
 _OUTAGE = substreams.OUTAGE
-
-
-def _factors(entry: Mapping[str, float], where: str) -> dict[str, float]:
-    unknown = sorted(set(entry) - set(CLASSES))
-    if unknown:
-        raise ValueError(f"{where}: unknown demand classes {unknown}")
-    return {c: float(entry[c]) for c in CLASSES if c in entry}
 
 
 @dataclass(frozen=True)
@@ -55,40 +47,6 @@ class CalendarPolicy:
     outage_factor: float
     scenario_class_factor: Mapping[str, Mapping[str, float]]
     scenario_outage_multiplier: Mapping[str, float]
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> CalendarPolicy:
-        c = d["calendar"]
-        p = c["paydays"]
-        anchor = dt.date.fromisoformat(p["biweekly_anchor"])
-        if anchor.weekday() != 4:
-            raise ValueError(f"calendar.paydays.biweekly_anchor {anchor} is a {anchor:%A}; it must be a Friday")
-        for country, convention in {"default": p["default"], **p["by_country"]}.items():
-            if convention not in CONVENTIONS:
-                raise ValueError(f"calendar.paydays: {country} has unknown convention {convention!r}")
-        campaigns = []
-        for name, spec in sorted(c["campaigns"].items()):
-            if spec["date"] not in ("black_friday", "cyber_monday"):
-                try:
-                    campaign_start(spec["date"], 2024)  # a leap year: 02-29 is a date
-                except ValueError:
-                    raise ValueError(f"calendar.campaigns.{name}.date {spec['date']!r} is not a month-day") from None
-            countries = tuple(spec["countries"])
-            if "all" in countries and len(countries) > 1:
-                raise ValueError(f"calendar.campaigns.{name}.countries: write [all] alone or list ISO codes")
-            campaigns.append(Campaign(name, spec["date"], int(spec["days"]), int(spec["ramp_in_hours"]),
-                                      None if countries == ("all",) else countries,
-                                      _factors(spec["factor"], f"calendar.campaigns.{name}.factor")))
-        o = c["outages"]
-        if o["hours"][0] > o["hours"][1]:
-            raise ValueError("calendar.outages.hours: write [shortest, longest]")
-        scenarios = d["scenarios"]
-        return cls(_factors(c["holiday_factor"], "calendar.holiday_factor"), p["default"], dict(p["by_country"]),
-                   anchor, int(p["hold_hours"]), int(p["ramp_out_hours"]),
-                   _factors(p["factor"], "calendar.paydays.factor"), tuple(campaigns), float(o["daily_probability"]),
-                   (int(o["hours"][0]), int(o["hours"][1])), float(o["factor"]),
-                   {s: _factors(v["class_factor"], f"scenarios.{s}.class_factor") for s, v in scenarios.items()},
-                   {s: float(v["outage_multiplier"]) for s, v in scenarios.items()})
 
 
 @dataclass

@@ -12,7 +12,7 @@ profile's expected arrivals over the horizon come out exactly (see `calibrate`).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import Callable, Mapping
 
 import numpy as np
 
@@ -20,15 +20,13 @@ from engine_kernels.randomness import substreams
 from engine_kernels.randomness.streams import unit_keys, unit_uniforms
 
 __all__ = ["CLASSES", "ONLINE_CLASSES", "ROLES", "DemandPolicy", "calibrate", "classify_demand", "per_site_volume",
-           "zone_roles"]
+           "raw_weekly_volume", "zone_roles"]
 
 CLASSES = ("always_on_local", "bills_utilities", "consumer_daytime", "evening_weekend", "fuel_convenience",
            "low_volume_tail", "office_hours", "online_24h", "online_bursty", "travel_hospitality")
 ONLINE_CLASSES = ("online_24h", "online_bursty")
 CHANNELS = ("card_present", "card_not_present")
 ROLES = ("primary", "secondary", "tail")
-SECTORS = ("grocery", "restaurants", "fuel", "retail", "travel", "digital", "services", "utilities", "health",
-           "government", "financial", "entertainment")
 _VOLUME = substreams.VOLUME
 
 
@@ -43,34 +41,6 @@ class DemandPolicy:
     secondary_min_share: float
     role_multiplier: np.ndarray  # by ROLES
     channel_multiplier: np.ndarray  # by CHANNELS
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> DemandPolicy:
-        classes, volumes = d["demand_classes"], d["volumes"]
-        shop = {}
-        for channel in CHANNELS:
-            missing = sorted(set(SECTORS) - set(classes[channel]))
-            if missing:
-                raise ValueError(f"demand_classes.{channel}: sectors {missing} have no demand class")
-            shop.update({(channel, s): c for s, c in classes[channel].items()})
-        online = classes["online"]
-        wrong = {s: c for s, c in {"default": online["default"], **online["by_sector"]}.items() if c not in ONLINE_CLASSES}
-        if wrong:
-            raise ValueError(f"demand_classes.online: {wrong} are not online classes ({', '.join(ONLINE_CLASSES)})")
-        per_site = volumes["per_site"]
-        missing = sorted(set(CLASSES) - set(per_site))
-        if missing:
-            raise ValueError(f"volumes.per_site: classes {missing} have no volume distribution")
-        clipped = [c for c in CLASSES if per_site[c]["clip"] < per_site[c]["median"]]
-        if clipped:
-            raise ValueError(f"volumes.per_site: clip must be at least the median for {clipped}")
-        roles = volumes["zone_role"]
-        return cls(shop, dict(online["by_sector"]), online["default"],
-                   np.array([per_site[c]["median"] for c in CLASSES], float),
-                   np.array([per_site[c]["alpha"] for c in CLASSES], float),
-                   np.array([per_site[c]["clip"] for c in CLASSES], float),
-                   float(roles["secondary_min_share"]), np.array([roles["multiplier"][r] for r in ROLES], float),
-                   np.array([volumes["channel_multiplier"][c] for c in CHANNELS], float))
 
 
 def classify_demand(sector: np.ndarray, channel: np.ndarray, online: np.ndarray, policy: DemandPolicy) -> np.ndarray:
@@ -109,6 +79,14 @@ def zone_roles(merchant_id: np.ndarray, n_sites: np.ndarray, zone_key: np.ndarra
     out = np.empty_like(role)
     out[order] = role
     return out
+
+
+def raw_weekly_volume(per_site: np.ndarray, n_sites: np.ndarray, role: np.ndarray, channel: np.ndarray,
+                      policy: DemandPolicy) -> np.ndarray:
+    """V before calibration (m = 1) per row: x_merchant · n_sites · role(zone) · channel, with `role`
+    the row's index into ROLES and `channel` its channel name."""
+    channel_index = np.where(np.asarray(channel) == "card_present", 0, 1)
+    return per_site * n_sites * policy.role_multiplier[role] * policy.channel_multiplier[channel_index]
 
 
 def calibrate(raw_volume: np.ndarray, day_mass: np.ndarray, weekday_days: np.ndarray, target: float) -> float:

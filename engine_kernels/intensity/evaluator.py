@@ -19,7 +19,7 @@ import numpy as np
 from numba import njit, prange
 
 from engine_kernels.intensity.calendar import LOCAL_HOURS, LOCAL_ORIGIN_HOURS
-from engine_kernels.civil_time.transitions import Transitions
+from engine_kernels.civil_time.transitions import Transitions, offset_period
 
 __all__ = ["bucket_intensity", "bucket_offsets", "local_week_hour"]
 
@@ -33,14 +33,6 @@ _EPOCH_MONDAY_SHIFT_US = 3 * 24 * _US_PER_HOUR
 def local_week_hour(local_us):
     """Hour of the local week (0 = Monday 00:00-01:00) of a naive local µs timestamp."""
     return ((local_us + _EPOCH_MONDAY_SHIFT_US) % _US_PER_WEEK) // _US_PER_HOUR
-
-
-@njit(cache=True)
-def _period(zone, t_us, offsets, starts_us):
-    """Position in the table of the offset period holding UTC instant t (the zone's first if before)."""
-    lo, hi = offsets[zone], offsets[zone + 1]
-    j = np.searchsorted(starts_us[lo:hi], t_us, side="right") - 1
-    return lo + max(j, 0)
 
 
 @njit(parallel=True, cache=True)
@@ -57,7 +49,7 @@ def _evaluate(day_start_us, bucket_us, n_buckets, zone, volume, shape_of, shapes
             total = 0.0
             while t < end:
                 # Walk the bucket in pieces that stay within one local hour and one offset period.
-                p = _period(zone[r], t, offsets, starts_us)
+                p = offset_period(starts_us, offsets, zone[r], t)
                 change = starts_us[p + 1] if p < last else end
                 local = t + np.int64(offset_s[p]) * 1_000_000
                 position = (local + _EPOCH_MONDAY_SHIFT_US) % _US_PER_WEEK
@@ -108,7 +100,8 @@ def bucket_intensity(
 def _midpoint_offsets(day_start_us, bucket_us, n_buckets, zone, offsets, starts_us, offset_s, out):
     for r in prange(zone.shape[0]):
         for b in range(n_buckets):
-            out[r, b] = offset_s[_period(zone[r], day_start_us + b * bucket_us + bucket_us // 2, offsets, starts_us)]
+            middle = day_start_us + b * bucket_us + bucket_us // 2
+            out[r, b] = offset_s[offset_period(starts_us, offsets, zone[r], middle)]
 
 
 def bucket_offsets(day_start_utc_us: int, bucket_minutes: int, zone: np.ndarray, table: Transitions) -> np.ndarray:

@@ -9,7 +9,7 @@ weekend mask for weekday d, 0 = Monday: Fri–Sat in the Gulf, Sat–Sun elsewhe
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Mapping
 
 import numpy as np
 from scipy.special import ndtr
@@ -75,24 +75,6 @@ class ShapePolicy:
     variants: int
     shift_minutes: float
     height: float
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any], classes: Sequence[str]) -> ShapePolicy:
-        spec = d["weekly_shapes"]
-        missing = sorted(set(classes) - set(spec["classes"]))
-        if missing:
-            raise ValueError(f"weekly_shapes.classes: classes {missing} have no weekly shape")
-
-        def day(entry, weekend_weight=1.0):
-            bumps = tuple(Bump(60.0 * c, 60.0 * w, h) for c, w, h in entry["bumps"])
-            if entry["floor"] + sum(b.height for b in bumps) <= 0:
-                raise ValueError("weekly_shapes: a day profile needs a floor or a bump with positive height")
-            return DayProfile(float(entry["floor"]), bumps, 1.0, weekend_weight)
-
-        templates = {c: ShapeTemplate(day(s["weekday"]), day(s["weekend"], float(s["weekend_weight"])))
-                     for c, s in spec["classes"].items()}
-        v = spec["variants"]
-        return cls(templates, dict(spec["channel_flatten"]), int(v["count"]), 60.0 * v["shift_hours"], float(v["height"]))
 
 
 def _jitter(profile: DayProfile, u: np.ndarray, policy: ShapePolicy) -> DayProfile:

@@ -1,9 +1,9 @@
 """Step 4 of 1A: candidate countries, ranked by gravity from the merchant's home.
 
 weight(h, c) = GDP_c^a / max(d(h, c), d_floor)^b × (1 + bonus_cur·[cur_h = cur_c] + bonus_reg·[reg_h = reg_c])
-with GDP in USD, d the great-circle distance in km between representative points (haversine on
-a sphere of radius 6371.0088 km, the IUGG mean radius) and d_floor keeping neighbours from
-dominating through a near-zero distance. The home is rank 0 and carries its own weight (at
+with GDP in USD, d the great-circle distance in km between representative points (haversine,
+engine_kernels/geography/geodesy.py) and d_floor keeping neighbours from dominating through a
+near-zero distance. The home is rank 0 and carries its own weight (at
 distance d_floor); foreign countries follow by falling weight, equal weights by ISO code. Every
 foreign country outside the sanctioned list is a candidate with a positive weight, so the
 support never collapses into the home's currency area. A sanctioned country neither sends nor
@@ -19,12 +19,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from engine_kernels.geography.geodesy import pairwise_haversine_km
+
 from .inputs import Countries
 from .policy import CandidatePolicy
 
-__all__ = ["Candidates", "Gravity", "candidate_counts", "candidate_countries", "gravity", "great_circle_km"]
+__all__ = ["Candidates", "Gravity", "candidate_counts", "candidate_countries", "gravity"]
 
-_EARTH_RADIUS_KM = 6371.0088
 
 
 @dataclass(frozen=True)
@@ -47,16 +48,6 @@ class Candidates:
     weight: np.ndarray
 
 
-def great_circle_km(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
-    """Pairwise haversine distances (km) between points given in degrees."""
-    phi = np.radians(lat)
-    lam = np.radians(lon)
-    dphi = phi[:, None] - phi[None, :]
-    dlam = lam[:, None] - lam[None, :]
-    h = np.sin(dphi / 2) ** 2 + np.cos(phi)[:, None] * np.cos(phi)[None, :] * np.sin(dlam / 2) ** 2
-    return 2.0 * _EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
-
-
 def _same(labels: np.ndarray) -> np.ndarray:
     """bool[C, C]: both labels present and equal."""
     present = np.array([x is not None for x in labels])
@@ -68,7 +59,7 @@ def _same(labels: np.ndarray) -> np.ndarray:
 
 def gravity(countries: Countries, policy: CandidatePolicy) -> Gravity:
     """Gravity weights and per-home rankings over ISO-ordered countries."""
-    distance = np.maximum(great_circle_km(countries.lat, countries.lon), policy.distance_floor_km)
+    distance = np.maximum(pairwise_haversine_km(countries.lat, countries.lon), policy.distance_floor_km)
     np.fill_diagonal(distance, policy.distance_floor_km)
     bonus = (
         1.0

@@ -11,7 +11,7 @@ import numpy as np
 
 from .policy import SECTORS
 
-__all__ = ["Countries", "Mccs"]
+__all__ = ["Countries", "Mccs", "national_gdp"]
 
 
 def _strings(values, field: str, nullable: bool) -> np.ndarray:
@@ -36,6 +36,11 @@ def _floats(values, field: str, n: int, low: float, high: float = np.inf, open_l
         bound = f"{'>' if open_low else '>='} {low}" + ("" if high == np.inf else f" and <= {high}")
         raise ValueError(f"{field} must be finite and {bound}: {int((~ok).sum())} are not (first: {arr[i]!r} at {i})")
     return arr
+
+
+def national_gdp(gdp_usd: np.ndarray, gdp_per_capita: np.ndarray, population: np.ndarray) -> np.ndarray:
+    """GDP in US dollars per country; where the source has none (0), GDP per head × population."""
+    return np.where(np.asarray(gdp_usd) > 0, gdp_usd, np.asarray(gdp_per_capita) * np.asarray(population))
 
 
 @dataclass(frozen=True)

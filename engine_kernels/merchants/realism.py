@@ -15,9 +15,7 @@ dispersion_cv              coefficient of variation of φ over multi-site mercha
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -82,16 +80,8 @@ def realism_figures(counts: pa.Table, membership: pa.Table) -> dict[str, float]:
 
 @dataclass(frozen=True)
 class RealismPolicy:
-    """Corridors of the segment validation (the `realism` map of config/policies/1a.yaml)."""
+    """Corridors of the segment validation: figure name -> (low, high); a world with fewer merchants
+    than enforce_from_merchants reports its figures without a verdict."""
 
     enforce_from_merchants: int
     corridors: dict[str, tuple[float, float]]
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> RealismPolicy:
-        corridors = {}
-        for name, (low, high) in d["corridors"].items():
-            if low > high:
-                raise ValueError(f"realism.corridors.{name}: low {low} is above high {high}; write [low, high]")
-            corridors[name] = (float(low), float(high))
-        return cls(enforce_from_merchants=int(d["enforce_from_merchants"]), corridors=corridors)

@@ -25,25 +25,19 @@ from rasterio.transform import Affine
 from scipy import fft
 from scipy.ndimage import gaussian_filter1d
 
+from engine_kernels.geography.geodesy import (
+    EARTH_RADIUS_KM, RESOLUTION, cell_area_km2, cell_centres, cell_of, flat_cell, grid_shape,
+)
 from engine_kernels.geography.maps import encode_png, grey_density
 
 __all__ = [
-    "EARTH_RADIUS_KM",
-    "RESOLUTION",
-    "cell_area_km2",
-    "cell_centres",
-    "cell_of",
     "country_index_grid",
-    "grid_shape",
     "grid_transform",
     "population_grid",
     "preview_png",
     "read_geotiff",
     "write_geotiff",
 ]
-
-RESOLUTION = 1 / 12
-EARTH_RADIUS_KM = 6371.0088
 
 # Countries covering fewer cells than this are re-burnt with every cell they touch, so that
 # micro-states (Monaco, Vatican, Nauru) own at least a few cells.
@@ -63,16 +57,8 @@ RELOCATION_RADIUS_CELLS = 12
 
 
 # --------------------------------------------------------------------------------------------
-# Grid geometry
+# Grid geometry (the grid itself: engine_kernels/geography/geodesy.py)
 # --------------------------------------------------------------------------------------------
-
-
-def grid_shape(res: float = RESOLUTION) -> tuple[int, int]:
-    """(rows, cols) of the global grid at `res` degrees: (180/res, 360/res)."""
-    rows, cols = round(180 / res), round(360 / res)
-    if not np.isclose(rows * res, 180.0):
-        raise ValueError(f"resolution {res} does not divide 180 degrees into whole cells")
-    return rows, cols
 
 
 def grid_transform(res: float = RESOLUTION) -> Affine:
@@ -82,32 +68,6 @@ def grid_transform(res: float = RESOLUTION) -> Affine:
     still composes with the `*` operator that affine 3 deprecates.
     """
     return Affine.translation(-180.0, 90.0) @ Affine.scale(res, -res)
-
-
-def cell_centres(rows: np.ndarray, cols: np.ndarray, res: float = RESOLUTION) -> tuple[np.ndarray, np.ndarray]:
-    """(lat, lon) of cell centres: lat = 90 - (row + 1/2) res, lon = -180 + (col + 1/2) res."""
-    lat = 90.0 - (np.asarray(rows, np.float64) + 0.5) * res
-    lon = -180.0 + (np.asarray(cols, np.float64) + 0.5) * res
-    return lat, lon
-
-
-def cell_of(lat: np.ndarray, lon: np.ndarray, res: float = RESOLUTION) -> tuple[np.ndarray, np.ndarray]:
-    """(row, col) of the cells holding points: row = floor((90 - lat)/res), col = floor((lon + 180)/res).
-
-    Rows are clipped to the grid (the poles belong to the first and last rows); columns wrap, so
-    lon = 180 falls in column 0 together with lon = -180.
-    """
-    n_rows, n_cols = grid_shape(res)
-    row = np.clip(np.floor((90.0 - np.asarray(lat, np.float64)) / res), 0, n_rows - 1).astype(np.int64)
-    col = np.mod(np.floor((np.asarray(lon, np.float64) + 180.0) / res), n_cols).astype(np.int64)
-    return row, col
-
-
-def cell_area_km2(rows: np.ndarray, res: float = RESOLUTION) -> np.ndarray:
-    """Spherical area of one cell in each row: R^2 · Δλ · (sin φ_north - sin φ_south), in km²."""
-    north = np.radians(90.0 - np.asarray(rows, np.float64) * res)
-    south = north - np.radians(res)
-    return EARTH_RADIUS_KM**2 * np.radians(res) * (np.sin(north) - np.sin(south))
 
 
 # --------------------------------------------------------------------------------------------
@@ -191,7 +151,7 @@ def population_grid(
     terms, lower = [], 0.0
     for upper, sigma_km in SIZE_CLASSES:
         members = (pop >= lower) & (pop < upper)
-        terms.append((1.0, _mass_image(rows[members], cols[members], pop[members], shape), sigma_km))
+        terms.append((1.0, _mass_image(rows[members], cols[members], pop[members], res), sigma_km))
         lower = upper
     urban_image = _smooth(terms, res)
     urban_image *= land
@@ -274,9 +234,10 @@ def _nearest_cell_of(
     return np.where(found, cand_rows[pick], rows), np.where(found, cand_cols[pick], cols), found
 
 
-def _mass_image(rows: np.ndarray, cols: np.ndarray, mass: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+def _mass_image(rows: np.ndarray, cols: np.ndarray, mass: np.ndarray, res: float) -> np.ndarray:
     """float64 grid holding the summed mass of the points in each cell."""
-    flat = np.bincount(rows * shape[1] + cols, weights=mass, minlength=shape[0] * shape[1])
+    shape = grid_shape(res)
+    flat = np.bincount(flat_cell(rows, cols, res), weights=mass, minlength=shape[0] * shape[1])
     return flat.reshape(shape)
 
 

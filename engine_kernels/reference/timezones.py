@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 from timezonefinder import TimezoneFinder
 
-from .population import cell_centres, grid_shape
+from engine_kernels.geography.geodesy import cell_centres, grid_shape
 
 __all__ = [
     "LABEL_SOURCES",

@@ -13,6 +13,8 @@ from typing import Callable, Mapping
 import numpy as np
 import shapely
 
+from engine_kernels.geography.geodesy import RESOLUTION, cell_lat, cell_lon, cell_rows_cols, grid_shape, unit_vectors
+
 
 @dataclass(frozen=True)
 class CountryCells:
@@ -32,11 +34,11 @@ class CountryCells:
 
     @property
     def lat(self) -> np.ndarray:
-        return 90.0 - (self.rows + 0.5) * self.resolution
+        return cell_lat(self.rows, self.resolution)
 
     @property
     def lon(self) -> np.ndarray:
-        return -180.0 + (self.cols + 0.5) * self.resolution
+        return cell_lon(self.cols, self.resolution)
 
     def bounds(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(south, west, north, east) in degrees of every cell."""
@@ -63,10 +65,7 @@ def centres_of_population(
     longitudes directly would put Fiji or Russia on the wrong side of the antimeridian, and a
     polygon centroid puts the United States in Canada (Alaska). A group without weight gets NaN.
     """
-    phi, lam = np.radians(lat), np.radians(lon)
-    sums = [np.bincount(group, weights=weight * v, minlength=n_groups)
-            for v in (np.cos(phi) * np.cos(lam), np.cos(phi) * np.sin(lam), np.sin(phi))]
-    x, y, z = sums
+    x, y, z = [np.bincount(group, weights=weight * v, minlength=n_groups) for v in unit_vectors(lat, lon).T]
     empty = np.bincount(group, weights=weight, minlength=n_groups) <= 0
     centre_lat = np.where(empty, np.nan, np.degrees(np.arctan2(z, np.hypot(x, y))))
     return centre_lat, np.where(empty, np.nan, np.degrees(np.arctan2(y, x)))
@@ -84,14 +83,16 @@ class ReferenceWorld:
         polygons: Mapping[str, bytes],
         country_zones: Mapping[str, list[str]],
         zone_lookup: Callable[[np.ndarray, np.ndarray], np.ndarray],
-        resolution: float = 1 / 12,
+        resolution: float = RESOLUTION,
         full_polygons: Mapping[str, bytes] | None = None,
     ):
         """`cell_zone` maps tzid -> flat indices of the populated cells labelled with it;
         `polygons` maps country -> simplified WKB for fast tests, `full_polygons` -> full detail;
         `zone_lookup(lats, lons)` answers IANA names or None."""
+        if population.shape != grid_shape(resolution):
+            raise ValueError(f"population grid of shape {population.shape} is not the {resolution}-degree grid "
+                             f"{grid_shape(resolution)}")
         self.resolution = resolution
-        self.shape = population.shape
         self.codes = list(codes)
         self._code_index = {c: i + 1 for i, c in enumerate(self.codes)}
         flat_pop = population.ravel()
@@ -128,7 +129,7 @@ class ReferenceWorld:
             raise ValueError(f"country {country} has no populated cells{where} in the reference world")
         cumulative = np.cumsum(weights)
         cumulative /= cumulative[-1]
-        rows, cols = np.divmod(cells, self.shape[1])
+        rows, cols = cell_rows_cols(cells, self.resolution)
         return CountryCells(country, tzid, rows.astype(np.int32), cols.astype(np.int32), weights, cumulative,
                             self.resolution)
 

@@ -26,6 +26,7 @@ import numpy as np
 import shapely
 from numba import njit, prange
 
+from engine_kernels.geography.geodesy import EARTH_RADIUS_KM, flat_cell, haversine_km, unit_vectors
 from engine_kernels.randomness import substreams
 from engine_kernels.reference.world import CountryCells
 from engine_kernels.randomness.streams import text_id, unit_keys, unit_uniforms
@@ -33,7 +34,6 @@ from engine_kernels.randomness.streams import text_id, unit_keys, unit_uniforms
 __all__ = ["PlacementPolicy", "SiteGroups", "Sites", "place_sites", "site_ids"]
 
 _ANCHOR, _CELL, _JITTER = substreams.SITE_ANCHOR, substreams.SITE_CELL, substreams.SITE_JITTER
-_EARTH_RADIUS_KM = 6371.0088
 # site_id = merchant_id · 2^24 + country index · 2^14 + site_order: unique in the world and
 # readable back into its parts.
 _COUNTRY_BITS, _SITE_BITS = 10, 14
@@ -45,15 +45,6 @@ class PlacementPolicy:
     exponent: float
     max_km: float
     max_attempts: int
-
-    @classmethod
-    def from_dict(cls, d) -> PlacementPolicy:
-        """From config/policies/1b.yaml (schema-checked)."""
-        spread = d["spread"]
-        if spread["max_km"] < spread["base_km"]:
-            raise ValueError(f"spread.max_km ({spread['max_km']}) must be at least spread.base_km ({spread['base_km']})")
-        return cls(float(spread["base_km"]), float(spread["exponent"]), float(spread["max_km"]),
-                   int(d["jitter"]["max_attempts"]))
 
     def spread_km(self, n: np.ndarray) -> np.ndarray:
         return np.minimum(self.base_km * np.asarray(n, np.float64) ** self.exponent, self.max_km)
@@ -111,8 +102,8 @@ def _clustered_cells(cell_xyz, cell_pop, anchor_xyz, spread, first, last, site_o
     for g in prange(anchor_xyz.shape[0]):
         lo, hi = first[g], last[g]
         cumulative = np.empty(n_cells)
-        chord_max = 12.0 * spread[g] / _EARTH_RADIUS_KM
-        scale = _EARTH_RADIUS_KM / spread[g]
+        chord_max = 12.0 * spread[g] / EARTH_RADIUS_KM
+        scale = EARTH_RADIUS_KM / spread[g]
         total = 0.0
         for c in range(lo, hi):
             dx = cell_xyz[c, 0] - anchor_xyz[g, 0]
@@ -128,7 +119,7 @@ def _clustered_cells(cell_xyz, cell_pop, anchor_xyz, spread, first, last, site_o
                 dx = cell_xyz[c, 0] - anchor_xyz[g, 0]
                 dy = cell_xyz[c, 1] - anchor_xyz[g, 1]
                 dz = cell_xyz[c, 2] - anchor_xyz[g, 2]
-                total += cell_pop[c] / (1.0 + _EARTH_RADIUS_KM * np.sqrt(dx * dx + dy * dy + dz * dz))
+                total += cell_pop[c] / (1.0 + EARTH_RADIUS_KM * np.sqrt(dx * dx + dy * dy + dz * dz))
                 cumulative[c] = total
         for s in range(site_offsets[g], site_offsets[g + 1]):
             out[s] = lo + min(np.searchsorted(cumulative[lo:hi], u[s] * total, side="right"), hi - lo - 1)
@@ -139,17 +130,12 @@ def _latitude_band(cells: CountryCells, anchor_lat: np.ndarray, spread_km: np.nd
     (a chord of 12 L spans at least as many degrees of latitude as an arc of 12 L)."""
     if (np.diff(cells.rows) < 0).any():
         raise ValueError(f"cells of {cells.country} must come sorted by grid row")
-    reach_deg = np.degrees(np.minimum(12.0 * spread_km / _EARTH_RADIUS_KM, np.pi) * 1.1)
+    reach_deg = np.degrees(np.minimum(12.0 * spread_km / EARTH_RADIUS_KM, np.pi) * 1.1)
     top = np.floor((90.0 - np.minimum(anchor_lat + reach_deg, 90.0)) / cells.resolution)
     bottom = np.floor((90.0 - np.maximum(anchor_lat - reach_deg, -90.0)) / cells.resolution)
     first = np.searchsorted(cells.rows, top, side="left").astype(np.int64)
     last = np.searchsorted(cells.rows, bottom, side="right").astype(np.int64)
     return first, last
-
-
-def _xyz(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
-    phi, lam = np.radians(lat), np.radians(lon)
-    return np.ascontiguousarray(np.column_stack([np.cos(phi) * np.cos(lam), np.cos(phi) * np.sin(lam), np.sin(phi)]))
 
 
 def _unit(merchant_id: np.ndarray, country: str, third: np.ndarray) -> np.ndarray:
@@ -207,8 +193,8 @@ def place_sites(
         picked = np.empty(rows.shape[0], np.int64)
         spread = policy.spread_km(groups.n_country[chosen])
         first, last = _latitude_band(cells, anchor_lat, spread)
-        _clustered_cells(_xyz(cells.lat, cells.lon), cells.population, _xyz(anchor_lat, anchor_lon), spread,
-                         first, last, sub_offsets, u_cell[rows], picked)
+        _clustered_cells(unit_vectors(cells.lat, cells.lon), cells.population, unit_vectors(anchor_lat, anchor_lon),
+                         spread, first, last, sub_offsets, u_cell[rows], picked)
         cell[rows] = picked
 
     half = cells.resolution / 2
@@ -228,7 +214,7 @@ def place_sites(
         lat[pending[ok]], lon[pending[ok]] = try_lat[ok], try_lon[ok]
         pending = pending[~ok]
 
-    flat_cell = cells.rows.astype(np.int64)[cell] * round(360 / cells.resolution) + cells.cols[cell]
+    flat = flat_cell(cells.rows[cell], cells.cols[cell], cells.resolution)
     is_fallback = np.zeros(cell.shape[0], bool)
     shapely.prepare(country)
     f_lat, f_lon, f_cell = fallback() if pending.size else (None, None, None)
@@ -243,14 +229,14 @@ def place_sites(
         if region.is_empty or region.area == 0:
             is_fallback[s] = True
             if f_lat.size:
-                j = int(np.argmin(_distances(c_lat, c_lon, f_lat, f_lon)))
-                c_lat, c_lon, flat_cell[s] = f_lat[j], f_lon[j], f_cell[j]
+                j = int(np.argmin(haversine_km(c_lat, c_lon, f_lat, f_lon)))
+                c_lat, c_lon, flat[s] = f_lat[j], f_lon[j], f_cell[j]
                 region = shapely.clip_by_rect(country, c_lon - half, c_lat - half, c_lon + half, c_lat + half)
             if region.is_empty or region.area == 0:
                 region = country
         lat[s], lon[s], used = _point_in(region, jitter_keys[s:s + 1], policy.max_attempts)
         jitter_words += used
-    return Sites(merchant, site_order, lat, lon, flat_cell, is_fallback,
+    return Sites(merchant, site_order, lat, lon, flat, is_fallback,
                  {_ANCHOR: int(clustered.sum()), _CELL: int(cell.shape[0]), _JITTER: int(jitter_words)})
 
 
@@ -266,9 +252,3 @@ def _point_in(region: shapely.Geometry, key: np.ndarray, first_block: int, attem
         return float(lat[hit[0]]), float(lon[hit[0]]), int(2 * (hit[0] + 1))
     point = shapely.point_on_surface(region)
     return float(point.y), float(point.x), 2 * attempts
-
-
-def _distances(lat: float, lon: float, lats: np.ndarray, lons: np.ndarray) -> np.ndarray:
-    p1, p2 = np.radians(lat), np.radians(lats)
-    h = np.sin((p2 - p1) / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(np.radians(lons - lon) / 2) ** 2
-    return 2.0 * _EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))

@@ -14,9 +14,9 @@ from __future__ import annotations
 import numpy as np
 from scipy.spatial import cKDTree
 
-__all__ = ["density_correlation", "distinct_share", "neighbour_distances", "random_pair_median_km"]
+from engine_kernels.geography.geodesy import cell_of, chord_km, flat_cell, grid_shape, unit_vectors
 
-_EARTH_RADIUS_KM = 6371.0088
+__all__ = ["density_correlation", "distinct_share", "neighbour_distances", "random_pair_median_km"]
 
 
 def distinct_share(lat: np.ndarray, lon: np.ndarray) -> float:
@@ -27,26 +27,18 @@ def distinct_share(lat: np.ndarray, lon: np.ndarray) -> float:
 
 
 def _degree_cell(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
-    return (np.floor(np.asarray(lat) + 90).astype(np.int64) * 360 + np.floor(np.asarray(lon) + 180).astype(np.int64))
+    return flat_cell(*cell_of(lat, lon, 1.0), 1.0)
 
 
 def density_correlation(site_lat, site_lon, cell_lat, cell_lon, cell_population) -> float:
     """Correlation of sites and people per 1° cell, over the cells where people live."""
-    people = np.bincount(_degree_cell(cell_lat, cell_lon), weights=cell_population, minlength=180 * 360)
-    sites = np.bincount(_degree_cell(site_lat, site_lon), minlength=180 * 360).astype(np.float64)
+    n_cells = np.prod(grid_shape(1.0))
+    people = np.bincount(_degree_cell(cell_lat, cell_lon), weights=cell_population, minlength=n_cells)
+    sites = np.bincount(_degree_cell(site_lat, site_lon), minlength=n_cells).astype(np.float64)
     used = people > 0
     if used.sum() < 3 or sites[used].std() == 0:
         return float("nan")
     return float(np.corrcoef(sites[used], people[used])[0, 1])
-
-
-def _unit(lat, lon) -> np.ndarray:
-    phi, lam = np.radians(lat), np.radians(lon)
-    return np.column_stack([np.cos(phi) * np.cos(lam), np.cos(phi) * np.sin(lam), np.sin(phi)])
-
-
-def _chord_to_km(chord: np.ndarray) -> np.ndarray:
-    return 2.0 * _EARTH_RADIUS_KM * np.arcsin(np.clip(chord / 2.0, 0.0, 1.0))
 
 
 def neighbour_distances(group: np.ndarray, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
@@ -56,13 +48,13 @@ def neighbour_distances(group: np.ndarray, lat: np.ndarray, lon: np.ndarray) -> 
     order = np.argsort(group, kind="stable")
     starts = np.flatnonzero(np.concatenate(([True], group[order][1:] != group[order][:-1])))
     ends = np.append(starts[1:], order.size)
-    points = _unit(np.asarray(lat)[order], np.asarray(lon)[order])
+    points = unit_vectors(np.asarray(lat)[order], np.asarray(lon)[order])
     out = []
     for a, b in zip(starts, ends):
         if b - a >= 2:
             chord, _ = cKDTree(points[a:b]).query(points[a:b], k=2)
             out.append(chord[:, 1])
-    return _chord_to_km(np.concatenate(out)) if out else np.empty(0)
+    return chord_km(np.concatenate(out)) if out else np.empty(0)
 
 
 def random_pair_median_km(lat: np.ndarray, lon: np.ndarray, pairs: int = 20_000, seed: int = 0) -> float:
@@ -73,5 +65,5 @@ def random_pair_median_km(lat: np.ndarray, lon: np.ndarray, pairs: int = 20_000,
     rng = np.random.default_rng(seed)
     i = rng.integers(0, n, pairs)
     j = (i + rng.integers(1, n, pairs)) % n
-    points = _unit(lat, lon)
-    return float(np.median(_chord_to_km(np.linalg.norm(points[i] - points[j], axis=1))))
+    points = unit_vectors(lat, lon)
+    return float(np.median(chord_km(np.linalg.norm(points[i] - points[j], axis=1))))

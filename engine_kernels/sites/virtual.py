@@ -12,21 +12,20 @@ Every draw is keyed on (label, merchant id) and the edge index.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
+from engine_kernels.geography.geodesy import haversine_km
 from engine_kernels.randomness import substreams
 from engine_kernels.randomness.streams import unit_keys, unit_uniforms
 
-__all__ = ["CLASSES", "PROFILES", "VirtualPolicy", "classify", "draw_edges", "great_circle_km", "internet_adoption", "settle"]
+__all__ = ["CLASSES", "PROFILES", "VirtualPolicy", "classify", "draw_edges", "internet_adoption", "settle"]
 
 CLASSES = ("NON_VIRTUAL", "VIRTUAL_ONLY", "HYBRID")
 PROFILES = ("regional_compact", "hybrid_footprint", "offshore_hub")
 _SETTLE, _PROFILE, _EDGE = substreams.SETTLEMENT, substreams.EDGE_PROFILE, substreams.EDGE_COUNTRY
-_EARTH_RADIUS_KM = 6371.0088
 
 
 @dataclass(frozen=True)
@@ -42,25 +41,6 @@ class VirtualPolicy:
     locality_km: float
     adoption_slope: float
     adoption_midpoint_usd: float
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> VirtualPolicy:
-        c, s, e, a = d["classification"], d["settlement"], d["edges"], d["internet_adoption"]
-        if len(s["rank_bands"]) != len(s["probability"]) or abs(sum(s["probability"]) - 1) > 1e-9:
-            raise ValueError("settlement.probability needs one entry per settlement.rank_bands entry, summing to 1")
-        profiles = e["profiles"]
-        if set(profiles) != set(PROFILES):
-            raise ValueError(f"edges.profiles needs exactly {', '.join(PROFILES)}")
-        probability = tuple(float(profiles[p]["probability"]) for p in PROFILES)
-        if abs(sum(probability) - 1) > 1e-9:
-            raise ValueError("edges.profiles: the probabilities must sum to 1")
-        ranges = tuple((int(profiles[p]["edges"][0]), int(profiles[p]["edges"][1])) for p in PROFILES)
-        if any(lo > hi for lo, hi in ranges):
-            raise ValueError("edges.profiles.*.edges: write [fewest, most]")
-        return cls(frozenset(c["virtual_sectors"]), frozenset(c["hybrid_sectors"]), float(c["hybrid_virtual_share"]),
-                   tuple(int(x) for x in s["rank_bands"]), tuple(float(x) for x in s["probability"]), probability,
-                   ranges, tuple(float(profiles[p]["locality"]) for p in PROFILES), float(e["locality_km"]),
-                   float(a["slope"]), float(a["midpoint_gdp_per_capita_usd"]))
 
 
 def classify(sector: np.ndarray, channel: np.ndarray, policy: VirtualPolicy) -> np.ndarray:
@@ -91,12 +71,6 @@ def internet_adoption(gdp_per_capita: np.ndarray, policy: VirtualPolicy) -> np.n
     return 1.0 / (1.0 + np.exp(-policy.adoption_slope * (np.log(gdp_per_capita) - np.log(policy.adoption_midpoint_usd))))
 
 
-def great_circle_km(lat1, lon1, lat2, lon2):
-    p1, p2 = np.radians(lat1), np.radians(lat2)
-    h = np.sin((p2 - p1) / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(np.radians(lon2 - lon1) / 2) ** 2
-    return 2.0 * _EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
-
-
 @dataclass(frozen=True)
 class Edges:
     """Edges of every merchant: merchant i owns offsets[i]:offsets[i+1]; country indexes the countries given."""
@@ -120,7 +94,7 @@ def draw_edges(merchant_id: np.ndarray, settle_lat: np.ndarray, settle_lon: np.n
     count = lo + np.minimum((u[:, 1] * (hi - lo + 1)).astype(np.int64), hi - lo)
     cdn = population * internet_adoption(gdp_per_capita, policy)
     cdn = cdn / cdn.sum()
-    d = great_circle_km(settle_lat[:, None], settle_lon[:, None], country_lat[None, :], country_lon[None, :])
+    d = haversine_km(settle_lat[:, None], settle_lon[:, None], country_lat[None, :], country_lon[None, :])
     near = population[None, :] * np.exp(-d / policy.locality_km)
     near = near / near.sum(axis=1, keepdims=True)
     c = np.asarray(policy.locality)[profile][:, None]

@@ -17,9 +17,8 @@ Every draw is keyed on (label, merchant, country, zone) (and the site or the day
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
@@ -44,31 +43,6 @@ class SiteWeightPolicy:
     runner_up_floor: float
     day_sigma: tuple[float, ...]
     clip: tuple[float, float]
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> SiteWeightPolicy:
-        """From config/policies/2b.yaml (schema-checked); ValueError names a cross-field problem."""
-        w, days = d["site_weights"], d["day_effects"]
-        bands = [int(x) for x in w["band_max_sites"]]
-        if any(b <= a for a, b in zip(bands, bands[1:])):
-            raise ValueError(f"site_weights.band_max_sites must be strictly increasing, got {bands}")
-        n_bands = len(bands) + 1
-        names = ("small", "mid", "large")[:n_bands] if n_bands <= 3 else None
-        if names is None or set(w["mixture"]) != set(names):
-            raise ValueError(f"site_weights.mixture needs one entry per band: {', '.join(('small', 'mid', 'large')[:n_bands])}")
-        mixture = np.array([[w["mixture"][b][s] for s in SHAPES[1:]] for b in names], np.float64)
-        if (np.abs(mixture.sum(axis=1) - 1.0) > 1e-9).any():
-            raise ValueError("site_weights.mixture: each band's shape probabilities must sum to 1")
-        for field, values in (("site_weights.top_share_cap", w["top_share_cap"]), ("day_effects.sigma", days["sigma"])):
-            if len(values) != n_bands:
-                raise ValueError(f"{field} needs one entry per size band ({n_bands}), got {len(values)}")
-        for field, (lo, hi) in (("site_weights.hub_share", w["hub_share"]), ("site_weights.zipf_exponent",
-                                w["zipf_exponent"]), ("day_effects.clip", days["clip"])):
-            if lo > hi:
-                raise ValueError(f"{field}: write [low, high], got [{lo}, {hi}]")
-        return cls(tuple(bands), mixture, tuple(w["hub_share"]), tuple(w["zipf_exponent"]), float(w["uniform_jitter"]),
-                   tuple(float(x) for x in w["top_share_cap"]), float(w["runner_up_floor"]),
-                   tuple(float(x) for x in days["sigma"]), tuple(float(x) for x in days["clip"]))
 
     def band(self, n: np.ndarray) -> np.ndarray:
         return np.searchsorted(np.asarray(self.band_max_sites), n, side="left")

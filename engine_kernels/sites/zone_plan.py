@@ -46,19 +46,6 @@ class ZonePlanPolicy:
     concentration: float
     floor: float
 
-    @classmethod
-    def from_dict(cls, d) -> ZonePlanPolicy:
-        """From config/policies/3a.yaml (schema-checked); ValueError names a cross-field problem."""
-        steps = [int(x) for x in d["escalation"]["min_sites"]]
-        probability = [float(x) for x in d["escalation"]["probability"]]
-        if len(steps) != len(probability):
-            raise ValueError(f"escalation.probability must have one entry per escalation.min_sites step "
-                             f"({len(steps)}), got {len(probability)}")
-        if any(b <= a for a, b in zip(steps, steps[1:])):
-            raise ValueError(f"escalation.min_sites must be strictly increasing, got {steps}")
-        return cls(tuple(steps), tuple(probability), float(d["escalation"]["concentration"]),
-                   float(d["priors"]["floor_share"]))
-
     def escalation_probability(self, n: np.ndarray) -> np.ndarray:
         step = np.searchsorted(np.asarray(self.min_sites), n, side="right") - 1
         return np.where(step >= 0, np.asarray(self.probability)[np.maximum(step, 0)], 0.0)

@@ -18,6 +18,8 @@ from engine_assets.storage.io_manager import ShardIOManager
 from engine_assets.run.partitions import COUNTRIES, DAYS, SCENARIO_DAYS
 from engine_assets.run.resources import EngineResource
 from engine_assets.storage.datasets import load_dataset
+from engine_assets.run.identity import manifest_fingerprint
+from engine_assets.world.engine.assets import REFERENCE_DATASETS
 
 FIXTURE = Path(__file__).parent / "quality" / "contracts_fixture"
 QUIET = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
@@ -61,17 +63,25 @@ def test_day_partitions_do_not_depend_on_todays_date():
     assert future.get_partition_keys() == ["2100-01-01", "2100-01-02"]
 
 
-def test_run_manifest_materialises_with_passing_contract_check(tmp_path):
-    manifest_only = [a for a in ASSETS if next(iter(a.keys)).path[0] == "engine"]
-    checks = [c for c in ASSET_CHECKS if next(iter(c.check_keys)).asset_key.path[0] == "engine"]
-    result = dg.materialize([*manifest_only, *checks], resources=_resources(tmp_path), run_config=QUIET)
+def test_run_manifest_records_the_reference_data_it_stands_on(world_root):
+    engine = EngineResource(data_root=str(world_root))
+    resources = {"engine": engine, "shards": ShardIOManager(engine=engine)}
+    selection = [["reference", "holidays"], ["reference", "reference_validation"], ["engine", "run_manifest"]]
+    result = dg.materialize([*ASSETS, *ASSET_CHECKS], selection=dg.AssetSelection.assets(*selection),
+                            resources=resources, run_config=QUIET)
     assert result.success
-    [evaluation] = result.get_asset_check_evaluations()
-    assert evaluation.passed
-    engine = EngineResource(data_root=str(tmp_path / "data"))
-    doc = load_dataset(engine.identity(), load_contract("engine/run_manifest"), None)
-    assert doc["parameter_hash"] == engine.identity().parameter_hash
+    assert all(e.passed for e in result.get_asset_check_evaluations())
+    identity = engine.identity()
+    doc = load_dataset(identity, load_contract("engine/run_manifest"), None)
+    assert doc["parameter_hash"] == identity.parameter_hash
     assert doc["tzdata_iana_version"] == "2026f" and doc["package_versions"]["dagster"] == "1.13.27"
+    # Every reference dataset is fingerprinted by its published bytes, so other reference data is another world.
+    assert sorted(doc["reference_digests"]) == sorted(REFERENCE_DATASETS)
+    assert all(len(d) == 64 for d in doc["reference_digests"].values())
+    tampered = {**doc["reference_digests"], "reference/mcc": "0" * 64}
+    assert manifest_fingerprint(doc["parameter_hash"], tampered, doc["engine_version"]) != doc["manifest_fingerprint"]
+    assert manifest_fingerprint(doc["parameter_hash"], doc["reference_digests"], doc["engine_version"]) == \
+        doc["manifest_fingerprint"]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ def test_run_manifest_bytes_are_reproducible(tmp_path):
     digests = []
     for root in ("a", "b"):
         world = resolve_identity("ci", data_root=str(tmp_path / root))
-        published = publish_dataset(world, contract, None, run_manifest(world, "2026f"))
+        published = publish_dataset(world, contract, None, run_manifest(world, "2026f", {"reference/mcc": "ab" * 32}))
         digests.append([f.sha256 for f in published.files])
     assert digests[0] == digests[1]
 

@@ -12,18 +12,17 @@ import numpy as np
 import polars as pl
 
 from engine_assets.run.errors import EngineConfigError
-from engine_assets.quality.gates import validation_key, verify_gate
 from engine_assets.run.identity import RunIdentity
 from engine_assets.run.partitions import SCENARIOS
 from engine_assets.storage.publish import Publication
 from engine_assets.run.resources import EngineResource
-from engine_assets.storage.country_data import scan_countries
+from engine_assets.storage.reader import Reader, upstream
 from engine_kernels.randomness import substreams
-from engine_kernels.intensity.calendar_events import CalendarPolicy, scenario_events
-from engine_kernels.intensity.demand import CHANNELS, CLASSES, ROLES, DemandPolicy, calibrate, classify_demand, per_site_volume, \
-    zone_roles
+from engine_kernels.intensity.calendar_events import scenario_events
+from engine_kernels.intensity.demand import CHANNELS, CLASSES, ROLES, calibrate, classify_demand, per_site_volume, \
+    raw_weekly_volume, zone_roles
 from engine_kernels.randomness.streams import text_id, unit_keys, unit_uniforms
-from engine_kernels.intensity.weekly_shapes import ShapePolicy, class_shapes, day_mass
+from engine_kernels.intensity.weekly_shapes import class_shapes, day_mass
 
 GROUP = "seg_5a"
 _JITTER, _VARIANT = substreams.SHAPE_JITTER, substreams.SHAPE_VARIANT
@@ -31,7 +30,7 @@ _JITTER, _VARIANT = substreams.SHAPE_JITTER, substreams.SHAPE_VARIANT
 
 def shape_catalogue(identity: RunIdentity, weekend_masks: list[int]) -> Publication:
     """Every class × channel × weekend convention × variant shape, 168 rows each, in id order."""
-    policy = ShapePolicy.from_dict(identity.policies["5a"], CLASSES)
+    policy = identity.policies.intensity.shapes
     masks = sorted(set(weekend_masks))
     width = 2 * max(len(t.weekday.bumps) + len(t.weekend.bumps) for t in policy.templates.values())
     units = np.array([[text_id(c), text_id(ch), v] for c in CLASSES for ch in CHANNELS for v in range(policy.variants)],
@@ -59,8 +58,8 @@ def shape_catalogue(identity: RunIdentity, weekend_masks: list[int]) -> Publicat
     return Publication(frame, {_JITTER: int(jitter.size)})
 
 
-@dg.asset(key=[GROUP, "weekly_shapes"], ins={"countries": dg.AssetIn(key=["reference", "countries"])},
-          deps=[validation_key("seg_3b")], io_manager_key="shards", group_name=GROUP)
+@dg.asset(key=[GROUP, "weekly_shapes"], **upstream(GROUP, ins={"countries": "reference/countries"}),
+          io_manager_key="shards", group_name=GROUP)
 def weekly_shapes(engine: EngineResource, countries: pl.LazyFrame):
     """168-hour local-week shapes per demand class × channel × weekend convention, with keyed variants."""
     masks = countries.select("weekend_mask").unique().collect()["weekend_mask"].to_list()
@@ -75,8 +74,8 @@ def horizon_weekdays(identity: RunIdentity) -> np.ndarray:
 def profile_table(identity: RunIdentity, alloc: pl.DataFrame, merchants: pl.DataFrame, classes: pl.DataFrame,
                   weekend: pl.DataFrame, shapes: pl.DataFrame) -> Publication:
     """One row per (merchant, country, zone) of zone_alloc with its class, shape and calibrated volume."""
-    policy = DemandPolicy.from_dict(identity.policies["5a"])
-    variants = int(identity.policies["5a"]["weekly_shapes"]["variants"]["count"])
+    policy = identity.policies.intensity.demand
+    variants = identity.policies.intensity.shapes.variants
     m = merchants.select("merchant_id", pl.col("sector", "channel").cast(pl.String)).join(
         classes.select("merchant_id", pl.col("virtual_class").cast(pl.String)), on="merchant_id").sort("merchant_id")
     klass = classify_demand(m["sector"].to_list(), m["channel"].to_list(),
@@ -100,9 +99,8 @@ def profile_table(identity: RunIdentity, alloc: pl.DataFrame, merchants: pl.Data
                          "rebuild seg_5a/weekly_shapes")
     role = zone_roles(rows["merchant_id"].to_numpy(), rows["n_sites"].to_numpy(),
                       (rows["legal_country_iso"] + "/" + rows["tzid"]).to_numpy().astype(str), policy)
-    channel = np.where(rows["channel"].to_numpy() == "card_present", 0, 1)
-    raw = (rows["per_site"].to_numpy() * rows["n_sites"].to_numpy() * policy.role_multiplier[role]
-           * policy.channel_multiplier[channel])
+    raw = raw_weekly_volume(rows["per_site"].to_numpy(), rows["n_sites"].to_numpy(), role, rows["channel"].to_numpy(),
+                            policy)
     weights = shapes.sort("shape_id", "hour_of_week")["weight"].to_numpy().reshape(-1, 168)
     mass = day_mass(weights)[rows["shape_id"].to_numpy()]
     multiplier = calibrate(raw, mass, horizon_weekdays(identity), float(identity.profile.expected_arrivals))
@@ -116,20 +114,15 @@ def profile_table(identity: RunIdentity, alloc: pl.DataFrame, merchants: pl.Data
 
 
 @dg.asset(key=[GROUP, "merchant_zone_profile"],
-          ins={"merchants": dg.AssetIn(key=["seg_1a", "merchants"]),
-               "virtual_classification": dg.AssetIn(key=["seg_3b", "virtual_classification"]),
-               "countries": dg.AssetIn(key=["reference", "countries"]),
-               "weekly_shapes": dg.AssetIn(key=[GROUP, "weekly_shapes"])},
-          deps=[dg.AssetDep(["seg_3a", "zone_alloc"], partition_mapping=dg.AllPartitionMapping()),
-                validation_key("seg_3a"), validation_key("seg_2b")],
+          **upstream(GROUP, ins={"merchants": "seg_1a/merchants", "virtual_classification": "seg_3b/virtual_classification",
+                                 "countries": "reference/countries", "weekly_shapes": f"{GROUP}/weekly_shapes"},
+                     reads_whole=["seg_3a/zone_alloc"]),
           io_manager_key="shards", group_name=GROUP)
-def merchant_zone_profile(engine: EngineResource, merchants: pl.LazyFrame, virtual_classification: pl.LazyFrame,
-                          countries: pl.LazyFrame, weekly_shapes: pl.LazyFrame):
+def merchant_zone_profile(context: dg.AssetExecutionContext, engine: EngineResource, merchants: pl.LazyFrame,
+                          virtual_classification: pl.LazyFrame, countries: pl.LazyFrame, weekly_shapes: pl.LazyFrame):
     """Demand class, weekly shape and calibrated weekly volume of every (merchant, country, zone)."""
     identity = engine.identity()
-    for segment in ("seg_3a", "seg_2b", "seg_3b"):
-        verify_gate(identity, segment)
-    alloc, missing = scan_countries(identity, "seg_3a/zone_alloc")
+    alloc, missing = Reader.of(context, identity).every_country("seg_3a/zone_alloc")
     if missing:
         raise ValueError(f"seg_5a: seg_3a/zone_alloc is not published for {missing[:5]}...; materialise it first")
     return profile_table(identity, alloc, merchants.collect(), virtual_classification.collect(),
@@ -147,8 +140,8 @@ def holiday_map(holidays: pl.DataFrame) -> dict[str, dict]:
 
 def calendar_table(identity: RunIdentity, scenario: str, profile: pl.DataFrame, holidays: pl.DataFrame,
                    weekend: pl.DataFrame) -> Publication:
-    content = identity.policies["5a"]
-    missing = sorted(set(identity.policies["scenarios"]["scenarios"]) - set(content["scenarios"]))
+    policy = identity.policies.intensity.calendar
+    missing = sorted(set(identity.policies.scenarios.names) - set(policy.scenario_class_factor))
     if missing:
         raise EngineConfigError(f"config/policies/5a.yaml: scenarios {missing} of scenarios.yaml have no entry under "
                                 "scenarios: (class_factor, outage_multiplier)")
@@ -158,7 +151,7 @@ def calendar_table(identity: RunIdentity, scenario: str, profile: pl.DataFrame, 
     rows = profile.select("merchant_id", "legal_country_iso", pl.col("tzid").cast(pl.String))
     countries = sorted(rows["legal_country_iso"].unique().to_list())
     masks = dict(weekend.filter(pl.col("country_iso").is_in(countries)).iter_rows())
-    events, draws = scenario_events(CalendarPolicy.from_dict(content), scenario, first, last, countries, masks,
+    events, draws = scenario_events(policy, scenario, first, last, countries, masks,
                                     holiday_map(holidays.with_columns(pl.col(pl.Categorical).cast(pl.String))),
                                     rows["merchant_id"].to_numpy(), rows["legal_country_iso"].to_list(),
                                     rows["tzid"].to_list(), identity.substream_key)
@@ -183,9 +176,8 @@ def calendar_table(identity: RunIdentity, scenario: str, profile: pl.DataFrame, 
 
 
 @dg.asset(key=[GROUP, "calendar"], partitions_def=SCENARIOS,
-          ins={"merchant_zone_profile": dg.AssetIn(key=[GROUP, "merchant_zone_profile"]),
-               "holidays": dg.AssetIn(key=["reference", "holidays"]),
-               "countries": dg.AssetIn(key=["reference", "countries"])},
+          **upstream(GROUP, ins={"merchant_zone_profile": f"{GROUP}/merchant_zone_profile", "holidays": "reference/holidays",
+                                 "countries": "reference/countries"}),
           io_manager_key="shards", backfill_policy=dg.BackfillPolicy.single_run(), group_name=GROUP)
 def calendar(context: dg.AssetExecutionContext, engine: EngineResource, merchant_zone_profile: pl.LazyFrame,
              holidays: pl.LazyFrame, countries: pl.LazyFrame):

@@ -11,10 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from engine_assets.quality.contracts import load_contract
-from engine_assets.run.identity import RunIdentity
+from engine_assets.storage.reader import Reader
 from engine_assets.world.seg_2a.assets import read_transitions
-from engine_assets.storage.datasets import load_dataset
 from engine_kernels.intensity.calendar import TYPES, Events, overlay_hours
 from engine_kernels.civil_time.transitions import Transitions
 from engine_kernels.intensity.demand import CLASSES
@@ -100,8 +98,12 @@ def surface_from_frames(profile: pl.DataFrame, shapes: pl.DataFrame, transitions
     )
 
 
-def load_surface(identity: RunIdentity, scenario: str) -> Surface:
+# What a surface is built from: an asset that loads one declares these (`reads=SURFACE_DATASETS`).
+SURFACE_DATASETS = ("seg_5a/merchant_zone_profile", "seg_5a/weekly_shapes", "seg_2a/tz_transitions", "seg_5a/calendar")
+
+
+def load_surface(read: Reader, scenario: str) -> Surface:
     """The published 5A surface of one scenario."""
-    read = lambda name, key=None: load_dataset(identity, load_contract(name), key).collect()  # noqa: E731
-    return surface_from_frames(read("seg_5a/merchant_zone_profile"), read("seg_5a/weekly_shapes"),
-                               read("seg_2a/tz_transitions"), read("seg_5a/calendar", scenario))
+    profile, shapes, transitions, calendar = SURFACE_DATASETS
+    return surface_from_frames(read.scan(profile).collect(), read.scan(shapes).collect(),
+                               read.scan(transitions).collect(), read.scan(calendar, scenario).collect())

@@ -18,11 +18,12 @@ import polars as pl
 
 from engine_assets.quality.gates import CheckOutcome, ValidationCheck, validation_asset
 from engine_assets.run.identity import RunIdentity
+from engine_assets.storage.reader import Reader
 from engine_assets.run.partitions import PROFILE
-from engine_assets.storage.country_data import read_frame, scan_countries
 from engine_assets.clock.seg_5a.assets import GROUP, horizon_weekdays
 from engine_assets.clock.seg_5a.plot import Panel, volume_chart
-from engine_assets.clock.seg_5a.surface import Surface, day_start_us, load_surface
+from engine_assets.clock.seg_5a.surface import SURFACE_DATASETS, Surface, day_start_us, load_surface
+from engine_kernels.civil_time.transitions import offset_period
 from engine_kernels.intensity.demand import CLASSES, ONLINE_CLASSES
 from engine_kernels.intensity.evaluator import bucket_offsets
 from engine_kernels.intensity.weekly_shapes import day_mass
@@ -125,17 +126,18 @@ def structure_outcomes(identity: RunIdentity, profile: pl.DataFrame, shapes: pl.
     ]
 
 
-def evaluate(identity: RunIdentity):
-    policy = identity.policies["5a"]
-    merchants = read_frame(identity, "seg_1a/merchants")
-    alloc, _ = scan_countries(identity, "seg_3a/zone_alloc")
-    holidays = read_frame(identity, "reference/holidays")
-    outcomes = structure_outcomes(identity, read_frame(identity, f"{GROUP}/merchant_zone_profile"),
-                                  read_frame(identity, f"{GROUP}/weekly_shapes"), merchants, alloc)
+def evaluate(read: Reader):
+    identity = read.identity
+    policy = identity.policies.intensity
+    merchants = read.table("seg_1a/merchants")
+    alloc, _ = read.every_country("seg_3a/zone_alloc")
+    holidays = read.table("reference/holidays")
+    outcomes = structure_outcomes(identity, read.table(f"{GROUP}/merchant_zone_profile"),
+                                  read.table(f"{GROUP}/weekly_shapes"), merchants, alloc)
     baseline = None
     for scenario in identity.profile.scenarios:
-        surface = load_surface(identity, scenario)
-        calendar = read_frame(identity, f"{GROUP}/calendar", scenario)
+        surface = load_surface(read, scenario)
+        calendar = read.table(f"{GROUP}/calendar", scenario)
         series = horizon_series(surface, identity)
         outcomes.append(CheckOutcome(f"intensity_finite_non_negative[{scenario}]",
                                      series.finite and series.minimum >= 0, series.minimum, "finite, >= 0",
@@ -145,13 +147,13 @@ def evaluate(identity: RunIdentity):
         if baseline is None:
             baseline = (scenario, surface, series, calendar)
     outcomes.append(_weekly_sums(baseline[1], identity))
-    outcomes += _realism(identity, policy["realism"], baseline, merchants.height)
+    outcomes += _realism(identity, policy.realism, baseline, merchants.height)
     _, surface, series, calendar = baseline
     return outcomes, {"hourly_volume.png": _picture(surface, series, calendar, identity)}
 
 
 def _holidays_present(holidays, calendar, countries, horizon, scenario, policy) -> CheckOutcome:
-    if not policy["calendar"]["holiday_factor"]:
+    if not policy.calendar.holiday_factor:
         return CheckOutcome(f"holidays_in_calendar[{scenario}]", True, 0, "no holiday factors in the policy")
     first, last = horizon.start - dt.timedelta(days=1), horizon.end + dt.timedelta(days=1)
     want = set(holidays.filter(pl.col("country_iso").is_in(list(countries)) & pl.col("date").is_between(first, last))
@@ -182,14 +184,13 @@ def _weekly_sums(surface: Surface, identity: RunIdentity) -> CheckOutcome:
 
 def _realism(identity, realism, baseline, n_merchants) -> list[CheckOutcome]:
     scenario, surface, series, calendar = baseline
-    enforced = n_merchants >= realism["enforce_from_merchants"]
+    enforced = n_merchants >= realism.enforce_from_merchants
     note = {} if enforced else {"enforced": False, "why": f"{n_merchants} merchants < enforce_from_merchants"}
     dates = identity.profile.horizon.days
     inside = slice((dates[0] - series.first).days, (dates[-1] - series.first).days + 1)
     by_class = series.by_date[:, :, inside].sum(axis=(0, 2))
     share = by_class / by_class.sum()
-    wide = realism["classes_with_volume_share"]
-    n_wide = int((share >= wide["min_share"]).sum())
+    n_wide = int((share >= realism.min_class_share).sum())
     shares = {c: round(float(s), 4) for c, s in zip(CLASSES, share)}
 
     holidays, paydays = _day_sets(calendar, "holiday"), _day_sets(calendar, "payday")
@@ -200,10 +201,10 @@ def _realism(identity, realism, baseline, n_merchants) -> list[CheckOutcome]:
     office = calendar_effect(series, surface.countries, "office_hours", holidays, busy, dates)
     clean_paydays = {c: d - holidays.get(c, set()) for c, d in paydays.items()}
     consumer = calendar_effect(series, surface.countries, "consumer_daytime", clean_paydays, busy, dates)
-    top = realism["countries_checked"]
+    top = realism.countries_checked
     drops = {c: round(1 - office[c], 4) for c in [c for c in ranked if c in office][:top]}
     lifts = {c: round(consumer[c] - 1, 4) for c in [c for c in ranked if c in consumer][:top]}
-    drop_min, lift_min = realism["holiday_office_drop_min"], realism["payday_consumer_lift_min"]
+    drop_min, lift_min = realism.holiday_office_drop_min, realism.payday_consumer_lift_min
     worst_drop = min(drops.values()) if drops else None
     worst_lift = min(lifts.values()) if lifts else None
 
@@ -212,10 +213,10 @@ def _realism(identity, realism, baseline, n_merchants) -> list[CheckOutcome]:
 
     unmeasured = {"measured": False, "why": "no such day in the horizon for any country with the class"}
     return [
-        outcome("classes_with_volume_share", n_wide, n_wide >= wide["min_classes"],
-                f">= {wide['min_classes']} classes with >= {wide['min_share']:.0%} of volume", {"shares": shares}),
-        outcome("max_class_share", round(float(share.max()), 4), share.max() <= realism["max_class_share"],
-                f"<= {realism['max_class_share']}", {"largest": CLASSES[int(share.argmax())]}),
+        outcome("classes_with_volume_share", n_wide, n_wide >= realism.min_classes,
+                f">= {realism.min_classes} classes with >= {realism.min_class_share:.0%} of volume", {"shares": shares}),
+        outcome("max_class_share", round(float(share.max()), 4), share.max() <= realism.max_class_share,
+                f"<= {realism.max_class_share}", {"largest": CLASSES[int(share.argmax())]}),
         outcome("holiday_office_drop", worst_drop, worst_drop is None or worst_drop >= drop_min,
                 f">= {drop_min} in each of the {top} largest countries with a holiday",
                 {"by_country": drops, **({} if drops else unmeasured)}),
@@ -245,8 +246,7 @@ def _picture(surface: Surface, series: Series, calendar: pl.DataFrame, identity:
         c = surface.countries.index(country)
         mine = np.flatnonzero(surface.country == c)
         zone = int(surface.zone[mine[np.argmax(surface.volume[mine])]])  # the country's busiest clock
-        lo, hi = surface.table.offsets[zone], surface.table.offsets[zone + 1]
-        period = lo + np.maximum(np.searchsorted(surface.table.utc_start[lo:hi], utc, side="right") - 1, 0)
+        period = offset_period(surface.table.utc_start, surface.table.offsets, zone, utc)
         local_hours = (utc - 1800 + surface.table.offset_seconds[period] - day_start_us(start) // 1_000_000) / 3600
         panels.append(Panel(country, surface.table.tzids[zone], local_hours, series.by_hour[c, hours],
                             sorted(holidays.get(country, set())), sorted(paydays.get(country, set()))))
@@ -275,7 +275,7 @@ CHECKS = [ValidationCheck(name, text) for name, text in (
 
 validation = validation_asset(
     GROUP,
-    deps=[[GROUP, "weekly_shapes"], [GROUP, "merchant_zone_profile"], [GROUP, "calendar"]],
+    reads=[*SURFACE_DATASETS, "seg_1a/merchants", "seg_3a/zone_alloc", "reference/holidays"],
     evaluate=evaluate,
     description="Shapes, volumes and calendars of 5A, with class shares and holiday and payday effects.",
     checks=CHECKS,

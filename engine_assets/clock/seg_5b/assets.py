@@ -15,17 +15,17 @@ import polars as pl
 import pyarrow as pa
 
 from engine_assets.quality.contracts import load_contract
-from engine_assets.quality.gates import validation_key, verify_gate
 from engine_assets.run.identity import RunIdentity
 from engine_assets.storage.io_manager import dataset_out
 from engine_assets.run.partitions import SCENARIO_DAYS, SCENARIOS
 from engine_assets.storage.publish import Publication, Published
 from engine_assets.run.resources import EngineResource
 from engine_assets.storage.datasets import PublishQueue
-from engine_assets.storage.country_data import read_frame, scan_countries
-from engine_assets.clock.seg_5a.surface import Surface, day_start_us, load_surface
+from engine_assets.storage.reader import Reader, upstream
+from engine_assets.clock.seg_5a.surface import SURFACE_DATASETS, Surface, day_start_us, load_surface
 from engine_kernels.randomness import substreams
-from engine_kernels.arrivals.simulation import bucket_counts, expand_arrivals, latent_paths, modulated_intensity, row_columns
+from engine_kernels.arrivals.simulation import (ARRIVAL_WORDS, bucket_counts, expand_arrivals, latent_paths,
+                                               modulated_intensity, row_columns)
 from engine_kernels.arrivals.bursts import BurstPolicy
 from engine_kernels.intensity.demand import CLASSES
 from engine_kernels.randomness.streams import text_id, unit_keys
@@ -39,7 +39,7 @@ ROW_KEY = ["merchant_id", "legal_country_iso", "tzid"]
 
 
 def _policy(identity: RunIdentity, scenario: str) -> BurstPolicy:
-    policy = BurstPolicy.from_dict(identity.policies["5b"])
+    policy = identity.policies.bursts.model
     policy.require(scenario)
     return policy
 
@@ -47,7 +47,7 @@ def _policy(identity: RunIdentity, scenario: str) -> BurstPolicy:
 def arrival_id_base(identity: RunIdentity, scenario: str, day_start_utc_us: int) -> np.uint64:
     """The bits of arrival_id above the arrival's rank in its UTC day: scenario (from bit 56, by
     position among the policy's scenarios) and day since 1970 (from bit 36). Unique in the run."""
-    scenario_index = sorted(identity.policies["scenarios"]["scenarios"]).index(scenario)
+    scenario_index = identity.policies.scenarios.names.index(scenario)
     return (np.uint64(scenario_index) << np.uint64(56)) | (np.uint64(day_start_utc_us // _DAY_US) << np.uint64(36))
 
 
@@ -67,9 +67,8 @@ def group_table(identity: RunIdentity, scenario: str, profile: pl.DataFrame) -> 
     klass = np.array([CLASSES.index(c) for c in rows["demand_class"]])
     return rows.select(
         scenario_id=pl.lit(scenario), *ROW_KEY, group_id=pl.col("group_id").cast(pl.UInt32),
-        sigma=pl.Series(policy.sigma[scenario] * policy.class_sigma[klass]
-                        * np.array([policy.channel_sigma[c] for c in rows["channel_group"]])),
-        length_hours=pl.Series(policy.length_hours[scenario] * policy.class_length[klass]),
+        sigma=pl.Series(policy.burst_sigma(scenario, klass, rows["channel_group"])),
+        length_hours=pl.Series(policy.burst_length_hours(scenario, klass)),
     ).sort(ROW_KEY)
 
 
@@ -95,14 +94,12 @@ def latent_field(identity: RunIdentity, scenario: str, groups: pl.DataFrame) -> 
 
 @dg.multi_asset(
     outs={name: dataset_out(f"{GROUP}/{name}") for name in ("latent_groups", "latent_field")},
-    ins={"merchant_zone_profile": dg.AssetIn(key=["seg_5a", "merchant_zone_profile"])},
-    deps=[validation_key("seg_5a")], partitions_def=SCENARIOS,
+    **upstream(GROUP, ins={"merchant_zone_profile": "seg_5a/merchant_zone_profile"}), partitions_def=SCENARIOS,
     backfill_policy=dg.BackfillPolicy.single_run(), group_name=GROUP,
 )
 def latent(context: dg.AssetExecutionContext, engine: EngineResource, merchant_zone_profile: pl.LazyFrame):
     """Burst groups of the rows and an Ornstein-Uhlenbeck path per group over the whole horizon."""
     identity = engine.identity()
-    verify_gate(identity, "seg_5a")
     profile = merchant_zone_profile.collect()
     groups = {s: group_table(identity, s, profile) for s in context.partition_keys}
     return groups, {s: latent_field(identity, s, g) for s, g in groups.items()}
@@ -141,34 +138,43 @@ def _row_index(rows: pl.DataFrame, frame: pl.DataFrame, what: str) -> np.ndarray
     return joined["row"].to_numpy().astype(np.int64)
 
 
-def load_fabric(identity: RunIdentity, scenario: str) -> Fabric:
+# Everything a scenario's days are made from, besides the surface.
+FABRIC_DATASETS = (f"{GROUP}/latent_groups", f"{GROUP}/latent_field", "seg_2b/day_effects", "seg_2b/alias_tables",
+                   "seg_3b/edge_catalogue", "seg_3b/edge_alias_tables", "seg_3b/settlement_nodes",
+                   "seg_3b/virtual_classification")
+
+
+_BY_COUNTRY = ["seg_2b/day_effects", "seg_2b/alias_tables"]
+
+
+def load_fabric(read: Reader, scenario: str) -> Fabric:
+    identity = read.identity
     policy = _policy(identity, scenario)
-    surface = load_surface(identity, scenario)
+    surface = load_surface(read, scenario)
     rows = surface.rows
     n = rows.height
     row_keys = unit_keys(identity.substream_key(_CELL), np.column_stack([
         np.full(n, text_id(scenario), np.uint64), rows["merchant_id"].to_numpy().astype(np.uint64),
         np.array([text_id(c) for c in rows["legal_country_iso"]], np.uint64),
         np.array([text_id(z) for z in rows["tzid"]], np.uint64)]))
-    channel = np.array([policy.channel_kappa[c] for c in rows["channel_group"]])
-    kappa = policy.kappa[scenario] * policy.class_kappa[surface.demand_class] * channel
+    kappa = policy.count_dispersion(scenario, surface.demand_class, rows["channel_group"])
 
-    groups = read_frame(identity, f"{GROUP}/latent_groups", scenario)
+    groups = read.table(f"{GROUP}/latent_groups", scenario)
     group = np.empty(n, np.int64)
     group[_row_index(rows, groups, "seg_5b/latent_groups")] = groups["group_id"].to_numpy()
-    field = read_frame(identity, f"{GROUP}/latent_field", scenario)
+    field = read.table(f"{GROUP}/latent_field", scenario)
     n_groups = int(groups["group_id"].max()) + 1 if groups.height else 0
     latent = field["factor"].to_numpy().reshape(-1, n_groups)
 
     days = identity.profile.horizon.days
-    shocks, _ = scan_countries(identity, "seg_2b/day_effects")
+    shocks, _ = read.every_country("seg_2b/day_effects")
     shocks = shocks.with_columns(pl.col("tzid").cast(pl.String)).sort(*ROW_KEY, "local_date")
     gamma = np.ones((n, len(days)), np.float32)
     at = _row_index(rows, shocks, "seg_2b/day_effects")
     day = (shocks["local_date"].to_numpy() - np.datetime64(days[0], "D")).astype(np.int64)
     gamma[at, day] = shocks["gamma"].to_numpy()
 
-    alias, _ = scan_countries(identity, "seg_2b/alias_tables")
+    alias, _ = read.every_country("seg_2b/alias_tables")
     alias = alias.with_columns(pl.col("tzid").cast(pl.String)).sort(*ROW_KEY, "slot")
     heads = alias.group_by(ROW_KEY, maintain_order=True).len()
     site_group = np.full(n, -1, np.int64)
@@ -178,20 +184,20 @@ def load_fabric(identity: RunIdentity, scenario: str) -> Fabric:
                          alias["site_id"].to_numpy().astype(np.uint64))
 
     zones = {z: i for i, z in enumerate(surface.table.tzids)}
-    catalogue = read_frame(identity, "seg_3b/edge_catalogue").sort("edge_id")
+    catalogue = read.table("seg_3b/edge_catalogue").sort("edge_id")
     edge_index = {e: i for i, e in enumerate(catalogue["edge_id"].to_list())}
-    tables = read_frame(identity, "seg_3b/edge_alias_tables").sort("merchant_id", "slot")
+    tables = read.table("seg_3b/edge_alias_tables").sort("merchant_id", "slot")
     edge_heads = tables.group_by("merchant_id", maintain_order=True).len()
     edges = RoutingTable(tables["prob"].to_numpy(), tables["alias"].to_numpy().astype(np.int32),
                          np.concatenate(([0], np.cumsum(edge_heads["len"].to_numpy()))).astype(np.int64),
                          np.array([edge_index[e] for e in tables["edge_id"].to_list()], np.uint64))
     merchant_edges = dict(zip(edge_heads["merchant_id"].to_list(), range(edge_heads.height)))
     edge_group = np.array([merchant_edges.get(m, -1) for m in rows["merchant_id"].to_list()], np.int64)
-    nodes = read_frame(identity, "seg_3b/settlement_nodes")
+    nodes = read.table("seg_3b/settlement_nodes")
     settle = dict(zip(nodes["merchant_id"].to_list(), nodes["tzid"].to_list()))
     # -1: no settlement clock; only physical merchants may lack one (their rows never read it).
     settlement_zone = np.array([zones.get(settle.get(m, ""), -1) for m in rows["merchant_id"].to_list()], np.int64)
-    classes = read_frame(identity, "seg_3b/virtual_classification")
+    classes = read.table("seg_3b/virtual_classification")
     share = dict(zip(classes["merchant_id"].to_list(), classes["virtual_share"].to_list()))
     virtual_share = np.array([share.get(m, 0.0) for m in rows["merchant_id"].to_list()])
     online = virtual_share > 0
@@ -219,8 +225,8 @@ class Day:
     lam_5a: np.ndarray
     lam: np.ndarray
     counts: np.ndarray
-    events: pa.Table
-    buckets: pa.Table
+    events: Publication  # of a pa.Table, with its RNG draws
+    buckets: Publication
 
 
 def simulate_day(identity: RunIdentity, fabric: Fabric, day: dt.date) -> Day:
@@ -236,7 +242,8 @@ def simulate_day(identity: RunIdentity, fabric: Fabric, day: dt.date) -> Day:
     lam = modulated_intensity(lam_5a, start, minutes, surface.zone, surface.table, fabric.gamma,
                               day_start_us(horizon.start), fabric.latent[d * per_day:(d + 1) * per_day], fabric.group)
     first_bucket = start // bucket_us
-    counts = bucket_counts(fabric.row_keys, first_bucket, lam, fabric.kappa)
+    words = np.zeros(fabric.kappa.size, np.int64)
+    counts = bucket_counts(fabric.row_keys, first_bucket, lam, fabric.kappa, words=words)
     out = expand_arrivals(start, minutes, counts, fabric.row_keys, first_bucket, surface.zone, fabric.virtual_share,
                           fabric.site_group, fabric.sites, fabric.edge_group, fabric.edges, fabric.edge_zone,
                           fabric.settlement_zone, surface.table)
@@ -273,21 +280,24 @@ def simulate_day(identity: RunIdentity, fabric: Fabric, day: dt.date) -> Day:
         "lambda": pa.array(lam[r, b].astype(np.float32)),
         "count": pa.array(counts[r, b], pa.int32()),
     })
-    return Day(lam_5a, lam, counts, events, buckets)
+    # Counts and arrivals draw from the same cell streams, at disjoint blocks; each records its own words.
+    return Day(lam_5a, lam, counts, Publication(events, {_CELL: n * ARRIVAL_WORDS}),
+               Publication(buckets, {_CELL: int(words.sum())}))
 
 
-def simulate_and_publish(identity: RunIdentity, days: list[tuple[str, dt.date]]) -> list[tuple[Published, Published]]:
+def simulate_and_publish(read: Reader, days: list[tuple[str, dt.date]]) -> list[tuple[Published, Published]]:
     """(bucket counts, arrival events) publications of each (scenario, day), in order.
 
     Each day is published as soon as it is generated, on a writer thread, while the kernels
     generate the next: about two days' tables are alive at any time, however many days."""
+    identity = read.identity
     counts_contract, events_contract = load_contract(f"{GROUP}/bucket_counts"), load_contract(f"{GROUP}/arrival_events")
     fabrics: dict[str, Fabric] = {}
     futures = []
     with PublishQueue(identity) as queue:
         for scenario, day in days:
             if scenario not in fabrics:  # loaded once per scenario
-                fabrics[scenario] = load_fabric(identity, scenario)
+                fabrics[scenario] = load_fabric(read, scenario)
             result = simulate_day(identity, fabrics[scenario], day)
             key = {"scenario": scenario, "day": day.isoformat()}
             futures.append((queue.put(counts_contract, key, result.buckets), queue.put(events_contract, key, result.events)))
@@ -297,22 +307,20 @@ def simulate_and_publish(identity: RunIdentity, days: list[tuple[str, dt.date]])
 
 @dg.multi_asset(
     outs={name: dataset_out(f"{GROUP}/{name}") for name in ("bucket_counts", "arrival_events")},
-    deps=[dg.AssetKey([GROUP, "latent_groups"]), dg.AssetKey([GROUP, "latent_field"]),
-          validation_key("seg_2b"), validation_key("seg_3b")],
+    # Country-partitioned tables are read whole; the rest map to the run's scenario or are unpartitioned.
+    **upstream(GROUP, reads=[d for d in (*FABRIC_DATASETS, *SURFACE_DATASETS) if d not in _BY_COUNTRY],
+               reads_whole=_BY_COUNTRY),
     partitions_def=SCENARIO_DAYS, backfill_policy=dg.BackfillPolicy.multi_run(max_partitions_per_run=30),
     group_name=GROUP,
 )
 def arrivals(context: dg.AssetExecutionContext, engine: EngineResource):
     """Bucket counts (NB2 around λ × day effect × burst) and every arrival, timed and routed;
     published day by day inside the run (simulate_and_publish), so a month-long run stays small."""
-    identity = engine.identity()
-    for segment in ("seg_5a", "seg_2b", "seg_3b"):
-        verify_gate(identity, segment)
     days = []
     for key in context.partition_keys:
         dims = SCENARIO_DAYS.get_partition_key_from_str(key).keys_by_dimension
         days.append((dims["scenario"], dt.date.fromisoformat(dims["day"])))
-    published = simulate_and_publish(identity, days)
+    published = simulate_and_publish(Reader.of(context, engine.identity()), days)
     keys = context.partition_keys
     return {k: c for k, (c, _) in zip(keys, published)}, {k: e for k, (_, e) in zip(keys, published)}
 

@@ -22,14 +22,12 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from engine_assets.quality.contracts import load_contract
 from engine_assets.quality.gates import CheckOutcome, ValidationCheck, validation_asset
-from engine_assets.run.identity import RunIdentity
 from engine_assets.run.partitions import DAYS
-from engine_assets.storage.country_data import read_frame, scan_countries
-from engine_assets.clock.seg_5a.surface import Surface, day_start_us, load_surface
+from engine_assets.storage.reader import Reader
+from engine_assets.clock.seg_5a.surface import SURFACE_DATASETS, Surface, day_start_us, load_surface
 from engine_assets.clock.seg_5b.assets import GROUP, ROW_KEY, arrival_id_base
-from engine_assets.storage.datasets import is_published, load_dataset
+from engine_kernels.civil_time.tzdb import use_pinned_tzdata
 from engine_kernels.intensity.demand import CLASSES
 from engine_kernels.intensity.evaluator import bucket_offsets
 
@@ -62,6 +60,7 @@ def clock_errors(events: pl.DataFrame, changes: dict[str, np.ndarray], seed: int
     pick = np.union1d(np.flatnonzero(near), rng.choice(ts.size, min(_SAMPLE, ts.size), replace=False))
     local = events["ts_local"].dt.epoch("us").to_numpy()[pick]
     zones = events["tzid"].gather(pick).cast(pl.String).to_list()
+    use_pinned_tzdata()
     clocks = {z: zoneinfo.ZoneInfo(z) for z in set(zones)}  # held: ZoneInfo's own cache keeps only 8 strongly
     bad = 0
     for t, zone, got in zip(ts[pick].tolist(), zones, local.tolist()):
@@ -118,7 +117,7 @@ class _Keys:
 class _Inputs:
     """What every day's checks of one scenario share."""
 
-    identity: RunIdentity
+    read: Reader
     scenario: str
     surface: Surface
     rows: pl.DataFrame
@@ -150,18 +149,19 @@ class _DayTally:
 
 
 def _check_day(inputs: _Inputs, d: int, day: str) -> _DayTally:
-    identity, tally = inputs.identity, _DayTally()
+    read, tally = inputs.read, _DayTally()
+    identity = read.identity
     key = _key(inputs.scenario, day)
-    events_contract, counts_contract = load_contract(f"{GROUP}/arrival_events"), load_contract(f"{GROUP}/bucket_counts")
-    if not (is_published(identity, events_contract, key) and is_published(identity, counts_contract, key)):
+    events_dataset, counts_dataset = f"{GROUP}/arrival_events", f"{GROUP}/bucket_counts"
+    if not (read.is_published(events_dataset, key) and read.is_published(counts_dataset, key)):
         tally.missing = 1
         return tally
     bucket_us = identity.profile.bucket_minutes * 60_000_000
     start = day_start_us(dt.date.fromisoformat(day))
-    events = load_dataset(identity, events_contract, key).select(
+    events = read.scan(events_dataset, key).select(
         "arrival_id", "ts_utc", "merchant_id", "legal_country_iso", "site_id", "edge_id", "is_virtual", "tzid",
         "ts_local", "demand_class").collect()
-    counts = load_dataset(identity, counts_contract, key).collect()
+    counts = read.scan(counts_dataset, key).collect()
     ts = events["ts_utc"].dt.epoch("us").to_numpy()
     tally.total, tally.virtual = ts.size, int(events["is_virtual"].sum())
     tally.outside = int(((ts < start) | (ts >= start + _DAY_US)).sum())
@@ -215,14 +215,15 @@ def _check_day(inputs: _Inputs, d: int, day: str) -> _DayTally:
     return tally
 
 
-def evaluate(identity: RunIdentity):
-    policy = identity.policies["5b"]["realism"]
-    sites, _ = scan_countries(identity, "seg_2a/site_timezones")
+def evaluate(read: Reader):
+    identity = read.identity
+    policy = identity.policies.bursts.realism
+    sites, _ = read.every_country("seg_2a/site_timezones")
     sites = sites.select("site_id", "merchant_id", pl.col("tzid").cast(pl.String).cast(pl.Categorical))
-    edges = read_frame(identity, "seg_3b/edge_catalogue").select("edge_id", "merchant_id")
-    transitions = read_frame(identity, "seg_2a/tz_transitions")
+    edges = read.table("seg_3b/edge_catalogue").select("edge_id", "merchant_id")
+    transitions = read.table("seg_2a/tz_transitions")
     changes = {z: g["utc_start"].dt.epoch("us").to_numpy()[1:] for (z,), g in transitions.partition_by("tzid", as_dict=True).items()}
-    classes = read_frame(identity, "seg_3b/virtual_classification")
+    classes = read.table("seg_3b/virtual_classification")
     share = dict(zip(classes["merchant_id"].to_list(), classes["virtual_share"].to_list()))
 
     totals = _DayTally()
@@ -230,9 +231,9 @@ def evaluate(identity: RunIdentity):
     scenarios = identity.profile.scenarios
     days = DAYS.get_partition_keys()
     for scenario in scenarios:
-        surface = load_surface(identity, scenario)
+        surface = load_surface(read, scenario)
         rows = surface.rows.select(*ROW_KEY, "channel_group", "demand_class").with_row_index("row")
-        inputs = _Inputs(identity, scenario, surface, rows, _Keys(surface),
+        inputs = _Inputs(read, scenario, surface, rows, _Keys(surface),
                          1 - np.array([share.get(m, 0.0) for m in surface.rows["merchant_id"].to_list()]), sites, edges,
                          changes)
         hourly_lam = np.zeros((rows.height, len(days) * 24))
@@ -254,14 +255,14 @@ def evaluate(identity: RunIdentity):
                 hourly_lam[:, 24 * d:24 * (d + 1)] = tally.hourly_lam
                 by_class_hour += tally.by_class_hour
                 expected += tally.expected
-        figures[scenario] = _realism_figures(identity, scenario, rows, hourly_lam, hourly_n, by_class_hour, expected)
+        figures[scenario] = _realism_figures(read, scenario, rows, hourly_lam, hourly_n, by_class_hour, expected)
         figures[scenario]["virtual_share"] = scenario_virtual / scenario_arrivals if scenario_arrivals else 0.0
     missing, unbalanced, outside, unsorted = totals.missing, totals.unbalanced, totals.outside, totals.unsorted
     wrong_site, wrong_edge, bad_ids = totals.wrong_site, totals.wrong_edge, totals.bad_ids
     compared, clock_bad, total = totals.compared, totals.clock_bad, totals.total
 
     counts_all = np.concatenate(counts_all) if counts_all else np.zeros(1)
-    enforced = identity.profile.merchants >= policy["enforce_from_merchants"]
+    enforced = identity.profile.merchants >= policy.enforce_from_merchants
     note = {} if enforced else {"enforced": False, "why": "fewer merchants than enforce_from_merchants"}
     base = figures[scenarios[0]]
     share = base["virtual_share"]  # of the first scenario: stress scales online classes on purpose
@@ -271,10 +272,10 @@ def evaluate(identity: RunIdentity):
         return CheckOutcome(name, bool(ok) or not enforced, None if value is None or value != value else round(value, 4),
                             corridor, {**(details or {}), **note})
 
-    lo, hi = policy["latent_mean"]
-    cp_lo, cp_hi = policy["dispersion_card_present"]
-    cnp_lo, cnp_hi = policy["dispersion_card_not_present"]
-    v_lo, v_hi = policy["virtual_share"]
+    lo, hi = policy.latent_mean
+    cp_lo, cp_hi = policy.dispersion_card_present
+    cnp_lo, cnp_hi = policy.dispersion_card_not_present
+    v_lo, v_hi = policy.virtual_share
     worst_corr = min(base["shape_correlation"].values()) if base["shape_correlation"] else None
     return [
         CheckOutcome("every_partition_published", missing == 0, missing, "== 0 (scenario, day) partitions missing"),
@@ -286,22 +287,22 @@ def evaluate(identity: RunIdentity):
                      {"compared": compared}),
         CheckOutcome("arrival_ids_unique", bad_ids == 0, bad_ids, "== 0", {"arrivals": total}),
         realism("latent_mean", base["latent_mean"], lo <= base["latent_mean"] <= hi, f"{lo}-{hi}"),
-        realism("count_p99_over_p50", ratio, ratio >= policy["count_p99_over_p50_min"],
-                f">= {policy['count_p99_over_p50_min']} (non-zero bucket counts)"),
+        realism("count_p99_over_p50", ratio, ratio >= policy.count_p99_over_p50_min,
+                f">= {policy.count_p99_over_p50_min} (non-zero bucket counts)"),
         realism("dispersion_card_present", base["dispersion"].get("card_present"),
                 cp_lo <= base["dispersion"].get("card_present", np.nan) <= cp_hi, f"{cp_lo}-{cp_hi} (median)"),
         realism("dispersion_card_not_present", base["dispersion"].get("card_not_present"),
                 cnp_lo <= base["dispersion"].get("card_not_present", np.nan) <= cnp_hi, f"{cnp_lo}-{cnp_hi} (median)"),
         realism("virtual_share_of_arrivals", share, v_lo <= share <= v_hi, f"{v_lo}-{v_hi}"),
         realism("arrivals_follow_weekly_shape", worst_corr, worst_corr is not None
-                and worst_corr >= policy["shape_correlation_min"], f">= {policy['shape_correlation_min']} per class",
+                and worst_corr >= policy.shape_correlation_min, f">= {policy.shape_correlation_min} per class",
                 {"by_class": base["shape_correlation"], "arrivals_by_scenario": {s: f["arrivals"] for s, f in figures.items()},
                  "virtual_share_by_scenario": {s: round(f["virtual_share"], 4) for s, f in figures.items()}}),
     ], {}
 
 
-def _realism_figures(identity, scenario, rows, hourly_lam, hourly_n, by_class_hour, expected) -> dict:
-    field = read_frame(identity, f"{GROUP}/latent_field", scenario)["factor"].to_numpy()
+def _realism_figures(read, scenario, rows, hourly_lam, hourly_n, by_class_hour, expected) -> dict:
+    field = read.table(f"{GROUP}/latent_field", scenario)["factor"].to_numpy()
     lam_total = hourly_lam.sum(axis=1)
     dispersion = ((hourly_n - hourly_lam) ** 2).sum(axis=1) / np.maximum(lam_total, 1e-12)
     steady = lam_total >= 50  # rows with enough arrivals for a stable ratio
@@ -335,7 +336,8 @@ CHECKS = [ValidationCheck(name, text) for name, text in (
 
 validation = validation_asset(
     GROUP,
-    deps=[[GROUP, "latent_groups"], [GROUP, "latent_field"], [GROUP, "bucket_counts"], [GROUP, "arrival_events"]],
+    reads=[f"{GROUP}/{name}" for name in ("latent_groups", "latent_field", "bucket_counts", "arrival_events")]
+    + [*SURFACE_DATASETS, "seg_2a/site_timezones", "seg_3b/edge_catalogue", "seg_3b/virtual_classification"],
     evaluate=evaluate,
     description="Arrivals conserve counts, stay in their buckets, follow their routes and clocks; bursts and dispersion.",
     checks=CHECKS,

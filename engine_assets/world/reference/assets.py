@@ -22,6 +22,7 @@ from engine_assets.quality.contracts import load_contract
 from engine_assets.storage.io_manager import dataset_out
 from engine_assets.run.resources import EngineResource
 from engine_assets.storage.datasets import REUSE, is_published, load_dataset
+from engine_kernels.geography.geodesy import flat_cell
 from engine_kernels.reference import cities as cities_kernel
 from engine_kernels.reference import countries as countries_kernel
 from engine_kernels.reference import mcc as mcc_kernel
@@ -165,7 +166,7 @@ def tz_grid(engine: EngineResource, population_grid: dict[str, Path]):
 
 
 def _tz_grid_table(labelled: timezones.TzGrid, grid: np.ndarray) -> pa.Table:
-    cells = labelled.rows.astype(np.int64) * grid.shape[1] + labelled.cols
+    cells = flat_cell(labelled.rows, labelled.cols, 360 / grid.shape[1])
     order = np.argsort(cells, kind="stable")
     return pa.table({
         "cell": pa.array(cells[order].astype(np.int32)),

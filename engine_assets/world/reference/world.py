@@ -4,30 +4,34 @@ from pathlib import Path
 
 import polars as pl
 
-from engine_assets.quality.contracts import load_contract
-from engine_assets.run.identity import RunIdentity
+from engine_assets.storage.reader import Reader
 from engine_assets.world.reference.assets import read_grids
-from engine_assets.storage.datasets import load_dataset
 from engine_kernels.reference.timezones import zone_of_points
 from engine_kernels.reference.world import ReferenceWorld
 
 
 _LOADED: dict[Path, ReferenceWorld] = {}
+# What the reference world is built from: an asset that asks for it declares these (`reads=WORLD_DATASETS`).
+WORLD_DATASETS = ("reference/population_grid", "reference/countries", "reference/tz_grid", "reference/tz_zones")
 
 
-def reference_world(identity: RunIdentity) -> ReferenceWorld:
-    """Populated cells, polygons and zones of the reference world of this identity.
+def reference_world(read: Reader) -> ReferenceWorld:
+    """Populated cells, polygons and zones of the reference world of the reader's identity.
 
     Loaded once per process and reference key: reference datasets are immutable under their key.
+    Every call is a read of WORLD_DATASETS, declared and gated, even when the world is cached.
     """
-    if identity.reference_root not in _LOADED:
-        _LOADED[identity.reference_root] = _load(identity)
-    return _LOADED[identity.reference_root]
+    for dataset in WORLD_DATASETS:
+        read.is_published(dataset)  # refuses an undeclared read and verifies the reference gate
+    root = read.identity.reference_root
+    if root not in _LOADED:
+        _LOADED[root] = _load(read)
+    return _LOADED[root]
 
 
-def _load(identity: RunIdentity) -> ReferenceWorld:
+def _load(read: Reader) -> ReferenceWorld:
     def load(name: str):
-        return load_dataset(identity, load_contract(f"reference/{name}"), None)
+        return read.scan(f"reference/{name}")
 
     population, index, codes = read_grids(load("population_grid"))
     countries = load("countries").select("country_iso", "geometry_wkb", "geometry_simplified_wkb").collect()

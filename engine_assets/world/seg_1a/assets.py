@@ -12,18 +12,17 @@ import numpy as np
 import polars as pl
 
 from engine_assets.run.errors import EngineConfigError
-from engine_assets.quality.gates import validation_key, verify_gate
 from engine_assets.run.identity import RunIdentity
 from engine_assets.storage.io_manager import dataset_out
 from engine_assets.run.partitions import COUNTRIES
 from engine_assets.storage.publish import Publication
 from engine_assets.run.resources import EngineResource
+from engine_assets.storage.reader import upstream
+from engine_kernels.geography.geodesy import cell_centres, cell_rows_cols
 from engine_kernels.randomness import substreams
 from engine_kernels.merchants.catalogue import MerchantUniverse, build_universe, merchant_id_range
 from engine_kernels.merchants.catalogue import outlet_catalogue as expand_outlets
-from engine_kernels.merchants.inputs import Countries, Mccs
-from engine_kernels.merchants.policy import Policy1A
-from engine_kernels.reference import population
+from engine_kernels.merchants.inputs import Countries, Mccs, national_gdp
 from engine_kernels.reference.world import centres_of_population
 
 GROUP = "seg_1a"
@@ -37,19 +36,13 @@ DRAWS_OF = {
 }
 
 
-def policy_1a(identity: RunIdentity) -> Policy1A:
-    """The 1A policy of this world (already schema- and cross-field-checked when it loaded)."""
-    return Policy1A.from_dict(identity.policies["1a"])
-
-
 def population_centres(tz_grid: pl.LazyFrame, codes: list[str]) -> np.ndarray:
     """float64[len(codes), 2]: (lat, lon) of each country's centre of population, from its populated cells."""
     index = pl.LazyFrame({"country_iso": codes, "group": np.arange(len(codes))})
     # Cells in file order: the sums below are floating point, so their order must never vary.
     cells = tz_grid.select("cell", pl.col("country_iso").cast(pl.String), "population").join(
         index, on="country_iso", maintain_order="left").collect()
-    rows, cols = np.divmod(cells["cell"].to_numpy().astype(np.int64), population.grid_shape()[1])
-    lat, lon = population.cell_centres(rows, cols)
+    lat, lon = cell_centres(*cell_rows_cols(cells["cell"].to_numpy()))
     return np.column_stack(centres_of_population(lat, lon, cells["population"].to_numpy().astype(np.float64),
                                                  cells["group"].to_numpy(), len(codes)))
 
@@ -70,13 +63,11 @@ def active_countries(identity: RunIdentity, countries: pl.DataFrame, tz_grid: pl
                 "reference world, so no merchant can live there; remove them from the profile's countries"
             )
         frame = frame.filter(pl.col("country_iso").is_in(list(wanted)))
-    frame = frame.with_columns(
-        gdp=pl.when(pl.col("gdp_usd") > 0).then("gdp_usd").otherwise(pl.col("gdp_per_capita") * pl.col("population"))
-    )
     centres = population_centres(tz_grid, frame["country_iso"].to_list())
     return Countries(
         iso=frame["country_iso"].to_list(),
-        gdp_usd=frame["gdp"].to_numpy(),
+        gdp_usd=national_gdp(frame["gdp_usd"].to_numpy(), frame["gdp_per_capita"].to_numpy(),
+                             frame["population"].to_numpy()),
         gdp_per_capita=frame["gdp_per_capita"].to_numpy(),
         population=frame["population"].to_numpy().astype(np.float64),
         lat=centres[:, 0],
@@ -96,7 +87,7 @@ def draw_universe(
     """Every 1A table of this world from the reference countries, populated cells and merchant categories."""
     return build_universe(
         merchant_id_range(identity.profile.merchants), active_countries(identity, countries, tz_grid),
-        merchant_categories(mcc), policy_1a(identity), identity.substream_key,
+        merchant_categories(mcc), identity.policies.merchants.model, identity.substream_key,
     )
 
 
@@ -109,12 +100,7 @@ def catalogue_shards(membership: pl.DataFrame, countries: list[str]) -> dict[str
 
 @dg.multi_asset(
     outs={name: dataset_out(f"{GROUP}/{name}") for name in UNIVERSE_TABLES},
-    ins={
-        "countries": dg.AssetIn(key=["reference", "countries"]),
-        "tz_grid": dg.AssetIn(key=["reference", "tz_grid"]),
-        "mcc": dg.AssetIn(key=["reference", "mcc"]),
-    },
-    deps=[validation_key("reference")],
+    **upstream(GROUP, ins={"countries": "reference/countries", "tz_grid": "reference/tz_grid", "mcc": "reference/mcc"}),
     group_name=GROUP,
 )
 def merchant_universe(context: dg.AssetExecutionContext, engine: EngineResource, countries: pl.LazyFrame,
@@ -122,7 +108,6 @@ def merchant_universe(context: dg.AssetExecutionContext, engine: EngineResource,
     """Merchants (home ∝ GDP^0.85, MCC, channel), outlet counts (hurdle, truncated NB2), gravity-ranked
     candidate countries and the countries each merchant operates in with its outlets there."""
     identity = engine.identity()
-    verify_gate(identity, "reference")
     frame = countries.drop("geometry_wkb", "geometry_simplified_wkb").collect()
     universe = draw_universe(identity, frame, tz_grid, mcc.collect())
     context.add_output_metadata({"truncation_fallbacks": universe.truncation_fallbacks}, output_name="outlet_counts")
@@ -135,7 +120,7 @@ def merchant_universe(context: dg.AssetExecutionContext, engine: EngineResource,
 @dg.asset(
     key=[GROUP, "outlet_catalogue"],
     partitions_def=COUNTRIES,
-    ins={"foreign_membership": dg.AssetIn(key=[GROUP, "foreign_membership"])},
+    **upstream(GROUP, ins={"foreign_membership": f"{GROUP}/foreign_membership"}),
     io_manager_key="shards",
     backfill_policy=dg.BackfillPolicy.single_run(),
     group_name=GROUP,

@@ -13,13 +13,11 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from engine_assets.quality.contracts import load_contract
 from engine_assets.run.partitions import POLICIES
 from engine_assets.quality.gates import CheckOutcome, ValidationCheck, validation_asset
-from engine_assets.run.identity import RunIdentity
+from engine_assets.quality.realism import Sample, corridor, expectation, invariant, reported
+from engine_assets.storage.reader import Reader
 from engine_assets.world.seg_1a.assets import GROUP, UNIVERSE_TABLES
-from engine_assets.storage.country_data import scan_countries
-from engine_assets.storage.datasets import load_dataset
 from engine_kernels.merchants.realism import SIZE_BANDS, RealismPolicy, realism_figures
 
 
@@ -33,17 +31,15 @@ class Segment1A:
     missing_partitions: list[str]
 
 
-def load_segment(identity: RunIdentity) -> Segment1A:
-    tables = {
-        name: load_dataset(identity, load_contract(f"{GROUP}/{name}"), None).collect() for name in UNIVERSE_TABLES
-    }
-    catalogue, missing = scan_countries(identity, f"{GROUP}/outlet_catalogue")
+def load_segment(read: Reader) -> Segment1A:
+    tables = {name: read.scan(f"{GROUP}/{name}").collect() for name in UNIVERSE_TABLES}
+    catalogue, missing = read.every_country(f"{GROUP}/outlet_catalogue")
     return Segment1A(**tables, catalogue=catalogue, missing_partitions=missing)
 
 
 def _outcome(name: str, bad: int, what: str, examples: pl.DataFrame | None = None) -> CheckOutcome:
     details = {"examples": examples.head(5).to_dicts()} if examples is not None and examples.height else {}
-    return CheckOutcome(name, bad == 0, bad, f"== 0 {what}", details)
+    return invariant(name, bad, what, details)
 
 
 def structure_outcomes(seg: Segment1A, n_merchants: int) -> list[CheckOutcome]:
@@ -108,35 +104,26 @@ def structure_outcomes(seg: Segment1A, n_merchants: int) -> list[CheckOutcome]:
 def realism_outcomes(seg: Segment1A, policy: RealismPolicy) -> list[CheckOutcome]:
     """Figures against their corridors; a world below the enforcement size reports them as passed."""
     figures = realism_figures(seg.outlet_counts.to_arrow(), seg.foreign_membership.to_arrow())
-    enforced = seg.merchants.height >= policy.enforce_from_merchants
-    note = {} if enforced else {"enforced": False,
-                                "why": f"{seg.merchants.height} merchants < enforce_from_merchants "
-                                       f"{policy.enforce_from_merchants}: too few to estimate the figure"}
-    outcomes = []
-    for name, (low, high) in policy.corridors.items():
-        value = figures[name]
-        inside = bool(low <= value <= high)
-        outcomes.append(CheckOutcome(name, inside or not enforced, round(value, 4), f"{low:g}-{high:g}", note))
+    sample = Sample(seg.merchants.height, policy.enforce_from_merchants, "merchants")
+    outcomes = [corridor(name, figures[name], low, high, digits=4, sample=sample)
+                for name, (low, high) in policy.corridors.items()]
     bands = [
         {"outlets": f"{lo}-{hi}" if hi is not None else f"{lo}+", "foreign_share": None if np.isnan(s) else round(s, 4)}
         for (lo, hi), s in zip(SIZE_BANDS, figures["foreign_share_by_size_band"])
     ]
     trend = figures["foreign_share_increasing"]
-    outcomes.append(CheckOutcome(
-        "foreign_share_rises_with_size", trend or not enforced, trend, "foreign share rising band to band",
-        {"by_size_band": bands, **note},
-    ))
-    outcomes.append(CheckOutcome(
-        "outlet_figures", True, int(figures["outlets"]), "reported",
-        {"max_outlets": figures["max_outlets"], "cross_border_share": round(figures["cross_border_share"], 4)},
-    ))
+    outcomes.append(expectation("foreign_share_rises_with_size", trend, trend, "foreign share rising band to band",
+                                sample=sample, details={"by_size_band": bands}))
+    outcomes.append(reported("outlet_figures", int(figures["outlets"]), {
+        "max_outlets": figures["max_outlets"], "cross_border_share": round(figures["cross_border_share"], 4)}))
     return outcomes
 
 
-def evaluate(identity: RunIdentity):
-    seg = load_segment(identity)
-    policy = RealismPolicy.from_dict(identity.policies["1a"]["realism"])
-    return structure_outcomes(seg, identity.profile.merchants) + realism_outcomes(seg, policy), {}
+def evaluate(read: Reader):
+    identity = read.identity
+    seg = load_segment(read)
+    realism = realism_outcomes(seg, identity.policies.merchants.realism)
+    return structure_outcomes(seg, identity.profile.merchants) + realism, {}
 
 
 CHECKS = [ValidationCheck(name, text) for name, text in (
@@ -151,7 +138,7 @@ CHECKS = [ValidationCheck(name, text) for name, text in (
     ("membership_within_candidates", "Merchants operate only in their candidate countries."),
     ("candidate_ranks_contiguous_home_first", "Candidate ranks run 0..k with the home at rank 0."),
 )] + [ValidationCheck(name, f"Realism: {name.replace('_', ' ')} inside its corridor (config/policies/1a.yaml).")
-      for name in POLICIES["1a"]["realism"]["corridors"]] + [
+      for name in POLICIES.merchants.realism.corridors] + [
     ValidationCheck("foreign_share_rises_with_size", "Realism: the foreign outlet share rises from size band to size band."),
     ValidationCheck("outlet_figures", "Outlets, largest merchant and cross-border share, reported.", blocking=False),
 ]
@@ -159,7 +146,7 @@ CHECKS = [ValidationCheck(name, text) for name, text in (
 
 validation = validation_asset(
     GROUP,
-    deps=[[GROUP, name] for name in (*UNIVERSE_TABLES, "outlet_catalogue")],
+    reads=[f"{GROUP}/{name}" for name in (*UNIVERSE_TABLES, "outlet_catalogue")],
     evaluate=evaluate,
     description="Conservation, coverage and realism of the merchant universe; writes the bundle and _passed.flag.",
     checks=CHECKS,

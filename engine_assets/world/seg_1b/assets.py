@@ -8,14 +8,15 @@ import dagster as dg
 import numpy as np
 import polars as pl
 
-from engine_assets.quality.gates import validation_key, verify_gate
 from engine_assets.run.identity import RunIdentity
 from engine_assets.run.partitions import COUNTRIES
 from engine_assets.storage.publish import Publication
-from engine_assets.world.reference.world import reference_world
+from engine_assets.world.reference.world import WORLD_DATASETS, reference_world
 from engine_assets.run.resources import EngineResource
+from engine_assets.storage.reader import Reader, upstream
+from engine_kernels.geography.geodesy import flat_cell
 from engine_kernels.reference.countries import iso_alpha2_codes
-from engine_kernels.sites.placement import PlacementPolicy, SiteGroups, place_sites, site_ids
+from engine_kernels.sites.placement import SiteGroups, place_sites, site_ids
 
 GROUP = "seg_1b"
 # A country's place in the sorted code list is part of its sites' ids: fixed by the code list,
@@ -26,12 +27,13 @@ SITE_SCHEMA = {"merchant_id": pl.UInt64, "legal_country_iso": pl.String, "site_o
                "planned_tzid": pl.String, "is_fallback": pl.Boolean}
 
 
-def place_country(identity: RunIdentity, country: str, plan: pl.DataFrame, cities: pl.DataFrame) -> Publication:
+def place_country(read: Reader, country: str, plan: pl.DataFrame, cities: pl.DataFrame) -> Publication:
     """Sites of one country from its zone plan (rows sorted by merchant, tzid)."""
     if plan.height == 0:
         return Publication(pl.DataFrame(schema=SITE_SCHEMA))
-    world = reference_world(identity)
-    policy = PlacementPolicy.from_dict(identity.policies["1b"])
+    identity = read.identity
+    world = reference_world(read)
+    policy = identity.policies.placement.model
     plan = plan.with_columns(pl.col("tzid").cast(pl.String)).sort("merchant_id", "tzid").with_columns(
         n_country=pl.col("n_sites_planned").sum().over("merchant_id"),
         first_site=(pl.col("n_sites_planned").cum_sum().over("merchant_id") - pl.col("n_sites_planned") + 1),
@@ -41,7 +43,7 @@ def place_country(identity: RunIdentity, country: str, plan: pl.DataFrame, citie
         """The country's populated cell centres inside its polygon, for sites whose cell holds none of it."""
         everywhere = world.populated_cells(country)
         inland = world.contains(country, everywhere.lat, everywhere.lon, full=True)
-        flat = everywhere.rows.astype(np.int64) * round(360 / everywhere.resolution) + everywhere.cols
+        flat = flat_cell(everywhere.rows, everywhere.cols, everywhere.resolution)
         return everywhere.lat[inland], everywhere.lon[inland], flat[inland]
 
     frames, draws = [], {}
@@ -71,25 +73,21 @@ def place_country(identity: RunIdentity, country: str, plan: pl.DataFrame, citie
 @dg.asset(
     key=[GROUP, "site_locations"],
     partitions_def=COUNTRIES,
-    ins={
-        "zone_plan": dg.AssetIn(key=["seg_3a", "zone_plan"]),
-        "cities": dg.AssetIn(key=["reference", "cities"]),
-    },
-    deps=[validation_key("seg_1a")],
+    **upstream(GROUP, ins={"zone_plan": "seg_3a/zone_plan", "cities": "reference/cities"}, reads=WORLD_DATASETS),
     io_manager_key="shards",
     backfill_policy=dg.BackfillPolicy.single_run(),
     group_name=GROUP,
 )
-def site_locations(engine: EngineResource, zone_plan: dict[str, pl.LazyFrame], cities: pl.LazyFrame):
+def site_locations(context: dg.AssetExecutionContext, engine: EngineResource, zone_plan: dict[str, pl.LazyFrame],
+                   cities: pl.LazyFrame):
     """Place every outlet on a populated cell of its planned zone, clustered around the merchant's anchor."""
-    identity = engine.identity()
-    verify_gate(identity, "seg_1a")
+    read = Reader.of(context, engine.identity())
     wanted = list(zone_plan)
     towns = cities.select("country_iso", "lat_deg", "lon_deg", "population", pl.col("tzid").cast(pl.String)).filter(
         pl.col("country_iso").is_in(wanted)).collect()
     by_country = {c: part for (c,), part in towns.partition_by("country_iso", as_dict=True).items()}
     return {
-        country: place_country(identity, country, plan.collect(), by_country.get(country, towns.clear()))
+        country: place_country(read, country, plan.collect(), by_country.get(country, towns.clear()))
         for country, plan in zone_plan.items()
     }
 

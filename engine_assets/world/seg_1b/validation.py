@@ -11,32 +11,27 @@ Attachments: maps of the sites over the population grid (world and the largest c
 import numpy as np
 import polars as pl
 
-from engine_assets.quality.contracts import load_contract
 from engine_assets.quality.gates import CheckOutcome, ValidationCheck, validation_asset
-from engine_assets.run.identity import RunIdentity
-from engine_assets.world.reference.world import reference_world
+from engine_assets.quality.realism import Sample, corridor, invariant
+from engine_assets.storage.reader import Reader
+from engine_assets.world.reference.world import WORLD_DATASETS, reference_world
 from engine_assets.world.reference.assets import read_grids
-from engine_assets.storage.country_data import scan_countries
-from engine_assets.storage.datasets import load_dataset
 from engine_kernels.geography import maps
+from engine_kernels.geography.geodesy import cell_area_km2
 from engine_kernels.sites import realism as site_realism
-from engine_kernels.reference.population import cell_area_km2, density_preview
+from engine_kernels.reference.population import density_preview
 
 GROUP = "seg_1b"
 
 
-def _count(name: str, bad: int, what: str, details: dict | None = None) -> CheckOutcome:
-    return CheckOutcome(name, bad == 0, bad, f"== 0 {what}", details or {})
-
-
-def structure_outcomes(identity: RunIdentity, sites: pl.DataFrame, missing: list[str],
+def structure_outcomes(read: Reader, sites: pl.DataFrame, missing: list[str],
                        catalogue: pl.DataFrame) -> list[CheckOutcome]:
     key = ["merchant_id", "legal_country_iso", "site_order"]
     sites_k = sites.select(pl.col(key[0]), pl.col(key[1]).cast(pl.String), pl.col(key[2]))
     cat_k = catalogue.select(pl.col(key[0]), pl.col(key[1]).cast(pl.String), pl.col(key[2]))
     unplaced = cat_k.join(sites_k, on=key, how="anti")
     extra = sites_k.join(cat_k, on=key, how="anti")
-    world = reference_world(identity)
+    world = reference_world(read)
     outside = {}
     for (country,), part in sites.partition_by("legal_country_iso", as_dict=True).items():
         bad = int((~world.contains(country, part["lat_deg"].to_numpy(), part["lon_deg"].to_numpy(), full=True)).sum())
@@ -44,14 +39,14 @@ def structure_outcomes(identity: RunIdentity, sites: pl.DataFrame, missing: list
             outside[country] = bad
     misplaced = sites.filter(pl.col("legal_country_iso") != pl.col("partition")).height
     return [
-        _count("site_partitions_complete", len(missing), "country partitions unpublished", {"missing": missing}),
-        _count("site_rows_in_their_partition", misplaced, "rows stored under another country"),
-        _count("every_outlet_placed_once", unplaced.height + extra.height + (sites_k.height - sites_k.unique().height),
-               "outlets without a site, sites without an outlet, or repeated",
-               {"unplaced": unplaced.head(5).to_dicts(), "extra": extra.head(5).to_dicts()}),
-        _count("site_ids_unique", sites.height - sites["site_id"].n_unique(), "repeated site ids"),
-        _count("sites_inside_country_polygon", sum(outside.values()), "sites outside their country (full detail)",
-               {"by_country": outside}),
+        invariant("site_partitions_complete", len(missing), "country partitions unpublished", {"missing": missing}),
+        invariant("site_rows_in_their_partition", misplaced, "rows stored under another country"),
+        invariant("every_outlet_placed_once", unplaced.height + extra.height + (sites_k.height - sites_k.unique().height),
+                  "outlets without a site, sites without an outlet, or repeated",
+                  {"unplaced": unplaced.head(5).to_dicts(), "extra": extra.head(5).to_dicts()}),
+        invariant("site_ids_unique", sites.height - sites["site_id"].n_unique(), "repeated site ids"),
+        invariant("sites_inside_country_polygon", sum(outside.values()), "sites outside their country (full detail)",
+                  {"by_country": outside}),
     ]
 
 
@@ -60,12 +55,11 @@ def _populated_area_km2(world, country: str) -> float:
     return float(cell_area_km2(cells.rows, cells.resolution).sum())
 
 
-def realism_outcomes(identity: RunIdentity, sites: pl.DataFrame) -> list[CheckOutcome]:
-    policy = identity.policies["1b"]["realism"]
-    enforced = sites.height >= policy["enforce_from_sites"]
-    note = {} if enforced else {"enforced": False, "why": f"{sites.height} sites < enforce_from_sites "
-                                                          f"{policy['enforce_from_sites']}"}
-    world = reference_world(identity)
+def realism_outcomes(read: Reader, sites: pl.DataFrame) -> list[CheckOutcome]:
+    identity = read.identity
+    policy = identity.policies.placement.realism
+    sample = Sample(sites.height, policy.enforce_from_sites, "sites")
+    world = reference_world(read)
     by_country = {c: part for (c,), part in sites.partition_by("legal_country_iso", as_dict=True).items()}
 
     fallback = float(sites["is_fallback"].mean()) if sites.height else 0.0
@@ -73,11 +67,11 @@ def realism_outcomes(identity: RunIdentity, sites: pl.DataFrame) -> list[CheckOu
     # no-collapse test applies where the populated land is large enough to tell.
     distinct = {c: site_realism.distinct_share(p["lat_deg"].to_numpy(), p["lon_deg"].to_numpy())
                 for c, p in by_country.items()
-                if p.height >= 20 and _populated_area_km2(world, c) >= policy["distinct_min_area_km2"]}
+                if p.height >= 20 and _populated_area_km2(world, c) >= policy.distinct_min_area_km2}
     # Below a few hundred sites a country has under one site per populated 1° cell, and the
     # correlation measures Poisson noise rather than placement.
     largest = [c for c in sorted(by_country, key=lambda c: (-by_country[c].height, c))
-               if by_country[c].height >= policy["density_min_sites"]][: policy["density_countries"]]
+               if by_country[c].height >= policy.density_min_sites][: policy.density_countries]
     correlation = {}
     for c in largest:
         cells = world.populated_cells(c)
@@ -92,31 +86,30 @@ def realism_outcomes(identity: RunIdentity, sites: pl.DataFrame) -> list[CheckOu
             ratios.append(d / scale)
     ratio = float(np.median(np.concatenate(ratios))) if ratios else float("nan")
 
-    def outcome(name, value, ok, corridor, details=None):
-        return CheckOutcome(name, bool(ok) or not enforced, None if value != value else round(value, 5), corridor,
-                            {**(details or {}), **note})
-
     worst_distinct = min(distinct.values()) if distinct else 1.0
-    worst_corr = min(correlation.values()) if correlation else float("nan")
+    worst_corr = min(correlation.values()) if correlation else None
     return [
-        outcome("fallback_share", fallback, fallback <= policy["fallback_share_max"],
-                f"<= {policy['fallback_share_max']}", {"fallback_sites": int(sites["is_fallback"].sum())}),
-        outcome("distinct_coordinates_min_country", worst_distinct, worst_distinct >= policy["distinct_coordinates_min"],
-                f">= {policy['distinct_coordinates_min']} in every country with >= 20 sites and "
-                f">= {policy['distinct_min_area_km2']:g} km² of populated land",
-                {"lowest": sorted(((round(v, 5), c) for c, v in distinct.items()))[:5]}),
-        outcome("density_correlation_min_largest", worst_corr,
-                not correlation or worst_corr >= policy["density_correlation_min"],
-                f">= {policy['density_correlation_min']} on 1° cells in the {policy['density_countries']} largest "
-                f"countries with >= {policy['density_min_sites']} sites", {"by_country": correlation}),
-        outcome("same_merchant_neighbour_ratio", ratio, ratio < policy["nearest_neighbour_ratio_max"],
-                f"< {policy['nearest_neighbour_ratio_max']} x the country's random-pair median"),
+        corridor("fallback_share", fallback, high=policy.fallback_share_max, digits=5, sample=sample,
+                 details={"fallback_sites": int(sites["is_fallback"].sum())}),
+        corridor("distinct_coordinates_min_country", worst_distinct, low=policy.distinct_coordinates_min, digits=5,
+                 sample=sample, details={
+                     "measure": f"lowest share over the countries with >= 20 sites and "
+                                f">= {policy.distinct_min_area_km2:g} km² of populated land",
+                     "lowest": sorted(((round(v, 5), c) for c, v in distinct.items()))[:5]}),
+        corridor("density_correlation_min_largest", worst_corr, low=policy.density_correlation_min, digits=5,
+                 sample=sample, unmeasured=f"no country has >= {policy.density_min_sites} sites", details={
+                     "measure": f"lowest correlation on 1° cells over the {policy.density_countries} largest "
+                                f"countries with >= {policy.density_min_sites} sites",
+                     "by_country": correlation}),
+        corridor("same_merchant_neighbour_ratio", ratio, high=policy.nearest_neighbour_ratio_max, digits=5,
+                 sample=sample, details={"measure": "median nearest same-merchant distance over the country's "
+                                                    "random-pair median"}),
     ]
 
 
-def maps_of(identity: RunIdentity, sites: pl.DataFrame) -> dict[str, bytes]:
+def maps_of(read: Reader, sites: pl.DataFrame) -> dict[str, bytes]:
     """Sites in red over population density: the world, and the country with most sites."""
-    grids = load_dataset(identity, load_contract("reference/population_grid"), None)
+    grids = read.artefact("reference/population_grid")
     population, _, _ = read_grids(grids)
     lat, lon = sites["lat_deg"].to_numpy(), sites["lon_deg"].to_numpy()
     out = {"sites_world.png": maps.sites_map(density_preview(population, 1080), (-90, -180, 90, 180), lat, lon)}
@@ -137,11 +130,11 @@ def maps_of(identity: RunIdentity, sites: pl.DataFrame) -> dict[str, bytes]:
     return out
 
 
-def evaluate(identity: RunIdentity):
-    sites, missing = scan_countries(identity, "seg_1b/site_locations")
-    catalogue, _ = scan_countries(identity, "seg_1a/outlet_catalogue")
-    outcomes = structure_outcomes(identity, sites, missing, catalogue) + realism_outcomes(identity, sites)
-    return outcomes, maps_of(identity, sites)
+def evaluate(read: Reader):
+    sites, missing = read.every_country("seg_1b/site_locations")
+    catalogue, _ = read.every_country("seg_1a/outlet_catalogue")
+    outcomes = structure_outcomes(read, sites, missing, catalogue) + realism_outcomes(read, sites)
+    return outcomes, maps_of(read, sites)
 
 
 CHECKS = [ValidationCheck(name, text) for name, text in (
@@ -159,7 +152,7 @@ CHECKS = [ValidationCheck(name, text) for name, text in (
 
 validation = validation_asset(
     GROUP,
-    deps=[[GROUP, "site_locations"], ["seg_1a", "outlet_catalogue"]],
+    reads=[f"{GROUP}/site_locations", "seg_1a/outlet_catalogue", *WORLD_DATASETS],
     evaluate=evaluate,
     description="Sites one to one with outlets, inside their countries, placed like people live; maps.",
     checks=CHECKS,

@@ -1,8 +1,9 @@
 """Segment 2A: the time zone of every site, and the table of UTC offsets that is the engine's clock.
 
-`tz_transitions` comes from the pinned tzdata wheel only (the engine resets zoneinfo's search
-path at import) and covers every zone the active countries may use over the horizon plus and
-minus the policy margin; later segments convert UTC to local time by binary search in it.
+`tz_transitions` comes from the pinned tzdata wheel only (engine_kernels.civil_time.tzdb resets
+zoneinfo's search path before any zone is read) and covers every zone the active countries may
+use over the horizon plus and minus the policy margin; later segments convert UTC to local time
+by binary search in it.
 """
 
 import datetime as dt
@@ -11,13 +12,13 @@ import dagster as dg
 import numpy as np
 import polars as pl
 
-from engine_assets.quality.gates import validation_key, verify_gate
 from engine_assets.run.identity import RunIdentity
 from engine_assets.run.partitions import COUNTRIES
-from engine_assets.world.reference.world import reference_world
+from engine_assets.world.reference.world import WORLD_DATASETS, reference_world
 from engine_assets.run.resources import EngineResource
+from engine_assets.storage.reader import Reader, upstream
 from engine_kernels.civil_time.transitions import Transitions, zones_transitions
-from engine_kernels.reference import population
+from engine_kernels.geography.geodesy import cell_centres, cell_rows_cols
 from engine_kernels.civil_time.site_zones import SOURCES, site_zones
 
 GROUP = "seg_2a"
@@ -28,21 +29,21 @@ ZONE_SCHEMA = {"merchant_id": pl.UInt64, "legal_country_iso": pl.String, "site_o
 def labelled_cells(tz_grid: pl.DataFrame, zones: set[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(lat, lon, tzid) of a country's populated cells (`tz_grid` holds only them) labelled with one of its zones."""
     cells = tz_grid.filter(pl.col("tzid").is_in(sorted(zones)))
-    rows, cols = np.divmod(cells["cell"].to_numpy().astype(np.int64), population.grid_shape()[1])
-    lat, lon = population.cell_centres(rows, cols)
+    lat, lon = cell_centres(*cell_rows_cols(cells["cell"].to_numpy()))
     return lat, lon, np.asarray(cells["tzid"].to_list(), dtype=object)
 
 
-def zone_country(identity: RunIdentity, country: str, sites: pl.DataFrame, tz_grid: pl.DataFrame) -> pl.DataFrame:
+def zone_country(read: Reader, country: str, sites: pl.DataFrame, tz_grid: pl.DataFrame) -> pl.DataFrame:
     """Zones of one country's sites with their source; `tz_grid` holds the country's labelled cells."""
     if sites.height == 0:
         return pl.DataFrame(schema=ZONE_SCHEMA)
-    world = reference_world(identity)
+    identity = read.identity
+    world = reference_world(read)
     zones = site_zones(
         sites["lat_deg"].to_numpy(), sites["lon_deg"].to_numpy(),
         lambda lat, lon: world.zones_at(country, lat, lon),
         lambda: labelled_cells(tz_grid, set(world.country_zones.get(country, ()))),
-        float(identity.policies["2a"]["lookup"]["nudge_deg"]), identity.policies["2a"]["overrides"].get(country),
+        identity.policies.civil_time.model.nudge_deg, identity.policies.civil_time.model.overrides.get(country),
     )
     return sites.select("merchant_id", "legal_country_iso", "site_order", "site_id").with_columns(
         tzid=pl.Series(zones.tzid.tolist(), dtype=pl.String),
@@ -53,20 +54,17 @@ def zone_country(identity: RunIdentity, country: str, sites: pl.DataFrame, tz_gr
 @dg.asset(
     key=[GROUP, "site_timezones"],
     partitions_def=COUNTRIES,
-    ins={
-        "site_locations": dg.AssetIn(key=["seg_1b", "site_locations"]),
-        "tz_grid": dg.AssetIn(key=["reference", "tz_grid"]),
-    },
-    deps=[validation_key("seg_1b")],
+    **upstream(GROUP, ins={"site_locations": "seg_1b/site_locations", "tz_grid": "reference/tz_grid"},
+               reads=WORLD_DATASETS),
     io_manager_key="shards",
     backfill_policy=dg.BackfillPolicy.single_run(),
     group_name=GROUP,
 )
-def site_timezones(engine: EngineResource, site_locations: dict[str, pl.LazyFrame], tz_grid: pl.LazyFrame):
+def site_timezones(context: dg.AssetExecutionContext, engine: EngineResource, site_locations: dict[str, pl.LazyFrame],
+                   tz_grid: pl.LazyFrame):
     """The IANA zone of every site: polygon, a nudge, the nearest labelled cell, or the country's override."""
-    identity = engine.identity()
-    verify_gate(identity, "seg_1b")
-    return {c: zone_country(identity, c, lf.collect(), grid) for c, lf, grid in _with_cells(site_locations, tz_grid)}
+    read = Reader.of(context, engine.identity())
+    return {c: zone_country(read, c, lf.collect(), grid) for c, lf, grid in _with_cells(site_locations, tz_grid)}
 
 
 def _with_cells(frames: dict[str, pl.LazyFrame], tz_grid: pl.LazyFrame):
@@ -79,7 +77,7 @@ def _with_cells(frames: dict[str, pl.LazyFrame], tz_grid: pl.LazyFrame):
 
 def transition_window(identity: RunIdentity) -> tuple[dt.datetime, dt.datetime]:
     """[horizon start − margin, horizon end + 1 day + margin) in UTC."""
-    margin = dt.timedelta(days=int(identity.policies["2a"]["transitions"]["margin_days"]))
+    margin = dt.timedelta(days=identity.policies.civil_time.model.margin_days)
     horizon = identity.profile.horizon
     start = dt.datetime.combine(horizon.start, dt.time(), dt.timezone.utc) - margin
     return start, dt.datetime.combine(horizon.end + dt.timedelta(days=1), dt.time(), dt.timezone.utc) + margin
@@ -89,7 +87,7 @@ def zones_in_world(identity: RunIdentity, tz_zones: pl.DataFrame) -> list[str]:
     """Every zone a site of the active countries may end up in: their listed zones and overrides."""
     active = identity.profile.countries
     rows = tz_zones if active is None else tz_zones.filter(pl.col("country_iso").is_in(list(active)))
-    return sorted(set(rows["tzid"].to_list()) | set(identity.policies["2a"]["overrides"].values()) | {"UTC"})
+    return sorted(set(rows["tzid"].to_list()) | set(identity.policies.civil_time.model.overrides.values()) | {"UTC"})
 
 
 def transitions_table(table: Transitions) -> pl.DataFrame:
@@ -118,15 +116,13 @@ def read_transitions(frame: pl.DataFrame) -> Transitions:
 
 @dg.asset(
     key=[GROUP, "tz_transitions"],
-    ins={"tz_zones": dg.AssetIn(key=["reference", "tz_zones"])},
-    deps=[validation_key("reference")],
+    **upstream(GROUP, ins={"tz_zones": "reference/tz_zones"}),
     io_manager_key="shards",
     group_name=GROUP,
 )
 def tz_transitions(engine: EngineResource, tz_zones: pl.LazyFrame):
     """Every UTC offset change of every zone the world may use, over the horizon ± the margin."""
     identity = engine.identity()
-    verify_gate(identity, "reference")
     start, end = transition_window(identity)
     return transitions_table(zones_transitions(zones_in_world(identity, tz_zones.collect()), start, end))
 

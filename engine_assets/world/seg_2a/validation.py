@@ -13,14 +13,13 @@ import zoneinfo
 import numpy as np
 import polars as pl
 
-from engine_assets.quality.contracts import load_contract
-from engine_assets.quality.gates import CheckOutcome, ValidationCheck, validation_asset
-from engine_assets.run.identity import RunIdentity
-from engine_assets.world.reference.world import reference_world
-from engine_assets.storage.country_data import scan_countries
+from engine_assets.quality.gates import ValidationCheck, validation_asset
+from engine_assets.quality.realism import Sample, corridor, invariant
+from engine_assets.storage.reader import Reader
+from engine_assets.world.reference.world import WORLD_DATASETS, reference_world
 from engine_assets.world.seg_2a.assets import read_transitions, transition_window
-from engine_assets.storage.datasets import load_dataset
 from engine_kernels.civil_time.transitions import Transitions, utc_to_local
+from engine_kernels.civil_time.tzdb import use_pinned_tzdata
 
 GROUP = "seg_2a"
 _UTC = dt.timezone.utc
@@ -29,6 +28,7 @@ _UTC = dt.timezone.utc
 def clock_mismatches(table: Transitions, zones: list[str], start: dt.datetime, end: dt.datetime,
                      per_zone: int = 500) -> tuple[int, int, list[dict]]:
     """(instants compared, mismatches, first mismatches) of the table against zoneinfo."""
+    use_pinned_tzdata()
     rng = np.random.default_rng(20260101)  # a fixed sample: the report is reproducible
     lo, hi = int(start.timestamp()), int(end.timestamp())
     compared, bad, examples = 0, 0, []
@@ -48,13 +48,14 @@ def clock_mismatches(table: Transitions, zones: list[str], start: dt.datetime, e
     return compared, bad, examples
 
 
-def evaluate(identity: RunIdentity):
-    zones, missing = scan_countries(identity, "seg_2a/site_timezones")
-    sites, _ = scan_countries(identity, "seg_1b/site_locations")
-    frame = load_dataset(identity, load_contract("seg_2a/tz_transitions"), None).collect()
+def evaluate(read: Reader):
+    identity = read.identity
+    zones, missing = read.every_country("seg_2a/site_timezones")
+    sites, _ = read.every_country("seg_1b/site_locations")
+    frame = read.scan("seg_2a/tz_transitions").collect()
     table = read_transitions(frame)
-    world = reference_world(identity)
-    overrides = identity.policies["2a"]["overrides"]
+    world = reference_world(read)
+    overrides = identity.policies.civil_time.model.overrides
 
     zones = zones.with_columns(pl.col("tzid").cast(pl.String), pl.col("tz_source").cast(pl.String))
     joined = sites.select("site_id", planned=pl.col("planned_tzid").cast(pl.String)).join(
@@ -72,26 +73,25 @@ def evaluate(identity: RunIdentity):
     start, end = transition_window(identity)
     compared, mismatched, examples = clock_mismatches(table, [z for z in in_use if z in table.tzids], start, end)
 
-    policy = identity.policies["2a"]["realism"]
-    enforced = zones.height >= policy["enforce_from_sites"]
-    note = {} if enforced else {"enforced": False, "why": f"{zones.height} sites < enforce_from_sites"}
+    policy = identity.policies.civil_time.realism
+    sample = Sample(zones.height, policy.enforce_from_sites, "sites")
     same = float((joined["planned"] == joined["tzid"]).mean()) if joined.height else 1.0
     nearest = float((zones["tz_source"] == "nearest").mean()) if zones.height else 0.0
     sources = dict(zones["tz_source"].value_counts().iter_rows())
     return [
-        CheckOutcome("zone_partitions_complete", not missing, len(missing), "== 0 unpublished", {"missing": missing}),
-        CheckOutcome("every_site_has_one_zone", unmatched == 0, unmatched, "== 0 sites without a zone or zones without a site"),
-        CheckOutcome("zones_belong_to_their_country", not invalid, len(invalid), "== 0 (country, zone) pairs",
-                     {"invalid": invalid[:10]}),
-        CheckOutcome("transitions_for_every_zone_in_use", not no_table, len(no_table), "== 0 zones", {"missing": no_table}),
-        CheckOutcome("transitions_strictly_increasing", not not_increasing, len(not_increasing), "== 0 zones",
-                     {"zones": not_increasing}),
-        CheckOutcome("utc_to_local_equals_zoneinfo", mismatched == 0, mismatched,
-                     f"== 0 of {compared} instants (every transition ± 1 s and 500 per zone)", {"examples": examples}),
-        CheckOutcome("planned_zone_is_final_zone", same >= policy["planned_equals_final_min"] or not enforced,
-                     round(same, 5), f">= {policy['planned_equals_final_min']}", note),
-        CheckOutcome("nearest_zone_fallback_share", nearest <= policy["nearest_share_max"] or not enforced,
-                     round(nearest, 5), f"<= {policy['nearest_share_max']}", {"by_source": sources, **note}),
+        invariant("zone_partitions_complete", len(missing), "country partitions unpublished", {"missing": missing}),
+        invariant("every_site_has_one_zone", unmatched, "sites without a zone or zones without a site"),
+        invariant("zones_belong_to_their_country", len(invalid), "(country, zone) pairs outside the country's zones",
+                  {"invalid": invalid[:10]}),
+        invariant("transitions_for_every_zone_in_use", len(no_table), "zones in use without transitions",
+                  {"missing": no_table}),
+        invariant("transitions_strictly_increasing", len(not_increasing), "zones with transitions out of order",
+                  {"zones": not_increasing}),
+        invariant("utc_to_local_equals_zoneinfo", mismatched, "instants where the table and zoneinfo differ",
+                  {"compared": compared, "instants": "every transition ± 1 s and 500 per zone", "examples": examples}),
+        corridor("planned_zone_is_final_zone", same, low=policy.planned_equals_final_min, digits=5, sample=sample),
+        corridor("nearest_zone_fallback_share", nearest, high=policy.nearest_share_max, digits=5, sample=sample,
+                 details={"by_source": sources}),
     ], {}
 
 
@@ -109,7 +109,7 @@ CHECKS = [ValidationCheck(name, text) for name, text in (
 
 validation = validation_asset(
     GROUP,
-    deps=[[GROUP, "site_timezones"], [GROUP, "tz_transitions"]],
+    reads=[f"{GROUP}/site_timezones", f"{GROUP}/tz_transitions", "seg_1b/site_locations", *WORLD_DATASETS],
     evaluate=evaluate,
     description="Every site in a zone of its country; the transition table agrees with zoneinfo.",
     checks=CHECKS,

@@ -10,13 +10,13 @@ import dagster as dg
 import numpy as np
 import polars as pl
 
-from engine_assets.quality.gates import validation_key, verify_gate
 from engine_assets.run.identity import RunIdentity
 from engine_assets.run.partitions import COUNTRIES
 from engine_assets.storage.publish import Publication
 from engine_assets.run.resources import EngineResource
+from engine_assets.storage.reader import upstream
 from engine_kernels.tables.slots import group_offsets, slot_rows
-from engine_kernels.sites.weights import SHAPES, SiteWeightPolicy, day_effects, site_weights
+from engine_kernels.sites.weights import SHAPES, day_effects, site_weights
 
 GROUP = "seg_2b"
 WEIGHT_SCHEMA = {"merchant_id": pl.UInt64, "legal_country_iso": pl.String, "tzid": pl.String, "site_id": pl.UInt64,
@@ -41,7 +41,7 @@ def weigh_country(identity: RunIdentity, country: str, site_zones: pl.DataFrame)
     sites, offsets, heads = _groups(site_zones)
     weights, shape, draws = site_weights(
         heads["merchant_id"].to_numpy(), heads["tzid"].to_list(), offsets, sites["site_id"].to_numpy(), country,
-        SiteWeightPolicy.from_dict(identity.policies["2b"]), identity.substream_key,
+        identity.policies.routing.model, identity.substream_key,
     )
     shapes = np.repeat(np.asarray(SHAPES, dtype=object)[shape], np.diff(offsets))
     return Publication(sites.with_columns(weight=pl.Series(weights), shape=pl.Series(shapes.tolist(), dtype=pl.String)),
@@ -64,7 +64,7 @@ def shock_country(identity: RunIdentity, country: str, site_zones: pl.DataFrame)
     days = horizon.days
     gamma, draws = day_effects(heads["merchant_id"].to_numpy(), heads["tzid"].to_list(), np.diff(offsets),
                                horizon.start.toordinal(), len(days), country,
-                               SiteWeightPolicy.from_dict(identity.policies["2b"]), identity.substream_key)
+                               identity.policies.routing.model, identity.substream_key)
     frame = pl.DataFrame({
         "merchant_id": np.repeat(heads["merchant_id"].to_numpy(), len(days)),
         "legal_country_iso": [country] * gamma.size,
@@ -79,28 +79,26 @@ _COUNTRY_ASSET = dict(partitions_def=COUNTRIES, io_manager_key="shards", backfil
                       group_name=GROUP)
 
 
-@dg.asset(key=[GROUP, "site_weights"], ins={"site_timezones": dg.AssetIn(key=["seg_2a", "site_timezones"])},
-          deps=[validation_key("seg_3a")], **_COUNTRY_ASSET)
+@dg.asset(key=[GROUP, "site_weights"], **upstream(GROUP, ins={"site_timezones": "seg_2a/site_timezones"}),
+          **_COUNTRY_ASSET)
 def site_weights_asset(engine: EngineResource, site_timezones: dict[str, pl.LazyFrame]):
     """Each site's share of its merchant's traffic in its zone: hub, heavy-tailed or near-uniform by size."""
     identity = engine.identity()
-    verify_gate(identity, "seg_3a")
     return {c: weigh_country(identity, c, lf.collect()) for c, lf in site_timezones.items()}
 
 
-@dg.asset(key=[GROUP, "alias_tables"], ins={"site_weights": dg.AssetIn(key=[GROUP, "site_weights"])},
+@dg.asset(key=[GROUP, "alias_tables"], **upstream(GROUP, ins={"site_weights": f"{GROUP}/site_weights"}),
           **_COUNTRY_ASSET)
 def alias_tables(site_weights: dict[str, pl.LazyFrame]):
     """A Walker alias table per (merchant, zone), as flat slot rows 5B loads per country."""
     return {c: alias_country(lf.collect()) for c, lf in site_weights.items()}
 
 
-@dg.asset(key=[GROUP, "day_effects"], ins={"site_timezones": dg.AssetIn(key=["seg_2a", "site_timezones"])},
-          deps=[validation_key("seg_3a")], **_COUNTRY_ASSET)
+@dg.asset(key=[GROUP, "day_effects"], **upstream(GROUP, ins={"site_timezones": "seg_2a/site_timezones"}),
+          **_COUNTRY_ASSET)
 def day_effects_asset(engine: EngineResource, site_timezones: dict[str, pl.LazyFrame]):
     """A mean-one log-normal shock per (merchant, zone, local day) of the horizon."""
     identity = engine.identity()
-    verify_gate(identity, "seg_3a")
     return {c: shock_country(identity, c, lf.collect()) for c, lf in site_timezones.items()}
 
 

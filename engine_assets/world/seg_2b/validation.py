@@ -8,9 +8,9 @@ top-site share of multi-site (merchant, zone) groups.
 
 import polars as pl
 
-from engine_assets.quality.gates import CheckOutcome, ValidationCheck, validation_asset
-from engine_assets.run.identity import RunIdentity
-from engine_assets.storage.country_data import scan_countries
+from engine_assets.quality.gates import ValidationCheck, validation_asset
+from engine_assets.quality.realism import Sample, corridor, invariant
+from engine_assets.storage.reader import Reader
 from engine_assets.world.seg_2b.assets import GROUP
 from engine_kernels.tables.slots import reconstruction_gap
 
@@ -21,11 +21,12 @@ def _text(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns(pl.col("legal_country_iso", "tzid").cast(pl.String))
 
 
-def evaluate(identity: RunIdentity):
-    weights, missing_w = scan_countries(identity, "seg_2b/site_weights")
-    tables, missing_a = scan_countries(identity, "seg_2b/alias_tables")
-    shocks, missing_d = scan_countries(identity, "seg_2b/day_effects")
-    zones, _ = scan_countries(identity, "seg_2a/site_timezones")
+def evaluate(read: Reader):
+    identity = read.identity
+    weights, missing_w = read.every_country("seg_2b/site_weights")
+    tables, missing_a = read.every_country("seg_2b/alias_tables")
+    shocks, missing_d = read.every_country("seg_2b/day_effects")
+    zones, _ = read.every_country("seg_2a/site_timezones")
     weights, tables, shocks, zones = (_text(f) for f in (weights, tables, shocks, zones))
     missing = sorted(set(missing_w) | set(missing_a) | set(missing_d))
 
@@ -44,24 +45,23 @@ def evaluate(identity: RunIdentity):
     short = groups.join(per_group, on=KEY, how="left").filter(pl.col("days").is_null() | (pl.col("days") != days)).height
     off_mean = per_group.filter((pl.col("mean") - 1.0).abs() > 0.05).height
 
-    policy = identity.policies["2b"]["realism"]
+    policy = identity.policies.routing.realism
     multi = sums.filter(pl.col("n") > 1)
-    enforced = multi.height >= policy["enforce_from_groups"]
-    note = {} if enforced else {"enforced": False, "why": f"{multi.height} multi-site groups < enforce_from_groups"}
+    sample = Sample(multi.height, policy.enforce_from_groups, "multi-site (merchant, zone) groups")
     top = float(multi["top"].median()) if multi.height else float("nan")
-    low, high = policy["median_top_share"]
+    low, high = policy.median_top_share
     shapes = dict(weights.group_by("shape").len().with_columns(pl.col("shape").cast(pl.String)).iter_rows())
     return [
-        CheckOutcome("routing_partitions_complete", not missing, len(missing), "== 0 unpublished", {"missing": missing}),
-        CheckOutcome("every_site_weighed_once", unmatched == 0, unmatched, "== 0 sites without a weight or weights without a site"),
-        CheckOutcome("weights_sum_to_one", off_one == 0, off_one, "== 0 (merchant, zone) groups off by > 1e-9"),
-        CheckOutcome("alias_tables_reconstruct_weights", gap <= 1e-9 and untabled == 0, gap,
-                     "<= 1e-9, every site in a table", {"sites_without_slot": untabled}),
-        CheckOutcome("day_effects_cover_the_horizon", short == 0, short, f"== 0 groups without {days} days"),
-        CheckOutcome("day_effects_mean_one", off_mean == 0, off_mean, "== 0 groups with |mean − 1| > 0.05"),
-        CheckOutcome("median_top_site_share", (low <= top <= high) or not enforced,
-                     None if top != top else round(top, 4), f"{low}-{high} over multi-site (merchant, zone) groups",
-                     {"multi_site_groups": multi.height, "shapes_by_site": shapes, **note}),
+        invariant("routing_partitions_complete", len(missing), "country partitions unpublished", {"missing": missing}),
+        invariant("every_site_weighed_once", unmatched, "sites without a weight or weights without a site"),
+        invariant("weights_sum_to_one", off_one, "(merchant, zone) groups off by > 1e-9"),
+        corridor("alias_tables_reconstruct_weights", gap, high=1e-9, holds=untabled == 0,
+                 details={"sites_without_slot": untabled}),
+        invariant("day_effects_cover_the_horizon", short, f"groups without {days} days"),
+        invariant("day_effects_mean_one", off_mean, "groups with |mean − 1| > 0.05"),
+        corridor("median_top_site_share", top, low, high, digits=4, sample=sample, details={
+            "measure": "median top-site share over multi-site (merchant, zone) groups",
+            "multi_site_groups": multi.height, "shapes_by_site": shapes}),
     ], {}
 
 
@@ -78,7 +78,7 @@ CHECKS = [ValidationCheck(name, text) for name, text in (
 
 validation = validation_asset(
     GROUP,
-    deps=[[GROUP, "site_weights"], [GROUP, "alias_tables"], [GROUP, "day_effects"]],
+    reads=[f"{GROUP}/site_weights", f"{GROUP}/alias_tables", f"{GROUP}/day_effects", "seg_2a/site_timezones"],
     evaluate=evaluate,
     description="Every site routable, alias tables exact, day shocks mean one; top-site share.",
     checks=CHECKS,

@@ -9,12 +9,12 @@ import dagster as dg
 import numpy as np
 import polars as pl
 
-from engine_assets.quality.gates import validation_key, verify_gate
 from engine_assets.run.identity import RunIdentity
 from engine_assets.run.partitions import COUNTRIES
 from engine_assets.storage.publish import Publication
 from engine_assets.run.resources import EngineResource
-from engine_kernels.sites.zone_plan import ZonePlanPolicy, plan_zones, zone_priors
+from engine_assets.storage.reader import upstream
+from engine_kernels.sites.zone_plan import plan_zones, zone_priors
 
 GROUP = "seg_3a"
 PLAN_SCHEMA = {"merchant_id": pl.UInt64, "legal_country_iso": pl.String, "tzid": pl.String,
@@ -23,10 +23,9 @@ PLAN_SCHEMA = {"merchant_id": pl.UInt64, "legal_country_iso": pl.String, "tzid":
 
 def country_priors(identity: RunIdentity, tz_zones: pl.DataFrame, country: str):
     """The zone priors of one country under the 3A policy and the 2A clock overrides."""
-    policy = ZonePlanPolicy.from_dict(identity.policies["3a"])
     zones = tz_zones.filter((pl.col("country_iso") == country) & (pl.col("population") > 0))
-    return zone_priors(country, zones["tzid"].to_list(), zones["population"].to_numpy(), policy.floor,
-                       identity.policies["2a"]["overrides"].get(country))
+    return zone_priors(country, zones["tzid"].to_list(), zones["population"].to_numpy(),
+                       identity.policies.zones.model.floor, identity.policies.civil_time.model.overrides.get(country))
 
 
 def plan_country(identity: RunIdentity, country: str, catalogue: pl.DataFrame, tz_zones: pl.DataFrame) -> Publication:
@@ -36,7 +35,7 @@ def plan_country(identity: RunIdentity, country: str, catalogue: pl.DataFrame, t
         return Publication(pl.DataFrame(schema=PLAN_SCHEMA))
     priors = country_priors(identity, tz_zones, country)
     plan = plan_zones(pairs["merchant_id"].to_numpy(), pairs["n"].to_numpy(), priors,
-                      ZonePlanPolicy.from_dict(identity.policies["3a"]), identity.substream_key)
+                      identity.policies.zones.model, identity.substream_key)
     table = pl.DataFrame({
         "merchant_id": plan.merchant_id,
         "legal_country_iso": [country] * plan.merchant_id.shape[0],
@@ -50,11 +49,7 @@ def plan_country(identity: RunIdentity, country: str, catalogue: pl.DataFrame, t
 @dg.asset(
     key=[GROUP, "zone_plan"],
     partitions_def=COUNTRIES,
-    ins={
-        "outlet_catalogue": dg.AssetIn(key=["seg_1a", "outlet_catalogue"]),
-        "tz_zones": dg.AssetIn(key=["reference", "tz_zones"]),
-    },
-    deps=[validation_key("seg_1a")],
+    **upstream(GROUP, ins={"outlet_catalogue": "seg_1a/outlet_catalogue", "tz_zones": "reference/tz_zones"}),
     io_manager_key="shards",
     backfill_policy=dg.BackfillPolicy.single_run(),
     group_name=GROUP,
@@ -62,7 +57,6 @@ def plan_country(identity: RunIdentity, country: str, catalogue: pl.DataFrame, t
 def zone_plan(engine: EngineResource, outlet_catalogue: dict[str, pl.LazyFrame], tz_zones: pl.LazyFrame):
     """Sites of each merchant per zone of its country: one zone by prior share, or a Dirichlet split when escalated."""
     identity = engine.identity()
-    verify_gate(identity, "seg_1a")
     zones = tz_zones.collect()
     return {c: plan_country(identity, c, lf.select("merchant_id").collect(), zones) for c, lf in outlet_catalogue.items()}
 
@@ -79,15 +73,13 @@ def allocate_country(site_timezones: pl.DataFrame) -> pl.DataFrame:
 @dg.asset(
     key=[GROUP, "zone_alloc"],
     partitions_def=COUNTRIES,
-    ins={"site_timezones": dg.AssetIn(key=["seg_2a", "site_timezones"])},
-    deps=[validation_key("seg_2a")],
+    **upstream(GROUP, ins={"site_timezones": "seg_2a/site_timezones"}),
     io_manager_key="shards",
     backfill_policy=dg.BackfillPolicy.single_run(),
     group_name=GROUP,
 )
-def zone_alloc(engine: EngineResource, site_timezones: dict[str, pl.LazyFrame]):
+def zone_alloc(site_timezones: dict[str, pl.LazyFrame]):
     """Sites per merchant, country and final zone: the authority for demand per zone."""
-    verify_gate(engine.identity(), "seg_2a")
     return {c: allocate_country(lf.collect()) for c, lf in site_timezones.items()}
 
 

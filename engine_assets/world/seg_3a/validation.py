@@ -9,12 +9,10 @@ their median top-zone share.
 
 import polars as pl
 
-from engine_assets.quality.contracts import load_contract
-from engine_assets.quality.gates import CheckOutcome, ValidationCheck, validation_asset
-from engine_assets.run.identity import RunIdentity
-from engine_assets.storage.country_data import scan_countries
+from engine_assets.quality.gates import ValidationCheck, validation_asset
+from engine_assets.quality.realism import Sample, corridor, invariant
+from engine_assets.storage.reader import Reader
 from engine_assets.world.seg_3a.assets import GROUP, country_priors
-from engine_assets.storage.datasets import load_dataset
 
 PAIR = ["merchant_id", "legal_country_iso"]
 
@@ -29,13 +27,14 @@ def _mismatch(left: pl.DataFrame, right: pl.DataFrame) -> int:
     return joined.filter(pl.col("n").is_null() | pl.col("n_right").is_null() | (pl.col("n") != pl.col("n_right"))).height
 
 
-def evaluate(identity: RunIdentity):
-    plan, plan_missing = scan_countries(identity, "seg_3a/zone_plan")
-    alloc, alloc_missing = scan_countries(identity, "seg_3a/zone_alloc")
-    catalogue, _ = scan_countries(identity, "seg_1a/outlet_catalogue")
-    zones, _ = scan_countries(identity, "seg_2a/site_timezones")
+def evaluate(read: Reader):
+    identity = read.identity
+    plan, plan_missing = read.every_country("seg_3a/zone_plan")
+    alloc, alloc_missing = read.every_country("seg_3a/zone_alloc")
+    catalogue, _ = read.every_country("seg_1a/outlet_catalogue")
+    zones, _ = read.every_country("seg_2a/site_timezones")
     outlets = _per_pair(catalogue, None)
-    tz_zones = load_dataset(identity, load_contract("reference/tz_zones"), None).collect()
+    tz_zones = read.scan("reference/tz_zones").collect()
     plan = plan.with_columns(pl.col("tzid").cast(pl.String), pl.col("legal_country_iso").cast(pl.String))
     outside = [
         (c, z) for (c, z) in plan.select("legal_country_iso", "tzid").unique().iter_rows()
@@ -50,26 +49,24 @@ def evaluate(identity: RunIdentity):
 
     escalated = plan.filter(pl.col("is_escalated")).group_by(PAIR).agg(
         zones=pl.len(), top=pl.col("n_sites_planned").max() / pl.col("n_sites_planned").sum())
-    policy = identity.policies["3a"]["realism"]
-    enforced = escalated.height >= policy["enforce_from_pairs"]
-    note = {} if enforced else {"enforced": False, "why": f"{escalated.height} escalated pairs < enforce_from_pairs"}
+    policy = identity.policies.zones.realism
+    sample = Sample(escalated.height, policy.enforce_from_pairs, "escalated (merchant, country) pairs")
     multi = float((escalated["zones"] > 1).mean()) if escalated.height else float("nan")
     top = float(escalated["top"].median()) if escalated.height else float("nan")
     missing = sorted(set(plan_missing) | set(alloc_missing))
     return [
-        CheckOutcome("zone_partitions_complete", not missing, len(missing), "== 0 unpublished", {"missing": missing}),
-        CheckOutcome("plan_conserves_sites", (bad := _mismatch(_per_pair(plan, "n_sites_planned"), outlets)) == 0, bad,
-                     "== 0 (merchant, country) pairs off the catalogue"),
-        CheckOutcome("planned_zones_in_priors", not outside, len(outside), "== 0 (country, zone) pairs",
-                     {"outside": outside[:10]}),
-        CheckOutcome("alloc_conserves_sites", (bad := _mismatch(_per_pair(alloc, "n_sites"), outlets)) == 0, bad,
-                     "== 0 (merchant, country) pairs off the catalogue"),
-        CheckOutcome("alloc_counts_site_zones", alloc_off == 0, alloc_off, "== 0 (merchant, country, zone) rows"),
-        CheckOutcome("escalated_pairs_with_several_zones", (multi >= policy["multi_zone_share_of_escalated_min"])
-                     or not enforced, None if multi != multi else round(multi, 4),
-                     f">= {policy['multi_zone_share_of_escalated_min']}", {"escalated_pairs": escalated.height, **note}),
-        CheckOutcome("escalated_median_top_zone_share", (top <= policy["median_top_zone_share_max"]) or not enforced,
-                     None if top != top else round(top, 4), f"<= {policy['median_top_zone_share_max']}", note),
+        invariant("zone_partitions_complete", len(missing), "country partitions unpublished", {"missing": missing}),
+        invariant("plan_conserves_sites", _mismatch(_per_pair(plan, "n_sites_planned"), outlets),
+                  "(merchant, country) pairs off the catalogue"),
+        invariant("planned_zones_in_priors", len(outside), "(country, zone) pairs outside the priors",
+                  {"outside": outside[:10]}),
+        invariant("alloc_conserves_sites", _mismatch(_per_pair(alloc, "n_sites"), outlets),
+                  "(merchant, country) pairs off the catalogue"),
+        invariant("alloc_counts_site_zones", alloc_off, "(merchant, country, zone) rows off the site zones"),
+        corridor("escalated_pairs_with_several_zones", multi, low=policy.multi_zone_share_of_escalated_min, digits=4,
+                 sample=sample, details={"escalated_pairs": escalated.height}),
+        corridor("escalated_median_top_zone_share", top, high=policy.median_top_zone_share_max, digits=4,
+                 sample=sample),
     ], {}
 
 
@@ -86,7 +83,8 @@ CHECKS = [ValidationCheck(name, text) for name, text in (
 
 validation = validation_asset(
     GROUP,
-    deps=[[GROUP, "zone_plan"], [GROUP, "zone_alloc"]],
+    reads=[f"{GROUP}/zone_plan", f"{GROUP}/zone_alloc", "seg_1a/outlet_catalogue", "seg_2a/site_timezones",
+           "reference/tz_zones"],
     evaluate=evaluate,
     description="Zone plan and allocation conserve sites; escalated merchants spread over zones.",
     checks=CHECKS,

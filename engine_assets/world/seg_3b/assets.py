@@ -8,33 +8,26 @@ import dagster as dg
 import numpy as np
 import polars as pl
 
-from engine_assets.quality.gates import validation_key, verify_gate
-from engine_assets.run.identity import RunIdentity
 from engine_assets.storage.publish import Publication
-from engine_assets.world.reference.world import reference_world
+from engine_assets.world.reference.world import WORLD_DATASETS, reference_world
 from engine_assets.run.resources import EngineResource
+from engine_assets.storage.reader import Reader, upstream
 from engine_assets.world.seg_1a.assets import active_countries
 from engine_assets.world.seg_2a.assets import labelled_cells
 from engine_kernels.tables.slots import slot_rows
 from engine_kernels.randomness import substreams
-from engine_kernels.civil_time.site_zones import site_zones
-from engine_kernels.sites.placement import PlacementPolicy, SiteGroups, place_sites
-from engine_kernels.sites.virtual import CLASSES, PROFILES, VirtualPolicy, classify, draw_edges, settle
+from engine_kernels.sites.edge_placement import place_edges
+from engine_kernels.sites.virtual import CLASSES, PROFILES, classify, draw_edges, settle
 
 GROUP = "seg_3b"
 
 
-def _policy(identity: RunIdentity) -> VirtualPolicy:
-    return VirtualPolicy.from_dict(identity.policies["3b"])
-
-
-@dg.asset(key=[GROUP, "virtual_classification"], ins={"merchants": dg.AssetIn(key=["seg_1a", "merchants"])},
-          deps=[validation_key("seg_1a")], io_manager_key="shards", group_name=GROUP)
+@dg.asset(key=[GROUP, "virtual_classification"], **upstream(GROUP, ins={"merchants": "seg_1a/merchants"}),
+          io_manager_key="shards", group_name=GROUP)
 def virtual_classification(engine: EngineResource, merchants: pl.LazyFrame):
     """VIRTUAL_ONLY, HYBRID or NON_VIRTUAL from each merchant's sector and channel."""
     identity = engine.identity()
-    verify_gate(identity, "seg_1a")
-    policy = _policy(identity)
+    policy = identity.policies.virtual.model
     frame = merchants.select("merchant_id", pl.col("sector", "channel").cast(pl.String)).sort("merchant_id").collect()
     kind = classify(frame["sector"].to_numpy(), frame["channel"].to_numpy(), policy)
     share = np.array([0.0, 1.0, policy.hybrid_virtual_share])[kind]
@@ -43,8 +36,9 @@ def virtual_classification(engine: EngineResource, merchants: pl.LazyFrame):
         virtual_share=pl.Series(share))
 
 
-def settlement_table(identity: RunIdentity, online: pl.DataFrame, cities: pl.DataFrame) -> pl.DataFrame:
+def settlement_table(read: Reader, online: pl.DataFrame, cities: pl.DataFrame) -> pl.DataFrame:
     """One settlement city per online merchant: `online` holds merchant_id and home_country_iso."""
+    identity = read.identity
     ranked = cities.filter(pl.col("country_iso").is_in(online["home_country_iso"].unique().to_list())).sort(
         ["country_iso", "population", "city_id"], descending=[False, True, False])
     online = online.sort("home_country_iso", "merchant_id")
@@ -57,9 +51,10 @@ def settlement_table(identity: RunIdentity, online: pl.DataFrame, cities: pl.Dat
     for i, h in enumerate(missing):
         starts[h], counts[h] = ranked.height + i, 1
     ranked = pl.concat([ranked.select("country_iso", "city_id", "lat_deg", "lon_deg", pl.col("tzid").cast(pl.String)),
-                        *[_densest_place(identity, h) for h in missing]])
+                        *[_densest_place(read, h) for h in missing]])
     pick = settle(online["merchant_id"].to_numpy(), np.array([starts[h] for h in home], np.int64),
-                  np.array([counts[h] for h in home], np.int64), _policy(identity), identity.substream_key)
+                  np.array([counts[h] for h in home], np.int64), identity.policies.virtual.model,
+                  identity.substream_key)
     chosen = ranked[pick]
     return pl.DataFrame({
         "merchant_id": online["merchant_id"], "country_iso": online["home_country_iso"],
@@ -68,81 +63,69 @@ def settlement_table(identity: RunIdentity, online: pl.DataFrame, cities: pl.Dat
     }).sort("merchant_id")
 
 
-def _densest_place(identity: RunIdentity, country: str) -> pl.DataFrame:
+def _densest_place(read: Reader, country: str) -> pl.DataFrame:
     """The centre of a country's most populated grid cell, with its zone, as a place without a city id."""
-    world = reference_world(identity)
+    identity = read.identity
+    world = reference_world(read)
     cells = world.populated_cells(country)
     i = int(np.argmax(cells.population))
     lat, lon = cells.lat[i:i + 1], cells.lon[i:i + 1]
-    zone = world.zones_at(country, lat, lon)[0] or identity.policies["2a"]["overrides"].get(country) or \
+    zone = world.zones_at(country, lat, lon)[0] or identity.policies.civil_time.model.overrides.get(country) or \
         sorted(world.country_zones.get(country, ["UTC"]))[0]
     return pl.DataFrame({"country_iso": [country], "city_id": pl.Series([None], dtype=pl.Int64),
                          "lat_deg": lat, "lon_deg": lon, "tzid": [zone]})
 
 
 @dg.asset(key=[GROUP, "settlement_nodes"],
-          ins={"virtual_classification": dg.AssetIn(key=[GROUP, "virtual_classification"]),
-               "merchants": dg.AssetIn(key=["seg_1a", "merchants"]), "cities": dg.AssetIn(key=["reference", "cities"])},
+          **upstream(GROUP, ins={"virtual_classification": f"{GROUP}/virtual_classification",
+                                 "merchants": "seg_1a/merchants", "cities": "reference/cities"}, reads=WORLD_DATASETS),
           io_manager_key="shards", group_name=GROUP)
-def settlement_nodes(engine: EngineResource, virtual_classification: pl.LazyFrame, merchants: pl.LazyFrame,
-                     cities: pl.LazyFrame):
+def settlement_nodes(context: dg.AssetExecutionContext, engine: EngineResource, virtual_classification: pl.LazyFrame,
+                     merchants: pl.LazyFrame, cities: pl.LazyFrame):
     """A city of the home country per virtual or hybrid merchant, by population rank: its settlement clock."""
     online = virtual_classification.filter(pl.col("virtual_class").cast(pl.String) != "NON_VIRTUAL").join(
         merchants.select("merchant_id", pl.col("home_country_iso").cast(pl.String)), on="merchant_id").select(
         "merchant_id", "home_country_iso").collect()
-    return settlement_table(engine.identity(), online, cities.collect())
+    return settlement_table(Reader.of(context, engine.identity()), online, cities.collect())
 
 
-def edge_table(identity: RunIdentity, nodes: pl.DataFrame, countries: pl.DataFrame, tz_grid: pl.DataFrame) -> Publication:
+def edge_table(read: Reader, nodes: pl.DataFrame, countries: pl.DataFrame, tz_grid: pl.DataFrame) -> Publication:
     """Edges of every online merchant, placed and time-zoned."""
-    world = reference_world(identity)
+    identity = read.identity
+    world = reference_world(read)
     home = active_countries(identity, countries, tz_grid.lazy())
     edges = draw_edges(nodes["merchant_id"].to_numpy(), nodes["lat_deg"].to_numpy(), nodes["lon_deg"].to_numpy(),
-                       home.lat, home.lon, home.population, home.gdp_per_capita, _policy(identity),
+                       home.lat, home.lon, home.population, home.gdp_per_capita, identity.policies.virtual.model,
                        identity.substream_key)
-    owner = np.repeat(np.arange(nodes.height), np.diff(edges.offsets))
-    merchant = nodes["merchant_id"].to_numpy()[owner]
-    index = np.arange(edges.offsets[-1]) - edges.offsets[owner]
-    lat, lon, tzid = np.empty(index.size), np.empty(index.size), np.empty(index.size, dtype=object)
-    placement = PlacementPolicy.from_dict(identity.policies["1b"])
     keys = lambda label: identity.substream_key(substreams.EDGE_PREFIX + label)  # noqa: E731 - edges draw apart from sites
     grid = tz_grid.select("cell", pl.col("country_iso").cast(pl.String), pl.col("tzid").cast(pl.String))
-    for c in np.unique(edges.country):
-        code, rows = home.iso[c], np.flatnonzero(edges.country == c)
-        cells = world.populated_cells(code)
-        inland = lambda: (np.empty(0), np.empty(0), np.empty(0, np.int64))  # noqa: E731 - sample the cell's land
-        sites = place_sites(SiteGroups(merchant[rows], np.ones(rows.size, np.int64), np.ones(rows.size, np.int64),
-                                       index[rows] + 1), cells, (np.empty(0), np.empty(0), np.empty(0)),
-                            world.polygon(code), inland, placement, keys)
-        lat[rows], lon[rows] = sites.lat, sites.lon
-        zones = site_zones(sites.lat, sites.lon, lambda a, b: world.zones_at(code, a, b),
-                           lambda: labelled_cells(grid.filter(pl.col("country_iso") == code),
-                                                  set(world.country_zones.get(code, ()))),
-                           float(identity.policies["2a"]["lookup"]["nudge_deg"]),
-                           identity.policies["2a"]["overrides"].get(code))
-        tzid[rows] = zones.tzid
+    civil_time = identity.policies.civil_time.model
+    placed = place_edges(
+        edges, nodes["merchant_id"].to_numpy(), home.iso, world,
+        lambda code: labelled_cells(grid.filter(pl.col("country_iso") == code), set(world.country_zones.get(code, ()))),
+        identity.policies.placement.model, civil_time.nudge_deg, civil_time.overrides, keys,
+    )
     frame = pl.DataFrame({
-        "edge_id": (merchant.astype(np.uint64) << np.uint64(16)) | index.astype(np.uint64),
-        "merchant_id": merchant, "edge_index": index.astype(np.int32),
-        "profile": np.asarray(PROFILES, dtype=object)[edges.profile[owner]].tolist(),
+        "edge_id": placed.edge_id, "merchant_id": placed.merchant_id, "edge_index": placed.edge_index.astype(np.int32),
+        "profile": np.asarray(PROFILES, dtype=object)[placed.profile].tolist(),
         "country_iso": np.asarray(home.iso, dtype=object)[edges.country].tolist(),
-        "lat_deg": lat, "lon_deg": lon, "tzid": tzid.tolist(), "weight": edges.weight,
+        "lat_deg": placed.lat, "lon_deg": placed.lon, "tzid": placed.tzid.tolist(), "weight": edges.weight,
     })
     return Publication(frame, edges.draws)
 
 
 @dg.asset(key=[GROUP, "edge_catalogue"],
-          ins={"settlement_nodes": dg.AssetIn(key=[GROUP, "settlement_nodes"]),
-               "countries": dg.AssetIn(key=["reference", "countries"]), "tz_grid": dg.AssetIn(key=["reference", "tz_grid"])},
+          **upstream(GROUP, ins={"settlement_nodes": f"{GROUP}/settlement_nodes", "countries": "reference/countries",
+                                 "tz_grid": "reference/tz_grid"}, reads=WORLD_DATASETS),
           io_manager_key="shards", group_name=GROUP)
-def edge_catalogue(engine: EngineResource, settlement_nodes: pl.LazyFrame, countries: pl.LazyFrame,
-                   tz_grid: pl.LazyFrame):
+def edge_catalogue(context: dg.AssetExecutionContext, engine: EngineResource, settlement_nodes: pl.LazyFrame,
+                   countries: pl.LazyFrame, tz_grid: pl.LazyFrame):
     """6-58 CDN edges per online merchant, where people are online and near its settlement."""
     frame = countries.drop("geometry_wkb", "geometry_simplified_wkb").collect()
-    return edge_table(engine.identity(), settlement_nodes.collect(), frame, tz_grid.collect())
+    return edge_table(Reader.of(context, engine.identity()), settlement_nodes.collect(), frame, tz_grid.collect())
 
 
-@dg.asset(key=[GROUP, "edge_alias_tables"], ins={"edge_catalogue": dg.AssetIn(key=[GROUP, "edge_catalogue"])},
+@dg.asset(key=[GROUP, "edge_alias_tables"], **upstream(GROUP, ins={"edge_catalogue": f"{GROUP}/edge_catalogue"}),
           io_manager_key="shards", group_name=GROUP)
 def edge_alias_tables(edge_catalogue: pl.LazyFrame):
     """A Walker alias table over each online merchant's edges, one row per slot."""

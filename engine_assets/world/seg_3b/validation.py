@@ -11,19 +11,12 @@ Jensen-Shannon divergence, base 2, over a fixed sample of pairs).
 import numpy as np
 import polars as pl
 
-from engine_assets.quality.contracts import load_contract
 from engine_assets.quality.gates import CheckOutcome, ValidationCheck, validation_asset
-from engine_assets.run.identity import RunIdentity
-from engine_assets.world.reference.world import reference_world
+from engine_assets.storage.reader import Reader
+from engine_assets.world.reference.world import WORLD_DATASETS, reference_world
 from engine_assets.world.seg_3b.assets import GROUP
+from engine_kernels.geography.geodesy import haversine_km
 from engine_kernels.tables.slots import reconstruction_gap
-from engine_assets.storage.datasets import load_dataset
-from engine_kernels.sites.virtual import great_circle_km
-
-
-def _load(identity: RunIdentity, name: str) -> pl.DataFrame:
-    frame = load_dataset(identity, load_contract(f"{GROUP}/{name}"), None).collect()
-    return frame.with_columns(pl.col(pl.Categorical).cast(pl.String))
 
 
 def mix_divergence(edges: pl.DataFrame, pairs: int = 2000) -> float:
@@ -45,12 +38,13 @@ def mix_divergence(edges: pl.DataFrame, pairs: int = 2000) -> float:
     return float(np.median((kl(a, m) + kl(b, m)) / 2))
 
 
-def evaluate(identity: RunIdentity):
-    classes = _load(identity, "virtual_classification")
-    nodes = _load(identity, "settlement_nodes")
-    edges = _load(identity, "edge_catalogue")
-    tables = _load(identity, "edge_alias_tables").sort("merchant_id", "slot")
-    world = reference_world(identity)
+def evaluate(read: Reader):
+    identity = read.identity
+    classes = read.table(f"{GROUP}/virtual_classification")
+    nodes = read.table(f"{GROUP}/settlement_nodes")
+    edges = read.table(f"{GROUP}/edge_catalogue")
+    tables = read.table(f"{GROUP}/edge_alias_tables").sort("merchant_id", "slot")
+    world = reference_world(read)
 
     online = classes.filter(pl.col("virtual_class") != "NON_VIRTUAL").select("merchant_id")
     unsettled = online.join(nodes, on="merchant_id", how="anti").height + (nodes.height - online.height)
@@ -60,20 +54,20 @@ def evaluate(identity: RunIdentity):
     outside, bad_zone = 0, 0
     for (code,), part in edges.partition_by("country_iso", as_dict=True).items():
         outside += int((~world.contains(code, part["lat_deg"].to_numpy(), part["lon_deg"].to_numpy(), full=True)).sum())
-        valid = set(world.country_zones.get(code, ())) | {identity.policies["2a"]["overrides"].get(code)}
+        valid = set(world.country_zones.get(code, ())) | {identity.policies.civil_time.model.overrides.get(code)}
         bad_zone += int((~part["tzid"].is_in(sorted(z for z in valid if z))).sum())
     gap = reconstruction_gap(tables, ["merchant_id"], "edge_id", edges)
 
-    policy = identity.policies["3b"]["realism"]
-    enforced = classes.height >= policy["enforce_from_merchants"]
+    policy = identity.policies.virtual.realism
+    enforced = classes.height >= policy.enforce_from_merchants
     note = {} if enforced else {"enforced": False, "why": f"{classes.height} merchants < enforce_from_merchants"}
     share = online.height / classes.height if classes.height else 0.0
     cv = float(per["n"].std() / per["n"].mean()) if per.height > 1 else float("nan")
     far = edges.join(nodes.select("merchant_id", s_lat="lat_deg", s_lon="lon_deg"), on="merchant_id")
-    distance = float(np.median(great_circle_km(far["lat_deg"].to_numpy(), far["lon_deg"].to_numpy(), far["s_lat"].to_numpy(),
-                                   far["s_lon"].to_numpy()))) if far.height else float("nan")
+    distance = float(np.median(haversine_km(far["lat_deg"].to_numpy(), far["lon_deg"].to_numpy(), far["s_lat"].to_numpy(),
+                                            far["s_lon"].to_numpy()))) if far.height else float("nan")
     divergence = mix_divergence(edges)
-    low, high = policy["virtual_share"]
+    low, high = policy.virtual_share
 
     def realism(name, value, ok, corridor, details=None):
         return CheckOutcome(name, bool(ok) or not enforced, None if value != value else round(value, 4), corridor,
@@ -88,11 +82,11 @@ def evaluate(identity: RunIdentity):
         CheckOutcome("edge_alias_tables_reconstruct_weights", gap <= 1e-9, gap, "<= 1e-9"),
         realism("virtual_or_hybrid_share", share, low <= share <= high, f"{low}-{high}",
                 {"by_class": dict(classes.group_by("virtual_class").len().iter_rows())}),
-        realism("edge_count_cv", cv, cv >= policy["edge_count_cv_min"], f">= {policy['edge_count_cv_min']}"),
-        realism("median_edge_settlement_km", distance, distance <= policy["median_edge_distance_km_max"],
-                f"<= {policy['median_edge_distance_km_max']}"),
-        realism("median_mix_divergence", divergence, divergence >= policy["median_mix_divergence_min"],
-                f">= {policy['median_mix_divergence_min']} (Jensen-Shannon, base 2)"),
+        realism("edge_count_cv", cv, cv >= policy.edge_count_cv_min, f">= {policy.edge_count_cv_min}"),
+        realism("median_edge_settlement_km", distance, distance <= policy.median_edge_distance_km_max,
+                f"<= {policy.median_edge_distance_km_max}"),
+        realism("median_mix_divergence", divergence, divergence >= policy.median_mix_divergence_min,
+                f">= {policy.median_mix_divergence_min} (Jensen-Shannon, base 2)"),
     ], {}
 
 
@@ -112,8 +106,8 @@ CHECKS = [ValidationCheck(name, text) for name, text in (
 
 validation = validation_asset(
     GROUP,
-    deps=[[GROUP, "virtual_classification"], [GROUP, "settlement_nodes"], [GROUP, "edge_catalogue"],
-          [GROUP, "edge_alias_tables"]],
+    reads=[f"{GROUP}/{name}" for name in ("virtual_classification", "settlement_nodes", "edge_catalogue",
+                                           "edge_alias_tables")] + list(WORLD_DATASETS),
     evaluate=evaluate,
     description="Online merchants settled with six or more edges on land; share, spread and variety of edges.",
     checks=CHECKS,

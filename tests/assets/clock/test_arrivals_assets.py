@@ -9,6 +9,7 @@ from engine_assets.quality.gates import verify_gate
 from engine_assets.run.partitions import DAYS, SCENARIO_DAYS, SCENARIOS
 from engine_assets.run.resources import EngineResource
 from engine_assets.storage.datasets import load_dataset
+from engine_assets.storage.reader import Reader
 from worlds import run
 
 DAYS_ = DAYS.get_partition_keys()
@@ -88,7 +89,7 @@ def test_validation_catches_moved_dropped_renumbered_and_misclocked_arrivals(arr
     ).filter(pl.col("i") != original.height - 1).drop("i")  # the day's last arrival lost
     try:
         publish_dataset(identity, contract, key, tampered)
-        outcomes, _ = seg_5b_validation.evaluate(identity)
+        outcomes, _ = seg_5b_validation.evaluate(Reader.for_assets_def(seg_5b_validation.validation, identity))
     finally:
         publish_dataset(identity, contract, key, original)
     figure = {o.name: (o.passed, o.figure) for o in outcomes}
@@ -97,15 +98,14 @@ def test_validation_catches_moved_dropped_renumbered_and_misclocked_arrivals(arr
     assert figure["arrivals_equal_counts"] == (False, 1)
     assert not figure["local_time_equals_zoneinfo"][0] and figure["local_time_equals_zoneinfo"][1] > 1000
     assert figure["arrivals_inside_their_day_and_sorted"][0]
-    assert all(o.passed for o in seg_5b_validation.evaluate(identity)[0])  # restored, clean again
+    assert all(o.passed for o in seg_5b_validation.evaluate(Reader.for_assets_def(seg_5b_validation.validation, identity))[0])  # restored, clean again
 
 
 def test_burst_groups_take_sigma_from_scenario_class_and_channel(arrivals_world):
-    from engine_kernels.arrivals.bursts import BurstPolicy
     from engine_kernels.intensity.demand import CLASSES
 
     identity = _identity(arrivals_world)
-    policy = BurstPolicy.from_dict(identity.policies["5b"])
+    policy = identity.policies.bursts.model
     groups = load_dataset(identity, load_contract("seg_5b/latent_groups"), "baseline").collect()
     profile = load_dataset(identity, load_contract("seg_5a/merchant_zone_profile"), None).collect()
     rows = groups.with_columns(pl.col(pl.Categorical).cast(pl.String)).join(
@@ -121,18 +121,17 @@ def test_burst_groups_take_sigma_from_scenario_class_and_channel(arrivals_world)
 def test_an_online_merchant_without_settlement_is_an_error_not_zone_zero(arrivals_world, monkeypatch):
     from engine_assets.clock.seg_5b import assets as seg_5b_arrivals
 
-    identity = _identity(arrivals_world)
-    real = seg_5b_arrivals.read_frame
-    nodes = real(identity, "seg_3b/settlement_nodes")
-    dropped = nodes["merchant_id"][0]
+    read = Reader.for_assets_def(seg_5b_arrivals.arrivals, _identity(arrivals_world))
+    real = Reader.table
+    dropped = real(read, "seg_3b/settlement_nodes")["merchant_id"][0]
 
-    def without_one_node(identity, dataset, *key):
-        frame = real(identity, dataset, *key)
+    def without_one_node(self, dataset, *key):
+        frame = real(self, dataset, *key)
         return frame.filter(pl.col("merchant_id") != dropped) if dataset == "seg_3b/settlement_nodes" else frame
 
-    monkeypatch.setattr(seg_5b_arrivals, "read_frame", without_one_node)
+    monkeypatch.setattr(Reader, "table", without_one_node)
     with pytest.raises(ValueError, match=rf"online merchants \[{dropped}\] have no settlement zone"):
-        seg_5b_arrivals.load_fabric(identity, "baseline")
+        seg_5b_arrivals.load_fabric(read, "baseline")
 
 
 def test_latent_field_records_the_words_its_normals_drew(arrivals_world):

@@ -13,8 +13,8 @@ from engine_assets.run.errors import EngineConfigError
 from engine_assets.quality.gates import bundle_dir, verify_gate
 from engine_assets.run.resources import EngineResource
 from engine_assets.clock.seg_5a import validation as seg_5a_validation
-from engine_assets.storage.country_data import scan_countries
-from engine_assets.clock.seg_5a.surface import load_surface
+from engine_assets.storage.reader import reader_for
+from engine_assets.clock.seg_5a.surface import SURFACE_DATASETS, load_surface
 from engine_assets.storage.datasets import load_dataset
 from engine_kernels.intensity.demand import ONLINE_CLASSES
 
@@ -43,7 +43,7 @@ def test_5a_passes_and_opens_its_gate_with_a_picture(ci_world):
 def test_profile_holds_zone_allocs_rows_with_classes_and_calibrated_volume(ci_world):
     identity = _identity(ci_world)
     profile = _read(identity, "seg_5a/merchant_zone_profile")
-    alloc, _ = scan_countries(identity, "seg_3a/zone_alloc")
+    alloc, _ = reader_for(identity, "seg_3a/zone_alloc").every_country("seg_3a/zone_alloc")
     assert profile.height == alloc.height and profile["n_sites"].sum() == alloc["n_sites"].sum()
     assert set(profile["channel_group"]) == {"card_present", "card_not_present"}
     online = profile.filter(pl.col("virtual_class") != "NON_VIRTUAL")
@@ -60,8 +60,8 @@ def test_holidays_and_paydays_act_on_local_days(ci_world):
     """Ram Navami (IN, UTC+05:30) covers UTC 18:30 on the eve to 18:30 on the day; a US payday starts
     at local midnight, 04:00 UTC in New York in late March. Placed on UTC midnight they would not."""
     identity = _identity(ci_world)
-    surface = load_surface(identity, "baseline")
-    policy = identity.policies["5a"]["calendar"]
+    surface = load_surface(reader_for(identity, *SURFACE_DATASETS), "baseline")
+    policy = identity.policies.intensity.calendar
     rows = surface.rows.with_row_index("r")
     outages = set(surface.events.row[surface.events.row >= 0].tolist())
 
@@ -73,10 +73,10 @@ def test_holidays_and_paydays_act_on_local_days(ci_world):
         return (surface.day(day, 60)[r] / surface.day(day, 60, overlays=False)[r])
 
     holiday = ratio(dt.date(2026, 3, 26), "IN", "Asia/Kolkata", "consumer_daytime")
-    assert np.allclose(holiday[:, :18], policy["holiday_factor"]["consumer_daytime"]) and np.allclose(holiday[:, 19:], 1)
-    assert (holiday[:, 18] > policy["holiday_factor"]["consumer_daytime"]).all() and (holiday[:, 18] < 1).all()
+    assert np.allclose(holiday[:, :18], policy.holiday_factor["consumer_daytime"]) and np.allclose(holiday[:, 19:], 1)
+    assert (holiday[:, 18] > policy.holiday_factor["consumer_daytime"]).all() and (holiday[:, 18] < 1).all()
     pay = ratio(dt.date(2026, 3, 27), "US", "America/New_York", "consumer_daytime")
-    assert np.allclose(pay[:, :4], 1) and np.allclose(pay[:, 4:], policy["paydays"]["factor"]["consumer_daytime"])
+    assert np.allclose(pay[:, :4], 1) and np.allclose(pay[:, 4:], policy.payday_factor["consumer_daytime"])
 
 
 def test_validation_catches_a_lost_channel_a_missing_row_and_a_bent_shape(ci_world):
@@ -84,7 +84,7 @@ def test_validation_catches_a_lost_channel_a_missing_row_and_a_bent_shape(ci_wor
     profile = _read(identity, "seg_5a/merchant_zone_profile")
     shapes = _read(identity, "seg_5a/weekly_shapes")
     merchants = _read(identity, "seg_1a/merchants")
-    alloc, _ = scan_countries(identity, "seg_3a/zone_alloc")
+    alloc, _ = reader_for(identity, "seg_3a/zone_alloc").every_country("seg_3a/zone_alloc")
 
     def failed(p=profile, s=shapes):
         return {o.name for o in seg_5a_validation.structure_outcomes(identity, p, s, merchants, alloc) if not o.passed}

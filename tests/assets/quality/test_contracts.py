@@ -156,7 +156,7 @@ def test_run_manifest_rejects_bad_values(change: dict[str, Any], path: str):
 def test_run_manifest_requires_every_key():
     manifest = valid_manifest()
     del manifest["reference_digests"]
-    with pytest.raises(ContractViolation, match="'reference_digests' is a required property"):
+    with pytest.raises(ContractViolation, match=r"at \$: required field 'reference_digests' is missing; add it"):
         validate_document(load_contract("engine/run_manifest"), manifest)
 
 
@@ -214,9 +214,9 @@ BAD_CONTRACTS: dict[str, tuple[Mutation, list[str]]] = {
         lambda doc: doc["properties"].update({"Label": doc["properties"].pop("label")}),
         ["$.properties", '"Label"', "^[a-z][a-z0-9_]*$"],
     ),
-    "open table": (_set(additionalProperties=True), ["$.additionalProperties", "true", "allowed: false"]),
+    "open table": (_set(additionalProperties=True), ["$.additionalProperties", "true", "allowed value: false"]),
     "unknown partition layout": (_set(x_partition_keys=["month"]), ["$.x-partition-keys", '["month"]', '["country"]']),
-    "version below one": (_set(x_version=0), ["$.x-version", "minimum of 1"]),
+    "version below one": (_set(x_version=0), ["$.x-version", "0 is not allowed; allowed: >= 1"]),
     "unknown kind": (_set(x_kind="view"), ["$.x-kind", '"view"', '"table", "document"']),
     "table keys on a document": (_set(x_kind="document"), ['"x-primary-key" is not allowed here']),
     "bounds on a string column": (_set_column("label", minimum=1), ["$.properties.label", "minimum"]),

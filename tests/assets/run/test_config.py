@@ -45,7 +45,7 @@ def test_bad_enum_names_file_field_value_and_allowed_values(config_dir):
     with pytest.raises(EngineConfigError) as err:
         _load(config_dir)
     msg = str(err.value)
-    assert "profiles/ci.yaml" in msg and "'bucket_minutes'" in msg and "= 7" in msg
+    assert "profiles/ci.yaml: at $.bucket_minutes: 7 is not allowed" in msg
     assert "allowed values: 5, 10, 15, 20, 30, 60" in msg
 
 
@@ -54,13 +54,13 @@ def test_unknown_field_lists_allowed_fields(config_dir):
     with pytest.raises(EngineConfigError) as err:
         _load(config_dir)
     msg = str(err.value)
-    assert "unknown field(s) merchant" in msg and "allowed fields:" in msg and "merchants" in msg
-    assert "required field 'merchants'" in msg
+    assert "at $: unknown field(s) 'merchant'" in msg and "allowed fields:" in msg and "merchants" in msg
+    assert "required field 'merchants' is missing" in msg
 
 
 def test_wrong_type_names_expected_type(config_dir):
     _edit(config_dir / "profiles/ci.yaml", "merchants: 60", "merchants: lots")
-    with pytest.raises(EngineConfigError, match=r"'merchants' = 'lots' is not allowed; expected type: integer"):
+    with pytest.raises(EngineConfigError, match=r'at \$\.merchants: "lots" is not allowed; expected type: integer'):
         _load(config_dir)
 
 
@@ -82,7 +82,7 @@ def test_unknown_country_code_is_named(config_dir):
         ('end: "2026-03-29"', 'end: "2026-02-30"', r"'horizon.end' = '2026-02-30' is not a calendar date"),
         ('end: "2026-03-29"', 'end: "2026-03-01"', r"'horizon.end' = 2026-03-01 is before horizon.start"),
         ("name: ci", "name: other", r"'name' = 'other' must equal the file name 'ci'"),
-        ("seed: 20260101", "seed: -4", r"'seed' = -4 is not allowed; allowed: >= 0"),
+        ("seed: 20260101", "seed: -4", r"at \$\.seed: -4 is not allowed; allowed: >= 0"),
     ],
 )
 def test_semantic_profile_errors(config_dir, old, new, expected):
@@ -121,7 +121,7 @@ def test_policy_without_schema_is_rejected(config_dir):
 
 def test_policy_violating_its_schema_is_rejected(config_dir):
     _edit(config_dir / "policies/scenarios.yaml", "version: 1", "version: 0")
-    with pytest.raises(EngineConfigError, match=r"policies/scenarios.yaml: field 'version' = 0 is not allowed; allowed: >= 1"):
+    with pytest.raises(EngineConfigError, match=r"policies/scenarios.yaml: at \$\.version: 0 is not allowed; allowed: >= 1"):
         load_policies(config_dir)
 
 
@@ -190,20 +190,20 @@ def _error(config_dir: Path) -> str:
 def test_negative_dispersion_names_the_field(config_dir):
     _edit(config_dir / "policies/1a.yaml", "  dispersion:\n    base: 1.3", "  dispersion:\n    base: -1.3")
     msg = _error(config_dir)
-    assert "policies/1a.yaml" in msg and "'outlet_count.dispersion.base' = -1.3" in msg and "allowed: > 0" in msg
+    assert "policies/1a.yaml: at $.outlet_count.dispersion.base: -1.3 is not allowed; allowed: > 0" in msg
 
 
 def test_unknown_mcc_group_names_the_field_and_the_known_groups(config_dir):
     _edit(config_dir / "policies/1a.yaml", "    grocery: 0.10\n", "    grocery: 0.10\n    casinos: 0.02\n")
     msg = _error(config_dir)
-    assert "policies/1a.yaml" in msg and "unknown field(s) casinos under 'merchants.sector_weights'" in msg
+    assert "policies/1a.yaml: at $.merchants.sector_weights: unknown field(s) 'casinos'" in msg
     assert "grocery" in msg and "entertainment" in msg
 
 
 def test_zero_merchants_names_the_profile_field(config_dir):
     _edit(config_dir / "profiles/ci.yaml", "merchants: 60", "merchants: 0")
     msg = _error(config_dir)
-    assert "profiles/ci.yaml" in msg and "'merchants' = 0" in msg and "allowed: >= 1" in msg
+    assert "profiles/ci.yaml: at $.merchants: 0 is not allowed; allowed: >= 1" in msg
 
 
 def test_cross_field_error_is_caught_at_load(config_dir):

@@ -11,8 +11,9 @@ from engine_assets.definitions import ASSET_CHECKS, ASSETS
 from engine_assets.quality.gates import verify_gate
 from engine_assets.storage.io_manager import ShardIOManager
 from engine_assets.storage.publish import MANIFEST
-from engine_assets.world.reference.world import reference_world
+from engine_assets.world.reference.world import WORLD_DATASETS, reference_world
 from engine_assets.run.resources import EngineResource
+from engine_assets.storage.reader import reader_for
 from engine_kernels.reference import packages
 
 QUIET = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
@@ -86,7 +87,7 @@ def test_wrong_package_version_is_one_clear_error(tmp_path, monkeypatch):
 
 def test_query_api_on_the_published_world(built):
     root, _ = built
-    world = reference_world(EngineResource(data_root=str(root)).identity())
+    world = reference_world(reader_for(EngineResource(data_root=str(root)).identity(), *WORLD_DATASETS))
     cells = world.populated_cells("US", "America/New_York")
     u = (np.arange(10_000) + 0.5) / 10_000
     lat, lon = cells.sample_points(u, u[::-1], np.roll(u, 17))

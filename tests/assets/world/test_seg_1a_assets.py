@@ -15,6 +15,7 @@ from engine_assets.run.partitions import COUNTRIES
 from engine_assets.storage.publish import MANIFEST
 from engine_assets.run.resources import EngineResource
 from engine_assets.world.seg_1a import validation as seg_1a_validation
+from engine_assets.storage.reader import Reader
 from engine_kernels.merchants.realism import RealismPolicy
 
 QUIET = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
@@ -133,7 +134,7 @@ def _failed(outcomes) -> set[str]:
 
 def test_validation_catches_a_lost_outlet_a_wrong_home_and_a_missing_partition(built):
     identity = EngineResource(data_root=str(built)).identity()
-    seg = seg_1a_validation.load_segment(identity)
+    seg = seg_1a_validation.load_segment(Reader.for_assets_def(seg_1a_validation.validation, identity))
     assert not _failed(seg_1a_validation.structure_outcomes(seg, 60))
 
     lost = seg.catalogue.filter((pl.col("site_order") == 1) & (pl.col("n_country") >= 2)).row(0, named=True)
@@ -154,7 +155,7 @@ def test_validation_catches_a_lost_outlet_a_wrong_home_and_a_missing_partition(b
 
 
 def test_realism_outside_its_corridor_fails_once_enforced(built):
-    seg = seg_1a_validation.load_segment(EngineResource(data_root=str(built)).identity())
+    seg = seg_1a_validation.load_segment(Reader.for_assets_def(seg_1a_validation.validation, EngineResource(data_root=str(built)).identity()))
     corridors = {"single_site_share": (0.0, 0.01)}
     strict = seg_1a_validation.realism_outcomes(seg, RealismPolicy(enforce_from_merchants=1, corridors=corridors))
     assert "single_site_share" in _failed(strict)

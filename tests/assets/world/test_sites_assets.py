@@ -13,9 +13,10 @@ from engine_assets.storage.io_manager import ShardIOManager
 from engine_assets.run.resources import EngineResource
 from engine_assets.world.seg_1b import validation as seg_1b_validation
 from engine_assets.world.seg_2a import validation as seg_2a_validation
-from engine_assets.storage.country_data import scan_countries
+from engine_assets.storage.reader import reader_for
 from engine_assets.world.seg_2a.assets import read_transitions, transition_window
 from engine_assets.storage.datasets import load_dataset
+from engine_assets.storage.reader import Reader
 from engine_kernels.tables.routing import RoutingTable, pick_items
 from worlds import ASSET_SEGMENTS, KEYS, QUIET, UPSTREAM, build_world, digests, run
 
@@ -40,14 +41,14 @@ def test_three_segments_pass_and_open_their_gates_with_maps(ci_world):
 
 def test_every_outlet_has_one_site_inside_its_country_with_a_zone_of_its_country(ci_world):
     identity = _identity(ci_world)
-    sites, _ = scan_countries(identity, "seg_1b/site_locations")
-    catalogue, _ = scan_countries(identity, "seg_1a/outlet_catalogue")
-    zones, _ = scan_countries(identity, "seg_2a/site_timezones")
+    sites, _ = reader_for(identity, "seg_1b/site_locations").every_country("seg_1b/site_locations")
+    catalogue, _ = reader_for(identity, "seg_1a/outlet_catalogue").every_country("seg_1a/outlet_catalogue")
+    zones, _ = reader_for(identity, "seg_2a/site_timezones").every_country("seg_2a/site_timezones")
     assert sites.height == catalogue.height == zones.height > 300 and sites["site_id"].n_unique() == sites.height
     us = zones.filter(pl.col("legal_country_iso") == "US")["tzid"].cast(pl.String).unique().to_list()
     assert len(us) >= 2 and all(z.startswith(("America/", "Pacific/Honolulu")) for z in us)
     assert set(zones.filter(pl.col("legal_country_iso") == "IN")["tzid"].cast(pl.String)) == {"Asia/Kolkata"}
-    alloc, _ = scan_countries(identity, "seg_3a/zone_alloc")
+    alloc, _ = reader_for(identity, "seg_3a/zone_alloc").every_country("seg_3a/zone_alloc")
     assert alloc["n_sites"].sum() == sites.height
 
 
@@ -84,11 +85,11 @@ def test_zone_plan_refuses_to_read_an_unvalidated_catalogue(world_root):
 
 def test_validation_catches_a_site_at_sea_and_a_lost_site(ci_world):
     identity = _identity(ci_world)
-    sites, missing = scan_countries(identity, "seg_1b/site_locations")
-    catalogue, _ = scan_countries(identity, "seg_1a/outlet_catalogue")
+    sites, missing = reader_for(identity, "seg_1b/site_locations").every_country("seg_1b/site_locations")
+    catalogue, _ = reader_for(identity, "seg_1a/outlet_catalogue").every_country("seg_1a/outlet_catalogue")
 
     def failed(frame):
-        return {o.name for o in seg_1b_validation.structure_outcomes(identity, frame, missing, catalogue) if not o.passed}
+        return {o.name for o in seg_1b_validation.structure_outcomes(Reader.for_assets_def(seg_1b_validation.validation, identity), frame, missing, catalogue) if not o.passed}
 
     assert not failed(sites)
     at_sea = sites.with_columns(lat_deg=pl.when(pl.int_range(pl.len()) == 0).then(0.0).otherwise("lat_deg"),

@@ -6,7 +6,7 @@ import zoneinfo
 import numpy as np
 import pytest
 
-from engine_kernels.civil_time.transitions import utc_to_local, zone_transitions, zones_transitions
+from engine_kernels.civil_time.transitions import offset_period, utc_to_local, zone_transitions, zones_transitions
 
 UTC = dt.timezone.utc
 
@@ -52,3 +52,12 @@ def test_bad_zone_index_is_refused():
     table = zones_transitions(["UTC"], dt.datetime(2026, 1, 1, tzinfo=UTC), dt.datetime(2026, 2, 1, tzinfo=UTC))
     with pytest.raises(ValueError, match="zone indices"):
         utc_to_local(np.array([0]), np.array([1]), table)
+
+
+def test_offset_period_is_the_last_period_started_and_the_first_before_any():
+    starts = np.array([100, 200, 300, 50], np.int64)  # zone 0 owns rows 0-2, zone 1 row 3
+    offsets = np.array([0, 3, 4], np.int64)
+    instants = np.array([0, 99, 100, 199, 200, 250, 300, 10**12], np.int64)
+    assert offset_period(starts, offsets, 0, instants).tolist() == [0, 0, 0, 0, 1, 1, 2, 2]
+    assert offset_period(starts, offsets, 1, instants).tolist() == [3] * instants.size
+    assert [int(offset_period(starts, offsets, 0, t)) for t in instants] == [0, 0, 0, 0, 1, 1, 2, 2]

@@ -6,12 +6,13 @@ import datetime as dt
 import numpy as np
 import pytest
 
-from engine_assets.run.config import load_policies
-from engine_kernels.intensity.calendar_events import CalendarPolicy, scenario_events
+from engine_assets.run.config import CONFIG_DIR, read_yaml
+from engine_assets.run.policies import parse_calendar
+from engine_kernels.intensity.calendar_events import scenario_events
 from engine_kernels.randomness.streams import derive_key
 
-CONTENT = load_policies().files["5a"].content
-POLICY = CalendarPolicy.from_dict(CONTENT)
+CONTENT = read_yaml(CONFIG_DIR / "policies/5a.yaml")
+POLICY = parse_calendar(CONTENT)
 SAT_SUN, FRI_SAT = 0b1100000, 0b0110000
 ROWS = (np.array([5, 5, 9]), ["US", "DE", "AE"], ["America/New_York", "Europe/Berlin", "Asia/Dubai"])
 
@@ -70,7 +71,7 @@ def test_stress_scales_online_classes_and_outages_are_keyed():
     assert draws == {"5a.outage": 3 * 13 * 3}
     content = copy.deepcopy(CONTENT)
     content["calendar"]["outages"]["daily_probability"] = 0.5
-    busy = CalendarPolicy.from_dict(content)
+    busy = parse_calendar(content)
     first, _ = events(policy=busy)
     again, _ = events(policy=busy)
     outages = rows(first, "outage")
@@ -93,7 +94,7 @@ def test_bad_calendar_policies_name_the_field(edit, message):
     content = copy.deepcopy(CONTENT)
     edit(content)
     with pytest.raises(ValueError, match=message):
-        CalendarPolicy.from_dict(content)
+        parse_calendar(content)
 
 
 def test_a_scenario_without_policy_is_refused():

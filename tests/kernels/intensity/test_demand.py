@@ -5,12 +5,13 @@ import copy
 import numpy as np
 import pytest
 
-from engine_assets.run.config import load_policies
-from engine_kernels.intensity.demand import CLASSES, DemandPolicy, calibrate, classify_demand, per_site_volume, zone_roles
+from engine_assets.run.config import CONFIG_DIR, read_yaml
+from engine_assets.run.policies import parse_demand
+from engine_kernels.intensity.demand import CLASSES, calibrate, classify_demand, per_site_volume, zone_roles
 from engine_kernels.randomness.streams import derive_key
 
-CONTENT = load_policies().files["5a"].content
-POLICY = DemandPolicy.from_dict(CONTENT)
+CONTENT = read_yaml(CONFIG_DIR / "policies/5a.yaml")
+POLICY = parse_demand(CONTENT)
 
 
 def keys(label):
@@ -68,4 +69,4 @@ def test_bad_policies_name_the_field(edit, message):
     content = copy.deepcopy(CONTENT)
     edit(content)
     with pytest.raises(ValueError, match=message):
-        DemandPolicy.from_dict(content)
+        parse_demand(content)

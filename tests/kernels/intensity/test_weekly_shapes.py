@@ -45,10 +45,9 @@ def test_bad_input_is_refused():
 
 def test_class_shapes_have_keyed_variants_around_the_template():
     from engine_assets.run.config import load_policies
-    from engine_kernels.intensity.demand import CLASSES
-    from engine_kernels.intensity.weekly_shapes import ShapePolicy, class_shapes, day_mass
+    from engine_kernels.intensity.weekly_shapes import class_shapes, day_mass
 
-    policy = ShapePolicy.from_dict(load_policies().files["5a"].content, CLASSES)
+    policy = load_policies().intensity.shapes
     jitter = np.random.default_rng(2).random((policy.variants, 16))
     shop = class_shapes(policy, "office_hours", "card_present", SAT_SUN, jitter)
     online = class_shapes(policy, "office_hours", "card_not_present", SAT_SUN, jitter)
@@ -63,9 +62,9 @@ def test_class_shapes_have_keyed_variants_around_the_template():
 
 
 def test_a_policy_class_without_a_shape_is_refused():
-    from engine_assets.run.config import load_policies
-    from engine_kernels.intensity.weekly_shapes import ShapePolicy
+    from engine_assets.run.config import CONFIG_DIR, read_yaml
+    from engine_assets.run.policies import parse_weekly_shapes
 
-    content = load_policies().files["5a"].content
+    content = read_yaml(CONFIG_DIR / "policies/5a.yaml")
     with pytest.raises(ValueError, match=r"classes \['teleport'\] have no weekly shape"):
-        ShapePolicy.from_dict(content, ["office_hours", "teleport"])
+        parse_weekly_shapes(content, ["office_hours", "teleport"])

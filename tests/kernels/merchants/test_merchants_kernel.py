@@ -11,9 +11,9 @@ import pytest
 import yaml
 from scipy import stats
 
+from engine_assets.run.policies import parse_policy_1a
 from engine_kernels.merchants.catalogue import build_universe, merchant_id_range
 from engine_kernels.merchants.inputs import Countries, Mccs
-from engine_kernels.merchants.policy import Policy1A
 from engine_kernels.merchants.realism import realism_figures
 from engine_kernels.randomness.streams import label_key
 
@@ -80,7 +80,7 @@ def keys(label: str) -> int:
 
 
 def build(ids, policy=None, countries=None):
-    policy = Policy1A.from_dict(POLICY) if policy is None else policy
+    policy = parse_policy_1a(POLICY) if policy is None else policy
     return build_universe(np.asarray(ids, np.uint64), countries or make_countries(), make_mccs(), policy, keys)
 
 
@@ -106,7 +106,7 @@ def canonical(table: pa.Table, name: str) -> bytes:
 def test_policy_file_passes_its_schema():
     jsonschema.Draft202012Validator.check_schema(SCHEMA)
     jsonschema.Draft202012Validator(SCHEMA).validate(POLICY)
-    assert Policy1A.from_dict(POLICY).n_gdp_bands == 4
+    assert parse_policy_1a(POLICY).n_gdp_bands == 4
 
 
 @pytest.mark.parametrize(
@@ -148,7 +148,7 @@ def test_cross_field_errors_name_the_field(path, value, field):
         node = node[key]
     node[path[-1]] = value
     with pytest.raises(ValueError, match=field.replace(".", r"\.")):
-        Policy1A.from_dict(bad)
+        parse_policy_1a(bad)
 
 
 # --------------------------------------------------------------------------- bad input
@@ -270,7 +270,7 @@ def test_foreign_count_bounded_by_outlets_and_candidates(universe_10k):
 
 
 def test_home_keeps_its_floor_up_to_one_outlet_per_foreign_country(universe_10k):
-    policy = Policy1A.from_dict(POLICY)
+    policy = parse_policy_1a(POLICY)
     fm = universe_10k.foreign_membership
     idx = fm["merchant_id"].to_numpy().astype(np.int64) - 1
     home = fm["is_home"].to_numpy(zero_copy_only=False)
@@ -300,7 +300,7 @@ def test_truncation_falls_back_to_two_and_is_counted():
     policy = copy.deepcopy(POLICY)
     policy["outlet_count"]["mean"]["base"] = 0.01
     policy["outlet_count"]["max_attempts"] = 2
-    u = build(range(1, 3001), policy=Policy1A.from_dict(policy))
+    u = build(range(1, 3001), policy=parse_policy_1a(policy))
     counts = u.outlet_counts
     multi = counts["is_multi_site"].to_numpy(zero_copy_only=False)
     assert (counts["n_total"].to_numpy()[multi] >= 2).all()
@@ -315,7 +315,7 @@ def test_outlet_counts_follow_truncated_nb2():
     policy = copy.deepcopy(POLICY)
     policy["outlet_count"]["mean"] = {"base": 8.0}
     policy["outlet_count"]["dispersion"] = {"base": 1.3}
-    counts = build(range(1, 20_001), policy=Policy1A.from_dict(policy)).outlet_counts
+    counts = build(range(1, 20_001), policy=parse_policy_1a(policy)).outlet_counts
     n = counts["n_total"].to_numpy()[counts["is_multi_site"].to_numpy(zero_copy_only=False)]
     # NB2(μ, φ) is scipy's nbinom(φ, φ / (φ + μ)); condition on N >= 2 and pool the tail above 40.
     pmf = stats.nbinom.pmf(np.arange(2, 41), 1.3, 1.3 / 9.3) / stats.nbinom.sf(1, 1.3, 1.3 / 9.3)
@@ -356,7 +356,7 @@ def test_realism_corridors_at_10k(universe_10k):
 
 def test_another_seed_builds_another_universe():
     ids = merchant_id_range(500)
-    other = build_universe(ids, make_countries(), make_mccs(), Policy1A.from_dict(POLICY),
+    other = build_universe(ids, make_countries(), make_mccs(), parse_policy_1a(POLICY),
                            lambda label: label_key(20260102, "ab" * 32, label))
     same = build(ids)
     assert ipc_bytes(build(ids).outlet_catalogue) == ipc_bytes(same.outlet_catalogue)

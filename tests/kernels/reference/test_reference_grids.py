@@ -14,6 +14,7 @@ import pyogrio.raw
 import pytest
 import shapely
 
+from engine_kernels.geography.geodesy import cell_area_km2, cell_of
 from engine_kernels.reference import population as pg
 from engine_kernels.reference import timezones as tz
 
@@ -89,13 +90,13 @@ def test_every_populated_country_has_populated_cells(world):
 
 def test_dense_cells_hold_a_plausible_share_of_people(world):
     population = world["population"]
-    density = population / pg.cell_area_km2(np.arange(population.shape[0]))[:, None]
+    density = population / cell_area_km2(np.arange(population.shape[0]))[:, None]
     share = population[density >= 1000].sum(dtype=np.float64) / population.sum(dtype=np.float64)
     assert 0.20 <= share <= 0.45, f"{share:.1%} of people live at >= 1000 per km²"
 
 
 def test_nile_valley_is_densely_settled(world):
-    rows, cols = pg.cell_of(np.array([31.5, 22.0]), np.array([30.5, 32.5]))
+    rows, cols = cell_of(np.array([31.5, 22.0]), np.array([30.5, 32.5]))
     people = world["population"][rows[0]:rows[1], cols[0]:cols[1]].sum(dtype=np.float64)
     assert people > 50e6, f"Nile valley holds {people / 1e6:.1f}M"
 
@@ -136,18 +137,6 @@ def test_preview_is_a_png(world, tmp_path):
     assert (tmp_path / "preview.png").read_bytes() == png
 
 
-def test_cell_of_inverts_cell_centres():
-    rows, cols = np.array([0, 5, 1079, 2159]), np.array([0, 4319, 2160, 17])
-    assert all(np.array_equal(a, b) for a, b in zip(pg.cell_of(*pg.cell_centres(rows, cols)), (rows, cols)))
-    assert pg.cell_of(np.array([90.0, -90.0]), np.array([180.0, -180.0]))[1].tolist() == [0, 0]
-
-
-def test_cell_areas_cover_the_sphere():
-    n_rows, n_cols = pg.grid_shape()
-    total = pg.cell_area_km2(np.arange(n_rows)).sum() * n_cols
-    assert total == pytest.approx(4 * np.pi * pg.EARTH_RADIUS_KM**2, rel=1e-12)
-
-
 def test_coastal_city_keeps_its_population_on_land():
     # A 10 x 10 degree island at 1 degree resolution; the only city sits 1.5 degrees offshore.
     island = shapely.box(0, 0, 10, 10)
@@ -157,7 +146,7 @@ def test_coastal_city_keeps_its_population_on_land():
     assert population.sum() == pytest.approx(1e6, rel=1e-6)
     assert np.all(population[country_index == 0] == 0)
     # The city moved to the nearest island cell (lat 5..6, lon 9..10), which becomes the densest.
-    row, col = pg.cell_of(np.array([5.5]), np.array([9.5]), res=1.0)
+    row, col = cell_of(np.array([5.5]), np.array([9.5]), res=1.0)
     assert np.unravel_index(np.argmax(population), population.shape) == (row[0], col[0])
 
 

@@ -6,9 +6,10 @@ import yaml
 from pathlib import Path
 
 from engine_kernels.randomness.streams import label_key
-from engine_kernels.sites.weights import SHAPES, SiteWeightPolicy, day_effects, site_weights
+from engine_assets.run.policies import parse_routing
+from engine_kernels.sites.weights import SHAPES, day_effects, site_weights
 
-POLICY = SiteWeightPolicy.from_dict(yaml.safe_load((Path(__file__).parents[3] / "config/policies/2b.yaml").read_text()))
+POLICY = parse_routing(yaml.safe_load((Path(__file__).parents[3] / "config/policies/2b.yaml").read_text())).model
 
 
 def keys(label):
@@ -78,4 +79,4 @@ def test_policy_cross_field_errors_name_the_field():
     bad = yaml.safe_load((Path(__file__).parents[3] / "config/policies/2b.yaml").read_text())
     bad["site_weights"]["top_share_cap"] = [0.8, 0.7]
     with pytest.raises(ValueError, match="site_weights.top_share_cap needs one entry per size band"):
-        SiteWeightPolicy.from_dict(bad)
+        parse_routing(bad)

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import shapely
 
+from engine_kernels.geography.geodesy import cell_rows_cols, flat_cell
 from engine_kernels.reference.world import CountryCells
 from engine_kernels.randomness.streams import label_key
 from engine_kernels.sites.placement import PlacementPolicy, SiteGroups, place_sites, site_ids
@@ -36,7 +37,7 @@ def inside(lat, lon):
 
 def fallback(c: CountryCells):
     ok = inside(c.lat, c.lon)
-    return c.lat[ok], c.lon[ok], (c.rows.astype(np.int64) * 4320 + c.cols)[ok]
+    return c.lat[ok], c.lon[ok], flat_cell(c.rows, c.cols)[ok]
 
 
 def groups(n_sites):
@@ -54,7 +55,7 @@ def test_every_site_inside_the_country_and_in_its_cell_unless_it_fell_back():
     c = cells()
     sites = place(groups(np.random.default_rng(1).integers(1, 30, 800)), c)
     assert inside(sites.lat, sites.lon).all()
-    rows, cols = np.divmod(sites.cell, 4320)
+    rows, cols = cell_rows_cols(sites.cell)
     ok = ~sites.is_fallback
     assert (np.abs(sites.lat[ok] - (90 - (rows[ok] + 0.5) * RES)) <= RES / 2 + 1e-12).all()
     assert (np.abs(sites.lon[ok] - (-180 + (cols[ok] + 0.5) * RES)) <= RES / 2 + 1e-12).all()
@@ -113,4 +114,4 @@ def test_an_atoll_without_inland_cell_centres_still_gets_its_sites_inside():
     assert shapely.intersects_xy(atoll, sites.lon, sites.lat).all()
     assert np.unique(sites.lat).size == 3  # sampled inside the atoll, not stacked on one point
     # Only a site whose cell holds part of the atoll keeps its cell; the others are fallbacks.
-    assert (sites.is_fallback == (sites.cell != 563 * 4320 + 2196)).all()
+    assert (sites.is_fallback == (sites.cell != flat_cell(563, 2196))).all()

@@ -7,10 +7,11 @@ import pytest
 import yaml
 
 from engine_kernels.randomness.streams import label_key
-from engine_kernels.sites.virtual import VirtualPolicy, classify, draw_edges, internet_adoption, settle
+from engine_assets.run.policies import parse_virtual
+from engine_kernels.sites.virtual import classify, draw_edges, internet_adoption, settle
 
 RAW = yaml.safe_load((Path(__file__).parents[3] / "config/policies/3b.yaml").read_text())
-POLICY = VirtualPolicy.from_dict(RAW)
+POLICY = parse_virtual(RAW).model
 
 
 def keys(label):
@@ -56,4 +57,4 @@ def test_policy_errors_name_the_field():
     bad = yaml.safe_load(yaml.safe_dump(RAW))
     bad["settlement"]["probability"] = [0.5, 0.5]
     with pytest.raises(ValueError, match="settlement.probability"):
-        VirtualPolicy.from_dict(bad)
+        parse_virtual(bad)
