@@ -42,7 +42,8 @@ from engine_assets.world.seg_1a.assets import (  # noqa: E402
 )
 from engine_assets.storage.datasets import load_dataset, publish_dataset  # noqa: E402
 from engine_assets.storage.reader import Reader  # noqa: E402
-from engine_kernels.merchants.catalogue import build_universe, merchant_id_range  # noqa: E402
+from engine_kernels.ids import merchant_ids  # noqa: E402
+from engine_kernels.merchants.catalogue import build_universe  # noqa: E402
 from stages import Stages, peak_rss_mb, share_reference  # noqa: E402
 
 TARGETS = {10_000: 5.0, 1_000_000: 60.0}
@@ -81,7 +82,7 @@ def run(merchants: int, reference: Path) -> None:
 
         countries, mccs = timed("inputs", inputs)
         policy = identity.policies.merchants.model
-        universe = timed("draws", lambda: build_universe(merchant_id_range(merchants), countries, mccs, policy,
+        universe = timed("draws", lambda: build_universe(merchant_ids(merchants), countries, mccs, policy,
                                                          identity.substream_key))
         published = []
 

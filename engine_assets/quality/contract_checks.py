@@ -8,7 +8,6 @@ the writer's gate: it turns an Arrow table into exactly the contract's schema
 or refuses.
 """
 
-import dataclasses
 import operator
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field

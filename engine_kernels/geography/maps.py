@@ -1,38 +1,21 @@
-"""Pictures of the world for validation reports: PNG encoding and sites over population.
+"""Rasters of the world for pictures: population density in grey, sites burnt in red, a country's frame.
 
-No plotting library: a PNG is a header and zlib-compressed scanlines, and a map here is a
-raster the engine already has (the population grid) with sites burnt in.
+Pure numpy: a raster here is an (H, W) or (H, W, 3) uint8 array; engine_assets/quality/plots.py
+turns it into a PNG. Bounds are (south, west, north, east) in degrees, row 0 at the north.
 """
 
 from __future__ import annotations
 
-import struct
-import zlib
+from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["encode_png", "grey_density", "sites_map"]
+from engine_kernels.geography.geodesy import cell_area_km2
 
+__all__ = ["WORLD", "Frame", "country_frame", "grey_density", "sites_raster"]
 
-def encode_png(image: np.ndarray) -> bytes:
-    """PNG of an 8-bit image: (H, W) greyscale or (H, W, 3) RGB; filter type 0, one IDAT chunk."""
-    image = np.ascontiguousarray(image, np.uint8)
-    if image.ndim == 2:
-        colour, channels = 0, 1
-    elif image.ndim == 3 and image.shape[2] == 3:
-        colour, channels = 2, 3
-    else:
-        raise ValueError(f"encode_png: need (H, W) or (H, W, 3), got {image.shape}")
-    height, width = image.shape[:2]
-    scanlines = np.zeros((height, width * channels + 1), np.uint8)
-    scanlines[:, 1:] = image.reshape(height, width * channels)
-
-    def chunk(tag: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data))
-
-    header = struct.pack(">IIBBBBB", width, height, 8, colour, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(scanlines.tobytes(), 9))
-            + chunk(b"IEND", b""))
+WORLD = (-90.0, -180.0, 90.0, 180.0)
+SITE_RGB = (255, 40, 40)
 
 
 def grey_density(density: np.ndarray) -> np.ndarray:
@@ -42,19 +25,41 @@ def grey_density(density: np.ndarray) -> np.ndarray:
     return np.where(density > 0, 48 + np.round(207 * level), 0).astype(np.uint8)
 
 
-def sites_map(density: np.ndarray, bounds: tuple[float, float, float, float], lat: np.ndarray, lon: np.ndarray,
-              scale: int = 1, dot: int = 1) -> bytes:
-    """PNG of a density raster covering bounds (south, west, north, east) in grey, each site a red
-    dot x dot square (each raster cell drawn as scale x scale pixels)."""
+def sites_raster(density: np.ndarray, bounds: tuple[float, float, float, float], lat: np.ndarray, lon: np.ndarray,
+                 scale: int = 1, dot: int = 1) -> np.ndarray:
+    """RGB raster of a density grid covering `bounds` in grey (each cell scale x scale pixels), each
+    site a red dot x dot square; sites outside the bounds are left out."""
     grey = np.repeat(np.repeat(grey_density(density), scale, axis=0), scale, axis=1)
     rgb = np.stack([grey, grey, grey], axis=2)
     south, west, north, east = bounds
     height, width = grey.shape
     lat, lon = np.asarray(lat, np.float64), np.asarray(lon, np.float64)
-    shown = (lat >= south) & (lat <= north) & (lon >= west) & (lon <= east)  # sites off the frame are left out
+    shown = (lat >= south) & (lat <= north) & (lon >= west) & (lon <= east)
     row = np.clip(((north - lat[shown]) / (north - south) * height).astype(np.int64), 0, height - 1)
     col = np.clip(((lon[shown] - west) / (east - west) * width).astype(np.int64), 0, width - 1)
     for dr in range(dot):
         for dc in range(dot):
-            rgb[np.minimum(row + dr, height - 1), np.minimum(col + dc, width - 1)] = (255, 40, 40)
-    return encode_png(rgb)
+            rgb[np.minimum(row + dr, height - 1), np.minimum(col + dc, width - 1)] = SITE_RGB
+    return rgb
+
+
+@dataclass(frozen=True)
+class Frame:
+    """A window of the population grid: persons per km², its bounds, and the pixels per cell to draw it."""
+
+    density: np.ndarray
+    bounds: tuple[float, float, float, float]
+    scale: int
+
+
+def country_frame(population: np.ndarray, lat: np.ndarray, lon: np.ndarray, pixels: int = 900) -> Frame:
+    """The window of the global grid around the bulk of a country's sites (1st-99th percentile of
+    latitude and longitude, 2° margin), drawn about `pixels` wide: a country's far islands or an
+    antimeridian crossing would otherwise shrink the mainland to a few pixels."""
+    res = 360 / population.shape[1]
+    (south, north), (west, east) = (np.percentile(np.asarray(x), [1, 99]) for x in (lat, lon))
+    r0, r1 = int(max((90 - north - 2) / res, 0)), int(min((90 - south + 2) / res, population.shape[0]))
+    c0, c1 = int(max((west + 178) / res, 0)), int(min((east + 182) / res, population.shape[1]))
+    density = population[r0:r1, c0:c1].astype(np.float64) / cell_area_km2(np.arange(r0, r1))[:, None]
+    bounds = (90 - r1 * res, -180 + c0 * res, 90 - r0 * res, -180 + c1 * res)
+    return Frame(density, bounds, max(1, pixels // max(density.shape)))

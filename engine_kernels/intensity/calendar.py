@@ -39,7 +39,7 @@ class Events:
 
     kind: np.ndarray  # int8 index into TYPES
     country: np.ndarray  # int32 index into the caller's country list
-    demand_class: np.ndarray  # int16 index into engine_kernels.intensity.demand.CLASSES
+    demand_class: np.ndarray  # int16 index into engine_kernels.vocabulary.DEMAND_CLASSES
     row: np.ndarray  # int64 index of one (merchant, country, zone) row
     start_us: np.ndarray  # int64 naive local µs since 1970-01-01 00:00
     end_us: np.ndarray

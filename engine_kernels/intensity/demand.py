@@ -18,14 +18,11 @@ import numpy as np
 
 from engine_kernels.randomness import substreams
 from engine_kernels.randomness.streams import unit_keys, unit_uniforms
+from engine_kernels.vocabulary import CARD_PRESENT, DEMAND_CLASSES
 
-__all__ = ["CLASSES", "ONLINE_CLASSES", "ROLES", "DemandPolicy", "calibrate", "classify_demand", "per_site_volume",
-           "raw_weekly_volume", "zone_roles"]
+__all__ = ["ROLES", "DemandPolicy", "calibrate", "classify_demand", "per_site_volume", "raw_weekly_volume",
+           "zone_roles"]
 
-CLASSES = ("always_on_local", "bills_utilities", "consumer_daytime", "evening_weekend", "fuel_convenience",
-           "low_volume_tail", "office_hours", "online_24h", "online_bursty", "travel_hospitality")
-ONLINE_CLASSES = ("online_24h", "online_bursty")
-CHANNELS = ("card_present", "card_not_present")
 ROLES = ("primary", "secondary", "tail")
 _VOLUME = substreams.VOLUME
 
@@ -35,18 +32,18 @@ class DemandPolicy:
     shop_class: Mapping[tuple[str, str], str]  # (channel, sector) -> class of NON_VIRTUAL merchants
     online_class: Mapping[str, str]  # sector -> class of VIRTUAL_ONLY / HYBRID merchants
     online_default: str
-    median: np.ndarray  # by class index
+    median: np.ndarray  # by DEMAND_CLASSES
     alpha: np.ndarray
     clip: np.ndarray
     secondary_min_share: float
     role_multiplier: np.ndarray  # by ROLES
-    channel_multiplier: np.ndarray  # by CHANNELS
+    channel_multiplier: np.ndarray  # by CHANNELS (engine_kernels.vocabulary)
 
 
 def classify_demand(sector: np.ndarray, channel: np.ndarray, online: np.ndarray, policy: DemandPolicy) -> np.ndarray:
-    """int8 index into CLASSES per merchant; `online` marks VIRTUAL_ONLY and HYBRID merchants."""
+    """int8 index into DEMAND_CLASSES per merchant; `online` marks VIRTUAL_ONLY and HYBRID merchants."""
     out = np.empty(len(sector), np.int8)
-    index = {c: i for i, c in enumerate(CLASSES)}
+    index = {c: i for i, c in enumerate(DEMAND_CLASSES)}
     for i, (s, ch, on) in enumerate(zip(sector, channel, online)):
         name = policy.online_class.get(s, policy.online_default) if on else policy.shop_class[(ch, s)]
         out[i] = index[name]
@@ -85,7 +82,7 @@ def raw_weekly_volume(per_site: np.ndarray, n_sites: np.ndarray, role: np.ndarra
                       policy: DemandPolicy) -> np.ndarray:
     """V before calibration (m = 1) per row: x_merchant · n_sites · role(zone) · channel, with `role`
     the row's index into ROLES and `channel` its channel name."""
-    channel_index = np.where(np.asarray(channel) == "card_present", 0, 1)
+    channel_index = np.where(np.asarray(channel) == CARD_PRESENT, 0, 1)
     return per_site * n_sites * policy.role_multiplier[role] * policy.channel_multiplier[channel_index]
 
 

@@ -12,15 +12,17 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
+from engine_kernels.vocabulary import CHANNELS, SECTORS
+
 from .candidates import candidate_countries, gravity
 from .cross_border import foreign_membership
 from .inputs import Countries, Mccs
 from .outlets import draw_outlet_counts
-from .policy import CHANNELS, SECTORS, Policy1A
+from .policy import Policy1A
 from .streams import KeySource, merge_draws
 from .universe import draw_merchants
 
-__all__ = ["MerchantUniverse", "build_universe", "merchant_id_range", "outlet_catalogue"]
+__all__ = ["MerchantUniverse", "build_universe", "outlet_catalogue"]
 
 
 @dataclass(frozen=True)
@@ -38,13 +40,6 @@ class MerchantUniverse:
     outlet_catalogue: pa.Table
     rng_draws: dict[str, int]
     truncation_fallbacks: int
-
-
-def merchant_id_range(n: int) -> np.ndarray:
-    """uint64 ids 1..n of a universe of n merchants."""
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"merchants must be an integer >= 1, got {n!r}")
-    return np.arange(1, int(n) + 1, dtype=np.uint64)
 
 
 def _as_ids(ids) -> np.ndarray:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .policy import SECTORS
+from engine_kernels.vocabulary import SECTORS
 
 __all__ = ["Countries", "Mccs", "national_gdp"]
 

@@ -1,4 +1,4 @@
-"""The 1A policy as immutable, typed coefficients: dense vectors by SECTORS, CHANNELS and GDP band.
+"""The 1A policy as immutable, typed coefficients: dense vectors by sector, channel and GDP band.
 
 engine_assets/run/policies.py builds it from config/policies/1a.yaml.
 """
@@ -9,11 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine_kernels.reference.mcc import DEMAND_SECTORS
-
 __all__ = [
-    "CHANNELS",
-    "SECTORS",
     "CandidatePolicy",
     "CrossBorderPolicy",
     "Effects",
@@ -21,16 +17,13 @@ __all__ = [
     "Policy1A",
 ]
 
-SECTORS: tuple[str, ...] = DEMAND_SECTORS
-CHANNELS: tuple[str, ...] = ("card_present", "card_not_present")
-
 
 @dataclass(frozen=True)
 class Effects:
     """Additive effects of a linear predictor.
 
     η = intercept + sector[s] + channel[c] + gdp_band[b], with s, c, b the merchant's sector,
-    channel and GDP-per-capita band indices (SECTORS and CHANNELS order; bands 0, 1, ...).
+    channel and GDP-per-capita band indices (engine_kernels.vocabulary order; bands 0, 1, ...).
     """
 
     intercept: float

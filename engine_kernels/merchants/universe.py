@@ -15,8 +15,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine_kernels.randomness import substreams
+from engine_kernels.vocabulary import SECTORS
 from .inputs import Countries, Mccs
-from .policy import SECTORS, Policy1A
+from .policy import Policy1A
 from .streams import KeySource, merchant_uniforms
 
 __all__ = ["MerchantDraws", "draw_merchants", "gdp_bands", "home_weights"]
@@ -28,7 +29,8 @@ _HOME, _MCC, _CHANNEL = substreams.MERCHANT_HOME, substreams.MERCHANT_MCC, subst
 class MerchantDraws:
     """Merchant attributes, aligned with merchant_id (ascending).
 
-    home indexes the ISO-ordered countries; sector indexes SECTORS; channel indexes CHANNELS.
+    home indexes the ISO-ordered countries; sector indexes SECTORS and channel CHANNELS
+    (engine_kernels.vocabulary).
     """
 
     merchant_id: np.ndarray

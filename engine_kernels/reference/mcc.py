@@ -1,7 +1,8 @@
 """Merchant category codes (ISO 18245) from the iso18245 package, each tagged with a demand sector.
 
 The package merges the ISO list with the Visa, Mastercard, Amex, Stripe and USDA lists; every code
-it knows appears once. The demand sector is what later picks a merchant's demand class.
+it knows appears once. The demand sector (one of engine_kernels.vocabulary.SECTORS) is what later
+picks a merchant's demand class.
 """
 
 from __future__ import annotations
@@ -14,12 +15,7 @@ import pyarrow as pa
 
 from .packages import require
 
-__all__ = ["DEMAND_SECTORS", "MCC_SECTOR_OVERRIDES", "RANGE_GROUP_SECTOR", "build_mcc"]
-
-DEMAND_SECTORS = (
-    "grocery", "restaurants", "fuel", "retail", "travel", "digital",
-    "services", "utilities", "health", "government", "financial", "entertainment",
-)
+__all__ = ["MCC_SECTOR_OVERRIDES", "RANGE_GROUP_SECTOR", "build_mcc"]
 
 # Default sector of each range group, named as the package names them (ISO 18245 ranges, with the
 # private-use block 3000-3999 split into the package's airline / car rental / lodging ranges).

@@ -28,13 +28,14 @@ from scipy.ndimage import gaussian_filter1d
 from engine_kernels.geography.geodesy import (
     EARTH_RADIUS_KM, RESOLUTION, cell_area_km2, cell_centres, cell_of, flat_cell, grid_shape,
 )
-from engine_kernels.geography.maps import encode_png, grey_density
 
 __all__ = [
     "country_index_grid",
+    "country_totals",
+    "dense_share",
+    "density_preview",
     "grid_transform",
     "population_grid",
-    "preview_png",
     "read_geotiff",
     "write_geotiff",
 ]
@@ -311,24 +312,23 @@ def read_geotiff(path: str | os.PathLike) -> np.ndarray:
         return src.read(1)
 
 
+def country_totals(population: np.ndarray, country_index: np.ndarray, n_countries: int) -> np.ndarray:
+    """Persons per country on the grid, in code order (index 0 of the country-index grid is no country)."""
+    return np.bincount(country_index.ravel(), weights=population.ravel(), minlength=n_countries + 1)[1:]
+
+
+def dense_share(population: np.ndarray, threshold_per_km2: float) -> float:
+    """Share of the grid's people living in cells of at least `threshold_per_km2` persons per km²."""
+    density = population / cell_area_km2(np.arange(population.shape[0]))[:, None]
+    return float(population[density >= threshold_per_km2].sum() / population.sum())
+
+
 def density_preview(population: np.ndarray, width: int = 1080) -> np.ndarray:
     """Persons per km² of the grid aggregated into f x f cells (f = cols / width)."""
     n_rows, n_cols = population.shape
     if n_cols % width or n_rows % (width // 2) or n_cols != 2 * n_rows:
-        raise ValueError(f"preview_png: width {width} must divide the {n_cols} grid columns")
+        raise ValueError(f"density_preview: width {width} must divide the {n_cols} grid columns")
     f = n_cols // width
     persons = population.astype(np.float64).reshape(n_rows // f, f, width, f).sum(axis=(1, 3))
     area = cell_area_km2(np.arange(n_rows), 360.0 / n_cols).reshape(-1, f).sum(axis=1)[:, None] * f
     return persons / area
-
-
-def preview_png(population: np.ndarray, path: str | os.PathLike | None = None, width: int = 1080) -> bytes:
-    """Greyscale PNG of population density, `width` pixels wide; written to `path` if given.
-
-    A pixel with no people is black, others map log10(density) from 0.1 to 10,000 per km²
-    linearly onto grey 48..255.
-    """
-    png = encode_png(grey_density(density_preview(population, width)))
-    if path is not None:
-        Path(path).write_bytes(png)
-    return png

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine_kernels.civil_time.site_zones import site_zones
+from engine_kernels.ids import edge_ids
 from engine_kernels.reference.world import ReferenceWorld
 from engine_kernels.sites.placement import PlacementPolicy, SiteGroups, place_sites
 from engine_kernels.sites.virtual import Edges
@@ -25,7 +26,7 @@ __all__ = ["PlacedEdges", "place_edges"]
 class PlacedEdges:
     """One entry per edge, in the order of `Edges` (merchant, then edge index)."""
 
-    edge_id: np.ndarray  # uint64: merchant_id · 2^16 + edge_index
+    edge_id: np.ndarray  # uint64 (engine_kernels/ids.py)
     merchant_id: np.ndarray
     edge_index: np.ndarray  # 0-based within the merchant
     profile: np.ndarray  # the merchant's profile, index into engine_kernels.sites.virtual.PROFILES
@@ -60,5 +61,4 @@ def place_edges(
         zones = site_zones(sites.lat, sites.lon, lambda a, b: world.zones_at(code, a, b),
                            lambda: labelled_cells(code), nudge_deg, overrides.get(code))
         tzid[rows] = zones.tzid
-    return PlacedEdges((merchant.astype(np.uint64) << np.uint64(16)) | index.astype(np.uint64), merchant, index,
-                       edges.profile[owner], lat, lon, tzid)
+    return PlacedEdges(edge_ids(merchant, index), merchant, index, edges.profile[owner], lat, lon, tzid)

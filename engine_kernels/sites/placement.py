@@ -31,12 +31,9 @@ from engine_kernels.randomness import substreams
 from engine_kernels.reference.world import CountryCells
 from engine_kernels.randomness.streams import text_id, unit_keys, unit_uniforms
 
-__all__ = ["PlacementPolicy", "SiteGroups", "Sites", "place_sites", "site_ids"]
+__all__ = ["PlacementPolicy", "SiteGroups", "Sites", "place_sites"]
 
 _ANCHOR, _CELL, _JITTER = substreams.SITE_ANCHOR, substreams.SITE_CELL, substreams.SITE_JITTER
-# site_id = merchant_id · 2^24 + country index · 2^14 + site_order: unique in the world and
-# readable back into its parts.
-_COUNTRY_BITS, _SITE_BITS = 10, 14
 
 
 @dataclass(frozen=True)
@@ -72,21 +69,6 @@ class Sites:
     cell: np.ndarray  # flat cell index of the grid
     is_fallback: np.ndarray
     draws: dict[str, int]
-
-
-def site_ids(merchant_id: np.ndarray, country_index: int, site_order: np.ndarray) -> np.ndarray:
-    """uint64 site ids: merchant_id · 2^24 + country_index · 2^14 + site_order."""
-    merchant_id = np.asarray(merchant_id, np.uint64)
-    site_order = np.asarray(site_order, np.uint64)
-    if not 0 <= country_index < 1 << _COUNTRY_BITS:
-        raise ValueError(f"country index {country_index} does not fit {_COUNTRY_BITS} bits")
-    if site_order.size and int(site_order.max()) >= 1 << _SITE_BITS:
-        raise ValueError(f"site_order {int(site_order.max())} does not fit {_SITE_BITS} bits; a merchant has "
-                         f"at most {(1 << _SITE_BITS) - 1} sites in one country")
-    if merchant_id.size and int(merchant_id.max()) >= 1 << (64 - _COUNTRY_BITS - _SITE_BITS):
-        raise ValueError("merchant_id does not fit 40 bits")
-    shift = np.uint64(_COUNTRY_BITS + _SITE_BITS)
-    return (merchant_id << shift) | np.uint64(country_index << _SITE_BITS) | site_order
 
 
 @njit(parallel=True, cache=True)

@@ -1,4 +1,4 @@
-"""Realism figures of placed sites (segment 1B validation).
+"""Realism figures of placed sites and edges (segment 1B and 3B validations).
 
 distinct_share        sites with a distinct (lat, lon) rounded to 4 decimals / sites
 density_correlation   Pearson correlation, over the 1° cells where the country has people, of
@@ -7,6 +7,10 @@ neighbour_ratio       median over sites of multi-site (merchant, country) groups
                       d_nn / m_country: d_nn the great-circle distance to the nearest site of the
                       same merchant, m_country the median distance between random pairs of the
                       country's sites
+jensen_shannon        JS(p, q) = ½ KL(p ‖ m) + ½ KL(q ‖ m), m = (p + q) / 2, base 2 (0 log 0 = 0):
+                      0 for equal distributions, 1 for disjoint ones
+median_pair_divergence  median JS over a fixed sample of pairs of distinct rows (3B: how much
+                      two merchants' edge-country mixes differ)
 """
 
 from __future__ import annotations
@@ -16,7 +20,10 @@ from scipy.spatial import cKDTree
 
 from engine_kernels.geography.geodesy import cell_of, chord_km, flat_cell, grid_shape, unit_vectors
 
-__all__ = ["density_correlation", "distinct_share", "neighbour_distances", "random_pair_median_km"]
+__all__ = [
+    "density_correlation", "distinct_share", "jensen_shannon", "median_pair_divergence", "neighbour_distances",
+    "random_pair_median_km",
+]
 
 
 def distinct_share(lat: np.ndarray, lon: np.ndarray) -> float:
@@ -67,3 +74,25 @@ def random_pair_median_km(lat: np.ndarray, lon: np.ndarray, pairs: int = 20_000,
     j = (i + rng.integers(1, n, pairs)) % n
     points = unit_vectors(lat, lon)
     return float(np.median(chord_km(np.linalg.norm(points[i] - points[j], axis=1))))
+
+
+def _kl_bits(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(x > 0, x * np.log2(x / y), 0.0).sum(axis=1)
+
+
+def jensen_shannon(p: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """Jensen-Shannon divergence (base 2) between each row of `p` and the same row of `q`."""
+    m = (p + q) / 2
+    return (_kl_bits(p, m) + _kl_bits(q, m)) / 2
+
+
+def median_pair_divergence(rows: np.ndarray, pairs: int = 2000, seed: int = 7) -> float:
+    """Median Jensen-Shannon divergence over `pairs` random pairs of distinct rows of `rows`
+    (distributions, one a row); a fixed sample, so the figure is reproducible. NaN below two rows."""
+    if rows.shape[0] < 2:
+        return float("nan")
+    rng = np.random.default_rng(seed)
+    i = rng.integers(0, rows.shape[0], pairs)
+    j = (i + rng.integers(1, rows.shape[0], pairs)) % rows.shape[0]
+    return float(np.median(jensen_shannon(rows[i], rows[j])))

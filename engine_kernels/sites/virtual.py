@@ -20,10 +20,10 @@ import numpy as np
 from engine_kernels.geography.geodesy import haversine_km
 from engine_kernels.randomness import substreams
 from engine_kernels.randomness.streams import unit_keys, unit_uniforms
+from engine_kernels.vocabulary import CARD_NOT_PRESENT
 
-__all__ = ["CLASSES", "PROFILES", "VirtualPolicy", "classify", "draw_edges", "internet_adoption", "settle"]
+__all__ = ["PROFILES", "VirtualPolicy", "classify", "draw_edges", "internet_adoption", "settle"]
 
-CLASSES = ("NON_VIRTUAL", "VIRTUAL_ONLY", "HYBRID")
 PROFILES = ("regional_compact", "hybrid_footprint", "offshore_hub")
 _SETTLE, _PROFILE, _EDGE = substreams.SETTLEMENT, substreams.EDGE_PROFILE, substreams.EDGE_COUNTRY
 
@@ -44,8 +44,8 @@ class VirtualPolicy:
 
 
 def classify(sector: np.ndarray, channel: np.ndarray, policy: VirtualPolicy) -> np.ndarray:
-    """int8 index into CLASSES per merchant (channel: 'card_present' / 'card_not_present')."""
-    online = np.asarray(channel) == "card_not_present"
+    """int8 index into VIRTUAL_CLASSES (engine_kernels.vocabulary) per merchant, from its sector and channel."""
+    online = np.asarray(channel) == CARD_NOT_PRESENT
     sector = np.asarray(sector, dtype=object)
     virtual = online & np.isin(sector, sorted(policy.virtual_sectors))
     hybrid = online & ~virtual & np.isin(sector, sorted(policy.hybrid_sectors))

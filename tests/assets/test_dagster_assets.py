@@ -9,7 +9,7 @@ import pytest
 
 from engine_assets.quality import checks
 
-from engine_assets.storage import io_manager
+from engine_assets.storage import io_manager, reader
 from engine_assets.quality.checks import contract_check
 from engine_assets.quality.contracts import load_contract
 from engine_assets.definitions import ASSET_CHECKS, ASSETS, defs
@@ -17,7 +17,8 @@ from engine_assets.quality.gates import CheckOutcome, ValidationCheck, validatio
 from engine_assets.storage.io_manager import ShardIOManager
 from engine_assets.run.partitions import COUNTRIES, DAYS, SCENARIO_DAYS
 from engine_assets.run.resources import EngineResource
-from engine_assets.storage.datasets import load_dataset
+from engine_assets.storage.datasets import load_dataset, partition_path
+from engine_assets.storage.publish import read_manifest
 from engine_assets.run.identity import manifest_fingerprint
 from engine_assets.world.engine.assets import REFERENCE_DATASETS
 
@@ -96,6 +97,7 @@ def fixture_contracts(monkeypatch):
         return load_contract(dataset_id, root=FIXTURE)
 
     monkeypatch.setattr(io_manager, "load_contract", load)
+    monkeypatch.setattr(reader, "load_contract", load)
     monkeypatch.setattr(checks, "load_contract", load)
 
 
@@ -127,7 +129,9 @@ def _toy_assets(duplicate_in: str | None = None):
     def merchants(context: dg.AssetExecutionContext):
         return {c: _merchants(c, duplicate=c == duplicate_in) for c in context.partition_keys}
 
-    @dg.asset(ins={"merchants": dg.AssetIn(key=["demo", "merchants"], partition_mapping=dg.AllPartitionMapping())})
+    # In the merchants' own segment: a read from another segment would need that segment's gate.
+    @dg.asset(key=["demo", "merchant_count"], group_name="demo",
+              ins={"merchants": dg.AssetIn(key=["demo", "merchants"], partition_mapping=dg.AllPartitionMapping())})
     def merchant_count(merchants: dict[str, pl.LazyFrame]) -> dict[str, int]:
         return {c: lf.select(pl.len()).collect().item() for c, lf in merchants.items()}
 
@@ -157,20 +161,20 @@ def test_partition_range_publishes_each_country_and_checks_pass(tmp_path, fixtur
     assert {e.partition: e.passed for e in evaluations} == {"GB": True, "US": True}
     data = tmp_path / "data" / "ci"
     assert sorted(p.name for p in data.rglob("country=*")) == ["country=GB", "country=US"]
-    counted = dg.materialize([*assets], selection=["merchant_count"], resources=_resources(tmp_path), run_config=QUIET)
-    assert counted.output_for_node("merchant_count") == {"GB": 3, "US": 3}
+    counted = dg.materialize([*assets], selection=["demo/merchant_count"], resources=_resources(tmp_path), run_config=QUIET)
+    assert counted.output_for_node("demo__merchant_count") == {"GB": 3, "US": 3}
 
 
 def test_contract_violation_fails_the_blocking_check_and_stops_downstream(tmp_path, fixture_contracts):
     assets, asset_checks = _toy_assets(duplicate_in="US")
     _materialise(tmp_path, assets, asset_checks, ["demo/mcc_codes"])
-    result = _materialise(tmp_path, assets, asset_checks, ["demo/merchants", "merchant_count"], RANGE)
+    result = _materialise(tmp_path, assets, asset_checks, ["demo/merchants", "demo/merchant_count"], RANGE)
     verdicts = {e.partition: e for e in result.get_asset_check_evaluations()}
     assert verdicts["GB"].passed and not verdicts["US"].passed
     assert "merchant_id" in verdicts["US"].metadata["violations"].value
-    assert not any(e.asset_key == dg.AssetKey("merchant_count") for e in result.get_asset_materialization_events()
+    assert not any(e.asset_key == dg.AssetKey(["demo", "merchant_count"]) for e in result.get_asset_materialization_events()
                    if hasattr(e, "asset_key"))
-    assert "merchant_count" not in {e.step_key for e in result.get_step_success_events()}
+    assert "demo__merchant_count" not in {e.step_key for e in result.get_step_success_events()}
 
 
 def test_foreign_key_orphans_fail_the_check(tmp_path, fixture_contracts):
@@ -271,13 +275,14 @@ def test_contract_checks_stack_small_partitions_and_never_a_month_of_big_ones():
 
 
 
-def test_a_seed_set_in_run_config_decides_what_is_drawn_and_where_it_is_published(tmp_path):
+def test_a_seed_set_in_run_config_decides_what_is_drawn_and_where_it_is_published(world_root):
     job = defs.resolve_implicit_global_asset_job_def()
-    config = {**QUIET, "resources": {"engine": {"config": {"seed": 7, "data_root": str(tmp_path / "data")}}}}
+    config = {**QUIET, "resources": {"engine": {"config": {"seed": 7, "data_root": str(world_root)}}}}
     with dg.instance_for_test() as instance:
-        result = job.execute_in_process(run_config=config, asset_selection=[dg.AssetKey(["engine", "run_manifest"])],
+        result = job.execute_in_process(run_config=config, asset_selection=[dg.AssetKey(["reference", "holidays"])],
                                         instance=instance, raise_on_error=False)
     assert result.success and all(e.passed for e in result.get_asset_check_evaluations())
-    engine = EngineResource(seed=7, data_root=str(tmp_path / "data"))
-    assert load_dataset(engine.identity(), load_contract("engine/run_manifest"), None)["seed"] == 7
-    assert [p.name for p in (tmp_path / "data" / "ci").iterdir()] == ["seed=7"]
+    identity = EngineResource(seed=7, data_root=str(world_root)).identity()
+    manifest = read_manifest(partition_path(identity, load_contract("reference/holidays"), None), "reference/holidays")
+    assert manifest["identity"]["seed"] == 7
+    assert [p.name for p in (world_root / "ci").iterdir()] == ["seed=7"]

@@ -1,4 +1,4 @@
-"""Segment 5A: the deterministic blueprint of traffic (SEGMENTS.md, 5A).
+"""Segment 5A: the deterministic blueprint of traffic.
 
 Compact on purpose: a weekly volume and a shape id per (merchant, country, zone) row, 168-hour
 local-week shapes, and calendar events as rows. 5B evaluates λ per UTC bucket for the day it needs
@@ -19,10 +19,11 @@ from engine_assets.run.resources import EngineResource
 from engine_assets.storage.reader import Reader, upstream
 from engine_kernels.randomness import substreams
 from engine_kernels.intensity.calendar_events import scenario_events
-from engine_kernels.intensity.demand import CHANNELS, CLASSES, ROLES, calibrate, classify_demand, per_site_volume, \
-    raw_weekly_volume, zone_roles
+from engine_kernels.intensity.demand import ROLES, calibrate, classify_demand, per_site_volume, raw_weekly_volume, \
+    zone_roles
 from engine_kernels.randomness.streams import text_id, unit_keys, unit_uniforms
 from engine_kernels.intensity.weekly_shapes import class_shapes, day_mass
+from engine_kernels.vocabulary import CHANNELS, DEMAND_CLASSES, NON_VIRTUAL
 
 GROUP = "seg_5a"
 _JITTER, _VARIANT = substreams.SHAPE_JITTER, substreams.SHAPE_VARIANT
@@ -33,12 +34,12 @@ def shape_catalogue(identity: RunIdentity, weekend_masks: list[int]) -> Publicat
     policy = identity.policies.intensity.shapes
     masks = sorted(set(weekend_masks))
     width = 2 * max(len(t.weekday.bumps) + len(t.weekend.bumps) for t in policy.templates.values())
-    units = np.array([[text_id(c), text_id(ch), v] for c in CLASSES for ch in CHANNELS for v in range(policy.variants)],
-                     np.uint64)
+    units = np.array([[text_id(c), text_id(ch), v]
+                      for c in DEMAND_CLASSES for ch in CHANNELS for v in range(policy.variants)], np.uint64)
     jitter = unit_uniforms(unit_keys(identity.substream_key(_JITTER), units), width).reshape(
-        len(CLASSES), len(CHANNELS), policy.variants, width)
+        len(DEMAND_CLASSES), len(CHANNELS), policy.variants, width)
     meta, weights = [], []
-    for i, c in enumerate(CLASSES):
+    for i, c in enumerate(DEMAND_CLASSES):
         for j, ch in enumerate(CHANNELS):
             for mask in masks:
                 shapes = class_shapes(policy, c, ch, mask, jitter[i, j])
@@ -79,10 +80,11 @@ def profile_table(identity: RunIdentity, alloc: pl.DataFrame, merchants: pl.Data
     m = merchants.select("merchant_id", pl.col("sector", "channel").cast(pl.String)).join(
         classes.select("merchant_id", pl.col("virtual_class").cast(pl.String)), on="merchant_id").sort("merchant_id")
     klass = classify_demand(m["sector"].to_list(), m["channel"].to_list(),
-                            (m["virtual_class"] != "NON_VIRTUAL").to_numpy(), policy)
+                            (m["virtual_class"] != NON_VIRTUAL).to_numpy(), policy)
     per_site, draws = per_site_volume(m["merchant_id"].to_numpy(), klass, policy, identity.substream_key)
     u = unit_uniforms(unit_keys(identity.substream_key(_VARIANT), m["merchant_id"].to_numpy()[:, None]), 1)[:, 0]
-    m = m.with_columns(demand_class=pl.Series(np.asarray(CLASSES, dtype=object)[klass].tolist(), dtype=pl.String),
+    m = m.with_columns(demand_class=pl.Series(np.asarray(DEMAND_CLASSES, dtype=object)[klass].tolist(),
+                                              dtype=pl.String),
                        per_site=pl.Series(per_site), variant=pl.Series((u * variants).astype(np.int8)))
     rows = alloc.select("merchant_id", "legal_country_iso", pl.col("tzid").cast(pl.String), "n_sites").sort(
         "merchant_id", "legal_country_iso", "tzid").join(m, on="merchant_id", how="left")

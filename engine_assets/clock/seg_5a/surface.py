@@ -15,8 +15,8 @@ from engine_assets.storage.reader import Reader
 from engine_assets.world.seg_2a.assets import read_transitions
 from engine_kernels.intensity.calendar import TYPES, Events, overlay_hours
 from engine_kernels.civil_time.transitions import Transitions
-from engine_kernels.intensity.demand import CLASSES
 from engine_kernels.intensity.evaluator import bucket_intensity
+from engine_kernels.vocabulary import DEMAND_CLASSES
 
 _US = 1_000_000
 _HOUR_US = 3600 * _US
@@ -35,7 +35,7 @@ class Surface:
     shapes: np.ndarray  # float64[n, 168]
     country: np.ndarray  # int64 index into countries
     countries: tuple[str, ...]
-    demand_class: np.ndarray  # int64 index into CLASSES
+    demand_class: np.ndarray  # int64 index into DEMAND_CLASSES
     table: Transitions
     events: Events
 
@@ -62,7 +62,7 @@ def events_of(calendar: pl.DataFrame, rows: pl.DataFrame, countries: tuple[str, 
         raise ValueError(f"seg_5a/calendar: {orphan} merchant-zone events name rows the profile lacks; "
                          "rebuild seg_5a/calendar after seg_5a/merchant_zone_profile")
     index = {c: i for i, c in enumerate(countries)}
-    classes = {c: i for i, c in enumerate(CLASSES)}
+    classes = {c: i for i, c in enumerate(DEMAND_CLASSES)}
     kinds = {t: i for i, t in enumerate(TYPES)}
     return Events(
         kind=np.array([kinds[k] for k in cal["event_type"]], np.int8),
@@ -88,7 +88,7 @@ def surface_from_frames(profile: pl.DataFrame, shapes: pl.DataFrame, transitions
     weights = shapes.sort("shape_id", "hour_of_week")["weight"].to_numpy().reshape(-1, 168)
     countries = tuple(sorted(rows["legal_country_iso"].unique()))
     country = {c: i for i, c in enumerate(countries)}
-    classes = {c: i for i, c in enumerate(CLASSES)}
+    classes = {c: i for i, c in enumerate(DEMAND_CLASSES)}
     return Surface(
         rows=rows, zone=np.array([zones[z] for z in rows["tzid"]], np.int64),
         volume=rows["weekly_volume"].to_numpy().astype(np.float64), shape_of=rows["shape_id"].to_numpy().astype(np.int64),

@@ -17,16 +17,18 @@ import numpy as np
 import polars as pl
 
 from engine_assets.quality.gates import CheckOutcome, ValidationCheck, validation_asset
+from engine_assets.quality.plots import Panel, volume_chart
+from engine_assets.quality.realism import Sample, corridor, invariant
 from engine_assets.run.identity import RunIdentity
 from engine_assets.storage.reader import Reader
 from engine_assets.run.partitions import PROFILE
 from engine_assets.clock.seg_5a.assets import GROUP, horizon_weekdays
-from engine_assets.clock.seg_5a.plot import Panel, volume_chart
 from engine_assets.clock.seg_5a.surface import SURFACE_DATASETS, Surface, day_start_us, load_surface
 from engine_kernels.civil_time.transitions import offset_period
-from engine_kernels.intensity.demand import CLASSES, ONLINE_CLASSES
 from engine_kernels.intensity.evaluator import bucket_offsets
+from engine_kernels.intensity.realism import event_day_ratio
 from engine_kernels.intensity.weekly_shapes import day_mass
+from engine_kernels.vocabulary import DEMAND_CLASSES, NON_VIRTUAL, ONLINE_DEMAND_CLASSES
 
 _HOUR_US = 3_600_000_000
 
@@ -50,7 +52,7 @@ def horizon_series(surface: Surface, identity: RunIdentity) -> Series:
     horizon = identity.profile.horizon
     days = [horizon.start - dt.timedelta(days=1)] + horizon.days + [horizon.end + dt.timedelta(days=1)]
     first = days[0] - dt.timedelta(days=1)
-    n_dates, n_c, n_k = len(days) + 2, len(surface.countries), len(CLASSES)
+    n_dates, n_c, n_k = len(days) + 2, len(surface.countries), len(DEMAND_CLASSES)
     by_date = np.zeros(n_c * n_k * n_dates)
     by_hour = np.zeros((n_c, 24 * len(days)))
     cell = (surface.country * n_k + surface.demand_class)[:, None] * n_dates
@@ -80,22 +82,13 @@ def _day_sets(calendar: pl.DataFrame, kind: str) -> dict[str, set[dt.date]]:
 
 def calendar_effect(series: Series, countries: tuple[str, ...], klass: str, event_days: dict[str, set[dt.date]],
                     busy: dict[str, set[dt.date]], dates: list[dt.date]) -> dict[str, float]:
-    """Per country, the mean ratio of the class's volume on its event days to the same weekday of
-    the nearest clean weeks (no holiday, payday or payday ramp) inside `dates`."""
-    k = CLASSES.index(klass)
+    """Per country, the class's volume on its event days against clean weeks inside `dates`
+    (`event_day_ratio`); countries with no event day to measure are left out."""
+    k = DEMAND_CLASSES.index(klass)
     inside = set(dates)
-    out = {}
-    for c, country in enumerate(countries):
-        ratios = []
-        for day in sorted(event_days.get(country, set()) & inside):
-            base = [day + dt.timedelta(days=7 * w) for w in (-1, 1, -2, 2)]
-            clean = [d for d in base if d in inside and d not in busy.get(country, set())][:2]
-            volume = series.by_date[c, k, (day - series.first).days]
-            if clean and volume > 0:
-                ratios.append(volume / np.mean([series.by_date[c, k, (d - series.first).days] for d in clean]))
-        if ratios:
-            out[country] = float(np.mean(ratios))
-    return out
+    ratios = {country: event_day_ratio(series.by_date[c, k], series.first, event_days.get(country, set()),
+                                       busy.get(country, set()), inside) for c, country in enumerate(countries)}
+    return {country: ratio for country, ratio in ratios.items() if ratio is not None}
 
 
 def structure_outcomes(identity: RunIdentity, profile: pl.DataFrame, shapes: pl.DataFrame, merchants: pl.DataFrame,
@@ -109,20 +102,22 @@ def structure_outcomes(identity: RunIdentity, profile: pl.DataFrame, shapes: pl.
     unmatched = profile.join(alloc, on=key, how="anti").height + alloc.join(profile, on=key, how="anti").height
     lost_channel = profile.join(merchants.select("merchant_id", "channel"), on="merchant_id", how="left").filter(
         pl.col("channel_group") != pl.col("channel").fill_null("")).height
-    offline = profile.filter((pl.col("virtual_class") != "NON_VIRTUAL") & ~pl.col("demand_class").is_in(ONLINE_CLASSES)).height
+    offline = profile.filter((pl.col("virtual_class") != NON_VIRTUAL)
+                             & ~pl.col("demand_class").is_in(ONLINE_DEMAND_CLASSES)).height
     weights = shapes.sort("shape_id", "hour_of_week")["weight"].to_numpy().reshape(-1, 168)
     expected = float(np.sum(profile["weekly_volume"].to_numpy()
                             * (day_mass(weights)[profile["shape_id"].to_numpy()] @ horizon_weekdays(identity))))
     target = identity.profile.expected_arrivals
     gap = abs(expected / target - 1)
     return [
-        CheckOutcome("shapes_sum_to_one", shape_gap <= 1e-9 and negative_shapes == 0, shape_gap, "<= 1e-9, weights >= 0"),
-        CheckOutcome("profile_rows_equal_zone_alloc", unmatched == 0, unmatched, "== 0 rows"),
-        CheckOutcome("channel_group_carried", lost_channel == 0, lost_channel, "== 0 rows"),
-        CheckOutcome("online_merchants_in_online_classes", offline == 0, offline, "== 0 rows"),
+        corridor("shapes_sum_to_one", shape_gap, high=1e-9, holds=negative_shapes == 0,
+                 details={"shapes_with_negative_weights": negative_shapes}),
+        invariant("profile_rows_equal_zone_alloc", unmatched, "rows in only one of the profile and zone_alloc"),
+        invariant("channel_group_carried", lost_channel, "rows without their merchant's channel"),
+        invariant("online_merchants_in_online_classes", offline, "virtual or hybrid rows in an offline class"),
         # The calibration targets the weekly shapes alone; the calendar moves the total a little.
-        CheckOutcome("volumes_match_expected_arrivals", gap <= 1e-6, gap, "<= 1e-6 relative",
-                     {"expected_without_calendar": round(expected, 1), "profile": target}),
+        corridor("volumes_match_expected_arrivals", gap, high=1e-6, details={
+            "measure": "relative gap", "expected_without_calendar": round(expected, 1), "profile": target}),
     ]
 
 
@@ -139,9 +134,9 @@ def evaluate(read: Reader):
         surface = load_surface(read, scenario)
         calendar = read.table(f"{GROUP}/calendar", scenario)
         series = horizon_series(surface, identity)
-        outcomes.append(CheckOutcome(f"intensity_finite_non_negative[{scenario}]",
-                                     series.finite and series.minimum >= 0, series.minimum, "finite, >= 0",
-                                     {"expected_arrivals_with_calendar": round(series.total, 1)}))
+        outcomes.append(corridor(f"intensity_finite_non_negative[{scenario}]", series.minimum, low=0,
+                                 holds=series.finite, details={
+                                     "finite": series.finite, "expected_arrivals_with_calendar": round(series.total, 1)}))
         outcomes.append(_holidays_present(holidays, calendar, surface.countries, identity.profile.horizon, scenario,
                                           policy))
         if baseline is None:
@@ -153,17 +148,18 @@ def evaluate(read: Reader):
 
 
 def _holidays_present(holidays, calendar, countries, horizon, scenario, policy) -> CheckOutcome:
+    what = "package holidays missing from the calendar, or calendar holidays not in the package"
     if not policy.calendar.holiday_factor:
-        return CheckOutcome(f"holidays_in_calendar[{scenario}]", True, 0, "no holiday factors in the policy")
+        return invariant(f"holidays_in_calendar[{scenario}]", 0, what, {"why": "no holiday factors in the policy"})
     first, last = horizon.start - dt.timedelta(days=1), horizon.end + dt.timedelta(days=1)
     want = set(holidays.filter(pl.col("country_iso").is_in(list(countries)) & pl.col("date").is_between(first, last))
                .select("country_iso", "date").iter_rows())
     have = set(calendar.filter(pl.col("event_type") == "holiday").select(
         "country_iso", pl.col("start_local").dt.date()).iter_rows())
-    missing = sorted(want - have)
-    return CheckOutcome(f"holidays_in_calendar[{scenario}]", not missing and not (have - want), len(missing),
-                        "== 0 package holidays missing", {"holiday_days": len(want), "missing": [list(map(str, m)) for m in missing[:10]],
-                                                          "countries_with_holidays": len({c for c, _ in want})})
+    missing, extra = sorted(want - have), sorted(have - want)
+    return invariant(f"holidays_in_calendar[{scenario}]", len(missing) + len(extra), what, {
+        "holiday_days": len(want), "countries_with_holidays": len({c for c, _ in want}),
+        "missing": [list(map(str, m)) for m in missing[:10]], "extra": [list(map(str, m)) for m in extra[:10]]})
 
 
 def _weekly_sums(surface: Surface, identity: RunIdentity) -> CheckOutcome:
@@ -178,20 +174,20 @@ def _weekly_sums(surface: Surface, identity: RunIdentity) -> CheckOutcome:
     total = sum(surface.day(start + dt.timedelta(days=d), 60, overlays=False).sum(axis=1) for d in range(7))
     steady = ~changes[surface.zone]
     gap = float(np.max(np.abs(total[steady] / surface.volume[steady] - 1))) if steady.any() else 0.0
-    return CheckOutcome("weekly_sums_match_volumes", gap <= 1e-6, gap, "<= 1e-6 relative",
-                        {"rows_checked": int(steady.sum()), "rows_with_clock_change": int((~steady).sum())})
+    return corridor("weekly_sums_match_volumes", gap, high=1e-6, details={
+        "measure": "largest relative gap", "rows_checked": int(steady.sum()),
+        "rows_with_clock_change": int((~steady).sum())})
 
 
 def _realism(identity, realism, baseline, n_merchants) -> list[CheckOutcome]:
     scenario, surface, series, calendar = baseline
-    enforced = n_merchants >= realism.enforce_from_merchants
-    note = {} if enforced else {"enforced": False, "why": f"{n_merchants} merchants < enforce_from_merchants"}
+    sample = Sample(n_merchants, realism.enforce_from_merchants, "merchants")
     dates = identity.profile.horizon.days
     inside = slice((dates[0] - series.first).days, (dates[-1] - series.first).days + 1)
     by_class = series.by_date[:, :, inside].sum(axis=(0, 2))
     share = by_class / by_class.sum()
     n_wide = int((share >= realism.min_class_share).sum())
-    shares = {c: round(float(s), 4) for c, s in zip(CLASSES, share)}
+    shares = {c: round(float(s), 4) for c, s in zip(DEMAND_CLASSES, share)}
 
     holidays, paydays = _day_sets(calendar, "holiday"), _day_sets(calendar, "payday")
     busy = {c: holidays.get(c, set()) | paydays.get(c, set()) | {d + dt.timedelta(days=1) for d in paydays.get(c, set())}
@@ -208,21 +204,16 @@ def _realism(identity, realism, baseline, n_merchants) -> list[CheckOutcome]:
     worst_drop = min(drops.values()) if drops else None
     worst_lift = min(lifts.values()) if lifts else None
 
-    def outcome(name, value, ok, corridor, details):
-        return CheckOutcome(name, bool(ok) or not enforced, value, corridor, {**details, **note})
-
-    unmeasured = {"measured": False, "why": "no such day in the horizon for any country with the class"}
+    unmeasured = "no such day in the horizon for any country with the class"
     return [
-        outcome("classes_with_volume_share", n_wide, n_wide >= realism.min_classes,
-                f">= {realism.min_classes} classes with >= {realism.min_class_share:.0%} of volume", {"shares": shares}),
-        outcome("max_class_share", round(float(share.max()), 4), share.max() <= realism.max_class_share,
-                f"<= {realism.max_class_share}", {"largest": CLASSES[int(share.argmax())]}),
-        outcome("holiday_office_drop", worst_drop, worst_drop is None or worst_drop >= drop_min,
-                f">= {drop_min} in each of the {top} largest countries with a holiday",
-                {"by_country": drops, **({} if drops else unmeasured)}),
-        outcome("payday_consumer_lift", worst_lift, worst_lift is None or worst_lift >= lift_min,
-                f">= {lift_min} in each of the {top} largest countries with a payday",
-                {"by_country": lifts, **({} if lifts else unmeasured)}),
+        corridor("classes_with_volume_share", n_wide, low=realism.min_classes, sample=sample, details={
+            "measure": f"classes with >= {realism.min_class_share:.0%} of volume", "shares": shares}),
+        corridor("max_class_share", float(share.max()), high=realism.max_class_share, digits=4, sample=sample,
+                 details={"largest": DEMAND_CLASSES[int(share.argmax())]}),
+        corridor("holiday_office_drop", worst_drop, low=drop_min, sample=sample, unmeasured=unmeasured, details={
+            "measure": f"lowest drop over the {top} largest countries with a holiday", "by_country": drops}),
+        corridor("payday_consumer_lift", worst_lift, low=lift_min, sample=sample, unmeasured=unmeasured, details={
+            "measure": f"lowest lift over the {top} largest countries with a payday", "by_country": lifts}),
     ]
 
 

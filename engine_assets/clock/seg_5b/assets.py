@@ -1,4 +1,4 @@
-"""Segment 5B: arrivals, day by day (SEGMENTS.md, 5B).
+"""Segment 5B: arrivals, day by day.
 
 `latent` draws each scenario's burst field once over the horizon; `arrivals` turns one
 (scenario, day) at a time into bucket counts and arrival events: λ from 5A's surface × the 2B
@@ -27,10 +27,11 @@ from engine_kernels.randomness import substreams
 from engine_kernels.arrivals.simulation import (ARRIVAL_WORDS, bucket_counts, expand_arrivals, latent_paths,
                                                modulated_intensity, row_columns)
 from engine_kernels.arrivals.bursts import BurstPolicy
-from engine_kernels.intensity.demand import CLASSES
+from engine_kernels.ids import arrival_ids
 from engine_kernels.randomness.streams import text_id, unit_keys
 from engine_kernels.randomness.sampling import NORMAL_WORDS
 from engine_kernels.tables.routing import RoutingTable
+from engine_kernels.vocabulary import CARD_NOT_PRESENT, CHANNELS, DEMAND_CLASSES
 
 GROUP = "seg_5b"
 _CELL, _LATENT = substreams.CELL, substreams.LATENT
@@ -44,11 +45,11 @@ def _policy(identity: RunIdentity, scenario: str) -> BurstPolicy:
     return policy
 
 
-def arrival_id_base(identity: RunIdentity, scenario: str, day_start_utc_us: int) -> np.uint64:
-    """The bits of arrival_id above the arrival's rank in its UTC day: scenario (from bit 56, by
-    position among the policy's scenarios) and day since 1970 (from bit 36). Unique in the run."""
+def day_arrival_ids(identity: RunIdentity, scenario: str, day_start_utc_us: int, n: int) -> np.ndarray:
+    """arrival_id of a UTC day's n arrivals in time order (engine_kernels/ids.py): the scenario's
+    position among the policy's scenarios, the day since 1970 and the rank. Unique in the run."""
     scenario_index = identity.policies.scenarios.names.index(scenario)
-    return (np.uint64(scenario_index) << np.uint64(56)) | (np.uint64(day_start_utc_us // _DAY_US) << np.uint64(36))
+    return arrival_ids(scenario_index, day_start_utc_us // _DAY_US, np.arange(n, dtype=np.uint64))
 
 
 def buckets_per_day(identity: RunIdentity) -> int:
@@ -64,7 +65,7 @@ def group_table(identity: RunIdentity, scenario: str, profile: pl.DataFrame) -> 
     keys = ["demand_class", "channel_group", "legal_country_iso", "band"]
     groups = rows.select(keys).unique().sort(keys).with_row_index("group_id")
     rows = rows.join(groups, on=keys, how="left", maintain_order="left")
-    klass = np.array([CLASSES.index(c) for c in rows["demand_class"]])
+    klass = np.array([DEMAND_CLASSES.index(c) for c in rows["demand_class"]])
     return rows.select(
         scenario_id=pl.lit(scenario), *ROW_KEY, group_id=pl.col("group_id").cast(pl.UInt32),
         sigma=pl.Series(policy.burst_sigma(scenario, klass, rows["channel_group"])),
@@ -212,7 +213,7 @@ def load_fabric(read: Reader, scenario: str) -> Fabric:
                   np.array([zones[z] for z in catalogue["tzid"]], np.int64), settlement_zone, virtual_share,
                   rows["merchant_id"].to_numpy().astype(np.uint64),
                   np.stack([surface.country, surface.demand_class,
-                            (rows["channel_group"] == "card_not_present").to_numpy(), settlement_zone]).astype(np.int32))
+                            (rows["channel_group"] == CARD_NOT_PRESENT).to_numpy(), settlement_zone]).astype(np.int32))
 
 
 def _dictionary(indices: np.ndarray, names, mask: np.ndarray | None = None) -> pa.DictionaryArray:
@@ -251,7 +252,7 @@ def simulate_day(identity: RunIdentity, fabric: Fabric, day: dt.date) -> Day:
     merchant, (country, klass, channel, settlement), edge_id = row_columns(out, fabric.merchant, fabric.attributes,
                                                                            fabric.edge_id)
     site = out.edge < 0
-    arrival_id = arrival_id_base(identity, fabric.scenario, start) | np.arange(n, dtype=np.uint64)
+    arrival_id = day_arrival_ids(identity, fabric.scenario, start, n)
     events = pa.table({
         "arrival_id": pa.array(arrival_id, pa.uint64()),
         "scenario_id": _dictionary(np.zeros(n, np.int32), [fabric.scenario]),
@@ -267,8 +268,8 @@ def simulate_day(identity: RunIdentity, fabric: Fabric, day: dt.date) -> Day:
         "settlement_tzid": _dictionary(settlement, surface.table.tzids, mask=site),
         "settlement_ts_local": pa.array(ts + out.settlement_offset_s.astype(np.int64) * 1_000_000, pa.timestamp("us"),
                                         mask=site),
-        "channel_group": _dictionary(channel, ["card_present", "card_not_present"]),
-        "demand_class": _dictionary(klass, CLASSES),
+        "channel_group": _dictionary(channel, CHANNELS),
+        "demand_class": _dictionary(klass, DEMAND_CLASSES),
     })
     r, b = np.nonzero(counts)
     buckets = pa.table({

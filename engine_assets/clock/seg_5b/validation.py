@@ -22,14 +22,16 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from engine_assets.quality.gates import CheckOutcome, ValidationCheck, validation_asset
+from engine_assets.quality.gates import ValidationCheck, validation_asset
+from engine_assets.quality.realism import Sample, corridor, invariant
 from engine_assets.run.partitions import DAYS
 from engine_assets.storage.reader import Reader
 from engine_assets.clock.seg_5a.surface import SURFACE_DATASETS, Surface, day_start_us, load_surface
-from engine_assets.clock.seg_5b.assets import GROUP, ROW_KEY, arrival_id_base
+from engine_assets.clock.seg_5b.assets import GROUP, ROW_KEY, day_arrival_ids
+from engine_kernels.arrivals.realism import dispersion_index
 from engine_kernels.civil_time.tzdb import use_pinned_tzdata
-from engine_kernels.intensity.demand import CLASSES
 from engine_kernels.intensity.evaluator import bucket_offsets
+from engine_kernels.vocabulary import CHANNELS, DEMAND_CLASSES
 
 _HOUR_US = 3_600_000_000
 _DAY_US = 24 * _HOUR_US
@@ -187,8 +189,7 @@ def _check_day(inputs: _Inputs, d: int, day: str) -> _DayTally:
         inputs.edges, on=["edge_id", "merchant_id"], how="anti").height
     # An id is the scenario's and day's bits plus the arrival's rank in the day: unique in the run.
     ids = events["arrival_id"].to_numpy()
-    prefix = arrival_id_base(identity, inputs.scenario, start)
-    tally.bad_ids = int((ids != (prefix | np.arange(ids.size, dtype=np.uint64))).sum())
+    tally.bad_ids = int((ids != day_arrival_ids(identity, inputs.scenario, start, ids.size)).sum())
     tally.compared, tally.clock_bad = clock_errors(events, inputs.changes, seed=d, window=(start, start + _DAY_US))
     tally.counts = counts["count"].to_numpy()
     # Hourly counts and the deterministic surface of every row, for the dispersion.
@@ -206,12 +207,13 @@ def _check_day(inputs: _Inputs, d: int, day: str) -> _DayTally:
     local = start + np.arange(24)[None, :] * _HOUR_US + _HOUR_US // 2 + offset
     week_hour = (local + 3 * _DAY_US) % (168 * _HOUR_US) // _HOUR_US  # 1970-01-01 was a Thursday
     tally.expected = np.bincount((surface.demand_class[:, None] * 168 + week_hour).ravel(),
-                                 (lam * inputs.physical_share[:, None]).ravel(), len(CLASSES) * 168).reshape(-1, 168)
+                                 (lam * inputs.physical_share[:, None]).ravel(),
+                                 len(DEMAND_CLASSES) * 168).reshape(-1, 168)
     week_hour = (events["ts_local"].dt.epoch("us").to_numpy()[~virtual] // _HOUR_US + 72) % 168  # 1970-01-01 was a Thursday
-    klass = _codes(events["demand_class"], CLASSES)[~virtual]
+    klass = _codes(events["demand_class"], DEMAND_CLASSES)[~virtual]
     known = klass >= 0
-    tally.by_class_hour = np.bincount(klass[known] * 168 + week_hour[known], minlength=len(CLASSES) * 168).reshape(
-        -1, 168).astype(np.float64)
+    tally.by_class_hour = np.bincount(klass[known] * 168 + week_hour[known],
+                                      minlength=len(DEMAND_CLASSES) * 168).reshape(-1, 168).astype(np.float64)
     return tally
 
 
@@ -238,8 +240,8 @@ def evaluate(read: Reader):
                          changes)
         hourly_lam = np.zeros((rows.height, len(days) * 24))
         hourly_n = np.zeros_like(hourly_lam)
-        by_class_hour = np.zeros((len(CLASSES), 168))
-        expected = np.zeros((len(CLASSES), 168))
+        by_class_hour = np.zeros((len(DEMAND_CLASSES), 168))
+        expected = np.zeros((len(DEMAND_CLASSES), 168))
         # Days are independent and polars and numba release the GIL: two at a time, merged in order.
         scenario_arrivals, scenario_virtual = 0, 0
         with ThreadPoolExecutor(max_workers=2, thread_name_prefix="5b-validation") as pool:
@@ -262,55 +264,51 @@ def evaluate(read: Reader):
     compared, clock_bad, total = totals.compared, totals.clock_bad, totals.total
 
     counts_all = np.concatenate(counts_all) if counts_all else np.zeros(1)
-    enforced = identity.profile.merchants >= policy.enforce_from_merchants
-    note = {} if enforced else {"enforced": False, "why": "fewer merchants than enforce_from_merchants"}
+    sample = Sample(identity.profile.merchants, policy.enforce_from_merchants, "merchants")
     base = figures[scenarios[0]]
     share = base["virtual_share"]  # of the first scenario: stress scales online classes on purpose
     ratio = float(np.percentile(counts_all, 99) / max(np.percentile(counts_all, 50), 1))
 
-    def realism(name, value, ok, corridor, details=None):
-        return CheckOutcome(name, bool(ok) or not enforced, None if value is None or value != value else round(value, 4),
-                            corridor, {**(details or {}), **note})
-
-    lo, hi = policy.latent_mean
-    cp_lo, cp_hi = policy.dispersion_card_present
-    cnp_lo, cnp_hi = policy.dispersion_card_not_present
-    v_lo, v_hi = policy.virtual_share
     worst_corr = min(base["shape_correlation"].values()) if base["shape_correlation"] else None
+    dispersion = {"measure": "median over the (merchant, zone) rows with >= 50 expected arrivals"}
     return [
-        CheckOutcome("every_partition_published", missing == 0, missing, "== 0 (scenario, day) partitions missing"),
-        CheckOutcome("arrivals_equal_counts", unbalanced == 0, unbalanced, "== 0 (merchant, country, bucket) cells"),
-        CheckOutcome("arrivals_inside_their_day_and_sorted", outside + unsorted == 0, outside + unsorted, "== 0"),
-        CheckOutcome("sites_belong_to_merchant_and_zone", wrong_site == 0, wrong_site, "== 0 arrivals"),
-        CheckOutcome("edges_belong_to_merchant", wrong_edge == 0, wrong_edge, "== 0 arrivals"),
-        CheckOutcome("local_time_equals_zoneinfo", clock_bad == 0, clock_bad, "== 0 mismatches",
-                     {"compared": compared}),
-        CheckOutcome("arrival_ids_unique", bad_ids == 0, bad_ids, "== 0", {"arrivals": total}),
-        realism("latent_mean", base["latent_mean"], lo <= base["latent_mean"] <= hi, f"{lo}-{hi}"),
-        realism("count_p99_over_p50", ratio, ratio >= policy.count_p99_over_p50_min,
-                f">= {policy.count_p99_over_p50_min} (non-zero bucket counts)"),
-        realism("dispersion_card_present", base["dispersion"].get("card_present"),
-                cp_lo <= base["dispersion"].get("card_present", np.nan) <= cp_hi, f"{cp_lo}-{cp_hi} (median)"),
-        realism("dispersion_card_not_present", base["dispersion"].get("card_not_present"),
-                cnp_lo <= base["dispersion"].get("card_not_present", np.nan) <= cnp_hi, f"{cnp_lo}-{cnp_hi} (median)"),
-        realism("virtual_share_of_arrivals", share, v_lo <= share <= v_hi, f"{v_lo}-{v_hi}"),
-        realism("arrivals_follow_weekly_shape", worst_corr, worst_corr is not None
-                and worst_corr >= policy.shape_correlation_min, f">= {policy.shape_correlation_min} per class",
-                {"by_class": base["shape_correlation"], "arrivals_by_scenario": {s: f["arrivals"] for s, f in figures.items()},
-                 "virtual_share_by_scenario": {s: round(f["virtual_share"], 4) for s, f in figures.items()}}),
+        invariant("every_partition_published", missing, "(scenario, day) partitions missing"),
+        invariant("arrivals_equal_counts", unbalanced, "(merchant, country, bucket) cells out of balance"),
+        invariant("arrivals_inside_their_day_and_sorted", outside + unsorted,
+                  "arrivals outside their day or before the one preceding them",
+                  {"outside_their_day": outside, "out_of_order": unsorted}),
+        invariant("sites_belong_to_merchant_and_zone", wrong_site, "arrivals at a site of another merchant or zone"),
+        invariant("edges_belong_to_merchant", wrong_edge, "arrivals on an edge of another merchant"),
+        invariant("local_time_equals_zoneinfo", clock_bad, "arrivals whose local time differs from zoneinfo",
+                  {"compared": compared}),
+        invariant("arrival_ids_unique", bad_ids, "arrivals whose id is not their scenario, day and rank",
+                  {"arrivals": total}),
+        corridor("latent_mean", base["latent_mean"], *policy.latent_mean, digits=4, sample=sample),
+        corridor("count_p99_over_p50", ratio, low=policy.count_p99_over_p50_min, digits=4, sample=sample,
+                 details={"measure": "p99 / p50 of non-zero bucket counts"}),
+        corridor("dispersion_card_present", base["dispersion"].get("card_present"), *policy.dispersion_card_present,
+                 digits=4, sample=sample, details=dispersion),
+        corridor("dispersion_card_not_present", base["dispersion"].get("card_not_present"),
+                 *policy.dispersion_card_not_present, digits=4, sample=sample, details=dispersion),
+        corridor("virtual_share_of_arrivals", share, *policy.virtual_share, digits=4, sample=sample),
+        corridor("arrivals_follow_weekly_shape", worst_corr, low=policy.shape_correlation_min, digits=4, sample=sample,
+                 details={"measure": "lowest correlation over the classes",
+                          "by_class": base["shape_correlation"],
+                          "arrivals_by_scenario": {s: f["arrivals"] for s, f in figures.items()},
+                          "virtual_share_by_scenario": {s: round(f["virtual_share"], 4) for s, f in figures.items()}}),
     ], {}
 
 
 def _realism_figures(read, scenario, rows, hourly_lam, hourly_n, by_class_hour, expected) -> dict:
     field = read.table(f"{GROUP}/latent_field", scenario)["factor"].to_numpy()
     lam_total = hourly_lam.sum(axis=1)
-    dispersion = ((hourly_n - hourly_lam) ** 2).sum(axis=1) / np.maximum(lam_total, 1e-12)
+    dispersion = dispersion_index(hourly_n, hourly_lam)
     steady = lam_total >= 50  # rows with enough arrivals for a stable ratio
     channel = rows["channel_group"].to_numpy()
-    medians = {c: float(np.median(dispersion[steady & (channel == c)])) for c in ("card_present", "card_not_present")
+    medians = {c: float(np.median(dispersion[steady & (channel == c)])) for c in CHANNELS
                if (steady & (channel == c)).any()}
     correlation = {}
-    for k, name in enumerate(CLASSES):
+    for k, name in enumerate(DEMAND_CLASSES):
         if by_class_hour[k].sum() >= 1000:  # enough arrivals for 168 hours to mean something
             correlation[name] = round(float(np.corrcoef(by_class_hour[k], expected[k])[0, 1]), 4)
     return {"latent_mean": float(field.mean()) if field.size else float("nan"), "dispersion": medians,

@@ -19,10 +19,12 @@ import pyarrow as pa
 import shapely
 
 from engine_assets.quality.contracts import load_contract
+from engine_assets.quality.plots import raster_png
 from engine_assets.storage.io_manager import dataset_out
 from engine_assets.run.resources import EngineResource
 from engine_assets.storage.datasets import REUSE, is_published, load_dataset
 from engine_kernels.geography.geodesy import flat_cell
+from engine_kernels.geography.maps import grey_density
 from engine_kernels.reference import cities as cities_kernel
 from engine_kernels.reference import countries as countries_kernel
 from engine_kernels.reference import mcc as mcc_kernel
@@ -117,7 +119,7 @@ def population_grid(
         places["lat_deg"].to_numpy(), places["lon_deg"].to_numpy(),
         places["population"].to_numpy().astype(np.float64), places["country_iso"].to_numpy(),
     )
-    preview = population.preview_png(grid)
+    preview = raster_png(grey_density(population.density_preview(grid)))
     _show_preview(context, preview, engine.identity().dataset_dir("reference/population_grid", "reference") / "preview.png")
     return {
         "population.tif": _geotiff_bytes(grid),

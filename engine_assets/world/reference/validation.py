@@ -21,8 +21,8 @@ from engine_assets.run.resources import EngineResource
 from engine_assets.storage.reader import Reader
 from engine_assets.world.reference.assets import GROUP, read_grids
 from engine_kernels.civil_time.tzdb import use_pinned_tzdata
-from engine_kernels.geography.geodesy import cell_area_km2
 from engine_kernels.reference.countries import iso_alpha2_codes
+from engine_kernels.reference.population import country_totals, dense_share
 
 
 @dataclass(frozen=True)
@@ -63,8 +63,8 @@ def load_reference_data(read: Reader) -> ReferenceData:
 
 
 def _grid_totals(data: ReferenceData) -> dict[str, float]:
-    sums = np.bincount(data.country_index.ravel(), weights=data.population.ravel(), minlength=len(data.codes) + 1)
-    return {code: float(sums[i + 1]) for i, code in enumerate(data.codes)}
+    totals = country_totals(data.population, data.country_index, len(data.codes))
+    return {code: float(total) for code, total in zip(data.codes, totals)}
 
 
 def coverage_outcomes(data: ReferenceData, active: list[str]) -> list[CheckOutcome]:
@@ -103,12 +103,10 @@ def population_realism(data: ReferenceData) -> list[CheckOutcome]:
     grid = _grid_totals(data)
     largest = sorted(data.codes, key=lambda c: -table[c])[:10]
     errors = {c: round(abs(grid[c] - table[c]) / table[c], 6) for c in largest}
-    rows = np.arange(data.population.shape[0])
-    density = data.population / cell_area_km2(rows)[:, None]
-    dense_share = float(data.population[density >= 1000].sum() / data.population.sum())
     return [
         corridor("largest_countries_within_2pct", max(errors.values()), high=0.02, details={"relative_error": errors}),
-        corridor("dense_cell_population_share", dense_share, 0.20, 0.45, digits=4, details={"threshold_per_km2": 1000}),
+        corridor("dense_cell_population_share", dense_share(data.population, 1000), 0.20, 0.45, digits=4,
+                 details={"threshold_per_km2": 1000}),
     ]
 
 

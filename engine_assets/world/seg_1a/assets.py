@@ -1,4 +1,4 @@
-"""Segment 1A: the merchant universe and its outlet catalogue (SEGMENTS.md, 1A).
+"""Segment 1A: the merchant universe and its outlet catalogue.
 
 `merchant_universe` draws every merchant, its outlet count, its candidate countries and the
 countries it operates in, in one pass: the steps share arrays and every draw is keyed on
@@ -14,13 +14,14 @@ import polars as pl
 from engine_assets.run.errors import EngineConfigError
 from engine_assets.run.identity import RunIdentity
 from engine_assets.storage.io_manager import dataset_out
-from engine_assets.run.partitions import COUNTRIES
+from engine_assets.run.partitions import per_country
 from engine_assets.storage.publish import Publication
 from engine_assets.run.resources import EngineResource
 from engine_assets.storage.reader import upstream
 from engine_kernels.geography.geodesy import cell_centres, cell_rows_cols
 from engine_kernels.randomness import substreams
-from engine_kernels.merchants.catalogue import MerchantUniverse, build_universe, merchant_id_range
+from engine_kernels.ids import merchant_ids
+from engine_kernels.merchants.catalogue import MerchantUniverse, build_universe
 from engine_kernels.merchants.catalogue import outlet_catalogue as expand_outlets
 from engine_kernels.merchants.inputs import Countries, Mccs, national_gdp
 from engine_kernels.reference.world import centres_of_population
@@ -86,7 +87,7 @@ def draw_universe(
 ) -> MerchantUniverse:
     """Every 1A table of this world from the reference countries, populated cells and merchant categories."""
     return build_universe(
-        merchant_id_range(identity.profile.merchants), active_countries(identity, countries, tz_grid),
+        merchant_ids(identity.profile.merchants), active_countries(identity, countries, tz_grid),
         merchant_categories(mcc), identity.policies.merchants.model, identity.substream_key,
     )
 
@@ -119,11 +120,8 @@ def merchant_universe(context: dg.AssetExecutionContext, engine: EngineResource,
 
 @dg.asset(
     key=[GROUP, "outlet_catalogue"],
-    partitions_def=COUNTRIES,
     **upstream(GROUP, ins={"foreign_membership": f"{GROUP}/foreign_membership"}),
-    io_manager_key="shards",
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    group_name=GROUP,
+    **per_country(GROUP),
 )
 def outlet_catalogue(context: dg.AssetExecutionContext, foreign_membership: pl.LazyFrame):
     """One row per outlet, single-site merchants included, written per legal country."""

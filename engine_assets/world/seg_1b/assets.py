@@ -8,15 +8,15 @@ import dagster as dg
 import numpy as np
 import polars as pl
 
-from engine_assets.run.identity import RunIdentity
-from engine_assets.run.partitions import COUNTRIES
+from engine_assets.run.partitions import per_country
 from engine_assets.storage.publish import Publication
 from engine_assets.world.reference.world import WORLD_DATASETS, reference_world
 from engine_assets.run.resources import EngineResource
 from engine_assets.storage.reader import Reader, upstream
 from engine_kernels.geography.geodesy import flat_cell
+from engine_kernels.ids import site_ids
 from engine_kernels.reference.countries import iso_alpha2_codes
-from engine_kernels.sites.placement import SiteGroups, place_sites, site_ids
+from engine_kernels.sites.placement import SiteGroups, place_sites
 
 GROUP = "seg_1b"
 # A country's place in the sorted code list is part of its sites' ids: fixed by the code list,
@@ -72,11 +72,8 @@ def place_country(read: Reader, country: str, plan: pl.DataFrame, cities: pl.Dat
 
 @dg.asset(
     key=[GROUP, "site_locations"],
-    partitions_def=COUNTRIES,
     **upstream(GROUP, ins={"zone_plan": "seg_3a/zone_plan", "cities": "reference/cities"}, reads=WORLD_DATASETS),
-    io_manager_key="shards",
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    group_name=GROUP,
+    **per_country(GROUP),
 )
 def site_locations(context: dg.AssetExecutionContext, engine: EngineResource, zone_plan: dict[str, pl.LazyFrame],
                    cities: pl.LazyFrame):

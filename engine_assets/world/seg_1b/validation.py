@@ -12,6 +12,7 @@ import numpy as np
 import polars as pl
 
 from engine_assets.quality.gates import CheckOutcome, ValidationCheck, validation_asset
+from engine_assets.quality.plots import raster_png
 from engine_assets.quality.realism import Sample, corridor, invariant
 from engine_assets.storage.reader import Reader
 from engine_assets.world.reference.world import WORLD_DATASETS, reference_world
@@ -41,7 +42,8 @@ def structure_outcomes(read: Reader, sites: pl.DataFrame, missing: list[str],
     return [
         invariant("site_partitions_complete", len(missing), "country partitions unpublished", {"missing": missing}),
         invariant("site_rows_in_their_partition", misplaced, "rows stored under another country"),
-        invariant("every_outlet_placed_once", unplaced.height + extra.height + (sites_k.height - sites_k.unique().height),
+        invariant("every_outlet_placed_once",
+                  unplaced.height + extra.height + (sites_k.height - sites_k.unique().height),
                   "outlets without a site, sites without an outlet, or repeated",
                   {"unplaced": unplaced.head(5).to_dicts(), "extra": extra.head(5).to_dicts()}),
         invariant("site_ids_unique", sites.height - sites["site_id"].n_unique(), "repeated site ids"),
@@ -112,21 +114,14 @@ def maps_of(read: Reader, sites: pl.DataFrame) -> dict[str, bytes]:
     grids = read.artefact("reference/population_grid")
     population, _, _ = read_grids(grids)
     lat, lon = sites["lat_deg"].to_numpy(), sites["lon_deg"].to_numpy()
-    out = {"sites_world.png": maps.sites_map(density_preview(population, 1080), (-90, -180, 90, 180), lat, lon)}
+    out = {"sites_world.png": raster_png(maps.sites_raster(density_preview(population, 1080), maps.WORLD, lat, lon))}
     if sites.height:
         country = sites["legal_country_iso"].cast(pl.String).value_counts(sort=True)["legal_country_iso"][0]
         part = sites.filter(pl.col("legal_country_iso") == country)
-        # Frame the bulk of the sites (1st-99th percentile, 2° margin): a country's far islands
-        # or an antimeridian crossing would otherwise shrink the mainland to a few pixels.
-        res = 360 / population.shape[1]
-        (south, north), (west, east) = (np.percentile(part[c].to_numpy(), [1, 99]) for c in ("lat_deg", "lon_deg"))
-        r0, r1 = int(max((90 - north - 2) / res, 0)), int(min((90 - south + 2) / res, population.shape[0]))
-        c0, c1 = int(max((west + 178) / res, 0)), int(min((east + 182) / res, population.shape[1]))
-        window = population[r0:r1, c0:c1].astype(np.float64) / cell_area_km2(np.arange(r0, r1))[:, None]
-        bounds = (90 - r1 * res, -180 + c0 * res, 90 - r0 * res, -180 + c1 * res)
-        scale = max(1, 900 // max(window.shape))
-        out[f"sites_{country}.png"] = maps.sites_map(window, bounds, part["lat_deg"].to_numpy(),
-                                                     part["lon_deg"].to_numpy(), scale, dot=2)
+        lat, lon = part["lat_deg"].to_numpy(), part["lon_deg"].to_numpy()
+        frame = maps.country_frame(population, lat, lon)
+        out[f"sites_{country}.png"] = raster_png(
+            maps.sites_raster(frame.density, frame.bounds, lat, lon, frame.scale, dot=2))
     return out
 
 

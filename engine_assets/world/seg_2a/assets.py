@@ -13,7 +13,7 @@ import numpy as np
 import polars as pl
 
 from engine_assets.run.identity import RunIdentity
-from engine_assets.run.partitions import COUNTRIES
+from engine_assets.run.partitions import per_country
 from engine_assets.world.reference.world import WORLD_DATASETS, reference_world
 from engine_assets.run.resources import EngineResource
 from engine_assets.storage.reader import Reader, upstream
@@ -53,12 +53,9 @@ def zone_country(read: Reader, country: str, sites: pl.DataFrame, tz_grid: pl.Da
 
 @dg.asset(
     key=[GROUP, "site_timezones"],
-    partitions_def=COUNTRIES,
     **upstream(GROUP, ins={"site_locations": "seg_1b/site_locations", "tz_grid": "reference/tz_grid"},
                reads=WORLD_DATASETS),
-    io_manager_key="shards",
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    group_name=GROUP,
+    **per_country(GROUP),
 )
 def site_timezones(context: dg.AssetExecutionContext, engine: EngineResource, site_locations: dict[str, pl.LazyFrame],
                    tz_grid: pl.LazyFrame):

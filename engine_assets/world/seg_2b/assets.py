@@ -1,4 +1,4 @@
-"""Segment 2B: the routing fabric of physical sites (SEGMENTS.md, 2B).
+"""Segment 2B: the routing fabric of physical sites.
 
 `site_weights` gives each site its share of its merchant's traffic in its zone; `alias_tables`
 turns each (merchant, zone) into a Walker table that 5B loads per country as flat arrays;
@@ -11,7 +11,7 @@ import numpy as np
 import polars as pl
 
 from engine_assets.run.identity import RunIdentity
-from engine_assets.run.partitions import COUNTRIES
+from engine_assets.run.partitions import per_country
 from engine_assets.storage.publish import Publication
 from engine_assets.run.resources import EngineResource
 from engine_assets.storage.reader import upstream
@@ -75,12 +75,8 @@ def shock_country(identity: RunIdentity, country: str, site_zones: pl.DataFrame)
     return Publication(frame, draws)
 
 
-_COUNTRY_ASSET = dict(partitions_def=COUNTRIES, io_manager_key="shards", backfill_policy=dg.BackfillPolicy.single_run(),
-                      group_name=GROUP)
-
-
 @dg.asset(key=[GROUP, "site_weights"], **upstream(GROUP, ins={"site_timezones": "seg_2a/site_timezones"}),
-          **_COUNTRY_ASSET)
+          **per_country(GROUP))
 def site_weights_asset(engine: EngineResource, site_timezones: dict[str, pl.LazyFrame]):
     """Each site's share of its merchant's traffic in its zone: hub, heavy-tailed or near-uniform by size."""
     identity = engine.identity()
@@ -88,14 +84,14 @@ def site_weights_asset(engine: EngineResource, site_timezones: dict[str, pl.Lazy
 
 
 @dg.asset(key=[GROUP, "alias_tables"], **upstream(GROUP, ins={"site_weights": f"{GROUP}/site_weights"}),
-          **_COUNTRY_ASSET)
+          **per_country(GROUP))
 def alias_tables(site_weights: dict[str, pl.LazyFrame]):
     """A Walker alias table per (merchant, zone), as flat slot rows 5B loads per country."""
     return {c: alias_country(lf.collect()) for c, lf in site_weights.items()}
 
 
 @dg.asset(key=[GROUP, "day_effects"], **upstream(GROUP, ins={"site_timezones": "seg_2a/site_timezones"}),
-          **_COUNTRY_ASSET)
+          **per_country(GROUP))
 def day_effects_asset(engine: EngineResource, site_timezones: dict[str, pl.LazyFrame]):
     """A mean-one log-normal shock per (merchant, zone, local day) of the horizon."""
     identity = engine.identity()

@@ -1,4 +1,4 @@
-"""Segment 3A: the zone plan before sites are placed, and the zone allocation after (SEGMENTS.md, 3A).
+"""Segment 3A: the zone plan before sites are placed, and the zone allocation after.
 
 `zone_plan` splits each merchant's outlets in a country over the country's zones from population
 priors, so that 1B places each site inside its planned zone. `zone_alloc` counts the sites per
@@ -10,7 +10,7 @@ import numpy as np
 import polars as pl
 
 from engine_assets.run.identity import RunIdentity
-from engine_assets.run.partitions import COUNTRIES
+from engine_assets.run.partitions import per_country
 from engine_assets.storage.publish import Publication
 from engine_assets.run.resources import EngineResource
 from engine_assets.storage.reader import upstream
@@ -48,11 +48,8 @@ def plan_country(identity: RunIdentity, country: str, catalogue: pl.DataFrame, t
 
 @dg.asset(
     key=[GROUP, "zone_plan"],
-    partitions_def=COUNTRIES,
     **upstream(GROUP, ins={"outlet_catalogue": "seg_1a/outlet_catalogue", "tz_zones": "reference/tz_zones"}),
-    io_manager_key="shards",
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    group_name=GROUP,
+    **per_country(GROUP),
 )
 def zone_plan(engine: EngineResource, outlet_catalogue: dict[str, pl.LazyFrame], tz_zones: pl.LazyFrame):
     """Sites of each merchant per zone of its country: one zone by prior share, or a Dirichlet split when escalated."""
@@ -72,11 +69,8 @@ def allocate_country(site_timezones: pl.DataFrame) -> pl.DataFrame:
 
 @dg.asset(
     key=[GROUP, "zone_alloc"],
-    partitions_def=COUNTRIES,
     **upstream(GROUP, ins={"site_timezones": "seg_2a/site_timezones"}),
-    io_manager_key="shards",
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    group_name=GROUP,
+    **per_country(GROUP),
 )
 def zone_alloc(site_timezones: dict[str, pl.LazyFrame]):
     """Sites per merchant, country and final zone: the authority for demand per zone."""

@@ -1,4 +1,4 @@
-"""Segment 3B: virtual merchants, their settlement city and CDN edges (SEGMENTS.md, 3B).
+"""Segment 3B: virtual merchants, their settlement city and CDN edges.
 
 World-scoped and small. Edges are placed with the 1B kernel (population-weighted cells, points
 inside the country) and time-zoned with the 2A kernel, under substream labels of their own.
@@ -17,7 +17,8 @@ from engine_assets.world.seg_2a.assets import labelled_cells
 from engine_kernels.tables.slots import slot_rows
 from engine_kernels.randomness import substreams
 from engine_kernels.sites.edge_placement import place_edges
-from engine_kernels.sites.virtual import CLASSES, PROFILES, classify, draw_edges, settle
+from engine_kernels.sites.virtual import PROFILES, classify, draw_edges, settle
+from engine_kernels.vocabulary import NON_VIRTUAL, VIRTUAL_CLASSES
 
 GROUP = "seg_3b"
 
@@ -32,7 +33,7 @@ def virtual_classification(engine: EngineResource, merchants: pl.LazyFrame):
     kind = classify(frame["sector"].to_numpy(), frame["channel"].to_numpy(), policy)
     share = np.array([0.0, 1.0, policy.hybrid_virtual_share])[kind]
     return frame.select("merchant_id").with_columns(
-        virtual_class=pl.Series(np.asarray(CLASSES, dtype=object)[kind].tolist(), dtype=pl.String),
+        virtual_class=pl.Series(np.asarray(VIRTUAL_CLASSES, dtype=object)[kind].tolist(), dtype=pl.String),
         virtual_share=pl.Series(share))
 
 
@@ -83,7 +84,7 @@ def _densest_place(read: Reader, country: str) -> pl.DataFrame:
 def settlement_nodes(context: dg.AssetExecutionContext, engine: EngineResource, virtual_classification: pl.LazyFrame,
                      merchants: pl.LazyFrame, cities: pl.LazyFrame):
     """A city of the home country per virtual or hybrid merchant, by population rank: its settlement clock."""
-    online = virtual_classification.filter(pl.col("virtual_class").cast(pl.String) != "NON_VIRTUAL").join(
+    online = virtual_classification.filter(pl.col("virtual_class").cast(pl.String) != NON_VIRTUAL).join(
         merchants.select("merchant_id", pl.col("home_country_iso").cast(pl.String)), on="merchant_id").select(
         "merchant_id", "home_country_iso").collect()
     return settlement_table(Reader.of(context, engine.identity()), online, cities.collect())

@@ -11,31 +11,22 @@ Jensen-Shannon divergence, base 2, over a fixed sample of pairs).
 import numpy as np
 import polars as pl
 
-from engine_assets.quality.gates import CheckOutcome, ValidationCheck, validation_asset
+from engine_assets.quality.gates import ValidationCheck, validation_asset
+from engine_assets.quality.realism import Sample, corridor, invariant
 from engine_assets.storage.reader import Reader
 from engine_assets.world.reference.world import WORLD_DATASETS, reference_world
 from engine_assets.world.seg_3b.assets import GROUP
 from engine_kernels.geography.geodesy import haversine_km
+from engine_kernels.sites.realism import median_pair_divergence
 from engine_kernels.tables.slots import reconstruction_gap
+from engine_kernels.vocabulary import NON_VIRTUAL
 
 
-def mix_divergence(edges: pl.DataFrame, pairs: int = 2000) -> float:
-    """Median Jensen-Shannon divergence (base 2) between the edge-country mixes of merchant pairs."""
+def edge_country_mixes(edges: pl.DataFrame) -> np.ndarray:
+    """Each merchant's edge weight by country: one row per merchant (in id order), one column per country."""
     mix = edges.group_by("merchant_id", "country_iso").agg(w=pl.col("weight").sum()).pivot(
         on="country_iso", index="merchant_id", values="w").fill_null(0.0).sort("merchant_id")
-    p = mix.drop("merchant_id").to_numpy()
-    if p.shape[0] < 2:
-        return float("nan")
-    rng = np.random.default_rng(7)  # a fixed sample of pairs: the report is reproducible
-    i = rng.integers(0, p.shape[0], pairs)
-    j = (i + rng.integers(1, p.shape[0], pairs)) % p.shape[0]
-    a, b = p[i], p[j]
-    m = (a + b) / 2
-
-    def kl(x, y):
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.where(x > 0, x * np.log2(x / y), 0.0).sum(axis=1)
-    return float(np.median((kl(a, m) + kl(b, m)) / 2))
+    return mix.drop("merchant_id").to_numpy()
 
 
 def evaluate(read: Reader):
@@ -46,7 +37,7 @@ def evaluate(read: Reader):
     tables = read.table(f"{GROUP}/edge_alias_tables").sort("merchant_id", "slot")
     world = reference_world(read)
 
-    online = classes.filter(pl.col("virtual_class") != "NON_VIRTUAL").select("merchant_id")
+    online = classes.filter(pl.col("virtual_class") != NON_VIRTUAL).select("merchant_id")
     unsettled = online.join(nodes, on="merchant_id", how="anti").height + (nodes.height - online.height)
     per = edges.group_by("merchant_id").agg(n=pl.len(), total=pl.col("weight").sum())
     few = online.join(per, on="merchant_id", how="left").filter(pl.col("n").is_null() | (pl.col("n") < 6)).height
@@ -59,34 +50,28 @@ def evaluate(read: Reader):
     gap = reconstruction_gap(tables, ["merchant_id"], "edge_id", edges)
 
     policy = identity.policies.virtual.realism
-    enforced = classes.height >= policy.enforce_from_merchants
-    note = {} if enforced else {"enforced": False, "why": f"{classes.height} merchants < enforce_from_merchants"}
+    sample = Sample(classes.height, policy.enforce_from_merchants, "merchants")
     share = online.height / classes.height if classes.height else 0.0
     cv = float(per["n"].std() / per["n"].mean()) if per.height > 1 else float("nan")
     far = edges.join(nodes.select("merchant_id", s_lat="lat_deg", s_lon="lon_deg"), on="merchant_id")
-    distance = float(np.median(haversine_km(far["lat_deg"].to_numpy(), far["lon_deg"].to_numpy(), far["s_lat"].to_numpy(),
-                                            far["s_lon"].to_numpy()))) if far.height else float("nan")
-    divergence = mix_divergence(edges)
+    distance = float(np.median(haversine_km(far["lat_deg"].to_numpy(), far["lon_deg"].to_numpy(),
+                                            far["s_lat"].to_numpy(), far["s_lon"].to_numpy()))) if far.height else float("nan")
+    divergence = median_pair_divergence(edge_country_mixes(edges))
     low, high = policy.virtual_share
-
-    def realism(name, value, ok, corridor, details=None):
-        return CheckOutcome(name, bool(ok) or not enforced, None if value != value else round(value, 4), corridor,
-                            {**(details or {}), **note})
-
     return [
-        CheckOutcome("online_merchants_settled_once", unsettled == 0, unsettled, "== 0"),
-        CheckOutcome("online_merchants_have_six_edges", few == 0, few, "== 0 merchants with < 6 edges"),
-        CheckOutcome("edges_inside_their_country", outside == 0, outside, "== 0 edges (full detail)"),
-        CheckOutcome("edge_zones_belong_to_their_country", bad_zone == 0, bad_zone, "== 0 edges"),
-        CheckOutcome("edge_weights_sum_to_one", off_one == 0, off_one, "== 0 merchants off by > 1e-9"),
-        CheckOutcome("edge_alias_tables_reconstruct_weights", gap <= 1e-9, gap, "<= 1e-9"),
-        realism("virtual_or_hybrid_share", share, low <= share <= high, f"{low}-{high}",
-                {"by_class": dict(classes.group_by("virtual_class").len().iter_rows())}),
-        realism("edge_count_cv", cv, cv >= policy.edge_count_cv_min, f">= {policy.edge_count_cv_min}"),
-        realism("median_edge_settlement_km", distance, distance <= policy.median_edge_distance_km_max,
-                f"<= {policy.median_edge_distance_km_max}"),
-        realism("median_mix_divergence", divergence, divergence >= policy.median_mix_divergence_min,
-                f">= {policy.median_mix_divergence_min} (Jensen-Shannon, base 2)"),
+        invariant("online_merchants_settled_once", unsettled, "online merchants without one node, or extra nodes"),
+        invariant("online_merchants_have_six_edges", few, "merchants with < 6 edges"),
+        invariant("edges_inside_their_country", outside, "edges outside their country (full detail)"),
+        invariant("edge_zones_belong_to_their_country", bad_zone, "edges in a zone their country does not use"),
+        invariant("edge_weights_sum_to_one", off_one, "merchants off by > 1e-9"),
+        corridor("edge_alias_tables_reconstruct_weights", gap, high=1e-9),
+        corridor("virtual_or_hybrid_share", share, low, high, digits=4, sample=sample,
+                 details={"by_class": dict(classes.group_by("virtual_class").len().iter_rows())}),
+        corridor("edge_count_cv", cv, low=policy.edge_count_cv_min, digits=4, sample=sample),
+        corridor("median_edge_settlement_km", distance, high=policy.median_edge_distance_km_max, digits=4,
+                 sample=sample),
+        corridor("median_mix_divergence", divergence, low=policy.median_mix_divergence_min, digits=4, sample=sample,
+                 details={"measure": "median Jensen-Shannon divergence (base 2) of two merchants' edge-country mixes"}),
     ], {}
 
 

@@ -102,7 +102,7 @@ def test_validation_catches_moved_dropped_renumbered_and_misclocked_arrivals(arr
 
 
 def test_burst_groups_take_sigma_from_scenario_class_and_channel(arrivals_world):
-    from engine_kernels.intensity.demand import CLASSES
+    from engine_kernels.vocabulary import DEMAND_CLASSES
 
     identity = _identity(arrivals_world)
     policy = identity.policies.bursts.model
@@ -112,7 +112,7 @@ def test_burst_groups_take_sigma_from_scenario_class_and_channel(arrivals_world)
         profile.select("merchant_id", "legal_country_iso", pl.col("tzid", "demand_class", "channel_group").cast(pl.String)),
         on=["merchant_id", "legal_country_iso", "tzid"], how="inner")
     assert rows.height == groups.height and set(rows["channel_group"]) == {"card_present", "card_not_present"}
-    want = [policy.sigma["baseline"] * policy.class_sigma[CLASSES.index(k)] * policy.channel_sigma[c]
+    want = [policy.sigma["baseline"] * policy.class_sigma[DEMAND_CLASSES.index(k)] * policy.channel_sigma[c]
             for k, c in zip(rows["demand_class"], rows["channel_group"])]
     assert np.allclose(rows["sigma"].to_numpy(), want)
     assert policy.channel_sigma["card_not_present"] > policy.channel_sigma["card_present"]
@@ -146,3 +146,18 @@ def test_latent_field_records_the_words_its_normals_drew(arrivals_world):
     groups, buckets = field["group_id"].n_unique(), field["bucket"].n_unique()
     # Each group: one normal for its stationary start and one per bucket of the horizon.
     assert manifest["rng_draws"] == {"5b.latent": groups * (buckets + 1) * NORMAL_WORDS}
+
+
+def test_counts_and_arrivals_record_their_cell_stream_draws(arrivals_world):
+    from engine_assets.storage.publish import read_manifest
+    from engine_assets.storage.datasets import partition_path
+    from engine_kernels.arrivals.simulation import ARRIVAL_WORDS
+
+    identity = _identity(arrivals_world)
+    for day in DAYS.get_partition_keys():
+        key = {"scenario": "baseline", "day": day}
+        events = read_manifest(partition_path(identity, load_contract("seg_5b/arrival_events"), key), day)
+        counts = read_manifest(partition_path(identity, load_contract("seg_5b/bucket_counts"), key), day)
+        assert events["rng_draws"] == {"5b.cell": events["rows"] * ARRIVAL_WORDS}
+        # Each drawn bucket takes at least one double (two words) from its own block.
+        assert counts["rng_draws"]["5b.cell"] >= 2 * counts["rows"] > 0

@@ -16,7 +16,7 @@ from engine_assets.clock.seg_5a import validation as seg_5a_validation
 from engine_assets.storage.reader import reader_for
 from engine_assets.clock.seg_5a.surface import SURFACE_DATASETS, load_surface
 from engine_assets.storage.datasets import load_dataset
-from engine_kernels.intensity.demand import ONLINE_CLASSES
+from engine_kernels.vocabulary import ONLINE_DEMAND_CLASSES
 
 
 def _identity(root):
@@ -47,7 +47,7 @@ def test_profile_holds_zone_allocs_rows_with_classes_and_calibrated_volume(ci_wo
     assert profile.height == alloc.height and profile["n_sites"].sum() == alloc["n_sites"].sum()
     assert set(profile["channel_group"]) == {"card_present", "card_not_present"}
     online = profile.filter(pl.col("virtual_class") != "NON_VIRTUAL")
-    assert online.height > 0 and set(online["demand_class"]) <= set(ONLINE_CLASSES)
+    assert online.height > 0 and set(online["demand_class"]) <= set(ONLINE_DEMAND_CLASSES)
     assert profile["demand_class"].n_unique() >= 6 and (profile["weekly_volume"] > 0).all()
     days = len(identity.profile.horizon.days)
     # Three days of a mean week: close to, not exactly, the calibrated total (the shapes decide).

@@ -216,3 +216,32 @@ def test_inverted_realism_corridor_is_refused(config_dir):
     _edit(config_dir / "policies/1a.yaml", "gini_outlets: [0.45, 0.62]", "gini_outlets: [0.62, 0.45]")
     msg = _error(config_dir)
     assert "policies/1a.yaml" in msg and "realism.corridors.gini_outlets" in msg
+
+
+# --- every policy file parsed once, into the typed objects the segments read ---
+
+
+def test_policies_are_typed_and_hashed_by_file():
+    from engine_assets.run.policies import IntensityPolicy, SegmentPolicy
+    from engine_kernels.arrivals.bursts import BurstPolicy
+    from engine_kernels.merchants.policy import Policy1A
+
+    policies = load_policies()
+    assert isinstance(policies.merchants, SegmentPolicy) and isinstance(policies.merchants.model, Policy1A)
+    assert isinstance(policies.bursts.model, BurstPolicy) and isinstance(policies.intensity, IntensityPolicy)
+    assert policies.scenarios.names == ("baseline", "stress")
+    assert policies.civil_time.model.overrides == {"CN": "Asia/Shanghai"}
+    assert policies.routing.realism.median_top_share == (0.25, 0.6)
+    assert sorted(policies.digests) == sorted(p.name for p in (CONFIG_DIR / "policies").glob("*.yaml"))
+
+
+def test_missing_policy_file_is_named(config_dir):
+    (config_dir / "policies/5b.yaml").unlink()
+    with pytest.raises(EngineConfigError, match=r"policies: policy file\(s\) 5b.yaml not found"):
+        load_policies(config_dir)
+
+
+def test_override_outside_the_tz_database_is_refused_at_load(config_dir):
+    _edit(config_dir / "policies/2a.yaml", "CN: Asia/Shanghai", "CN: Asia/Peking")
+    msg = _error(config_dir)
+    assert "policies/2a.yaml: overrides: zones {'CN': 'Asia/Peking'} are not in the pinned tz database" in msg

@@ -1,7 +1,6 @@
 """The reader every asset reads through: declared datasets only, each behind its segment's gate."""
 
 import dagster as dg
-import polars as pl
 import pytest
 
 from engine_assets.definitions import ASSETS

@@ -132,12 +132,13 @@ def test_published_alias_tables_route_like_their_weights(ci_world):
 
 
 def test_a_home_without_a_listed_city_settles_at_its_densest_cell(ci_world):
-    from engine_assets.world.seg_3b.assets import settlement_table
+    from engine_assets.world.seg_3b.assets import settlement_nodes, settlement_table
 
     identity = _identity(ci_world)
+    read = Reader.for_assets_def(settlement_nodes, identity)
     cities = load_dataset(identity, load_contract("reference/cities"), None).collect()
     assert cities.filter(pl.col("country_iso") == "UM").height == 0  # US Minor Outlying Islands
     online = pl.DataFrame({"merchant_id": [7, 8], "home_country_iso": ["UM", "US"]}, schema_overrides={"merchant_id": pl.UInt64})
-    nodes = settlement_table(identity, online, cities)
+    nodes = settlement_table(read, online, cities)
     um, us = nodes.row(0, named=True), nodes.row(1, named=True)
     assert um["city_id"] is None and um["tzid"].startswith("Pacific/") and us["city_id"] is not None

@@ -53,6 +53,17 @@ def test_counts_are_nb2_around_lambda_and_zero_without_draws():
         bucket_counts(keys(1), 0, np.array([[np.nan]]), np.ones(1))
 
 
+def test_counts_report_the_words_each_row_drew():
+    lam = np.full((3, 4), 2.0)
+    lam[1] = 0.0  # a quiet row draws nothing
+    words = np.full(3, -1, np.int64)
+    counts = bucket_counts(keys(3), 7, lam, np.full(3, 5.0), words=words)
+    assert words[1] == 0 and (words[[0, 2]] == 8).all()  # one double (two words) per bucket below mean 10
+    assert np.array_equal(counts, bucket_counts(keys(3), 7, lam, np.full(3, 5.0)))  # counting changes no draw
+    with pytest.raises(ValueError, match="words must be int64"):
+        bucket_counts(keys(3), 7, lam, np.full(3, 5.0), words=np.zeros(3, np.int32))
+
+
 def _world():
     zones = ["Europe/Berlin", "Asia/Kathmandu", "America/St_Johns"]
     table = zones_transitions(zones, dt.datetime(2026, 1, 1, tzinfo=UTC), dt.datetime(2027, 1, 1, tzinfo=UTC))
@@ -117,7 +128,7 @@ def test_counts_and_arrivals_are_identical_on_one_and_two_threads():
 
 def test_modulated_intensity_takes_the_day_effect_of_the_local_day_and_the_group_burst():
     table, _, _, zone = _world()
-    day = dt.date(2026, 3, 29)  # Berlin moves to summer time at 01:00 UTC
+    # 2026-03-29: Berlin moves to summer time at 01:00 UTC
     start = int(dt.datetime(2026, 3, 29, tzinfo=UTC).timestamp()) * 1_000_000
     first = int(dt.datetime(2026, 3, 27, tzinfo=UTC).timestamp()) * 1_000_000
     lam_5a = np.random.default_rng(1).random((3, 96)) + 0.5

@@ -7,8 +7,9 @@ import pytest
 
 from engine_assets.run.config import CONFIG_DIR, read_yaml
 from engine_assets.run.policies import parse_demand
-from engine_kernels.intensity.demand import CLASSES, calibrate, classify_demand, per_site_volume, zone_roles
+from engine_kernels.intensity.demand import calibrate, classify_demand, per_site_volume, raw_weekly_volume, zone_roles
 from engine_kernels.randomness.streams import derive_key
+from engine_kernels.vocabulary import DEMAND_CLASSES
 
 CONTENT = read_yaml(CONFIG_DIR / "policies/5a.yaml")
 POLICY = parse_demand(CONTENT)
@@ -22,13 +23,13 @@ def test_shops_follow_sector_and_channel_and_online_merchants_get_online_classes
     sector = ["restaurants", "restaurants", "retail", "digital", "services"]
     channel = ["card_present", "card_present", "card_not_present", "card_not_present", "card_present"]
     online = np.array([False, True, True, True, False])
-    names = [CLASSES[i] for i in classify_demand(sector, channel, online, POLICY)]
+    names = [DEMAND_CLASSES[i] for i in classify_demand(sector, channel, online, POLICY)]
     assert names == ["evening_weekend", "online_bursty", "online_bursty", "online_24h", "office_hours"]
 
 
 def test_per_site_volume_is_pareto_with_the_class_median_and_clip():
     n = 200_000
-    klass = np.full(n, CLASSES.index("consumer_daytime"), np.int8)
+    klass = np.full(n, DEMAND_CLASSES.index("consumer_daytime"), np.int8)
     x, draws = per_site_volume(np.arange(1, n + 1), klass, POLICY, keys)
     spec = CONTENT["volumes"]["per_site"]["consumer_daytime"]
     assert draws == {"5a.volume": n}
@@ -47,6 +48,14 @@ def test_zone_roles_rank_a_merchants_zones_by_sites():
     roles = zone_roles(merchant, sites, zone, POLICY)
     # 23 sites: "a" wins the tie with "c" by key; "b" holds 2/23 < 10% and is tail like "d".
     assert roles.tolist() == [2, 1, 2, 0, 0]
+
+
+def test_raw_weekly_volume_is_site_volume_times_sites_role_and_channel():
+    volume = raw_weekly_volume(np.array([100.0, 100.0, 40.0]), np.array([3, 3, 1]), np.array([0, 2, 1]),
+                               np.array(["card_present", "card_present", "card_not_present"], dtype=object), POLICY)
+    roles, channels = CONTENT["volumes"]["zone_role"]["multiplier"], CONTENT["volumes"]["channel_multiplier"]
+    assert volume.tolist() == pytest.approx([300.0 * roles["primary"], 300.0 * roles["tail"],
+                                             40.0 * roles["secondary"] * channels["card_not_present"]])
 
 
 def test_calibration_hits_the_target_exactly():

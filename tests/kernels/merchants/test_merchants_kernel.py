@@ -12,8 +12,9 @@ import yaml
 from scipy import stats
 
 from engine_assets.run.policies import parse_policy_1a
-from engine_kernels.merchants.catalogue import build_universe, merchant_id_range
-from engine_kernels.merchants.inputs import Countries, Mccs
+from engine_kernels.ids import merchant_ids
+from engine_kernels.merchants.catalogue import build_universe
+from engine_kernels.merchants.inputs import Countries, Mccs, national_gdp
 from engine_kernels.merchants.realism import realism_figures
 from engine_kernels.randomness.streams import label_key
 
@@ -86,7 +87,7 @@ def build(ids, policy=None, countries=None):
 
 @pytest.fixture(scope="module")
 def universe_10k():
-    return build(merchant_id_range(10_000))
+    return build(merchant_ids(10_000))
 
 
 def ipc_bytes(table: pa.Table) -> bytes:
@@ -151,12 +152,17 @@ def test_cross_field_errors_name_the_field(path, value, field):
         parse_policy_1a(bad)
 
 
+def test_missing_gdp_is_gdp_per_head_times_population():
+    gdp = national_gdp(np.array([5e12, 0.0]), np.array([40_000.0, 2_000.0]), np.array([1_000_000, 3_000]))
+    assert gdp.tolist() == [5e12, 6e6]
+
+
 # --------------------------------------------------------------------------- bad input
 
 
 def test_merchant_count_below_one_is_rejected():
     with pytest.raises(ValueError, match="merchants"):
-        merchant_id_range(0)
+        merchant_ids(0)
     with pytest.raises(ValueError, match="merchants"):
         build(np.array([], np.uint64))
     with pytest.raises(ValueError, match="merchants"):
@@ -355,7 +361,7 @@ def test_realism_corridors_at_10k(universe_10k):
 
 
 def test_another_seed_builds_another_universe():
-    ids = merchant_id_range(500)
+    ids = merchant_ids(500)
     other = build_universe(ids, make_countries(), make_mccs(), parse_policy_1a(POLICY),
                            lambda label: label_key(20260102, "ab" * 32, label))
     same = build(ids)

@@ -131,10 +131,13 @@ def test_geotiff_round_trip_is_exact_and_byte_stable(world, tmp_path):
         assert first.read_bytes() == second.read_bytes()
 
 
-def test_preview_is_a_png(world, tmp_path):
-    png = pg.preview_png(world["population"], tmp_path / "preview.png")
-    assert png.startswith(b"\x89PNG\r\n\x1a\n")
-    assert (tmp_path / "preview.png").read_bytes() == png
+def test_density_preview_is_persons_per_km2_of_4x4_blocks(world):
+    population = world["population"]
+    preview = pg.density_preview(population)
+    assert preview.shape == (540, 1080)
+    blocks = population.astype(np.float64).reshape(540, 4, 1080, 4).sum(axis=(1, 3))
+    area = cell_area_km2(np.arange(population.shape[0])).reshape(540, 4).sum(axis=1)[:, None] * 4
+    assert np.allclose(preview * area, blocks) and ((preview > 0) == (blocks > 0)).all()
 
 
 def test_coastal_city_keeps_its_population_on_land():

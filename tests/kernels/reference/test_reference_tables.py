@@ -16,8 +16,9 @@ from engine_kernels.reference import countries as countries_module
 from engine_kernels.reference.cities import build_cities
 from engine_kernels.reference.countries import build_countries, iso_alpha2_codes
 from engine_kernels.reference.holidays_table import build_holidays
-from engine_kernels.reference.mcc import DEMAND_SECTORS, build_mcc
+from engine_kernels.reference.mcc import build_mcc
 from engine_kernels.reference.packages import PINS, ReferencePackageError, package_dir, require, versions
+from engine_kernels.vocabulary import SECTORS
 
 
 @pytest.fixture(scope="module")
@@ -202,7 +203,7 @@ def test_cities(cities):
 def test_mcc_sectors(mcc):
     sector = dict(zip(mcc["mcc"].to_pylist(), mcc["demand_sector"].to_pylist()))
     assert (sector[5411], sector[5812], sector[5541]) == ("grocery", "restaurants", "fuel")
-    assert set(sector.values()) == set(DEMAND_SECTORS)
+    assert set(sector.values()) == set(SECTORS)
     assert mcc.schema.field("mcc").type == pa.int16()
 
 

@@ -1,13 +1,12 @@
 """Segment 1B placement kernel on a synthetic country with known geometry."""
 
 import numpy as np
-import pytest
 import shapely
 
 from engine_kernels.geography.geodesy import cell_rows_cols, flat_cell
 from engine_kernels.reference.world import CountryCells
 from engine_kernels.randomness.streams import label_key
-from engine_kernels.sites.placement import PlacementPolicy, SiteGroups, place_sites, site_ids
+from engine_kernels.sites.placement import PlacementPolicy, SiteGroups, place_sites
 
 RES = 1 / 12
 POLICY = PlacementPolicy(base_km=20, exponent=0.6, max_km=2500, max_attempts=64)
@@ -95,14 +94,6 @@ def test_sites_do_not_depend_on_other_merchants():
                             np.ones(4, np.int64)), c)
     keep = np.isin(whole.merchant_id, chosen + 1)
     assert (whole.lat[keep] == part.lat).all() and (whole.lon[keep] == part.lon).all()
-
-
-def test_site_ids_are_unique_and_decode():
-    ids = site_ids(np.array([1, 1, 2, 2**39]), 249, np.array([1, 2, 1, 16383]))
-    assert np.unique(ids).size == 4
-    assert int(ids[3]) >> 24 == 2**39 and (int(ids[3]) >> 14) & 1023 == 249 and int(ids[3]) & 16383 == 16383
-    with pytest.raises(ValueError, match="site_order 16384"):
-        site_ids(np.array([1]), 3, np.array([16384]))
 
 
 def test_an_atoll_without_inland_cell_centres_still_gets_its_sites_inside():

@@ -1,0 +1,62 @@
+"""Every enum a contract declares equals the tuple the code publishes from, so the two cannot drift."""
+
+import pytest
+
+from engine_assets.quality.contracts import load_contract, load_dictionary
+from engine_kernels import vocabulary
+from engine_kernels.civil_time.site_zones import SOURCES
+from engine_kernels.intensity.calendar import TYPES
+from engine_kernels.intensity.demand import ROLES
+from engine_kernels.reference.timezones import LABEL_SOURCES
+from engine_kernels.sites.virtual import PROFILES
+from engine_kernels.sites.weights import SHAPES
+
+# Column name -> the engine's closed vocabulary it holds (engine_kernels/vocabulary.py).
+VOCABULARY_COLUMNS = {
+    "sector": vocabulary.SECTORS,
+    "demand_sector": vocabulary.SECTORS,
+    "channel": vocabulary.CHANNELS,
+    "channel_group": vocabulary.CHANNELS,
+    "virtual_class": vocabulary.VIRTUAL_CLASSES,
+    "demand_class": vocabulary.DEMAND_CLASSES,
+}
+# (dataset, column) -> the values of an enum that one kernel defines and one segment publishes.
+KERNEL_COLUMNS = {
+    ("reference/tz_grid", "source"): LABEL_SOURCES,
+    ("seg_2a/site_timezones", "tz_source"): SOURCES,
+    ("seg_2b/site_weights", "shape"): SHAPES,
+    ("seg_3b/edge_catalogue", "profile"): PROFILES,
+    ("seg_5a/calendar", "event_type"): TYPES,
+    ("seg_5a/merchant_zone_profile", "zone_role"): ROLES,
+}
+# The holidays package names the category; the engine keeps only its default one.
+FROM_PACKAGES = {("reference/holidays", "kind")}
+
+ENUM_COLUMNS = [(dataset, column) for dataset in load_dictionary()
+                for column in load_contract(dataset).columns if column.enum is not None]
+
+
+def test_the_vocabularies_hold_distinct_values():
+    for name in vocabulary.__all__:
+        values = getattr(vocabulary, name)
+        if isinstance(values, tuple):
+            assert len(set(values)) == len(values), name
+    assert set(vocabulary.ONLINE_DEMAND_CLASSES) < set(vocabulary.DEMAND_CLASSES)
+
+
+def test_contracts_declare_enums_of_every_vocabulary():
+    names = {column.name for _, column in ENUM_COLUMNS}
+    assert set(VOCABULARY_COLUMNS) <= names
+    assert {key for key in KERNEL_COLUMNS} <= {(d, c.name) for d, c in ENUM_COLUMNS}
+
+
+@pytest.mark.parametrize("dataset, column", ENUM_COLUMNS, ids=[f"{d}.{c.name}" for d, c in ENUM_COLUMNS])
+def test_contract_enum_equals_the_code_vocabulary(dataset, column):
+    declared = [v for v in column.enum if v is not None]  # a nullable column lists null too
+    assert len(set(declared)) == len(declared), f"contracts/{dataset}.yaml: {column.name} repeats a value"
+    if (dataset, column.name) in FROM_PACKAGES:
+        return
+    code = KERNEL_COLUMNS.get((dataset, column.name), VOCABULARY_COLUMNS.get(column.name))
+    assert code is not None, (f"contracts/{dataset}.yaml: enum column {column.name} has no vocabulary in "
+                              "engine_kernels/vocabulary.py or KERNEL_COLUMNS here")
+    assert set(declared) == set(code), f"contracts/{dataset}.yaml: {column.name}"
