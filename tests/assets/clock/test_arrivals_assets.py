@@ -73,12 +73,14 @@ def test_a_day_alone_gives_the_bytes_it_had_inside_the_batch(arrivals_world):
 
 def test_validation_catches_moved_dropped_renumbered_and_misclocked_arrivals(arrivals_world):
     from engine_assets.clock.seg_5b import validation as seg_5b_validation
-    from engine_assets.storage.datasets import publish_dataset
+    from engine_assets.storage.datasets import partition_path, publish_dataset
+    from engine_assets.storage.publish import Publication, read_manifest
 
     identity = _identity(arrivals_world)
     contract = load_contract("seg_5b/arrival_events")
     key = {"scenario": "baseline", "day": DAYS_[1]}
     original = load_dataset(identity, contract, key).collect()
+    draws = read_manifest(partition_path(identity, contract, key), "seg_5b/arrival_events")["rng_draws"]
     physical = original.filter(~pl.col("is_virtual"))
     stranger = physical.filter(pl.col("merchant_id") != physical["merchant_id"][0])["site_id"][0]
     i = original.with_row_index("i").filter(~pl.col("is_virtual"))["i"][0]
@@ -91,7 +93,7 @@ def test_validation_catches_moved_dropped_renumbered_and_misclocked_arrivals(arr
         publish_dataset(identity, contract, key, tampered)
         outcomes, _ = seg_5b_validation.evaluate(Reader.for_assets_def(seg_5b_validation.validation, identity))
     finally:
-        publish_dataset(identity, contract, key, original)
+        publish_dataset(identity, contract, key, Publication(original, draws))  # restored as it was, draws included
     figure = {o.name: (o.passed, o.figure) for o in outcomes}
     assert figure["sites_belong_to_merchant_and_zone"] == (False, 1)
     assert figure["arrival_ids_unique"] == (False, 1)  # the repeated id (the lost last one leaves no gap)
