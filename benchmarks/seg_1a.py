@@ -5,8 +5,9 @@ Usage:
 
 For each merchant count, on the `reference` profile (every country), in a fresh data root that
 shares a cached reference world, it runs what the 1A assets and their checks run and prints:
-  * seconds per stage: inputs (active countries, centres of population, MCC), the draws (kernel),
-    publishing the four universe tables and one catalogue partition per country, the generated
+  * seconds per stage: inputs (active countries, centres of population, MCC), the draws (kernel,
+    then the four universe tables assembled by engine_assets/world/seg_1a/tables.py),
+    publishing them and one catalogue partition per country, the generated
     contract checks of every partition, the segment validation; and the total
     (targets: <= 5 s at 10,000 merchants, <= 60 s at 1,000,000 on 2 cores)
   * the limit measured in the same run: pyarrow writing the same tables to zstd parquet, one file each
@@ -42,6 +43,7 @@ from engine_assets.world.seg_1a.assets import (  # noqa: E402
 )
 from engine_assets.storage.datasets import load_dataset, publish_dataset  # noqa: E402
 from engine_assets.storage.reader import Reader  # noqa: E402
+from engine_assets.world.seg_1a.tables import outlet_catalogue_table, universe_tables  # noqa: E402
 from engine_kernels.ids import merchant_ids  # noqa: E402
 from engine_kernels.merchants.catalogue import build_universe  # noqa: E402
 from stages import Stages, peak_rss_mb, share_reference  # noqa: E402
@@ -82,13 +84,17 @@ def run(merchants: int, reference: Path) -> None:
 
         countries, mccs = timed("inputs", inputs)
         policy = identity.policies.merchants.model
-        universe = timed("draws", lambda: build_universe(merchant_ids(merchants), countries, mccs, policy,
-                                                         identity.substream_key))
+
+        def draws():
+            drawn = build_universe(merchant_ids(merchants), countries, mccs, policy, identity.substream_key)
+            return drawn, universe_tables(drawn)
+
+        universe, universe_rows = timed("draws", draws)
         published = []
 
         def publish():
             for name in UNIVERSE_TABLES:
-                payload = Publication(getattr(universe, name), {k: universe.rng_draws.get(k, 0) for k in DRAWS_OF[name]})
+                payload = Publication(universe_rows[name], {k: universe.rng_draws.get(k, 0) for k in DRAWS_OF[name]})
                 publish_dataset(identity, load_contract(f"seg_1a/{name}"), None, payload)
                 published.append((name, None))
             membership = load_dataset(identity, load_contract("seg_1a/foreign_membership"), None).collect()
@@ -104,14 +110,15 @@ def run(merchants: int, reference: Path) -> None:
             verdicts = timed("contract checks", lambda: check_partitions(identity, load_contract(f"seg_1a/{name}"), keys))
             failed += [f"{name}/{k}" for k, (ok, _) in zip(keys, verdicts) if not ok]
         outcomes, _ = timed("validation", lambda: seg_1a_validation.evaluate(Reader.for_assets_def(seg_1a_validation.validation, identity)))
-        tables = [getattr(universe, name) for name in (*UNIVERSE_TABLES, "outlet_catalogue")]
+        catalogue = outlet_catalogue_table(universe_rows["foreign_membership"])
+        tables = [*(universe_rows[name] for name in UNIVERSE_TABLES), catalogue]
         raw_s = _raw_write_s(tables, Path(tmp))
 
     rows = sum(t.num_rows for t in tables)
     total = sum(stages.values())
     target = TARGETS.get(merchants)
     print(f"\n{merchants:,} merchants on {countries.size} home countries: {rows:,} rows "
-          f"({universe.outlet_catalogue.num_rows:,} outlets in {len(COUNTRIES.get_partition_keys())} country partitions)")
+          f"({catalogue.num_rows:,} outlets in {len(COUNTRIES.get_partition_keys())} country partitions)")
     for stage, seconds in stages.items():
         print(f"  {stage:<16} {seconds:7.2f} s")
     print(f"  {'total':<16} {total:7.2f} s" + (f"   [target <= {target:g} s]" if target else ""))

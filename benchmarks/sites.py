@@ -41,9 +41,8 @@ from engine_assets.world.seg_2a import validation as seg_2a_validation  # noqa: 
 from engine_assets.world.seg_3a import validation as seg_3a_validation  # noqa: E402
 from engine_assets.world.seg_1b.assets import place_country  # noqa: E402
 from engine_assets.storage.reader import Reader, reader_for  # noqa: E402
-from engine_assets.world.seg_2a.assets import (  # noqa: E402
-    transition_window, transitions_table, zone_country, zones_in_world,
-)
+from engine_assets.world.seg_2a.assets import zone_country  # noqa: E402
+from engine_assets.world.seg_2a.clock import transition_window, transitions_table, zones_in_world  # noqa: E402
 from engine_assets.world.seg_3a.assets import allocate_country, plan_country  # noqa: E402
 from engine_assets.storage.datasets import load_dataset, publish_dataset  # noqa: E402
 from engine_kernels.civil_time.transitions import zones_transitions  # noqa: E402

@@ -17,6 +17,7 @@ from dagster._core.definitions.asset_checks.asset_check_evaluation import AssetC
 from engine_assets.quality.contract_checks import ContractViolation, check_frames
 from engine_assets.quality.contracts import Contract, load_contract, validate_document
 from engine_assets.run.identity import RunIdentity
+from engine_assets.run.partitions import dimensions
 from engine_assets.storage.publish import MANIFEST, read_manifest
 from engine_assets.run.resources import EngineResource
 from engine_assets.storage.datasets import PartitionKey, load_dataset, partition_path, scan_dataset
@@ -130,11 +131,7 @@ def contract_check(asset_key: list[str], partitions_def: dg.PartitionsDefinition
         # In the partitions' own order, so the latest verdict is the last partition's.
         keys: list[str | None] = [None] if partitions_def is None else sorted(
             context.partition_keys, key=partitions_def.get_partition_keys().index)
-        parsed = [
-            dict(partitions_def.get_partition_key_from_str(key).keys_by_dimension)
-            if isinstance(partitions_def, dg.MultiPartitionsDefinition) and key is not None else key
-            for key in keys
-        ]
+        parsed = [dimensions(key, partitions_def) for key in keys]
         verdicts = dict(zip(keys, check_partitions(identity, contract, parsed)))
         yield from partition_evaluations(context, dg.AssetKey(asset_key), "contract", verdicts)
 

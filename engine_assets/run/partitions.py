@@ -37,3 +37,11 @@ def per_country(group: str) -> dict:
     run builds every country it is given (its validation reads them all)."""
     return dict(partitions_def=COUNTRIES, io_manager_key="shards", backfill_policy=dg.BackfillPolicy.single_run(),
                 group_name=group)
+
+
+def dimensions(partition_key: str | None, partitions_def: dg.PartitionsDefinition | None) -> str | dict[str, str] | None:
+    """A Dagster partition key as storage names it: the key itself, or {dimension: value} for a
+    multi-dimensional one (`2026-03-27|baseline` -> {"day": "2026-03-27", "scenario": "baseline"})."""
+    if partition_key is None or not isinstance(partitions_def, dg.MultiPartitionsDefinition):
+        return partition_key
+    return dict(partitions_def.get_partition_key_from_str(partition_key).keys_by_dimension)

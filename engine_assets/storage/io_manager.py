@@ -13,9 +13,10 @@ from typing import Any, Mapping
 import dagster as dg
 
 from engine_assets.quality.contracts import load_contract, load_dictionary
+from engine_assets.run.partitions import dimensions
 from engine_assets.run.resources import EngineResource
 from engine_assets.storage.publish import Published
-from engine_assets.storage.datasets import PartitionKey, publish_dataset
+from engine_assets.storage.datasets import publish_dataset
 from engine_assets.storage.reader import Reader
 
 
@@ -29,12 +30,6 @@ def dataset_out(dataset: str) -> dg.AssetOut:
     """An output of a multi-asset published by the shards IO manager, described by contracts/dictionary.yaml
     (a multi-asset's docstring covers all its outputs, so each output takes its dataset's own words)."""
     return dg.AssetOut(key=dataset.split("/"), io_manager_key="shards", description=load_dictionary()[dataset].description)
-
-
-def _key(partition_key: str, partitions_def: dg.PartitionsDefinition | None) -> PartitionKey:
-    if isinstance(partitions_def, dg.MultiPartitionsDefinition):
-        return dict(partitions_def.get_partition_key_from_str(partition_key).keys_by_dimension)
-    return partition_key
 
 
 def _split(obj: Any, keys: list[str], dataset: str, is_document: bool) -> Mapping[str, Any]:
@@ -73,7 +68,7 @@ class ShardIOManager(dg.IOManager):
             pdef = context.asset_partitions_def
         else:
             outputs, pdef = {None: obj}, None
-        published = {k: publish_dataset(identity, contract, None if k is None else _key(k, pdef), v) for k, v in outputs.items()}
+        published = {k: publish_dataset(identity, contract, dimensions(k, pdef), v) for k, v in outputs.items()}
         common = {"contract_version": contract.version, "parameter_hash": identity.parameter_hash, "seed": identity.seed}
         if None in published:
             context.add_output_metadata(_metadata(contract.kind, published[None]) | common)
@@ -91,7 +86,7 @@ class ShardIOManager(dg.IOManager):
         if not context.has_asset_partitions:
             return read.scan(dataset)
         pdef = context.asset_partitions_def
-        return {k: read.scan(dataset, _key(k, pdef)) for k in context.asset_partition_keys}
+        return {k: read.scan(dataset, dimensions(k, pdef)) for k in context.asset_partition_keys}
 
 
 @dg.io_manager(required_resource_keys={"engine"},

@@ -62,9 +62,8 @@ class Reader:
             raise LineageError(
                 f"{self.asset} read {dataset} without declaring it: add {dataset} to the asset's ins or deps "
                 "so the asset graph shows where its data comes from")
-        owner = segment_of(dataset)
-        if owner != self.segment:
-            self.gate(EARLY_READS.get(dataset, owner))
+        if segment_of(dataset) != self.segment:
+            self.gate(gate_of(dataset))
         return load_contract(dataset)
 
     def gate(self, segment: str) -> dict[str, Any]:
@@ -98,6 +97,12 @@ class Reader:
         contract = self._contract(dataset)
         frame, codes = scan_partitions(self.identity, contract)
         return frame, sorted(set(COUNTRIES.get_partition_keys()) - set(codes))
+
+    def require(self, *datasets: str) -> None:
+        """Declare intent to read `datasets` through another object (a cached in-memory world): refuses
+        undeclared ones and opens their gates, as a read would."""
+        for dataset in datasets:
+            self._contract(dataset)
 
     def is_published(self, dataset: str, partition: PartitionKey = None) -> bool:
         return is_published(self.identity, self._contract(dataset), partition)

@@ -51,24 +51,34 @@ class CalendarPolicy:
 
 @dataclass
 class EventColumns:
-    """The calendar's events as columns; None marks "any" in country_iso, demand_class and row."""
+    """The calendar's events as columns; None marks "any" in country and demand_class, -1 in row.
 
-    event_type: list[str] = field(default_factory=list)
+    kind is one of engine_kernels.intensity.calendar.TYPES; start and end bound the window in naive
+    local time.
+    """
+
+    kind: list[str] = field(default_factory=list)
     name: list[str] = field(default_factory=list)
-    country_iso: list[str | None] = field(default_factory=list)
+    country: list[str | None] = field(default_factory=list)
     demand_class: list[str | None] = field(default_factory=list)
     row: list[int] = field(default_factory=list)  # index of a (merchant, country, zone) row or -1
-    start_local: list[dt.datetime] = field(default_factory=list)
-    end_local: list[dt.datetime] = field(default_factory=list)
+    start: list[dt.datetime] = field(default_factory=list)
+    end: list[dt.datetime] = field(default_factory=list)
     ramp_in_hours: list[int] = field(default_factory=list)
     ramp_out_hours: list[int] = field(default_factory=list)
     factor: list[float] = field(default_factory=list)
 
     def add(self, kind, name, country, klass, start, end, factor, ramp_in=0, ramp_out=0, row=-1):
-        for column, value in (("event_type", kind), ("name", name), ("country_iso", country),
-                              ("demand_class", klass), ("row", row), ("start_local", start), ("end_local", end),
-                              ("ramp_in_hours", ramp_in), ("ramp_out_hours", ramp_out), ("factor", factor)):
-            getattr(self, column).append(value)
+        self.kind.append(kind)
+        self.name.append(name)
+        self.country.append(country)
+        self.demand_class.append(klass)
+        self.row.append(row)
+        self.start.append(start)
+        self.end.append(end)
+        self.ramp_in_hours.append(ramp_in)
+        self.ramp_out_hours.append(ramp_out)
+        self.factor.append(factor)
 
     def add_by_class(self, kind, name, country, factors: Mapping[str, float], start, end, ramp_in=0, ramp_out=0):
         for klass, f in factors.items():

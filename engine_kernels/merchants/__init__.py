@@ -4,5 +4,7 @@
 draws outlet counts from a truncated NB2, ranks candidate countries by gravity, chooses foreign
 countries and splits each merchant's outlets across them. Every draw is keyed on
 (substream label, merchant id), so any subset of merchants builds the same rows it would inside
-the whole universe. `realism_figures` measures the result against the design's corridors.
+the whole universe. `expand_outlets` lays the membership out as one entry per outlet, and
+`realism_figures` measures the result against the design's corridors. Everything is arrays
+indexed by merchant and country; engine_assets/world/seg_1a/tables.py names the published columns.
 """

@@ -33,7 +33,8 @@ _ATTEMPT_STRIDE = 1 << 32
 class OutletCounts:
     """Outlets per merchant, aligned with MerchantDraws.
 
-    nb_mu and nb_phi are NaN and nb_attempts is 0 for single-site merchants.
+    nb_mu and nb_phi are NaN and nb_attempts is 0 for single-site merchants; truncation_fallbacks
+    counts multi-site merchants that kept N = 2 after the last NB attempt.
     """
 
     is_multi_site: np.ndarray

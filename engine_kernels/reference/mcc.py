@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import csv
 from importlib.resources import files
+from typing import NamedTuple
 
 import iso18245
-import pyarrow as pa
 
 from .packages import require
 
-__all__ = ["MCC_SECTOR_OVERRIDES", "RANGE_GROUP_SECTOR", "build_mcc"]
+__all__ = ["MCC_SECTOR_OVERRIDES", "RANGE_GROUP_SECTOR", "MerchantCategory", "build_mcc"]
 
 # Default sector of each range group, named as the package names them (ISO 18245 ranges, with the
 # private-use block 3000-3999 split into the package's airline / car rental / lodging ranges).
@@ -80,10 +80,13 @@ _DESCRIPTION_FIELDS = (
 # 7511 appears only in the Stripe list, where it reads "Truck StopIteration".
 _DESCRIPTION_FIXES = {7511: "Truck Stop"}
 
-_SCHEMA = pa.schema([
-    ("mcc", pa.int16()), ("description", pa.string()), ("iso_description", pa.string()),
-    ("range_group", pa.string()), ("demand_sector", pa.string()),
-])
+
+class MerchantCategory(NamedTuple):
+    mcc: int
+    description: str  # from the first list that has one (see _DESCRIPTION_FIELDS)
+    iso_description: str | None  # the official ISO 18245 text, None where the code is not in ISO's list
+    range_group: str
+    demand_sector: str  # one of engine_kernels.vocabulary.SECTORS
 
 
 def _private_ranges() -> list[tuple[int, int, str]]:
@@ -101,8 +104,8 @@ def _range_group(code: int, iso_range: str, private: list[tuple[int, int, str]])
     return iso_range
 
 
-def build_mcc() -> pa.Table:
-    """One row per merchant category code known to the package, sorted by `mcc`."""
+def build_mcc() -> list[MerchantCategory]:
+    """Every merchant category code known to the package, sorted by code."""
     require("iso18245")
     private = _private_ranges()
     rows = []
@@ -111,12 +114,12 @@ def build_mcc() -> pa.Table:
         group = _range_group(code, entry.range.description, private)
         description = _DESCRIPTION_FIXES.get(code) or next(
             getattr(entry, f) for f in _DESCRIPTION_FIELDS if getattr(entry, f))
-        rows.append({
-            "mcc": code,
-            "description": description,
-            "iso_description": entry.iso_description or None,
-            "range_group": group,
-            "demand_sector": MCC_SECTOR_OVERRIDES.get(code) or RANGE_GROUP_SECTOR[group],
-        })
-    rows.sort(key=lambda r: r["mcc"])
-    return pa.Table.from_pylist(rows, schema=_SCHEMA)
+        rows.append(MerchantCategory(
+            mcc=code,
+            description=description,
+            iso_description=entry.iso_description or None,
+            range_group=group,
+            demand_sector=MCC_SECTOR_OVERRIDES.get(code) or RANGE_GROUP_SECTOR[group],
+        ))
+    rows.sort(key=lambda r: r.mcc)
+    return rows

@@ -162,11 +162,11 @@ def calendar_table(identity: RunIdentity, scenario: str, profile: pl.DataFrame, 
     merchant = np.where(own, rows["merchant_id"].to_numpy()[np.where(own, row, 0)], 0)
     tzid = np.where(own, np.asarray(rows["tzid"].to_list(), dtype=object)[np.where(own, row, 0)], None)
     frame = pl.DataFrame({
-        "scenario_id": [scenario] * len(row), "event_type": events.event_type, "name": events.name,
-        "country_iso": events.country_iso, "demand_class": events.demand_class,
+        "scenario_id": [scenario] * len(row), "event_type": events.kind, "name": events.name,
+        "country_iso": events.country, "demand_class": events.demand_class,
         "merchant_id": pl.Series(merchant, dtype=pl.UInt64), "tzid": tzid.tolist(),
-        "start_local": pl.Series(events.start_local, dtype=pl.Datetime("us")),
-        "end_local": pl.Series(events.end_local, dtype=pl.Datetime("us")),
+        "start_local": pl.Series(events.start, dtype=pl.Datetime("us")),
+        "end_local": pl.Series(events.end, dtype=pl.Datetime("us")),
         "ramp_in_hours": pl.Series(events.ramp_in_hours, dtype=pl.Int16),
         "ramp_out_hours": pl.Series(events.ramp_out_hours, dtype=pl.Int16),
         "factor": pl.Series(events.factor, dtype=pl.Float64),

@@ -17,7 +17,7 @@ import pyarrow as pa
 from engine_assets.quality.contracts import load_contract
 from engine_assets.run.identity import RunIdentity
 from engine_assets.storage.io_manager import dataset_out
-from engine_assets.run.partitions import SCENARIO_DAYS, SCENARIOS
+from engine_assets.run.partitions import SCENARIO_DAYS, SCENARIOS, dimensions
 from engine_assets.storage.publish import Publication, Published
 from engine_assets.run.resources import EngineResource
 from engine_assets.storage.datasets import PublishQueue
@@ -319,7 +319,7 @@ def arrivals(context: dg.AssetExecutionContext, engine: EngineResource):
     published day by day inside the run (simulate_and_publish), so a month-long run stays small."""
     days = []
     for key in context.partition_keys:
-        dims = SCENARIO_DAYS.get_partition_key_from_str(key).keys_by_dimension
+        dims = dimensions(key, SCENARIO_DAYS)
         days.append((dims["scenario"], dt.date.fromisoformat(dims["day"])))
     published = simulate_and_publish(Reader.of(context, engine.identity()), days)
     keys = context.partition_keys

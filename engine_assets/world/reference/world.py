@@ -21,8 +21,7 @@ def reference_world(read: Reader) -> ReferenceWorld:
     Loaded once per process and reference key: reference datasets are immutable under their key.
     Every call is a read of WORLD_DATASETS, declared and gated, even when the world is cached.
     """
-    for dataset in WORLD_DATASETS:
-        read.is_published(dataset)  # refuses an undeclared read and verifies the reference gate
+    read.require(*WORLD_DATASETS)
     root = read.identity.reference_root
     if root not in _LOADED:
         _LOADED[root] = _load(read)

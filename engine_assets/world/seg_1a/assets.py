@@ -18,11 +18,11 @@ from engine_assets.run.partitions import per_country
 from engine_assets.storage.publish import Publication
 from engine_assets.run.resources import EngineResource
 from engine_assets.storage.reader import upstream
+from engine_assets.world.seg_1a.tables import outlet_catalogue_table, universe_tables
 from engine_kernels.geography.geodesy import cell_centres, cell_rows_cols
 from engine_kernels.randomness import substreams
 from engine_kernels.ids import merchant_ids
 from engine_kernels.merchants.catalogue import MerchantUniverse, build_universe
-from engine_kernels.merchants.catalogue import outlet_catalogue as expand_outlets
 from engine_kernels.merchants.inputs import Countries, Mccs, national_gdp
 from engine_kernels.reference.world import centres_of_population
 
@@ -85,7 +85,7 @@ def merchant_categories(mcc: pl.DataFrame) -> Mccs:
 def draw_universe(
     identity: RunIdentity, countries: pl.DataFrame, tz_grid: pl.LazyFrame, mcc: pl.DataFrame
 ) -> MerchantUniverse:
-    """Every 1A table of this world from the reference countries, populated cells and merchant categories."""
+    """The 1A draws of this world from the reference countries, populated cells and merchant categories."""
     return build_universe(
         merchant_ids(identity.profile.merchants), active_countries(identity, countries, tz_grid),
         merchant_categories(mcc), identity.policies.merchants.model, identity.substream_key,
@@ -94,7 +94,7 @@ def draw_universe(
 
 def catalogue_shards(membership: pl.DataFrame, countries: list[str]) -> dict[str, pl.DataFrame]:
     """The outlet catalogue of the given legal countries (empty where no merchant has an outlet)."""
-    catalogue = pl.from_arrow(expand_outlets(membership.to_arrow()))
+    catalogue = pl.from_arrow(outlet_catalogue_table(membership.to_arrow()))
     shards = catalogue.partition_by("legal_country_iso", as_dict=True, maintain_order=True)
     return {key: shards.get((key,), catalogue.clear()) for key in countries}
 
@@ -111,9 +111,11 @@ def merchant_universe(context: dg.AssetExecutionContext, engine: EngineResource,
     identity = engine.identity()
     frame = countries.drop("geometry_wkb", "geometry_simplified_wkb").collect()
     universe = draw_universe(identity, frame, tz_grid, mcc.collect())
-    context.add_output_metadata({"truncation_fallbacks": universe.truncation_fallbacks}, output_name="outlet_counts")
+    tables = universe_tables(universe)
+    context.add_output_metadata({"truncation_fallbacks": universe.outlet_counts.truncation_fallbacks},
+                                output_name="outlet_counts")
     return tuple(
-        Publication(getattr(universe, name), {label: universe.rng_draws.get(label, 0) for label in DRAWS_OF[name]})
+        Publication(tables[name], {label: universe.rng_draws.get(label, 0) for label in DRAWS_OF[name]})
         for name in UNIVERSE_TABLES
     )
 

@@ -103,7 +103,12 @@ def structure_outcomes(seg: Segment1A, n_merchants: int) -> list[CheckOutcome]:
 
 def realism_outcomes(seg: Segment1A, policy: RealismPolicy) -> list[CheckOutcome]:
     """Figures against their corridors; a world below the enforcement size reports them as passed."""
-    figures = realism_figures(seg.outlet_counts.to_arrow(), seg.foreign_membership.to_arrow())
+    counts, membership = seg.outlet_counts, seg.foreign_membership
+    # Both tables are sorted by merchant_id, so a search maps membership rows to merchants.
+    member_of = np.searchsorted(counts["merchant_id"].to_numpy(), membership["merchant_id"].to_numpy())
+    figures = realism_figures(counts["n_total"].to_numpy(), counts["is_multi_site"].to_numpy(),
+                              counts["nb_phi"].to_numpy(), member_of, membership["n_country"].to_numpy(),
+                              membership["is_home"].to_numpy())
     sample = Sample(seg.merchants.height, policy.enforce_from_merchants, "merchants")
     outcomes = [corridor(name, figures[name], low, high, digits=4, sample=sample)
                 for name, (low, high) in policy.corridors.items()]

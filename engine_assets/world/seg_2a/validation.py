@@ -17,7 +17,7 @@ from engine_assets.quality.gates import ValidationCheck, validation_asset
 from engine_assets.quality.realism import Sample, corridor, invariant
 from engine_assets.storage.reader import Reader
 from engine_assets.world.reference.world import WORLD_DATASETS, reference_world
-from engine_assets.world.seg_2a.assets import read_transitions, transition_window
+from engine_assets.world.seg_2a.clock import read_transitions, transition_window
 from engine_kernels.civil_time.transitions import Transitions, utc_to_local
 from engine_kernels.civil_time.tzdb import use_pinned_tzdata
 

@@ -13,7 +13,7 @@ from engine_assets.world.reference.world import WORLD_DATASETS, reference_world
 from engine_assets.run.resources import EngineResource
 from engine_assets.storage.reader import Reader, upstream
 from engine_assets.world.seg_1a.assets import active_countries
-from engine_assets.world.seg_2a.assets import labelled_cells
+from engine_assets.world.seg_2a.clock import labelled_cells
 from engine_kernels.tables.slots import slot_rows
 from engine_kernels.randomness import substreams
 from engine_kernels.sites.edge_placement import place_edges

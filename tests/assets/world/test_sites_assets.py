@@ -14,7 +14,7 @@ from engine_assets.run.resources import EngineResource
 from engine_assets.world.seg_1b import validation as seg_1b_validation
 from engine_assets.world.seg_2a import validation as seg_2a_validation
 from engine_assets.storage.reader import reader_for
-from engine_assets.world.seg_2a.assets import read_transitions, transition_window
+from engine_assets.world.seg_2a.clock import read_transitions, transition_window
 from engine_assets.storage.datasets import load_dataset
 from engine_assets.storage.reader import Reader
 from engine_kernels.tables.routing import RoutingTable, pick_items

@@ -1,6 +1,4 @@
-"""5A demand kernel: classes, Pareto volumes per merchant, zone roles, calibration, policy errors."""
-
-import copy
+"""5A demand kernel: classes, Pareto volumes per merchant, zone roles, calibration."""
 
 import numpy as np
 import pytest
@@ -67,15 +65,3 @@ def test_calibration_hits_the_target_exactly():
     assert np.sum(m * raw * (mass @ weekdays)) == pytest.approx(1e6, rel=1e-12)
     with pytest.raises(ValueError, match="no expected demand"):
         calibrate(np.zeros(3), mass[:3], weekdays, 1e6)
-
-
-@pytest.mark.parametrize("edit, message", [
-    (lambda d: d["demand_classes"]["online"].update(default="consumer_daytime"), "not online classes"),
-    (lambda d: d["demand_classes"]["card_present"].pop("fuel"), r"card_present: sectors \['fuel'\]"),
-    (lambda d: d["volumes"]["per_site"]["office_hours"].update(clip=10), "clip must be at least the median"),
-])
-def test_bad_policies_name_the_field(edit, message):
-    content = copy.deepcopy(CONTENT)
-    edit(content)
-    with pytest.raises(ValueError, match=message):
-        parse_demand(content)

@@ -59,12 +59,3 @@ def test_class_shapes_have_keyed_variants_around_the_template():
     assert online[0].min() >= policy.flatten["card_not_present"] / 168 > shop[0].min()
     weekend_share = day_mass(shop)[:, 5:].sum(axis=1)
     assert (weekend_share < 0.1).all()  # offices rest at the weekend
-
-
-def test_a_policy_class_without_a_shape_is_refused():
-    from engine_assets.run.config import CONFIG_DIR, read_yaml
-    from engine_assets.run.policies import parse_weekly_shapes
-
-    content = read_yaml(CONFIG_DIR / "policies/5a.yaml")
-    with pytest.raises(ValueError, match=r"classes \['teleport'\] have no weekly shape"):
-        parse_weekly_shapes(content, ["office_hours", "teleport"])

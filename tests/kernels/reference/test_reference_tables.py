@@ -5,8 +5,6 @@ from datetime import date
 
 import iso18245
 import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
 import pycountry
 import pyogrio.raw
 import pytest
@@ -15,7 +13,7 @@ import shapely
 from engine_kernels.reference import countries as countries_module
 from engine_kernels.reference.cities import build_cities
 from engine_kernels.reference.countries import build_countries, iso_alpha2_codes
-from engine_kernels.reference.holidays_table import build_holidays
+from engine_kernels.reference.holidays_table import Holiday, build_holidays
 from engine_kernels.reference.mcc import build_mcc
 from engine_kernels.reference.packages import PINS, ReferencePackageError, package_dir, require, versions
 from engine_kernels.vocabulary import SECTORS
@@ -28,7 +26,8 @@ def world():
 
 @pytest.fixture(scope="module")
 def rows(world):
-    return {r["country_iso"]: r for r in world.table.drop_columns(["geometry_wkb"]).to_pylist()}
+    columns = vars(world.countries)
+    return {code: {name: values[i] for name, values in columns.items()} for i, code in enumerate(world.countries.iso)}
 
 
 @pytest.fixture(scope="module")
@@ -46,15 +45,8 @@ def holiday_set():
     return build_holidays(["US", "GB", "DE", "ZZ"], date(2026, 1, 1), date(2026, 12, 31))
 
 
-def _ipc_bytes(table: pa.Table) -> bytes:
-    sink = pa.BufferOutputStream()
-    with pa.ipc.new_stream(sink, table.schema) as writer:
-        writer.write_table(table)
-    return sink.getvalue().to_pybytes()
-
-
-def _geometries(world, column="geometry_wkb"):
-    return shapely.from_wkb(world.table[column].to_numpy(zero_copy_only=False))
+def _geometries(wkb: list[bytes]) -> np.ndarray:
+    return shapely.from_wkb(np.array(wkb, dtype=object))
 
 
 # packages
@@ -85,9 +77,9 @@ def test_versions_are_the_pins_and_package_dir_finds_data():
 
 
 def test_codes_with_minus_99_iso_a2_are_present(rows):
-    assert rows["FR"]["country_iso3"] == "FRA"
-    assert rows["NO"]["country_iso3"] == "NOR"
-    assert rows["XK"]["country_iso3"] == "XKX"
+    assert rows["FR"]["iso3"] == "FRA"
+    assert rows["NO"]["iso3"] == "NOR"
+    assert rows["XK"]["iso3"] == "XKX"
     assert rows["XK"]["name"] == "Kosovo"
 
 
@@ -120,22 +112,23 @@ def test_gdp_is_complete_and_imputed_where_missing(rows):
 
 
 def test_geometries_valid_and_antimeridian_safe(world):
-    populated = world.table["is_populated_world"].to_numpy(zero_copy_only=False)
-    for column in ("geometry_wkb", "geometry_simplified_wkb"):
-        geoms = _geometries(world, column)
+    countries = world.countries
+    populated = np.array(countries.populated)
+    for wkb in (countries.geometry_wkb, countries.simplified_wkb):
+        geoms = _geometries(wkb)
         assert shapely.is_valid(geoms).all()
         assert not shapely.is_empty(geoms[populated]).any()
-    parts, index = shapely.get_parts(_geometries(world), return_index=True)
+    parts, index = shapely.get_parts(_geometries(countries.geometry_wkb), return_index=True)
     bounds = shapely.bounds(parts)
-    wide = world.table["country_iso"].to_numpy(zero_copy_only=False)[index[bounds[:, 2] - bounds[:, 0] > 180]]
+    wide = np.array(countries.iso)[index[bounds[:, 2] - bounds[:, 0] > 180]]
     # Only Antarctica's ring runs all around the pole; Russia, Fiji and the US are cut at ±180.
     assert set(wide) == {"AQ"}
 
 
 def test_antarctica_is_kept_but_outside_the_populated_world(rows):
-    assert not rows["AQ"]["is_populated_world"]
-    assert rows["FR"]["is_populated_world"]
-    assert not rows["HM"]["is_populated_world"]  # no inhabitants
+    assert not rows["AQ"]["populated"]
+    assert rows["FR"]["populated"]
+    assert not rows["HM"]["populated"]  # no inhabitants
 
 
 @pytest.fixture(scope="module")
@@ -150,7 +143,7 @@ def natural_earth():
 def test_features_dissolved_or_dropped(world, natural_earth):
     fields, features = natural_earth
     inside = dict(zip(fields["ADMIN"], shapely.point_on_surface(features)))
-    geoms = dict(zip(world.table["country_iso"].to_pylist(), _geometries(world)))
+    geoms = dict(zip(world.countries.iso, _geometries(world.countries.geometry_wkb)))
     for admin, code in [("Clipperton Island", "FR"), ("US Naval Base Guantanamo Bay", "CU"),
                         ("Ashmore and Cartier Islands", "AU"), ("Brazilian Island", "BR")]:
         assert shapely.covers(geoms[code], inside[admin]), admin
@@ -162,56 +155,52 @@ def test_population_matches_kept_natural_earth_features(world, natural_earth):
     fields, _ = natural_earth
     dropped = [a for a, target in countries_module._UNCODED_FEATURES.items() if target is None]
     expected = fields["POP_EST"][~np.isin(fields["ADMIN"], dropped)].sum()
-    assert abs(pc.sum(world.table["population"]).as_py() / expected - 1) < 0.01
+    assert abs(sum(world.countries.population) / expected - 1) < 0.01
 
 
 def test_every_iso_code_is_a_row_or_absent_exactly_once(world):
-    present = world.table["country_iso"].to_pylist()
-    absent = world.absent["country_iso"].to_pylist()
+    present, absent = world.countries.iso, world.absent.iso
     assert present == sorted(set(present)) and absent == sorted(set(absent))
     assert sorted(present + absent) == sorted({c.alpha_2 for c in pycountry.countries} | {"XK"})
-    reasons = dict(zip(absent, world.absent["reason"].to_pylist()))
+    reasons = dict(zip(absent, world.absent.reason))
     assert reasons["GF"] == "merged into FR by Natural Earth"
     assert reasons["SJ"] == "merged into NO by Natural Earth"
     assert reasons["BQ"] == "merged into NL by Natural Earth"
 
 
 def test_country_build_is_deterministic(world):
-    again = build_countries()
-    assert _ipc_bytes(again.table) == _ipc_bytes(world.table)
-    assert again.absent.equals(world.absent)
+    assert build_countries() == world
 
 
 # cities
 
 
 def test_cities(cities):
-    assert cities.num_rows >= 200_000
-    ids = cities["city_id"].to_numpy()
-    assert (np.diff(ids) > 0).all()
-    zones = zoneinfo.available_timezones()
-    assert set(cities["tzid"].unique().to_pylist()) <= zones
-    assert set(cities["country_iso"].unique().to_pylist()) <= iso_alpha2_codes()
-    tokyo = cities.filter(pc.equal(cities["name"], "Tokyo")).to_pylist()
-    assert [(t["country_iso"], t["tzid"]) for t in tokyo] == [("JP", "Asia/Tokyo")]
-    assert set(cities.schema.metadata) == {b"dropped_invalid_country", b"dropped_invalid_tzid"}
+    assert cities.geonameid.size >= 200_000
+    assert (np.diff(cities.geonameid) > 0).all()
+    assert set(cities.tzid) <= zoneinfo.available_timezones()
+    assert set(cities.country) <= iso_alpha2_codes()
+    tokyo = np.flatnonzero(cities.name == "Tokyo")
+    assert [(cities.country[i], cities.tzid[i]) for i in tokyo] == [("JP", "Asia/Tokyo")]
+    # Every place of the pinned extract has an accepted country and a zone the pinned tzdata knows.
+    assert (cities.dropped_invalid_country, cities.dropped_invalid_tzid) == (0, 0)
 
 
 # merchant category codes
 
 
 def test_mcc_sectors(mcc):
-    sector = dict(zip(mcc["mcc"].to_pylist(), mcc["demand_sector"].to_pylist()))
+    sector = {c.mcc: c.demand_sector for c in mcc}
     assert (sector[5411], sector[5812], sector[5541]) == ("grocery", "restaurants", "fuel")
     assert set(sector.values()) == set(SECTORS)
-    assert mcc.schema.field("mcc").type == pa.int16()
+    assert all(0 <= code <= 9999 for code in sector)
 
 
 def test_mcc_has_every_package_code_once(mcc):
-    codes = mcc["mcc"].to_pylist()
+    codes = [c.mcc for c in mcc]
     assert codes == sorted({int(m.mcc) for m in iso18245.get_all_mccs()})
-    assert mcc["description"].null_count == 0
-    groups = dict(zip(codes, mcc["range_group"].to_pylist()))
+    assert all(c.description for c in mcc)
+    groups = {c.mcc: c.range_group for c in mcc}
     assert (groups[3000], groups[3400], groups[3700], groups[5411]) == (
         "Airlines", "Car rental", "Lodging", "Retail outlets")
 
@@ -220,13 +209,12 @@ def test_mcc_has_every_package_code_once(mcc):
 
 
 def test_known_holidays(holiday_set):
-    t = holiday_set.table
-    found = set(zip(t["country_iso"].to_pylist(), t["date"].to_pylist(), t["name"].to_pylist()))
+    found = {(h.country, h.day, h.name) for h in holiday_set.holidays}
     assert ("US", date(2026, 7, 4), "Independence Day") in found
     assert ("GB", date(2026, 4, 3), "Good Friday") in found
     assert ("DE", date(2026, 4, 6), "Easter Monday") in found
-    assert set(t["kind"].to_pylist()) == {"public"}
-    keys = list(zip(t["country_iso"].to_pylist(), t["date"].to_pylist(), t["name"].to_pylist()))
+    assert {h.kind for h in holiday_set.holidays} == {"public"}
+    keys = [(h.country, h.day, h.name) for h in holiday_set.holidays]
     assert keys == sorted(set(keys))
 
 
@@ -234,5 +222,4 @@ def test_unsupported_codes_and_date_bounds():
     # The package covers every ISO 3166-1 code, so only an unassigned one is unsupported.
     result = build_holidays(["ZZ", "US"], date(2026, 7, 4), date(2026, 7, 4))
     assert result.unsupported == ["ZZ"]
-    assert result.table.to_pylist() == [
-        {"country_iso": "US", "date": date(2026, 7, 4), "name": "Independence Day", "kind": "public"}]
+    assert result.holidays == [Holiday("US", date(2026, 7, 4), "Independence Day", "public")]

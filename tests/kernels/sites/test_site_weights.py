@@ -1,7 +1,6 @@
 """Segment 2B kernels: heterogeneous site popularity within a merchant-zone, mean-one day shocks."""
 
 import numpy as np
-import pytest
 import yaml
 from pathlib import Path
 
@@ -73,10 +72,3 @@ def test_day_effects_mean_one_clipped_and_keyed_on_the_date():
     ratio = gamma[:, 1:] / later
     assert np.allclose(ratio, ratio[:, :1])
     assert words["2b.day_effect"] == 4 * 500 * 90
-
-
-def test_policy_cross_field_errors_name_the_field():
-    bad = yaml.safe_load((Path(__file__).parents[3] / "config/policies/2b.yaml").read_text())
-    bad["site_weights"]["top_share_cap"] = [0.8, 0.7]
-    with pytest.raises(ValueError, match="site_weights.top_share_cap needs one entry per size band"):
-        parse_routing(bad)
