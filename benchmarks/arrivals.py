@@ -27,12 +27,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ["ENGINE_PROFILE"] = "reference"
 
-from engine_assets.quality.contracts import load_contract  # noqa: E402
-from engine_assets.run.partitions import SCENARIOS  # noqa: E402
-from engine_assets.clock.seg_5b import assets as seg_5b_arrivals  # noqa: E402
-from engine_assets.storage.reader import Reader  # noqa: E402
 from stages import Stages, build_world_to_3b, peak_rss_mb  # noqa: E402
 from write_limit import raw_write_rate  # noqa: E402
+
+from engine_assets.clock.seg_5b import assets as seg_5b_arrivals  # noqa: E402
+from engine_assets.clock.seg_5b.fabric import load_fabric  # noqa: E402
+from engine_assets.quality.contracts import load_contract  # noqa: E402
+from engine_assets.run.partitions import SCENARIOS  # noqa: E402
+from engine_assets.storage.reader import Reader  # noqa: E402
 
 EARLIER = 116_424_410 / 503.9
 
@@ -53,7 +55,7 @@ def main() -> None:
         identity = engine.identity()
         days = identity.profile.horizon.days[: args.days]
         read = Reader.for_assets_def(seg_5b_arrivals.arrivals, identity)
-        fabric = seg_5b_arrivals.load_fabric(read, args.scenario)
+        fabric = load_fabric(read, args.scenario)
         seg_5b_arrivals.simulate_day(identity, fabric, days[0])  # load the compiled kernels outside the timing
         kernels, originals = Stages(), {}
         for name in ("bucket_counts", "expand_arrivals"):  # time the two kernels where simulate_day calls them

@@ -31,10 +31,11 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ["ENGINE_PROFILE"] = "reference"
 
+from stages import Stages, best_rate_by_threads, build_world_to_3b, peak_rss_mb  # noqa: E402
+
 from engine_kernels.civil_time.transitions import zones_transitions  # noqa: E402
 from engine_kernels.civil_time.tzdb import use_pinned_tzdata  # noqa: E402
 from engine_kernels.intensity.evaluator import bucket_intensity  # noqa: E402
-from stages import Stages, best_rate_by_threads, build_world_to_3b, peak_rss_mb  # noqa: E402
 
 UTC = dt.timezone.utc
 EARLIER_5A_S = 136
@@ -77,13 +78,13 @@ def synthetic(args) -> None:
 
 def engine_5a(identity) -> Stages:
     """5A as its assets run it, without Dagster: compute, publish, contract checks, validation."""
+    from engine_assets.clock.seg_5a import validation as seg_5a_validation
+    from engine_assets.clock.seg_5a.assets import calendar_table, profile_table, shape_catalogue
     from engine_assets.quality.checks import check_partitions
     from engine_assets.quality.contracts import load_contract
     from engine_assets.quality.gates import write_validation_bundle
-    from engine_assets.clock.seg_5a import validation as seg_5a_validation
-    from engine_assets.storage.reader import reader_for
-    from engine_assets.clock.seg_5a.assets import calendar_table, profile_table, shape_catalogue
     from engine_assets.storage.datasets import load_dataset, publish_dataset
+    from engine_assets.storage.reader import reader_for
 
     stages = Stages()
     timed = stages.timed
@@ -116,8 +117,8 @@ def engine_5a(identity) -> Stages:
 
 
 def reference(args) -> None:
-    from engine_assets.run.partitions import SCENARIOS
     from engine_assets.clock.seg_5a.surface import load_surface
+    from engine_assets.run.partitions import SCENARIOS
 
     cache = (args.reference_root or Path(__file__).resolve().parent.parent / "data").resolve()
     scenarios = SCENARIOS.get_partition_keys()

@@ -26,10 +26,10 @@ os.environ.setdefault("ENGINE_PROFILE", "ci")
 import dagster as dg  # noqa: E402
 
 from engine_assets.definitions import ASSET_CHECKS, ASSETS  # noqa: E402
-from engine_assets.storage.io_manager import ShardIOManager  # noqa: E402
-from engine_assets.world.reference.world import WORLD_DATASETS, reference_world  # noqa: E402
 from engine_assets.run.resources import EngineResource  # noqa: E402
+from engine_assets.storage.io_manager import ShardIOManager  # noqa: E402
 from engine_assets.storage.reader import reader_for  # noqa: E402
+from engine_assets.world.reference.world import WORLD_DATASETS, reference_world  # noqa: E402
 
 
 def _peak_rss_mb() -> float:

@@ -24,10 +24,10 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from numba import njit, prange  # noqa: E402
+from stages import best_rate_by_threads, peak_rss_mb  # noqa: E402
 
 from engine_kernels.randomness.streams import label_key, uniforms  # noqa: E402
 from engine_kernels.tables.routing import build_routing_table, pick_item, pick_items  # noqa: E402
-from stages import best_rate_by_threads, peak_rss_mb  # noqa: E402
 
 
 @njit(parallel=True)

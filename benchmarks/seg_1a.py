@@ -29,24 +29,23 @@ os.environ["ENGINE_PROFILE"] = "reference"  # country partitions: every country
 
 import dagster as dg  # noqa: E402
 import pyarrow.parquet as pq  # noqa: E402
+from stages import Stages, peak_rss_mb, share_reference  # noqa: E402
 
+from engine_assets.definitions import ASSET_CHECKS, ASSETS  # noqa: E402
 from engine_assets.quality.checks import check_partitions  # noqa: E402
 from engine_assets.quality.contracts import load_contract  # noqa: E402
-from engine_assets.definitions import ASSET_CHECKS, ASSETS  # noqa: E402
-from engine_assets.storage.io_manager import ShardIOManager  # noqa: E402
 from engine_assets.run.partitions import COUNTRIES  # noqa: E402
-from engine_assets.storage.publish import Publication, ROW_GROUP_ROWS  # noqa: E402
 from engine_assets.run.resources import EngineResource  # noqa: E402
-from engine_assets.world.seg_1a import validation as seg_1a_validation  # noqa: E402
-from engine_assets.world.seg_1a.assets import (  # noqa: E402
-    DRAWS_OF, UNIVERSE_TABLES, active_countries, catalogue_shards, merchant_categories,
-)
 from engine_assets.storage.datasets import load_dataset, publish_dataset  # noqa: E402
+from engine_assets.storage.io_manager import ShardIOManager  # noqa: E402
+from engine_assets.storage.publish import ROW_GROUP_ROWS, Publication  # noqa: E402
 from engine_assets.storage.reader import Reader  # noqa: E402
+from engine_assets.world.seg_1a import validation as seg_1a_validation  # noqa: E402
+from engine_assets.world.seg_1a.assets import DRAWS_OF, UNIVERSE_TABLES, catalogue_shards  # noqa: E402
+from engine_assets.world.seg_1a.inputs import active_countries, merchant_categories  # noqa: E402
 from engine_assets.world.seg_1a.tables import outlet_catalogue_table, universe_tables  # noqa: E402
 from engine_kernels.ids import merchant_ids  # noqa: E402
 from engine_kernels.merchants.catalogue import build_universe  # noqa: E402
-from stages import Stages, peak_rss_mb, share_reference  # noqa: E402
 
 TARGETS = {10_000: 5.0, 1_000_000: 60.0}
 

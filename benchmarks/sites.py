@@ -27,26 +27,26 @@ os.environ["ENGINE_PROFILE"] = "reference"
 
 import dagster as dg  # noqa: E402
 import polars as pl  # noqa: E402
+from stages import Stages, peak_rss_mb, share_reference  # noqa: E402
 
-from engine_assets.quality.contracts import load_contract  # noqa: E402
 from engine_assets.definitions import ASSET_CHECKS, ASSETS  # noqa: E402
-from engine_assets.storage.io_manager import ShardIOManager  # noqa: E402
-from engine_assets.run.partitions import COUNTRIES  # noqa: E402
-from engine_assets.world.reference.world import WORLD_DATASETS, reference_world  # noqa: E402
-from engine_assets.run.resources import EngineResource  # noqa: E402
 from engine_assets.quality.checks import check_partitions  # noqa: E402
+from engine_assets.quality.contracts import load_contract  # noqa: E402
 from engine_assets.quality.gates import write_validation_bundle  # noqa: E402
-from engine_assets.world.seg_1b import validation as seg_1b_validation  # noqa: E402
-from engine_assets.world.seg_2a import validation as seg_2a_validation  # noqa: E402
-from engine_assets.world.seg_3a import validation as seg_3a_validation  # noqa: E402
-from engine_assets.world.seg_1b.assets import place_country  # noqa: E402
+from engine_assets.run.partitions import COUNTRIES  # noqa: E402
+from engine_assets.run.resources import EngineResource  # noqa: E402
+from engine_assets.storage.datasets import load_dataset, publish_dataset  # noqa: E402
+from engine_assets.storage.io_manager import ShardIOManager  # noqa: E402
 from engine_assets.storage.reader import Reader, reader_for  # noqa: E402
+from engine_assets.world.reference.world import WORLD_DATASETS, reference_world  # noqa: E402
+from engine_assets.world.seg_1b import validation as seg_1b_validation  # noqa: E402
+from engine_assets.world.seg_1b.assets import place_country  # noqa: E402
+from engine_assets.world.seg_2a import validation as seg_2a_validation  # noqa: E402
 from engine_assets.world.seg_2a.assets import zone_country  # noqa: E402
 from engine_assets.world.seg_2a.clock import transition_window, transitions_table, zones_in_world  # noqa: E402
+from engine_assets.world.seg_3a import validation as seg_3a_validation  # noqa: E402
 from engine_assets.world.seg_3a.assets import allocate_country, plan_country  # noqa: E402
-from engine_assets.storage.datasets import load_dataset, publish_dataset  # noqa: E402
 from engine_kernels.civil_time.transitions import zones_transitions  # noqa: E402
-from stages import Stages, peak_rss_mb, share_reference  # noqa: E402
 
 EARLIER_SITES_PER_S = 30_000 / 600
 

@@ -63,8 +63,8 @@ def dagster_runner(root: Path):
     import dagster as dg
 
     from engine_assets.definitions import ASSET_CHECKS, ASSETS
-    from engine_assets.storage.io_manager import ShardIOManager
     from engine_assets.run.resources import EngineResource
+    from engine_assets.storage.io_manager import ShardIOManager
 
     engine = EngineResource(data_root=str(root))
     resources = {"engine": engine, "shards": ShardIOManager(engine=engine)}
@@ -87,9 +87,9 @@ def build_world_to_3b(cache: Path, tmp: Path):
     import dagster as dg
 
     from engine_assets.definitions import ASSETS
-    from engine_assets.storage.io_manager import ShardIOManager
     from engine_assets.run.partitions import COUNTRIES
     from engine_assets.run.resources import EngineResource
+    from engine_assets.storage.io_manager import ShardIOManager
 
     engine = EngineResource(data_root=str(cache))
     dg.materialize([a for a in ASSETS if next(iter(a.keys)).path[0] == "reference"],

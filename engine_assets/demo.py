@@ -13,7 +13,6 @@ import dagster as dg
 from engine_assets.run.config import active_profile_name
 from engine_assets.run.errors import EngineError
 
-
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 

@@ -32,8 +32,8 @@ def reference_build(tmp_path_factory):
     import dagster as dg
 
     from engine_assets.definitions import ASSET_CHECKS, ASSETS
-    from engine_assets.storage.io_manager import ShardIOManager
     from engine_assets.run.resources import EngineResource
+    from engine_assets.storage.io_manager import ShardIOManager
 
     root = tmp_path_factory.mktemp("reference")
     engine = EngineResource(data_root=str(root))

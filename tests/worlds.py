@@ -6,10 +6,10 @@ from pathlib import Path
 import dagster as dg
 
 from engine_assets.definitions import ASSET_CHECKS, ASSETS
-from engine_assets.storage.io_manager import ShardIOManager
 from engine_assets.run.partitions import COUNTRIES, SCENARIOS
-from engine_assets.storage.publish import MANIFEST
 from engine_assets.run.resources import EngineResource
+from engine_assets.storage.io_manager import ShardIOManager
+from engine_assets.storage.publish import MANIFEST
 
 QUIET = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
 ASSET_SEGMENTS = ("reference", "seg_1a", "seg_3a", "seg_1b", "seg_2a", "seg_2b", "seg_3b", "seg_5a", "seg_5b")

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import dagster as dg
+
 # Public in spirit (it is the type of AssetCheckEvaluation's field) but not re-exported by dagster.
 from dagster._core.definitions.asset_checks.asset_check_evaluation import AssetCheckEvaluationTargetMaterializationData
 
@@ -18,9 +19,9 @@ from engine_assets.quality.contract_checks import ContractViolation, check_frame
 from engine_assets.quality.contracts import Contract, load_contract, validate_document
 from engine_assets.run.identity import RunIdentity
 from engine_assets.run.partitions import dimensions
-from engine_assets.storage.publish import MANIFEST, read_manifest
 from engine_assets.run.resources import EngineResource
 from engine_assets.storage.datasets import PartitionKey, load_dataset, partition_path, scan_dataset
+from engine_assets.storage.publish import MANIFEST, read_manifest
 
 # Rows of the partitions one check stacks into one frame: bounds the check's memory.
 CHECK_ROWS = 4_000_000

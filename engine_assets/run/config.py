@@ -170,9 +170,10 @@ def parameter_hash(digests: Mapping[str, str]) -> str:
 
 def load_policies(config_dir: Path = CONFIG_DIR) -> "Policies":
     """Every YAML in config/policies/, validated against its schema and parsed once into typed policies
-    (engine_assets/run/policies.py); files the engine does not read are still hashed."""
+    (engine_assets/run/policies.py), every scenario of scenarios.yaml parameterised by 5a.yaml and
+    5b.yaml; files the engine does not read are still hashed."""
     # Imported here: the parsers load the kernels (numba, shapely), which readers of contracts never need.
-    from engine_assets.run.policies import POLICY_FILES, Policies
+    from engine_assets.run.policies import POLICY_FILES, Policies, scenario_gaps
 
     policy_dir = config_dir / "policies"
     schema_dir = config_dir / "schemas" / "policies"
@@ -203,7 +204,11 @@ def load_policies(config_dir: Path = CONFIG_DIR) -> "Policies":
             f"{_rel(policy_dir)}: policy file(s) {', '.join(missing)} not found; every segment reads its own "
             "(restore them from the repository)"
         )
-    return Policies(digests=digests, **parsed)
+    policies = Policies(digests=digests, **parsed)
+    gaps = scenario_gaps(policies)
+    if gaps:
+        raise EngineConfigError("\n".join(f"{_rel(policy_dir / f'{stem}.yaml')}: {gap}" for stem, gap in gaps.items()))
+    return policies
 
 
 def _country_codes() -> frozenset[str]:

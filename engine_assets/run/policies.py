@@ -3,7 +3,8 @@
 `load_policies` (engine_assets/run/config.py) checks each file against its schema, then hands the
 document to its parser here. Only this module knows the YAML layout: a parser turns maps into the
 kernels' dense, typed policies and checks what a schema cannot (orderings, lengths that must agree
-across fields); its ValueError names the field, and load_policies prefixes the file.
+across fields); its ValueError names the field, and load_policies prefixes the file. Across files,
+`scenario_gaps` lists the scenarios of scenarios.yaml that 5a.yaml or 5b.yaml leave without parameters.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import numpy as np
 from engine_kernels.arrivals.bursts import BurstPolicy
 from engine_kernels.civil_time.tzdb import use_pinned_tzdata
 from engine_kernels.intensity.calendar import CONVENTIONS, campaign_start
-from engine_kernels.intensity.calendar_events import Campaign, CalendarPolicy
+from engine_kernels.intensity.calendar_events import CalendarPolicy, Campaign
 from engine_kernels.intensity.demand import ROLES, DemandPolicy
 from engine_kernels.intensity.weekly_shapes import Bump, DayProfile, ShapePolicy, ShapeTemplate
 from engine_kernels.merchants.policy import CandidatePolicy, CrossBorderPolicy, Effects, HomeShareFloor, Policy1A
@@ -156,9 +157,33 @@ class Policies:
     scenarios: Scenarios
 
 
-def _corridors(realism: Document) -> dict[str, Any]:
-    """A flat realism map with its [low, high] lists as tuples."""
-    return {k: tuple(v) if isinstance(v, list) else v for k, v in realism.items()}
+def _increasing(values: Sequence[float], field: str) -> tuple:
+    if any(b <= a for a, b in zip(values, values[1:])):
+        raise ValueError(f"{field} must be strictly increasing, got {list(values)}")
+    return tuple(values)
+
+
+def _ordered_pair(pair: Sequence, field: str, cast: Callable[[Any], Any] = float, ends: str = "low, high") -> tuple:
+    """A two-entry list of the YAML ([low, high], [shortest, longest], ...) as a tuple; refused when
+    written the wrong way round, since the kernels draw from or test against the interval."""
+    low, high = cast(pair[0]), cast(pair[1])
+    if low > high:
+        raise ValueError(f"{field}: write [{ends}], got [{low}, {high}]")
+    return low, high
+
+
+def _realism(cls: type[Realism], document: Document, field: str = "realism") -> Realism:
+    """A segment's `realism` map as its dataclass, field by field; every [low, high] list in it, also
+    inside a map of corridors (1a.yaml), becomes a checked pair of floats."""
+
+    def value(v: Any, where: str) -> Any:
+        if isinstance(v, list):
+            return _ordered_pair(v, where)
+        if isinstance(v, Mapping):
+            return {k: value(x, f"{where}.{k}") for k, x in v.items()}
+        return v
+
+    return cls(**{k: value(v, f"{field}.{k}") for k, v in document.items()})
 
 
 # --- 1a.yaml ---
@@ -171,12 +196,6 @@ def _by_name(table: Mapping[str, Any] | None, names: Sequence[str], field: str, 
     if unknown:
         raise ValueError(f"{field}: unknown key(s) {', '.join(unknown)}; allowed: {', '.join(names)}")
     return tuple(float(table.get(name, default)) for name in names)
-
-
-def _increasing(values: Sequence[float], field: str) -> tuple:
-    if any(b <= a for a, b in zip(values, values[1:])):
-        raise ValueError(f"{field} must be strictly increasing, got {list(values)}")
-    return tuple(values)
 
 
 def _effects(d: Document, field: str, n_bands: int, log_base: bool = False) -> Effects:
@@ -264,13 +283,7 @@ def parse_policy_1a(d: Document) -> Policy1A:
 
 def parse_merchants(d: Document) -> SegmentPolicy[Policy1A, RealismPolicy]:
     """1a.yaml: the merchant universe's coefficients and the corridors of its validation."""
-    model = parse_policy_1a(d)
-    corridors = {}
-    for name, (low, high) in d["realism"]["corridors"].items():
-        if low > high:
-            raise ValueError(f"realism.corridors.{name}: low {low} is above high {high}; write [low, high]")
-        corridors[name] = (float(low), float(high))
-    return SegmentPolicy(model, RealismPolicy(int(d["realism"]["enforce_from_merchants"]), corridors))
+    return SegmentPolicy(parse_policy_1a(d), _realism(RealismPolicy, d["realism"]))
 
 
 # --- 1b.yaml, 2a.yaml, 2b.yaml, 3a.yaml, 3b.yaml ---
@@ -283,7 +296,7 @@ def parse_placement(d: Document) -> SegmentPolicy[PlacementPolicy, PlacementReal
         raise ValueError(f"spread.max_km ({spread['max_km']}) must be at least spread.base_km ({spread['base_km']})")
     model = PlacementPolicy(float(spread["base_km"]), float(spread["exponent"]), float(spread["max_km"]),
                             int(d["jitter"]["max_attempts"]))
-    return SegmentPolicy(model, PlacementRealism(**d["realism"]))
+    return SegmentPolicy(model, _realism(PlacementRealism, d["realism"]))
 
 
 def parse_civil_time(d: Document) -> SegmentPolicy[CivilTimePolicy, CivilTimeRealism]:
@@ -294,34 +307,36 @@ def parse_civil_time(d: Document) -> SegmentPolicy[CivilTimePolicy, CivilTimeRea
         raise ValueError(f"overrides: zones {unknown} are not in the pinned tz database; use IANA names "
                          "such as Asia/Shanghai")
     model = CivilTimePolicy(float(d["lookup"]["nudge_deg"]), dict(d["overrides"]), int(d["transitions"]["margin_days"]))
-    return SegmentPolicy(model, CivilTimeRealism(**d["realism"]))
+    return SegmentPolicy(model, _realism(CivilTimeRealism, d["realism"]))
+
+
+# 2b.yaml site_weights.mixture names the size bands that band_max_sites bounds, smallest first.
+_SIZE_BANDS = ("small", "mid", "large")
 
 
 def parse_routing(d: Document) -> SegmentPolicy[SiteWeightPolicy, RoutingRealism]:
     """2b.yaml: site weight shapes by size band and the day effects."""
     w, days = d["site_weights"], d["day_effects"]
-    bands = [int(x) for x in w["band_max_sites"]]
-    if any(b <= a for a, b in zip(bands, bands[1:])):
-        raise ValueError(f"site_weights.band_max_sites must be strictly increasing, got {bands}")
+    bands = _increasing([int(x) for x in w["band_max_sites"]], "site_weights.band_max_sites")
     n_bands = len(bands) + 1
-    names = ("small", "mid", "large")[:n_bands] if n_bands <= 3 else None
-    if names is None or set(w["mixture"]) != set(names):
-        raise ValueError(f"site_weights.mixture needs one entry per band: {', '.join(('small', 'mid', 'large')[:n_bands])}")
+    if n_bands > len(_SIZE_BANDS):
+        raise ValueError(f"site_weights.band_max_sites: at most {len(_SIZE_BANDS) - 1} bounds "
+                         f"(bands {', '.join(_SIZE_BANDS)}), got {len(bands)}")
+    names = _SIZE_BANDS[:n_bands]
+    if set(w["mixture"]) != set(names):
+        raise ValueError(f"site_weights.mixture needs one entry per band: {', '.join(names)}")
     mixture = np.array([[w["mixture"][b][s] for s in SHAPES[1:]] for b in names], np.float64)
     if (np.abs(mixture.sum(axis=1) - 1.0) > 1e-9).any():
         raise ValueError("site_weights.mixture: each band's shape probabilities must sum to 1")
     for field, values in (("site_weights.top_share_cap", w["top_share_cap"]), ("day_effects.sigma", days["sigma"])):
         if len(values) != n_bands:
             raise ValueError(f"{field} needs one entry per size band ({n_bands}), got {len(values)}")
-    for field, (lo, hi) in (("site_weights.hub_share", w["hub_share"]), ("site_weights.zipf_exponent",
-                            w["zipf_exponent"]), ("day_effects.clip", days["clip"])):
-        if lo > hi:
-            raise ValueError(f"{field}: write [low, high], got [{lo}, {hi}]")
     model = SiteWeightPolicy(
-        tuple(bands), mixture, tuple(w["hub_share"]), tuple(w["zipf_exponent"]), float(w["uniform_jitter"]),
+        bands, mixture, _ordered_pair(w["hub_share"], "site_weights.hub_share"),
+        _ordered_pair(w["zipf_exponent"], "site_weights.zipf_exponent"), float(w["uniform_jitter"]),
         tuple(float(x) for x in w["top_share_cap"]), float(w["runner_up_floor"]),
-        tuple(float(x) for x in days["sigma"]), tuple(float(x) for x in days["clip"]))
-    return SegmentPolicy(model, RoutingRealism(**_corridors(d["realism"])))
+        tuple(float(x) for x in days["sigma"]), _ordered_pair(days["clip"], "day_effects.clip"))
+    return SegmentPolicy(model, _realism(RoutingRealism, d["realism"]))
 
 
 def parse_zones(d: Document) -> SegmentPolicy[ZonePlanPolicy, ZoneRealism]:
@@ -331,11 +346,9 @@ def parse_zones(d: Document) -> SegmentPolicy[ZonePlanPolicy, ZoneRealism]:
     if len(steps) != len(probability):
         raise ValueError(f"escalation.probability must have one entry per escalation.min_sites step "
                          f"({len(steps)}), got {len(probability)}")
-    if any(b <= a for a, b in zip(steps, steps[1:])):
-        raise ValueError(f"escalation.min_sites must be strictly increasing, got {steps}")
-    model = ZonePlanPolicy(tuple(steps), tuple(probability), float(d["escalation"]["concentration"]),
-                           float(d["priors"]["floor_share"]))
-    return SegmentPolicy(model, ZoneRealism(**d["realism"]))
+    model = ZonePlanPolicy(_increasing(steps, "escalation.min_sites"), tuple(probability),
+                           float(d["escalation"]["concentration"]), float(d["priors"]["floor_share"]))
+    return SegmentPolicy(model, _realism(ZoneRealism, d["realism"]))
 
 
 def parse_virtual(d: Document) -> SegmentPolicy[VirtualPolicy, VirtualRealism]:
@@ -349,15 +362,14 @@ def parse_virtual(d: Document) -> SegmentPolicy[VirtualPolicy, VirtualRealism]:
     probability = tuple(float(profiles[p]["probability"]) for p in PROFILES)
     if abs(sum(probability) - 1) > 1e-9:
         raise ValueError("edges.profiles: the probabilities must sum to 1")
-    ranges = tuple((int(profiles[p]["edges"][0]), int(profiles[p]["edges"][1])) for p in PROFILES)
-    if any(lo > hi for lo, hi in ranges):
-        raise ValueError("edges.profiles.*.edges: write [fewest, most]")
+    ranges = tuple(_ordered_pair(profiles[p]["edges"], f"edges.profiles.{p}.edges", int, "fewest, most")
+                   for p in PROFILES)
     model = VirtualPolicy(
         frozenset(c["virtual_sectors"]), frozenset(c["hybrid_sectors"]), float(c["hybrid_virtual_share"]),
         tuple(int(x) for x in s["rank_bands"]), tuple(float(x) for x in s["probability"]), probability,
         ranges, tuple(float(profiles[p]["locality"]) for p in PROFILES), float(e["locality_km"]),
         float(a["slope"]), float(a["midpoint_gdp_per_capita_usd"]))
-    return SegmentPolicy(model, VirtualRealism(**_corridors(d["realism"])))
+    return SegmentPolicy(model, _realism(VirtualRealism, d["realism"]))
 
 
 # --- 5a.yaml ---
@@ -444,25 +456,23 @@ def parse_calendar(d: Document) -> CalendarPolicy:
                                   None if countries == ("all",) else countries,
                                   _class_factors(spec["factor"], f"calendar.campaigns.{name}.factor")))
     o = c["outages"]
-    if o["hours"][0] > o["hours"][1]:
-        raise ValueError("calendar.outages.hours: write [shortest, longest]")
+    hours = _ordered_pair(o["hours"], "calendar.outages.hours", int, "shortest, longest")
     scenarios = d["scenarios"]
     return CalendarPolicy(
         _class_factors(c["holiday_factor"], "calendar.holiday_factor"), p["default"], dict(p["by_country"]),
         anchor, int(p["hold_hours"]), int(p["ramp_out_hours"]),
         _class_factors(p["factor"], "calendar.paydays.factor"), tuple(campaigns), float(o["daily_probability"]),
-        (int(o["hours"][0]), int(o["hours"][1])), float(o["factor"]),
+        hours, float(o["factor"]),
         {s: _class_factors(v["class_factor"], f"scenarios.{s}.class_factor") for s, v in scenarios.items()},
         {s: float(v["outage_multiplier"]) for s, v in scenarios.items()})
 
 
 def parse_intensity(d: Document) -> IntensityPolicy:
     """5a.yaml: demand, weekly shapes, calendar and the corridors of 5A's validation."""
-    r = d["realism"]
-    wide = r["classes_with_volume_share"]
-    realism = IntensityRealism(r["enforce_from_merchants"], wide["min_classes"], wide["min_share"],
-                               r["max_class_share"], r["countries_checked"], r["holiday_office_drop_min"],
-                               r["payday_consumer_lift_min"])
+    r = dict(d["realism"])
+    wide = r.pop("classes_with_volume_share")
+    realism = _realism(IntensityRealism,
+                       {**r, "min_classes": wide["min_classes"], "min_class_share": wide["min_share"]})
     return IntensityPolicy(parse_demand(d), parse_weekly_shapes(d), parse_calendar(d), realism)
 
 
@@ -476,9 +486,7 @@ def _per_class(multipliers: Mapping[str, float]) -> np.ndarray:
 
 def parse_bursts(d: Document) -> SegmentPolicy[BurstPolicy, BurstRealism]:
     """5b.yaml: burst grouping, the latent field and count dispersion."""
-    edges = tuple(float(x) for x in d["grouping"]["volume_band_edges"])
-    if list(edges) != sorted(set(edges)):
-        raise ValueError("grouping.volume_band_edges must increase")
+    edges = _increasing([float(x) for x in d["grouping"]["volume_band_edges"]], "grouping.volume_band_edges")
     lat, counts = d["latent"], d["counts"]
     if not lat["clip"][0] < 1 < lat["clip"][1]:
         raise ValueError("latent.clip must be [low < 1, high > 1]")
@@ -490,12 +498,29 @@ def parse_bursts(d: Document) -> SegmentPolicy[BurstPolicy, BurstRealism]:
                         dict(lat["length_hours"]), _per_class(lat["class_sigma"]), _per_class(lat["class_length"]),
                         dict(lat["channel_sigma"]),
                         dict(counts["kappa"]), _per_class(counts["class_kappa"]), dict(counts["channel_kappa"]))
-    return SegmentPolicy(model, BurstRealism(**_corridors(d["realism"])))
+    return SegmentPolicy(model, _realism(BurstRealism, d["realism"]))
 
 
 def parse_scenarios(d: Document) -> Scenarios:
     """scenarios.yaml."""
     return Scenarios({name: spec["description"] for name, spec in d["scenarios"].items()})
+
+
+def scenario_gaps(policies: Policies) -> dict[str, str]:
+    """Policy file stem -> what it lacks for the scenarios of scenarios.yaml. Segments 5A and 5B look a
+    scenario's parameters up by name, so a scenario one of them lacks must fail at load, not mid-run."""
+    needs = {
+        "5a": (policies.intensity.calendar.scenario_class_factor,
+               "entry under scenarios: (class_factor, outage_multiplier)"),
+        "5b": (policies.bursts.model.sigma, "entries in latent.sigma, latent.length_hours and counts.kappa"),
+    }
+    gaps = {}
+    for stem, (table, entries) in needs.items():
+        missing = [s for s in policies.scenarios.names if s not in table]
+        if missing:
+            gaps[stem] = (f"scenario(s) {', '.join(missing)} of scenarios.yaml have no {entries}; "
+                          "add them, or remove the scenario(s) from scenarios.yaml")
+    return gaps
 
 
 # Policy file stem -> (attribute of Policies, parser of its schema-checked document).

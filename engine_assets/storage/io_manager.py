@@ -15,8 +15,8 @@ import dagster as dg
 from engine_assets.quality.contracts import load_contract, load_dictionary
 from engine_assets.run.partitions import dimensions
 from engine_assets.run.resources import EngineResource
-from engine_assets.storage.publish import Published
 from engine_assets.storage.datasets import publish_dataset
+from engine_assets.storage.publish import Published
 from engine_assets.storage.reader import Reader
 
 

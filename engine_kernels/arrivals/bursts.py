@@ -26,11 +26,6 @@ class BurstPolicy:
     class_kappa: np.ndarray
     channel_kappa: Mapping[str, float]
 
-    def require(self, scenario: str) -> None:
-        if scenario not in self.sigma:
-            raise ValueError(f"scenario {scenario!r} has no latent.sigma, latent.length_hours and counts.kappa "
-                             "in config/policies/5b.yaml")
-
     def band(self, weekly_volume: np.ndarray) -> np.ndarray:
         return np.searchsorted(np.asarray(self.band_edges), np.asarray(weekly_volume), side="right").astype(np.int8)
 

@@ -18,9 +18,9 @@ import numpy as np
 from numba import njit, parallel_chunksize, prange
 
 from engine_kernels.civil_time.transitions import offset_period
+from engine_kernels.randomness.sampling import negative_binomial_by_inversion, normal
 from engine_kernels.randomness.streams import STATE_SIZE, fold_id, seed_state, stream_block, words_used
 from engine_kernels.tables.routing import pick_item
-from engine_kernels.randomness.sampling import negative_binomial_by_inversion, normal
 
 __all__ = ["ARRIVAL_BLOCK", "ARRIVAL_WORDS", "Arrivals", "bucket_counts", "expand_arrivals", "latent_paths", "modulated_intensity",
            "row_columns"]

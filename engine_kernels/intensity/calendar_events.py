@@ -13,8 +13,8 @@ from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
-from engine_kernels.randomness import substreams
 from engine_kernels.intensity.calendar import campaign_start, payday_dates
+from engine_kernels.randomness import substreams
 from engine_kernels.randomness.streams import text_id, unit_keys, unit_uniforms
 
 __all__ = ["Campaign", "CalendarPolicy", "EventColumns", "scenario_events"]
@@ -103,8 +103,6 @@ def scenario_events(
     holidays[country] maps local dates to holiday names; rows are the (merchant, country, zone)
     rows of 5A's profile, which may each have outages.
     """
-    if scenario not in policy.scenario_class_factor:
-        raise ValueError(f"scenario {scenario!r} has no entry under scenarios: in config/policies/5a.yaml")
     out = EventColumns()
     days = (last - first).days + 1
     for country in countries:

@@ -18,8 +18,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from engine_kernels.intensity.calendar import LOCAL_HOURS, LOCAL_ORIGIN_HOURS
 from engine_kernels.civil_time.transitions import Transitions, offset_period
+from engine_kernels.intensity.calendar import LOCAL_HOURS, LOCAL_ORIGIN_HOURS
 
 __all__ = ["bucket_intensity", "bucket_offsets", "local_week_hour"]
 

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine_kernels.randomness import substreams
-from engine_kernels.tables.integerise import largest_remainder_groups
 from engine_kernels.randomness.sampling import sample_gumbel_top_k, sample_zero_truncated_poisson
+from engine_kernels.tables.integerise import largest_remainder_groups
 
 from .candidates import Candidates
 from .outlets import OutletCounts

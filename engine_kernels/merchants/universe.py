@@ -16,6 +16,7 @@ import numpy as np
 
 from engine_kernels.randomness import substreams
 from engine_kernels.vocabulary import SECTORS
+
 from .inputs import Countries, Mccs
 from .policy import Policy1A
 from .streams import KeySource, merchant_uniforms

@@ -15,8 +15,8 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from engine_kernels.tables.alias import as_offsets
 from engine_kernels.randomness.streams import STATE_SIZE, as_u64, next_double, seed_state, words_used
+from engine_kernels.tables.alias import as_offsets
 
 __all__ = [
     "dirichlet",

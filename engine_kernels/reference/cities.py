@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine_kernels.civil_time.tzdb import use_pinned_tzdata
+
 from .countries import iso_alpha2_codes
 from .packages import package_dir, require
 

@@ -26,7 +26,13 @@ from scipy import fft
 from scipy.ndimage import gaussian_filter1d
 
 from engine_kernels.geography.geodesy import (
-    EARTH_RADIUS_KM, RESOLUTION, cell_area_km2, cell_centres, cell_of, flat_cell, grid_shape,
+    EARTH_RADIUS_KM,
+    RESOLUTION,
+    cell_area_km2,
+    cell_centres,
+    cell_of,
+    flat_cell,
+    grid_shape,
 )
 
 __all__ = [

@@ -28,8 +28,8 @@ from numba import njit, prange
 
 from engine_kernels.geography.geodesy import EARTH_RADIUS_KM, flat_cell, haversine_km, unit_vectors
 from engine_kernels.randomness import substreams
-from engine_kernels.reference.world import CountryCells
 from engine_kernels.randomness.streams import text_id, unit_keys, unit_uniforms
+from engine_kernels.reference.world import CountryCells
 
 __all__ = ["PlacementPolicy", "SiteGroups", "Sites", "place_sites"]
 

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine_kernels.randomness import substreams
-from engine_kernels.randomness.streams import text_id, unit_keys, unit_uniforms
 from engine_kernels.randomness.sampling import sample_normal
+from engine_kernels.randomness.streams import text_id, unit_keys, unit_uniforms
 
 __all__ = ["SHAPES", "SiteWeightPolicy", "day_effects", "site_weights"]
 

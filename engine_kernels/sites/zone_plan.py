@@ -19,9 +19,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine_kernels.randomness import substreams
-from engine_kernels.tables.integerise import largest_remainder_groups
-from engine_kernels.randomness.streams import text_id, unit_keys, unit_uniforms
 from engine_kernels.randomness.sampling import sample_dirichlet
+from engine_kernels.randomness.streams import text_id, unit_keys, unit_uniforms
+from engine_kernels.tables.integerise import largest_remainder_groups
 
 __all__ = ["ZonePlan", "ZonePlanPolicy", "ZonePriors", "plan_zones", "zone_priors"]
 

@@ -7,19 +7,18 @@ import dagster as dg
 import polars as pl
 import pytest
 
+from engine_assets.definitions import ASSET_CHECKS, ASSETS, defs
 from engine_assets.quality import checks
-
-from engine_assets.storage import io_manager, reader
 from engine_assets.quality.checks import contract_check
 from engine_assets.quality.contracts import load_contract
-from engine_assets.definitions import ASSET_CHECKS, ASSETS, defs
 from engine_assets.quality.gates import CheckOutcome, ValidationCheck, validation_asset, verify_gate
-from engine_assets.storage.io_manager import ShardIOManager
+from engine_assets.run.identity import manifest_fingerprint
 from engine_assets.run.partitions import COUNTRIES, DAYS, SCENARIO_DAYS
 from engine_assets.run.resources import EngineResource
+from engine_assets.storage import io_manager, reader
 from engine_assets.storage.datasets import load_dataset, partition_path
+from engine_assets.storage.io_manager import ShardIOManager
 from engine_assets.storage.publish import read_manifest
-from engine_assets.run.identity import manifest_fingerprint
 from engine_assets.world.engine.assets import REFERENCE_DATASETS
 
 FIXTURE = Path(__file__).parent / "quality" / "contracts_fixture"

@@ -11,18 +11,23 @@ import dagster as dg
 import numpy as np
 import polars as pl
 
-from engine_assets.run.errors import EngineConfigError
 from engine_assets.run.identity import RunIdentity
 from engine_assets.run.partitions import SCENARIOS
-from engine_assets.storage.publish import Publication
 from engine_assets.run.resources import EngineResource
+from engine_assets.storage.publish import Publication
 from engine_assets.storage.reader import Reader, upstream
-from engine_kernels.randomness import substreams
 from engine_kernels.intensity.calendar_events import scenario_events
-from engine_kernels.intensity.demand import ROLES, calibrate, classify_demand, per_site_volume, raw_weekly_volume, \
-    zone_roles
-from engine_kernels.randomness.streams import text_id, unit_keys, unit_uniforms
+from engine_kernels.intensity.demand import (
+    ROLES,
+    calibrate,
+    classify_demand,
+    per_site_volume,
+    raw_weekly_volume,
+    zone_roles,
+)
 from engine_kernels.intensity.weekly_shapes import class_shapes, day_mass
+from engine_kernels.randomness import substreams
+from engine_kernels.randomness.streams import text_id, unit_keys, unit_uniforms
 from engine_kernels.vocabulary import CHANNELS, DEMAND_CLASSES, NON_VIRTUAL
 
 GROUP = "seg_5a"
@@ -143,10 +148,6 @@ def holiday_map(holidays: pl.DataFrame) -> dict[str, dict]:
 def calendar_table(identity: RunIdentity, scenario: str, profile: pl.DataFrame, holidays: pl.DataFrame,
                    weekend: pl.DataFrame) -> Publication:
     policy = identity.policies.intensity.calendar
-    missing = sorted(set(identity.policies.scenarios.names) - set(policy.scenario_class_factor))
-    if missing:
-        raise EngineConfigError(f"config/policies/5a.yaml: scenarios {missing} of scenarios.yaml have no entry under "
-                                "scenarios: (class_factor, outage_multiplier)")
     horizon = identity.profile.horizon
     # Local days that meet the UTC horizon somewhere on Earth.
     first, last = horizon.start - dt.timedelta(days=1), horizon.end + dt.timedelta(days=1)

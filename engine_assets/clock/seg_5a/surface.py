@@ -13,8 +13,8 @@ import polars as pl
 
 from engine_assets.storage.reader import Reader
 from engine_assets.world.seg_2a.clock import read_transitions
-from engine_kernels.intensity.calendar import TYPES, Events, overlay_hours
 from engine_kernels.civil_time.transitions import Transitions
+from engine_kernels.intensity.calendar import TYPES, Events, overlay_hours
 from engine_kernels.intensity.evaluator import bucket_intensity
 from engine_kernels.vocabulary import DEMAND_CLASSES
 

@@ -16,14 +16,14 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
+from engine_assets.clock.seg_5a.assets import GROUP, horizon_weekdays
+from engine_assets.clock.seg_5a.surface import SURFACE_DATASETS, Surface, day_start_us, load_surface
 from engine_assets.quality.gates import CheckOutcome, ValidationCheck, validation_asset
 from engine_assets.quality.plots import Panel, volume_chart
 from engine_assets.quality.realism import Sample, corridor, invariant
 from engine_assets.run.identity import RunIdentity
-from engine_assets.storage.reader import Reader
 from engine_assets.run.partitions import PROFILE
-from engine_assets.clock.seg_5a.assets import GROUP, horizon_weekdays
-from engine_assets.clock.seg_5a.surface import SURFACE_DATASETS, Surface, day_start_us, load_surface
+from engine_assets.storage.reader import Reader
 from engine_kernels.civil_time.transitions import offset_period
 from engine_kernels.intensity.evaluator import bucket_offsets
 from engine_kernels.intensity.realism import event_day_ratio

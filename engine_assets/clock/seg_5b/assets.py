@@ -14,35 +14,33 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
+from engine_assets.clock.seg_5a.surface import SURFACE_DATASETS, day_start_us
+from engine_assets.clock.seg_5b.fabric import BY_COUNTRY, FABRIC_DATASETS, ROW_KEY, Fabric, load_fabric
 from engine_assets.quality.contracts import load_contract
 from engine_assets.run.identity import RunIdentity
-from engine_assets.storage.io_manager import dataset_out
 from engine_assets.run.partitions import SCENARIO_DAYS, SCENARIOS, dimensions
-from engine_assets.storage.publish import Publication, Published
 from engine_assets.run.resources import EngineResource
 from engine_assets.storage.datasets import PublishQueue
+from engine_assets.storage.io_manager import dataset_out
+from engine_assets.storage.publish import Publication, Published
 from engine_assets.storage.reader import Reader, upstream
-from engine_assets.clock.seg_5a.surface import SURFACE_DATASETS, Surface, day_start_us, load_surface
-from engine_kernels.randomness import substreams
-from engine_kernels.arrivals.simulation import (ARRIVAL_WORDS, bucket_counts, expand_arrivals, latent_paths,
-                                               modulated_intensity, row_columns)
-from engine_kernels.arrivals.bursts import BurstPolicy
+from engine_kernels.arrivals.simulation import (
+    ARRIVAL_WORDS,
+    bucket_counts,
+    expand_arrivals,
+    latent_paths,
+    modulated_intensity,
+    row_columns,
+)
 from engine_kernels.ids import arrival_ids
-from engine_kernels.randomness.streams import text_id, unit_keys
+from engine_kernels.randomness import substreams
 from engine_kernels.randomness.sampling import NORMAL_WORDS
-from engine_kernels.tables.routing import RoutingTable
-from engine_kernels.vocabulary import CARD_NOT_PRESENT, CHANNELS, DEMAND_CLASSES
+from engine_kernels.randomness.streams import text_id, unit_keys
+from engine_kernels.vocabulary import CHANNELS, DEMAND_CLASSES
 
 GROUP = "seg_5b"
 _CELL, _LATENT = substreams.CELL, substreams.LATENT
 _DAY_US = 86_400 * 1_000_000
-ROW_KEY = ["merchant_id", "legal_country_iso", "tzid"]
-
-
-def _policy(identity: RunIdentity, scenario: str) -> BurstPolicy:
-    policy = identity.policies.bursts.model
-    policy.require(scenario)
-    return policy
 
 
 def day_arrival_ids(identity: RunIdentity, scenario: str, day_start_utc_us: int, n: int) -> np.ndarray:
@@ -58,7 +56,7 @@ def buckets_per_day(identity: RunIdentity) -> int:
 
 def group_table(identity: RunIdentity, scenario: str, profile: pl.DataFrame) -> pl.DataFrame:
     """Each row's burst group, in profile order: rows of one (class, channel, country, size band)."""
-    policy = _policy(identity, scenario)
+    policy = identity.policies.bursts.model
     rows = profile.select("merchant_id", "legal_country_iso", pl.col("tzid", "demand_class", "channel_group").cast(pl.String),
                           "weekly_volume")
     rows = rows.with_columns(band=pl.Series(policy.band(rows["weekly_volume"].to_numpy())))
@@ -75,7 +73,7 @@ def group_table(identity: RunIdentity, scenario: str, profile: pl.DataFrame) -> 
 
 def latent_field(identity: RunIdentity, scenario: str, groups: pl.DataFrame) -> Publication:
     """The (bucket × group) factors of the horizon, bucket-major so a day is one contiguous slice."""
-    policy = _policy(identity, scenario)
+    policy = identity.policies.bursts.model
     per_group = groups.group_by("group_id").agg(pl.col("sigma", "length_hours").first()).sort("group_id")
     n_buckets = len(identity.profile.horizon.days) * buckets_per_day(identity)
     keys = unit_keys(identity.substream_key(_LATENT), np.column_stack([
@@ -104,116 +102,6 @@ def latent(context: dg.AssetExecutionContext, engine: EngineResource, merchant_z
     profile = merchant_zone_profile.collect()
     groups = {s: group_table(identity, s, profile) for s in context.partition_keys}
     return groups, {s: latent_field(identity, s, g) for s, g in groups.items()}
-
-
-@dataclass(frozen=True)
-class Fabric:
-    """Everything a scenario's days need, loaded once per run, aligned to the surface's rows."""
-
-    scenario: str
-    surface: Surface
-    row_keys: np.ndarray
-    kappa: np.ndarray
-    group: np.ndarray  # burst group of each row
-    latent: np.ndarray  # float32[horizon buckets, groups]
-    gamma: np.ndarray  # float32[rows, horizon days]
-    sites: RoutingTable
-    site_group: np.ndarray
-    edges: RoutingTable
-    edge_group: np.ndarray
-    edge_id: np.ndarray
-    edge_zone: np.ndarray
-    settlement_zone: np.ndarray
-    virtual_share: np.ndarray
-    merchant: np.ndarray  # uint64 merchant of each row
-    attributes: np.ndarray  # int32[4, rows]: country, demand class, channel (0 card present) and settlement zone
-
-
-def _row_index(rows: pl.DataFrame, frame: pl.DataFrame, what: str) -> np.ndarray:
-    """Position in `rows` (the surface's rows) of each row of `frame`, by (merchant, country, zone)."""
-    keyed = rows.select(ROW_KEY).with_row_index("row")
-    joined = frame.select(ROW_KEY).with_columns(pl.col("tzid").cast(pl.String)).join(
-        keyed, on=ROW_KEY, how="left", maintain_order="left")
-    if joined["row"].null_count():
-        raise ValueError(f"seg_5b: {joined['row'].null_count()} rows of {what} are not in seg_5a/merchant_zone_profile")
-    return joined["row"].to_numpy().astype(np.int64)
-
-
-# Everything a scenario's days are made from, besides the surface.
-FABRIC_DATASETS = (f"{GROUP}/latent_groups", f"{GROUP}/latent_field", "seg_2b/day_effects", "seg_2b/alias_tables",
-                   "seg_3b/edge_catalogue", "seg_3b/edge_alias_tables", "seg_3b/settlement_nodes",
-                   "seg_3b/virtual_classification")
-
-
-_BY_COUNTRY = ["seg_2b/day_effects", "seg_2b/alias_tables"]
-
-
-def load_fabric(read: Reader, scenario: str) -> Fabric:
-    identity = read.identity
-    policy = _policy(identity, scenario)
-    surface = load_surface(read, scenario)
-    rows = surface.rows
-    n = rows.height
-    row_keys = unit_keys(identity.substream_key(_CELL), np.column_stack([
-        np.full(n, text_id(scenario), np.uint64), rows["merchant_id"].to_numpy().astype(np.uint64),
-        np.array([text_id(c) for c in rows["legal_country_iso"]], np.uint64),
-        np.array([text_id(z) for z in rows["tzid"]], np.uint64)]))
-    kappa = policy.count_dispersion(scenario, surface.demand_class, rows["channel_group"])
-
-    groups = read.table(f"{GROUP}/latent_groups", scenario)
-    group = np.empty(n, np.int64)
-    group[_row_index(rows, groups, "seg_5b/latent_groups")] = groups["group_id"].to_numpy()
-    field = read.table(f"{GROUP}/latent_field", scenario)
-    n_groups = int(groups["group_id"].max()) + 1 if groups.height else 0
-    latent = field["factor"].to_numpy().reshape(-1, n_groups)
-
-    days = identity.profile.horizon.days
-    shocks, _ = read.every_country("seg_2b/day_effects")
-    shocks = shocks.with_columns(pl.col("tzid").cast(pl.String)).sort(*ROW_KEY, "local_date")
-    gamma = np.ones((n, len(days)), np.float32)
-    at = _row_index(rows, shocks, "seg_2b/day_effects")
-    day = (shocks["local_date"].to_numpy() - np.datetime64(days[0], "D")).astype(np.int64)
-    gamma[at, day] = shocks["gamma"].to_numpy()
-
-    alias, _ = read.every_country("seg_2b/alias_tables")
-    alias = alias.with_columns(pl.col("tzid").cast(pl.String)).sort(*ROW_KEY, "slot")
-    heads = alias.group_by(ROW_KEY, maintain_order=True).len()
-    site_group = np.full(n, -1, np.int64)
-    site_group[_row_index(rows, heads, "seg_2b/alias_tables")] = np.arange(heads.height)
-    sites = RoutingTable(alias["prob"].to_numpy(), alias["alias"].to_numpy().astype(np.int32),
-                         np.concatenate(([0], np.cumsum(heads["len"].to_numpy()))).astype(np.int64),
-                         alias["site_id"].to_numpy().astype(np.uint64))
-
-    zones = {z: i for i, z in enumerate(surface.table.tzids)}
-    catalogue = read.table("seg_3b/edge_catalogue").sort("edge_id")
-    edge_index = {e: i for i, e in enumerate(catalogue["edge_id"].to_list())}
-    tables = read.table("seg_3b/edge_alias_tables").sort("merchant_id", "slot")
-    edge_heads = tables.group_by("merchant_id", maintain_order=True).len()
-    edges = RoutingTable(tables["prob"].to_numpy(), tables["alias"].to_numpy().astype(np.int32),
-                         np.concatenate(([0], np.cumsum(edge_heads["len"].to_numpy()))).astype(np.int64),
-                         np.array([edge_index[e] for e in tables["edge_id"].to_list()], np.uint64))
-    merchant_edges = dict(zip(edge_heads["merchant_id"].to_list(), range(edge_heads.height)))
-    edge_group = np.array([merchant_edges.get(m, -1) for m in rows["merchant_id"].to_list()], np.int64)
-    nodes = read.table("seg_3b/settlement_nodes")
-    settle = dict(zip(nodes["merchant_id"].to_list(), nodes["tzid"].to_list()))
-    # -1: no settlement clock; only physical merchants may lack one (their rows never read it).
-    settlement_zone = np.array([zones.get(settle.get(m, ""), -1) for m in rows["merchant_id"].to_list()], np.int64)
-    classes = read.table("seg_3b/virtual_classification")
-    share = dict(zip(classes["merchant_id"].to_list(), classes["virtual_share"].to_list()))
-    virtual_share = np.array([share.get(m, 0.0) for m in rows["merchant_id"].to_list()])
-    online = virtual_share > 0
-    for what, bad in (("edge table", edge_group < 0), ("settlement zone in seg_2a/tz_transitions", settlement_zone < 0)):
-        missing = np.flatnonzero(online & bad)
-        if missing.size:
-            raise ValueError(f"seg_5b: online merchants {sorted(set(rows['merchant_id'][missing].to_list()))[:5]} have no {what}; "
-                             "rebuild seg_3b and check its validation")
-    settlement_zone[~online] = np.maximum(settlement_zone[~online], 0)
-    return Fabric(scenario, surface, row_keys, kappa, group, latent, gamma, sites, site_group, edges, edge_group,
-                  catalogue["edge_id"].to_numpy().astype(np.uint64),
-                  np.array([zones[z] for z in catalogue["tzid"]], np.int64), settlement_zone, virtual_share,
-                  rows["merchant_id"].to_numpy().astype(np.uint64),
-                  np.stack([surface.country, surface.demand_class,
-                            (rows["channel_group"] == CARD_NOT_PRESENT).to_numpy(), settlement_zone]).astype(np.int32))
 
 
 def _dictionary(indices: np.ndarray, names, mask: np.ndarray | None = None) -> pa.DictionaryArray:
@@ -309,8 +197,8 @@ def simulate_and_publish(read: Reader, days: list[tuple[str, dt.date]]) -> list[
 @dg.multi_asset(
     outs={name: dataset_out(f"{GROUP}/{name}") for name in ("bucket_counts", "arrival_events")},
     # Country-partitioned tables are read whole; the rest map to the run's scenario or are unpartitioned.
-    **upstream(GROUP, reads=[d for d in (*FABRIC_DATASETS, *SURFACE_DATASETS) if d not in _BY_COUNTRY],
-               reads_whole=_BY_COUNTRY),
+    **upstream(GROUP, reads=[d for d in (*FABRIC_DATASETS, *SURFACE_DATASETS) if d not in BY_COUNTRY],
+               reads_whole=BY_COUNTRY),
     partitions_def=SCENARIO_DAYS, backfill_policy=dg.BackfillPolicy.multi_run(max_partitions_per_run=30),
     group_name=GROUP,
 )

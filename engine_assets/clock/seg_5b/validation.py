@@ -22,12 +22,13 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
+from engine_assets.clock.seg_5a.surface import SURFACE_DATASETS, Surface, day_start_us, load_surface
+from engine_assets.clock.seg_5b.assets import GROUP, day_arrival_ids
+from engine_assets.clock.seg_5b.fabric import ROW_KEY
 from engine_assets.quality.gates import ValidationCheck, validation_asset
 from engine_assets.quality.realism import Sample, corridor, invariant
 from engine_assets.run.partitions import DAYS
 from engine_assets.storage.reader import Reader
-from engine_assets.clock.seg_5a.surface import SURFACE_DATASETS, Surface, day_start_us, load_surface
-from engine_assets.clock.seg_5b.assets import GROUP, ROW_KEY, day_arrival_ids
 from engine_kernels.arrivals.realism import dispersion_index
 from engine_kernels.civil_time.tzdb import use_pinned_tzdata
 from engine_kernels.intensity.evaluator import bucket_offsets

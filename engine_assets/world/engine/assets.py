@@ -4,9 +4,9 @@ output can be traced to its profile, policies, pinned packages and reference dat
 import dagster as dg
 
 from engine_assets.run.identity import run_manifest as build_run_manifest
-from engine_kernels.civil_time.tzdb import tzdata_version
 from engine_assets.run.resources import EngineResource
 from engine_assets.storage.reader import Reader, upstream
+from engine_kernels.civil_time.tzdb import tzdata_version
 
 # The reference datasets a world is built from; their published digests enter the fingerprint.
 REFERENCE_DATASETS = tuple(f"reference/{name}" for name in (

@@ -19,11 +19,18 @@ import shapely
 
 from engine_assets.quality.contracts import load_contract
 from engine_assets.quality.plots import raster_png
-from engine_assets.storage.io_manager import dataset_out
 from engine_assets.run.resources import EngineResource
 from engine_assets.storage.datasets import REUSE, is_published, load_dataset
+from engine_assets.storage.io_manager import dataset_out
 from engine_assets.world.reference.tables import (
-    absent_countries_table, cities_table, countries_table, holidays_table, mcc_table, tz_grid_table, tz_zones_table,
+    absent_countries_table,
+    cities_table,
+    countries_table,
+    holidays_table,
+    mcc_table,
+    read_grids,
+    tz_grid_table,
+    tz_zones_table,
 )
 from engine_kernels.geography.maps import grey_density
 from engine_kernels.reference import cities as cities_kernel
@@ -130,15 +137,6 @@ def _show_preview(context: dg.AssetExecutionContext, png: bytes, path: Path) -> 
         "preview": dg.MetadataValue.md(f"![population per km², log scale](data:image/png;base64,{image})"),
         "preview_file": dg.MetadataValue.path(str(path)),
     })
-
-
-def read_grids(files: dict[str, Path]) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """Population grid, country-index grid and codes from a published population_grid."""
-    return (
-        population.read_geotiff(files["population.tif"]),
-        population.read_geotiff(files["country_index.tif"]),
-        json.loads(files["country_codes.json"].read_text()),
-    )
 
 
 @dg.multi_asset(

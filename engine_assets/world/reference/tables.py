@@ -5,11 +5,14 @@ Column names and Arrow types follow contracts/reference/*.yaml; the kernels
 the columns.
 """
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pyarrow as pa
 
 from engine_kernels.geography.geodesy import flat_cell
-from engine_kernels.reference import timezones
+from engine_kernels.reference import population, timezones
 from engine_kernels.reference.cities import Places
 from engine_kernels.reference.countries import AbsentCodes, CountryColumns
 from engine_kernels.reference.holidays_table import Holiday
@@ -104,3 +107,12 @@ def tz_zones_table(shares: timezones.ZoneShares, zones: dict[str, list[str]], co
         "population": [float(populated.get(r, (0.0, 0.0))[0]) for r in rows],
         "population_share": [float(populated.get(r, (0.0, 0.0))[1]) for r in rows],
     })
+
+
+def read_grids(files: dict[str, Path]) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Population grid, country-index grid and codes from a published population_grid."""
+    return (
+        population.read_geotiff(files["population.tif"]),
+        population.read_geotiff(files["country_index.tif"]),
+        json.loads(files["country_codes.json"].read_text()),
+    )

@@ -11,7 +11,6 @@ import zoneinfo
 from dataclasses import dataclass, replace
 
 import dagster as dg
-
 import numpy as np
 import polars as pl
 
@@ -19,7 +18,8 @@ from engine_assets.quality.gates import CheckOutcome, ValidationCheck, validatio
 from engine_assets.quality.realism import corridor, expectation, invariant
 from engine_assets.run.resources import EngineResource
 from engine_assets.storage.reader import Reader
-from engine_assets.world.reference.assets import GROUP, read_grids
+from engine_assets.world.reference.assets import GROUP
+from engine_assets.world.reference.tables import read_grids
 from engine_kernels.civil_time.tzdb import use_pinned_tzdata
 from engine_kernels.reference.countries import iso_alpha2_codes
 from engine_kernels.reference.population import country_totals, dense_share

@@ -5,10 +5,9 @@ from pathlib import Path
 import polars as pl
 
 from engine_assets.storage.reader import Reader
-from engine_assets.world.reference.assets import read_grids
+from engine_assets.world.reference.tables import read_grids
 from engine_kernels.reference.timezones import zone_of_points
 from engine_kernels.reference.world import ReferenceWorld
-
 
 _LOADED: dict[Path, ReferenceWorld] = {}
 # What the reference world is built from: an asset that asks for it declares these (`reads=WORLD_DATASETS`).

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from engine_assets.run.partitions import POLICIES
 from engine_assets.quality.gates import CheckOutcome, ValidationCheck, validation_asset
 from engine_assets.quality.realism import Sample, corridor, expectation, invariant, reported
+from engine_assets.run.partitions import POLICIES
 from engine_assets.storage.reader import Reader
 from engine_assets.world.seg_1a.assets import GROUP, UNIVERSE_TABLES
 from engine_kernels.merchants.realism import SIZE_BANDS, RealismPolicy, realism_figures

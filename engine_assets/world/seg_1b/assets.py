@@ -9,10 +9,10 @@ import numpy as np
 import polars as pl
 
 from engine_assets.run.partitions import per_country
-from engine_assets.storage.publish import Publication
-from engine_assets.world.reference.world import WORLD_DATASETS, reference_world
 from engine_assets.run.resources import EngineResource
+from engine_assets.storage.publish import Publication
 from engine_assets.storage.reader import Reader, upstream
+from engine_assets.world.reference.world import WORLD_DATASETS, reference_world
 from engine_kernels.geography.geodesy import flat_cell
 from engine_kernels.ids import site_ids
 from engine_kernels.reference.countries import iso_alpha2_codes

@@ -15,12 +15,12 @@ from engine_assets.quality.gates import CheckOutcome, ValidationCheck, validatio
 from engine_assets.quality.plots import raster_png
 from engine_assets.quality.realism import Sample, corridor, invariant
 from engine_assets.storage.reader import Reader
+from engine_assets.world.reference.tables import read_grids
 from engine_assets.world.reference.world import WORLD_DATASETS, reference_world
-from engine_assets.world.reference.assets import read_grids
 from engine_kernels.geography import maps
 from engine_kernels.geography.geodesy import cell_area_km2
-from engine_kernels.sites import realism as site_realism
 from engine_kernels.reference.population import density_preview
+from engine_kernels.sites import realism as site_realism
 
 GROUP = "seg_1b"
 

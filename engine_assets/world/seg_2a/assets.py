@@ -12,12 +12,12 @@ import numpy as np
 import polars as pl
 
 from engine_assets.run.partitions import per_country
-from engine_assets.world.reference.world import WORLD_DATASETS, reference_world
 from engine_assets.run.resources import EngineResource
 from engine_assets.storage.reader import Reader, upstream
+from engine_assets.world.reference.world import WORLD_DATASETS, reference_world
 from engine_assets.world.seg_2a.clock import labelled_cells, transition_window, transitions_table, zones_in_world
-from engine_kernels.civil_time.transitions import zones_transitions
 from engine_kernels.civil_time.site_zones import SOURCES, site_zones
+from engine_kernels.civil_time.transitions import zones_transitions
 
 GROUP = "seg_2a"
 ZONE_SCHEMA = {"merchant_id": pl.UInt64, "legal_country_iso": pl.String, "site_order": pl.Int32,

@@ -12,10 +12,10 @@ import polars as pl
 
 from engine_assets.run.identity import RunIdentity
 from engine_assets.run.partitions import per_country
-from engine_assets.storage.publish import Publication
 from engine_assets.run.resources import EngineResource
+from engine_assets.storage.publish import Publication
 from engine_assets.storage.reader import upstream
-from engine_kernels.tables.slots import group_offsets, slot_rows
+from engine_assets.world.seg_2b.slots import group_offsets, slot_rows
 from engine_kernels.sites.weights import SHAPES, day_effects, site_weights
 
 GROUP = "seg_2b"

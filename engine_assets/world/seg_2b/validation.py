@@ -12,7 +12,7 @@ from engine_assets.quality.gates import ValidationCheck, validation_asset
 from engine_assets.quality.realism import Sample, corridor, invariant
 from engine_assets.storage.reader import Reader
 from engine_assets.world.seg_2b.assets import GROUP
-from engine_kernels.tables.slots import reconstruction_gap
+from engine_assets.world.seg_2b.slots import reconstruction_gap
 
 KEY = ["merchant_id", "legal_country_iso", "tzid"]
 

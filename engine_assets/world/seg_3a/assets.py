@@ -11,8 +11,8 @@ import polars as pl
 
 from engine_assets.run.identity import RunIdentity
 from engine_assets.run.partitions import per_country
-from engine_assets.storage.publish import Publication
 from engine_assets.run.resources import EngineResource
+from engine_assets.storage.publish import Publication
 from engine_assets.storage.reader import upstream
 from engine_kernels.sites.zone_plan import plan_zones, zone_priors
 

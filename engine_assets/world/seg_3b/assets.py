@@ -8,13 +8,13 @@ import dagster as dg
 import numpy as np
 import polars as pl
 
-from engine_assets.storage.publish import Publication
-from engine_assets.world.reference.world import WORLD_DATASETS, reference_world
 from engine_assets.run.resources import EngineResource
+from engine_assets.storage.publish import Publication
 from engine_assets.storage.reader import Reader, upstream
-from engine_assets.world.seg_1a.assets import active_countries
+from engine_assets.world.reference.world import WORLD_DATASETS, reference_world
+from engine_assets.world.seg_1a.inputs import active_countries
 from engine_assets.world.seg_2a.clock import labelled_cells
-from engine_kernels.tables.slots import slot_rows
+from engine_assets.world.seg_2b.slots import slot_rows
 from engine_kernels.randomness import substreams
 from engine_kernels.sites.edge_placement import place_edges
 from engine_kernels.sites.virtual import PROFILES, classify, draw_edges, settle

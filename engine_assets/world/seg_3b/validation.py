@@ -15,10 +15,10 @@ from engine_assets.quality.gates import ValidationCheck, validation_asset
 from engine_assets.quality.realism import Sample, corridor, invariant
 from engine_assets.storage.reader import Reader
 from engine_assets.world.reference.world import WORLD_DATASETS, reference_world
+from engine_assets.world.seg_2b.slots import reconstruction_gap
 from engine_assets.world.seg_3b.assets import GROUP
 from engine_kernels.geography.geodesy import haversine_km
 from engine_kernels.sites.realism import median_pair_divergence
-from engine_kernels.tables.slots import reconstruction_gap
 from engine_kernels.vocabulary import NON_VIRTUAL
 
 

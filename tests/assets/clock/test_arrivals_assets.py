@@ -3,6 +3,7 @@
 import numpy as np
 import polars as pl
 import pytest
+from worlds import run
 
 from engine_assets.quality.contracts import load_contract
 from engine_assets.quality.gates import verify_gate
@@ -10,7 +11,6 @@ from engine_assets.run.partitions import DAYS, SCENARIO_DAYS, SCENARIOS
 from engine_assets.run.resources import EngineResource
 from engine_assets.storage.datasets import load_dataset
 from engine_assets.storage.reader import Reader
-from worlds import run
 
 DAYS_ = DAYS.get_partition_keys()
 
@@ -122,6 +122,7 @@ def test_burst_groups_take_sigma_from_scenario_class_and_channel(arrivals_world)
 
 def test_an_online_merchant_without_settlement_is_an_error_not_zone_zero(arrivals_world, monkeypatch):
     from engine_assets.clock.seg_5b import assets as seg_5b_arrivals
+    from engine_assets.clock.seg_5b.fabric import load_fabric
 
     read = Reader.for_assets_def(seg_5b_arrivals.arrivals, _identity(arrivals_world))
     real = Reader.table
@@ -133,12 +134,12 @@ def test_an_online_merchant_without_settlement_is_an_error_not_zone_zero(arrival
 
     monkeypatch.setattr(Reader, "table", without_one_node)
     with pytest.raises(ValueError, match=rf"online merchants \[{dropped}\] have no settlement zone"):
-        seg_5b_arrivals.load_fabric(read, "baseline")
+        load_fabric(read, "baseline")
 
 
 def test_latent_field_records_the_words_its_normals_drew(arrivals_world):
-    from engine_assets.storage.publish import read_manifest
     from engine_assets.storage.datasets import partition_path
+    from engine_assets.storage.publish import read_manifest
     from engine_kernels.randomness.sampling import NORMAL_WORDS
 
     identity = _identity(arrivals_world)
@@ -151,8 +152,8 @@ def test_latent_field_records_the_words_its_normals_drew(arrivals_world):
 
 
 def test_counts_and_arrivals_record_their_cell_stream_draws(arrivals_world):
-    from engine_assets.storage.publish import read_manifest
     from engine_assets.storage.datasets import partition_path
+    from engine_assets.storage.publish import read_manifest
     from engine_kernels.arrivals.simulation import ARRIVAL_WORDS
 
     identity = _identity(arrivals_world)

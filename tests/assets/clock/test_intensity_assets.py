@@ -7,15 +7,15 @@ import numpy as np
 import polars as pl
 import pytest
 
-from engine_assets.run.config import load_policies
-from engine_assets.quality.contracts import load_contract
-from engine_assets.run.errors import EngineConfigError
-from engine_assets.quality.gates import bundle_dir, verify_gate
-from engine_assets.run.resources import EngineResource
 from engine_assets.clock.seg_5a import validation as seg_5a_validation
-from engine_assets.storage.reader import reader_for
 from engine_assets.clock.seg_5a.surface import SURFACE_DATASETS, load_surface
+from engine_assets.quality.contracts import load_contract
+from engine_assets.quality.gates import bundle_dir, verify_gate
+from engine_assets.run.config import load_policies
+from engine_assets.run.errors import EngineConfigError
+from engine_assets.run.resources import EngineResource
 from engine_assets.storage.datasets import load_dataset
+from engine_assets.storage.reader import reader_for
 from engine_kernels.vocabulary import ONLINE_DEMAND_CLASSES
 
 

@@ -12,7 +12,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from engine_assets.quality.contract_checks import CheckReport, ContractViolation, check_frame, check_frames, conform_to_contract
+from engine_assets.quality.contract_checks import (
+    CheckReport,
+    ContractViolation,
+    check_frame,
+    check_frames,
+    conform_to_contract,
+)
 from engine_assets.quality.contracts import Contract, load_contract
 
 FIXTURE_DIR = Path(__file__).resolve().parent / "contracts_fixture"

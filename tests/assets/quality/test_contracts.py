@@ -26,8 +26,8 @@ from engine_assets.quality.contracts import (
     validate_all_contracts,
     validate_document,
 )
-from engine_assets.storage.publish import publish_table
 from engine_assets.storage.datasets import publish_dataset
+from engine_assets.storage.publish import publish_table
 
 FIXTURE_DIR = Path(__file__).resolve().parent / "contracts_fixture"
 HEX64 = "0123456789abcdef" * 4

@@ -2,8 +2,16 @@
 
 import pytest
 
+from engine_assets.quality.gates import (
+    FLAG,
+    INDEX,
+    REPORT,
+    CheckOutcome,
+    bundle_dir,
+    verify_gate,
+    write_validation_bundle,
+)
 from engine_assets.run.errors import GateError
-from engine_assets.quality.gates import FLAG, INDEX, REPORT, CheckOutcome, bundle_dir, verify_gate, write_validation_bundle
 
 PASSING = [CheckOutcome("pk_unique", True, 0, "== 0"), CheckOutcome("single_site_share", True, 0.44, "0.35-0.55")]
 

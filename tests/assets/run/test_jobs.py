@@ -4,11 +4,11 @@ import dagster as dg
 import pytest
 
 from engine_assets.definitions import ASSETS, LAYERS, defs
-from engine_assets.storage.io_manager import ShardIOManager
-from engine_assets.run.layers import Layer, Segment
 from engine_assets.run.jobs import RANGE_END, RANGE_START, build_stages, stage_tags
+from engine_assets.run.layers import Layer, Segment
 from engine_assets.run.partitions import COUNTRIES, SCENARIO_DAYS, SCENARIOS
 from engine_assets.run.resources import EngineResource
+from engine_assets.storage.io_manager import ShardIOManager
 
 
 def _stages(assets, layers=LAYERS):

@@ -2,18 +2,23 @@
 a schema violation or a cross-field inconsistency names the field at fault."""
 
 import copy
+import shutil
 
 import jsonschema
 import pytest
 
-from engine_assets.run.config import CONFIG_DIR, read_yaml
+from engine_assets.run.config import CONFIG_DIR, load_policies, read_yaml
+from engine_assets.run.errors import EngineConfigError
 from engine_assets.run.policies import (
+    parse_bursts,
     parse_calendar,
     parse_demand,
+    parse_merchants,
     parse_policy_1a,
     parse_routing,
     parse_virtual,
     parse_weekly_shapes,
+    parse_zones,
 )
 
 
@@ -123,3 +128,43 @@ def test_bad_calendar_policies_name_the_field(edit, message):
     edit(content)
     with pytest.raises(ValueError, match=message):
         parse_calendar(content)
+
+
+# --------------------------------------------------------------------------- orderings, in every file
+
+
+@pytest.mark.parametrize("name, parse, path, value, message", [
+    ("1a", parse_merchants, ("realism", "corridors", "gini_outlets"), [0.62, 0.45],
+     r"realism\.corridors\.gini_outlets: write \[low, high\], got \[0\.62, 0\.45\]"),
+    ("2b", parse_routing, ("site_weights", "hub_share"), [0.75, 0.45], r"site_weights\.hub_share: write \[low, high\]"),
+    ("2b", parse_routing, ("realism", "median_top_share"), [0.6, 0.25], r"realism\.median_top_share: write \[low, high\]"),
+    ("3b", parse_virtual, ("edges", "profiles", "offshore_hub", "edges"), [58, 24],
+     r"edges\.profiles\.offshore_hub\.edges: write \[fewest, most\], got \[58, 24\]"),
+    ("5b", parse_bursts, ("realism", "latent_mean"), [1.05, 0.95], r"realism\.latent_mean: write \[low, high\]"),
+    ("2b", parse_routing, ("site_weights", "band_max_sites"), [10, 3],
+     r"site_weights\.band_max_sites must be strictly increasing, got \[10, 3\]"),
+    ("3a", parse_zones, ("escalation", "min_sites"), [3, 6, 6, 25, 50], r"escalation\.min_sites must be strictly increasing"),
+    ("5b", parse_bursts, ("grouping", "volume_band_edges"), [500, 50],
+     r"grouping\.volume_band_edges must be strictly increasing, got \[500\.0, 50\.0\]"),
+])
+def test_pairs_and_edges_written_out_of_order_name_the_field(name, parse, path, value, message):
+    with pytest.raises(ValueError, match=message):
+        parse(edited(policy(name), path, value))
+
+
+# --------------------------------------------------------------------------- scenarios across files
+
+
+def test_a_scenario_without_5a_and_5b_parameters_is_refused_at_load(tmp_path):
+    config = tmp_path / "config"
+    shutil.copytree(CONFIG_DIR, config)
+    path = config / "policies/scenarios.yaml"
+    path.write_text(path.read_text() + "  holiday_rush:\n    description: Baseline with a December surge.\n")
+    with pytest.raises(EngineConfigError) as err:
+        load_policies(config)
+    assert str(err.value).splitlines() == [
+        f"{config}/policies/5a.yaml: scenario(s) holiday_rush of scenarios.yaml have no entry under scenarios: "
+        "(class_factor, outage_multiplier); add them, or remove the scenario(s) from scenarios.yaml",
+        f"{config}/policies/5b.yaml: scenario(s) holiday_rush of scenarios.yaml have no entries in latent.sigma, "
+        "latent.length_hours and counts.kappa; add them, or remove the scenario(s) from scenarios.yaml",
+    ]

@@ -6,14 +6,14 @@ import dagster as dg
 import numpy as np
 import pytest
 
-from engine_assets.run import identity as identity_module
 from engine_assets.definitions import ASSET_CHECKS, ASSETS
 from engine_assets.quality.gates import verify_gate
+from engine_assets.run import identity as identity_module
+from engine_assets.run.resources import EngineResource
 from engine_assets.storage.io_manager import ShardIOManager
 from engine_assets.storage.publish import MANIFEST
-from engine_assets.world.reference.world import WORLD_DATASETS, reference_world
-from engine_assets.run.resources import EngineResource
 from engine_assets.storage.reader import reader_for
+from engine_assets.world.reference.world import WORLD_DATASETS, reference_world
 from engine_kernels.reference import packages
 
 QUIET = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}

@@ -8,14 +8,14 @@ import polars as pl
 import pytest
 
 from engine_assets.definitions import ASSET_CHECKS, ASSETS
-from engine_assets.run.errors import GateError
 from engine_assets.quality.gates import verify_gate
-from engine_assets.storage.io_manager import ShardIOManager
+from engine_assets.run.errors import GateError
 from engine_assets.run.partitions import COUNTRIES
-from engine_assets.storage.publish import MANIFEST
 from engine_assets.run.resources import EngineResource
-from engine_assets.world.seg_1a import validation as seg_1a_validation
+from engine_assets.storage.io_manager import ShardIOManager
+from engine_assets.storage.publish import MANIFEST
 from engine_assets.storage.reader import Reader
+from engine_assets.world.seg_1a import validation as seg_1a_validation
 from engine_kernels.merchants.realism import RealismPolicy
 
 QUIET = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}

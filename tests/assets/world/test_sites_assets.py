@@ -5,20 +5,20 @@ import datetime as dt
 import dagster as dg
 import numpy as np
 import polars as pl
+from worlds import ASSET_SEGMENTS, KEYS, QUIET, UPSTREAM, build_world, digests, run
 
-from engine_assets.quality.contracts import load_contract
 from engine_assets.definitions import ASSETS
+from engine_assets.quality.contracts import load_contract
 from engine_assets.quality.gates import bundle_dir, verify_gate
-from engine_assets.storage.io_manager import ShardIOManager
 from engine_assets.run.resources import EngineResource
+from engine_assets.storage.datasets import load_dataset
+from engine_assets.storage.io_manager import ShardIOManager
+from engine_assets.storage.reader import Reader, reader_for
 from engine_assets.world.seg_1b import validation as seg_1b_validation
 from engine_assets.world.seg_2a import validation as seg_2a_validation
-from engine_assets.storage.reader import reader_for
 from engine_assets.world.seg_2a.clock import read_transitions, transition_window
-from engine_assets.storage.datasets import load_dataset
-from engine_assets.storage.reader import Reader
 from engine_kernels.tables.routing import RoutingTable, pick_items
-from worlds import ASSET_SEGMENTS, KEYS, QUIET, UPSTREAM, build_world, digests, run
+
 
 def _identity(root):
     return EngineResource(data_root=str(root)).identity()

@@ -1,17 +1,22 @@
 """5B kernels: OU latent paths, NB2 bucket counts and the arrival expansion, with fixed seeds."""
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 import numba
 import numpy as np
 import pytest
 
-from engine_kernels.tables.alias import build_alias_tables
-from zoneinfo import ZoneInfo
-
-from engine_kernels.arrivals.simulation import bucket_counts, expand_arrivals, latent_paths, modulated_intensity, row_columns
+from engine_kernels.arrivals.simulation import (
+    bucket_counts,
+    expand_arrivals,
+    latent_paths,
+    modulated_intensity,
+    row_columns,
+)
 from engine_kernels.civil_time.transitions import zones_transitions
 from engine_kernels.randomness.streams import derive_key, unit_keys
+from engine_kernels.tables.alias import build_alias_tables
 from engine_kernels.tables.routing import RoutingTable
 
 UTC = dt.timezone.utc

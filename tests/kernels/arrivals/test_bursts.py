@@ -34,8 +34,3 @@ def test_dispersion_is_scenario_times_class_times_channel():
 
 def test_band_is_set_by_weekly_volume():
     assert POLICY.band(np.array([10.0, 50.0, 499.0, 500.0, 9000.0])).tolist() == [0, 1, 1, 2, 2]
-
-
-def test_an_unknown_scenario_names_the_policy_file():
-    with pytest.raises(ValueError, match="'panic' has no latent.sigma.*5b.yaml"):
-        POLICY.require("panic")

@@ -4,8 +4,17 @@ import numpy as np
 import pytest
 
 from engine_kernels.geography.geodesy import (
-    EARTH_RADIUS_KM, cell_area_km2, cell_centres, cell_of, cell_rows_cols, chord_km, flat_cell, grid_shape,
-    haversine_km, pairwise_haversine_km, unit_vectors,
+    EARTH_RADIUS_KM,
+    cell_area_km2,
+    cell_centres,
+    cell_of,
+    cell_rows_cols,
+    chord_km,
+    flat_cell,
+    grid_shape,
+    haversine_km,
+    pairwise_haversine_km,
+    unit_vectors,
 )
 
 

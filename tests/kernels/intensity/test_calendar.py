@@ -6,7 +6,13 @@ import numpy as np
 import pytest
 
 from engine_kernels.intensity.calendar import (
-    LOCAL_HOURS, LOCAL_ORIGIN_HOURS, TYPES, Events, campaign_start, overlay_hours, payday_dates,
+    LOCAL_HOURS,
+    LOCAL_ORIGIN_HOURS,
+    TYPES,
+    Events,
+    campaign_start,
+    overlay_hours,
+    payday_dates,
 )
 
 HOUR = 3_600_000_000

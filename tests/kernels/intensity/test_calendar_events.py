@@ -4,7 +4,6 @@ import copy
 import datetime as dt
 
 import numpy as np
-import pytest
 
 from engine_assets.run.config import CONFIG_DIR, read_yaml
 from engine_assets.run.policies import parse_calendar
@@ -82,8 +81,3 @@ def test_stress_scales_online_classes_and_outages_are_keyed():
         assert first.row[i] >= 0 and first.country[i] == ROWS[1][first.row[i]]
     other, _ = events("stress", policy=busy)
     assert [other.start[i] for i in rows(other, "outage")] != [first.start[i] for i in outages]
-
-
-def test_a_scenario_without_policy_is_refused():
-    with pytest.raises(ValueError, match="scenario 'panic' has no entry"):
-        events("panic")

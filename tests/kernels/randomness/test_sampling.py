@@ -13,9 +13,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from engine_kernels.randomness import streams as rng
-
 from engine_kernels.randomness import sampling
+from engine_kernels.randomness import streams as rng
 
 PARAMETER_HASH = "fedcba9876543210" * 4
 

@@ -1,11 +1,12 @@
 """Segment 2B kernels: heterogeneous site popularity within a merchant-zone, mean-one day shocks."""
 
-import numpy as np
-import yaml
 from pathlib import Path
 
-from engine_kernels.randomness.streams import label_key
+import numpy as np
+import yaml
+
 from engine_assets.run.policies import parse_routing
+from engine_kernels.randomness.streams import label_key
 from engine_kernels.sites.weights import SHAPES, day_effects, site_weights
 
 POLICY = parse_routing(yaml.safe_load((Path(__file__).parents[3] / "config/policies/2b.yaml").read_text())).model

@@ -4,8 +4,8 @@ import numpy as np
 import shapely
 
 from engine_kernels.geography.geodesy import cell_rows_cols, flat_cell
-from engine_kernels.reference.world import CountryCells
 from engine_kernels.randomness.streams import label_key
+from engine_kernels.reference.world import CountryCells
 from engine_kernels.sites.placement import PlacementPolicy, SiteGroups, place_sites
 
 RES = 1 / 12

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import yaml
 
-from engine_kernels.randomness.streams import label_key
 from engine_assets.run.policies import parse_virtual
+from engine_kernels.randomness.streams import label_key
 from engine_kernels.sites.virtual import classify, draw_edges, internet_adoption, settle
 
 POLICY = parse_virtual(yaml.safe_load((Path(__file__).parents[3] / "config/policies/3b.yaml").read_text())).model

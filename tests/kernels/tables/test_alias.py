@@ -4,9 +4,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from engine_kernels.tables import alias
-
 from engine_kernels.randomness import streams as rng
+from engine_kernels.tables import alias
 
 PARAMETER_HASH = "00112233445566778899aabbccddeeff" * 2
 
