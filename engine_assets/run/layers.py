@@ -12,6 +12,7 @@ Every asset's `kinds` (the tags the UI shows) are its storage format, from its c
 import importlib
 import importlib.util
 import pkgutil
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import dagster as dg
@@ -38,7 +39,7 @@ class Layer:
         return tuple(s.name for s in self.segments)
 
 
-def _segment(module_name: str, name: str) -> Segment:
+def _segment(module_name: str, name: str, formats: Mapping[str, str]) -> Segment:
     module = importlib.import_module(module_name)
     assets = tuple(getattr(module, "ASSETS", ()))
     if not assets:
@@ -48,31 +49,38 @@ def _segment(module_name: str, name: str) -> Segment:
         if stray:
             raise ValueError(f"{module_name}: assets {stray} are not in group {name!r}; a segment's assets carry its name as group")
     compute = tuple(getattr(module, "KINDS", ()))
-    tagged = dg.map_asset_specs(lambda spec: spec.merge_attributes(kinds=_kinds(spec, compute)), assets)
+    tagged = dg.map_asset_specs(lambda spec: spec.merge_attributes(kinds=_kinds(spec, compute, formats)), assets)
     return Segment(name, tuple(tagged), tuple(getattr(module, "CHECKS", ())))
 
 
-def _kinds(spec: dg.AssetSpec, compute: tuple[str, ...]) -> set[str]:
+def _kinds(spec: dg.AssetSpec, compute: tuple[str, ...], formats: Mapping[str, str]) -> set[str]:
+    storage = formats.get(spec.key.to_user_string())
+    if storage is None:  # a validation: its bundle is JSON and it declares so itself
+        return set()
+    return {storage, *compute}
+
+
+def _formats() -> dict[str, str]:
+    """Dataset id -> its storage kind, from contracts/dictionary.yaml (read once per load)."""
     from engine_assets.quality.contracts import load_dictionary
 
-    entry = load_dictionary().get(spec.key.to_user_string())
-    if entry is None:  # a validation: its bundle is JSON and it declares so itself
-        return set()
-    return {_FORMAT[entry.kind], *compute}
+    return {dataset: _FORMAT[entry.kind] for dataset, entry in load_dictionary().items()}
 
 
 _FORMAT = {"table": "parquet", "document": "json", "artefact": "files"}
 
 
-def load_layer(name: str) -> Layer | None:
+def load_layer(name: str, formats: Mapping[str, str] | None = None) -> Layer | None:
     package_name = f"engine_assets.{name}"
     if importlib.util.find_spec(package_name) is None:
         return None
     package = importlib.import_module(package_name)
-    segments = tuple(_segment(f"{package_name}.{info.name}", info.name)
+    formats = _formats() if formats is None else formats
+    segments = tuple(_segment(f"{package_name}.{info.name}", info.name, formats)
                      for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda i: i.name) if info.ispkg)
     return Layer(name, (package.__doc__ or name).strip().splitlines()[0], segments)
 
 
 def load_layers() -> list[Layer]:
-    return [layer for name in LAYER_NAMES if (layer := load_layer(name)) is not None]
+    formats = _formats()
+    return [layer for name in LAYER_NAMES if (layer := load_layer(name, formats)) is not None]
