@@ -60,7 +60,7 @@ def main() -> None:
         kernels, originals = Stages(), {}
         for name in ("bucket_counts", "expand_arrivals"):  # time the two kernels where simulate_day calls them
             originals[name] = kernel = getattr(seg_5b_arrivals, name)
-            setattr(seg_5b_arrivals, name, lambda *a, _k=kernel, _n=name: kernels.timed(_n, lambda: _k(*a)))
+            setattr(seg_5b_arrivals, name, lambda *a, _k=kernel, _n=name, **kw: kernels.timed(_n, lambda: _k(*a, **kw)))
         contract = load_contract("seg_5b/arrival_events")
         arrivals, generate_s, raw_rates = 0, 0.0, []
         for day in days:
