@@ -7,8 +7,6 @@ across fields); its ValueError names the field, and load_policies prefixes the f
 `scenario_gaps` lists the scenarios of scenarios.yaml that 5a.yaml or 5b.yaml leave without parameters.
 """
 
-from __future__ import annotations
-
 import datetime as dt
 import math
 import zoneinfo
