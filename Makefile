@@ -20,8 +20,9 @@ $(DAGSTER_HOME)/dagster.yaml:
 	mkdir -p $(DAGSTER_HOME)
 	printf 'telemetry:\n  enabled: false\n' > $@
 
+# `make demo SEED=7` builds the sibling world of another seed.
 demo: install $(DAGSTER_HOME)/dagster.yaml
-	ENGINE_PROFILE=demo $(BIN)/python -m engine_assets.demo
+	ENGINE_PROFILE=demo $(BIN)/python -m engine_assets.demo $(if $(SEED),--seed $(SEED))
 
 # pytest exits 5 when it collected nothing: that is a failure here, not a pass.
 test: install

@@ -5,6 +5,7 @@ partitions, in build order. Runs go to the persistent Dagster instance in $DAGST
 `make dev` (dagster dev) then shows them on its overview and job pages.
 """
 
+import argparse
 import sys
 import time
 
@@ -60,21 +61,29 @@ def _failures(result: dg.ExecuteInProcessResult) -> list[str]:
     return lines
 
 
-def main() -> int:
+def run_config(seed: int | None) -> dict:
+    """The runs' config: quiet console logs, and the seed of a sibling world when one is given."""
+    if seed is None:
+        return QUIET
+    return {**QUIET, "resources": {"engine": {"config": {"seed": seed}}}}
+
+
+def main(seed: int | None = None) -> int:
     from engine_assets.definitions import ASSETS, LAYERS, defs  # loads and validates the profile and policies
     from engine_assets.run.jobs import build_stages
     from engine_assets.run.resources import EngineResource
 
     started = time.perf_counter()
     instance = dg.DagsterInstance.get()
-    identity = EngineResource().identity()
+    identity = EngineResource(seed=seed).identity()
+    config = run_config(seed)
     print(f"profile {active_profile_name()} | seed {identity.seed} | parameter_hash {identity.parameter_hash[:16]}")
     built, checks, seconds = [], [], {}
     for stage in build_stages(ASSETS, LAYERS):
         stage_started = time.perf_counter()
         job = defs.resolve_job_def(stage.name)
         for tags in _runs_of(stage):
-            result = job.execute_in_process(instance=instance, raise_on_error=False, run_config=QUIET, tags=tags)
+            result = job.execute_in_process(instance=instance, raise_on_error=False, run_config=config, tags=tags)
             checks += result.get_asset_check_evaluations()
             for event in result.get_asset_materialization_events():
                 mat = event.event_specific_data.materialization
@@ -104,8 +113,16 @@ def main() -> int:
     return 0
 
 
+def _arguments(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m engine_assets.demo",
+                                     description="Build every asset of the profile named by ENGINE_PROFILE (default demo).")
+    parser.add_argument("--seed", type=int, default=None,
+                        help="build the sibling world of this seed instead of the profile's own (make demo SEED=7)")
+    return parser.parse_args(argv)
+
+
 if __name__ == "__main__":
     try:
-        sys.exit(main())
+        sys.exit(main(_arguments().seed))
     except EngineError as exc:  # config, publishing and gate errors already say what and how to fix
         sys.exit(f"make demo: {exc}")

@@ -400,7 +400,8 @@ def parse_demand(d: Document) -> DemandPolicy:
                         np.array([per_site[c]["alpha"] for c in DEMAND_CLASSES], float),
                         np.array([per_site[c]["clip"] for c in DEMAND_CLASSES], float),
                         float(roles["secondary_min_share"]), np.array([roles["multiplier"][r] for r in ROLES], float),
-                        np.array([volumes["channel_multiplier"][c] for c in CHANNELS], float))
+                        np.array([volumes["channel_multiplier"][c] for c in CHANNELS], float),
+                        float(volumes["virtual_share_of_arrivals"]))
 
 
 def parse_weekly_shapes(d: Document, classes: Sequence[str] = DEMAND_CLASSES) -> ShapePolicy:

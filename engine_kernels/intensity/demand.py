@@ -2,11 +2,14 @@
 
 A row's weekly volume (expected arrivals per local week, before calendar overlays) is
 
-    V = m · x_merchant · n_sites · role(zone) · channel
+    V = m_group · x_merchant · n_sites · role(zone) · channel
 
 with x_merchant a Pareto draw of the class (median, tail index α, clipped), one per merchant;
-role the zone's standing among the merchant's zones; and m one global multiplier that makes the
-profile's expected arrivals over the horizon come out exactly (see `calibrate`).
+role the zone's standing among the merchant's zones; and m_group one multiplier for the merchants
+that sell online (virtual or hybrid) and one for those that sell in shops only. Together they make
+the profile's expected arrivals over the horizon come out exactly, and the policy's share of them
+routed online (see `calibrate`): the Pareto tails rank merchants inside their group and never move
+that share, which a few heavy online merchants would otherwise do from one seed to the next.
 """
 
 from __future__ import annotations
@@ -20,8 +23,8 @@ from engine_kernels.randomness import substreams
 from engine_kernels.randomness.streams import unit_keys, unit_uniforms
 from engine_kernels.vocabulary import CARD_PRESENT, DEMAND_CLASSES
 
-__all__ = ["ROLES", "DemandPolicy", "calibrate", "classify_demand", "per_site_volume", "raw_weekly_volume",
-           "zone_roles"]
+__all__ = ["ROLES", "DemandPolicy", "calibrate", "classify_demand", "expected_over_horizon", "per_site_volume",
+           "raw_weekly_volume", "zone_roles"]
 
 ROLES = ("primary", "secondary", "tail")
 _VOLUME = substreams.VOLUME
@@ -38,6 +41,7 @@ class DemandPolicy:
     secondary_min_share: float
     role_multiplier: np.ndarray  # by ROLES
     channel_multiplier: np.ndarray  # by CHANNELS (engine_kernels.vocabulary)
+    virtual_share: float  # expected share of arrivals routed to CDN edges (virtual arrivals)
 
 
 def classify_demand(sector: np.ndarray, channel: np.ndarray, online: np.ndarray, policy: DemandPolicy) -> np.ndarray:
@@ -86,11 +90,35 @@ def raw_weekly_volume(per_site: np.ndarray, n_sites: np.ndarray, role: np.ndarra
     return per_site * n_sites * policy.role_multiplier[role] * policy.channel_multiplier[channel_index]
 
 
-def calibrate(raw_volume: np.ndarray, day_mass: np.ndarray, weekday_days: np.ndarray, target: float) -> float:
-    """The multiplier m that makes Σ_rows m · V_raw · Σ_w n_w · mass_row(w) equal `target`:
-    day_mass[rows, 7] is each row's share of its week on weekday w (its shape's day sums),
-    weekday_days[7] how many days of the horizon fall on weekday w."""
-    expected = float(np.sum(raw_volume * (day_mass @ np.asarray(weekday_days, float))))
-    if not expected > 0:
+def expected_over_horizon(raw_volume: np.ndarray, day_mass: np.ndarray, weekday_days: np.ndarray) -> np.ndarray:
+    """Expected arrivals of each row over the horizon: V · Σ_w n_w · mass_row(w), with day_mass[rows, 7]
+    each row's share of its week on weekday w (its shape's day sums) and weekday_days[7] how many days
+    of the horizon fall on weekday w."""
+    return raw_volume * (day_mass @ np.asarray(weekday_days, float))
+
+
+def calibrate(raw_volume: np.ndarray, day_mass: np.ndarray, weekday_days: np.ndarray, target: float,
+              virtual_share: np.ndarray, virtual_target: float) -> np.ndarray:
+    """The multiplier of every row, so that the rows expect `target` arrivals over the horizon, of
+    which a share `virtual_target` is virtual.
+
+    `virtual_share[row]` is the share of the row merchant's arrivals routed to edges (0 shops only,
+    1 virtual only, between for hybrids). Rows of merchants with a share > 0 (online) get one
+    multiplier, the others another. A world without one of the two groups gets one multiplier for
+    all: its virtual share is then what its merchants make it (0, or theirs alone).
+    """
+    expected = expected_over_horizon(raw_volume, day_mass, weekday_days)
+    total = float(expected.sum())
+    if not total > 0:
         raise ValueError("no expected demand to calibrate: every row has zero volume")
-    return target / expected
+    online = np.asarray(virtual_share) > 0
+    online_total, virtual = float(expected[online].sum()), float(np.sum(expected * virtual_share))
+    if online_total == 0 or online_total == total:
+        return np.full(expected.size, target / total)
+    ceiling = virtual / online_total  # the virtual share if every arrival were an online merchant's
+    if not 0 < virtual_target < ceiling:
+        raise ValueError(f"virtual share {virtual_target} cannot be reached: the online merchants route "
+                         f"{ceiling:.3f} of their arrivals to edges, so the share must lie in (0, {ceiling:.3f})")
+    m_online = virtual_target * target / virtual
+    m_shop = (target - m_online * online_total) / (total - online_total)
+    return np.where(online, m_online, m_shop)

@@ -83,7 +83,8 @@ def profile_table(identity: RunIdentity, alloc: pl.DataFrame, merchants: pl.Data
     policy = identity.policies.intensity.demand
     variants = identity.policies.intensity.shapes.variants
     m = merchants.select("merchant_id", pl.col("sector", "channel").cast(pl.String)).join(
-        classes.select("merchant_id", pl.col("virtual_class").cast(pl.String)), on="merchant_id").sort("merchant_id")
+        classes.select("merchant_id", pl.col("virtual_class").cast(pl.String), "virtual_share"), on="merchant_id"
+    ).sort("merchant_id")
     klass = classify_demand(m["sector"].to_list(), m["channel"].to_list(),
                             (m["virtual_class"] != NON_VIRTUAL).to_numpy(), policy)
     per_site, draws = per_site_volume(m["merchant_id"].to_numpy(), klass, policy, identity.substream_key)
@@ -110,7 +111,8 @@ def profile_table(identity: RunIdentity, alloc: pl.DataFrame, merchants: pl.Data
                             policy)
     weights = shapes.sort("shape_id", "hour_of_week")["weight"].to_numpy().reshape(-1, 168)
     mass = day_mass(weights)[rows["shape_id"].to_numpy()]
-    multiplier = calibrate(raw, mass, horizon_weekdays(identity), float(identity.profile.expected_arrivals))
+    multiplier = calibrate(raw, mass, horizon_weekdays(identity), float(identity.profile.expected_arrivals),
+                           rows["virtual_share"].to_numpy(), policy.virtual_share)
     frame = rows.select(
         "merchant_id", "legal_country_iso", "tzid", "n_sites", "sector", pl.col("channel").alias("channel_group"),
         "virtual_class", "demand_class",

@@ -27,6 +27,7 @@ from engine_assets.storage.reader import Reader
 from engine_kernels.civil_time.transitions import offset_period
 from engine_kernels.intensity.evaluator import bucket_offsets
 from engine_kernels.intensity.realism import event_day_ratio
+from engine_kernels.intensity.demand import expected_over_horizon
 from engine_kernels.intensity.weekly_shapes import day_mass
 from engine_kernels.vocabulary import DEMAND_CLASSES, NON_VIRTUAL, ONLINE_DEMAND_CLASSES
 
@@ -92,7 +93,7 @@ def calendar_effect(series: Series, countries: tuple[str, ...], klass: str, even
 
 
 def structure_outcomes(identity: RunIdentity, profile: pl.DataFrame, shapes: pl.DataFrame, merchants: pl.DataFrame,
-                       alloc: pl.DataFrame) -> list[CheckOutcome]:
+                       alloc: pl.DataFrame, classes: pl.DataFrame) -> list[CheckOutcome]:
     """Shapes, rows, channel, classes and calibration: what 5B relies on before any λ is computed."""
     sums = shapes.group_by("shape_id").agg(total=pl.col("weight").sum(), low=pl.col("weight").min())
     shape_gap = float((sums["total"] - 1).abs().max())
@@ -105,8 +106,9 @@ def structure_outcomes(identity: RunIdentity, profile: pl.DataFrame, shapes: pl.
     offline = profile.filter((pl.col("virtual_class") != NON_VIRTUAL)
                              & ~pl.col("demand_class").is_in(ONLINE_DEMAND_CLASSES)).height
     weights = shapes.sort("shape_id", "hour_of_week")["weight"].to_numpy().reshape(-1, 168)
-    expected = float(np.sum(profile["weekly_volume"].to_numpy()
-                            * (day_mass(weights)[profile["shape_id"].to_numpy()] @ horizon_weekdays(identity))))
+    by_row = expected_over_horizon(profile["weekly_volume"].to_numpy(), day_mass(weights)[profile["shape_id"].to_numpy()],
+                                   horizon_weekdays(identity))
+    expected = float(by_row.sum())
     target = identity.profile.expected_arrivals
     gap = abs(expected / target - 1)
     return [
@@ -118,7 +120,26 @@ def structure_outcomes(identity: RunIdentity, profile: pl.DataFrame, shapes: pl.
         # The calibration targets the weekly shapes alone; the calendar moves the total a little.
         corridor("volumes_match_expected_arrivals", gap, high=1e-6, details={
             "measure": "relative gap", "expected_without_calendar": round(expected, 1), "profile": target}),
+        _virtual_share_calibrated(identity, profile, by_row, classes),
     ]
+
+
+def _virtual_share_calibrated(identity: RunIdentity, profile: pl.DataFrame, by_row: np.ndarray,
+                              classes: pl.DataFrame) -> CheckOutcome:
+    """The expected share of arrivals routed to edges is the policy's, in a world with both online and
+    shop-only merchants (engine_kernels/intensity/demand.py `calibrate`)."""
+    share = profile.select("merchant_id").join(classes.select("merchant_id", "virtual_share"), on="merchant_id",
+                                               how="left")["virtual_share"].fill_null(0.0).to_numpy()
+    target = identity.policies.intensity.demand.virtual_share
+    online = share > 0
+    figure = float(np.sum(by_row * share) / by_row.sum()) if by_row.sum() > 0 else None
+    details = {"measure": "relative gap of the expected virtual share to the policy's", "policy": target,
+               "expected_virtual_share": None if figure is None else round(figure, 6),
+               "online_rows": int(online.sum()), "shop_only_rows": int((~online).sum())}
+    if figure is None or online.all() or not online.any():
+        return corridor("virtual_share_calibrated", None, high=1e-6, details=details,
+                        unmeasured="the world lacks online or shop-only merchants: one multiplier serves all")
+    return corridor("virtual_share_calibrated", abs(figure / target - 1), high=1e-6, details=details)
 
 
 def evaluate(read: Reader):
@@ -128,7 +149,8 @@ def evaluate(read: Reader):
     alloc, _ = read.every_country("seg_3a/zone_alloc")
     holidays = read.table("reference/holidays")
     outcomes = structure_outcomes(identity, read.table(f"{GROUP}/merchant_zone_profile"),
-                                  read.table(f"{GROUP}/weekly_shapes"), merchants, alloc)
+                                  read.table(f"{GROUP}/weekly_shapes"), merchants, alloc,
+                                  read.table("seg_3b/virtual_classification"))
     baseline = None
     for scenario in identity.profile.scenarios:
         surface = load_surface(read, scenario)
@@ -250,6 +272,7 @@ CHECKS = [ValidationCheck(name, text) for name, text in (
     ("channel_group_carried", "Each row carries its merchant's channel."),
     ("online_merchants_in_online_classes", "Virtual and hybrid merchants have online demand classes."),
     ("volumes_match_expected_arrivals", "Weekly volumes add up to the profile's expected arrivals."),
+    ("virtual_share_calibrated", "The expected share of arrivals routed to edges is the policy's."),
 )] + [check for scenario in PROFILE.scenarios for check in (
     ValidationCheck(f"intensity_finite_non_negative[{scenario}]",
                     f"λ is finite and >= 0 over the horizon of scenario {scenario}."),
@@ -266,7 +289,8 @@ CHECKS = [ValidationCheck(name, text) for name, text in (
 
 validation = validation_asset(
     GROUP,
-    reads=[*SURFACE_DATASETS, "seg_1a/merchants", "seg_3a/zone_alloc", "reference/holidays"],
+    reads=[*SURFACE_DATASETS, "seg_1a/merchants", "seg_3a/zone_alloc", "reference/holidays",
+           "seg_3b/virtual_classification"],
     evaluate=evaluate,
     description="Shapes, volumes and calendars of 5A, with class shares and holiday and payday effects.",
     checks=CHECKS,

@@ -291,7 +291,9 @@ def evaluate(read: Reader):
                  digits=4, sample=sample, details=dispersion),
         corridor("dispersion_card_not_present", base["dispersion"].get("card_not_present"),
                  *policy.dispersion_card_not_present, digits=4, sample=sample, details=dispersion),
-        corridor("virtual_share_of_arrivals", share, *policy.virtual_share, digits=4, sample=sample),
+        corridor("virtual_share_of_arrivals", share, *policy.virtual_share, digits=4, sample=sample, details={
+            "expected_by_calibration": identity.policies.intensity.demand.virtual_share,
+            "measure": "virtual arrivals / arrivals of the first scenario"}),
         corridor("arrivals_follow_weekly_shape", worst_corr, low=policy.shape_correlation_min, digits=4, sample=sample,
                  details={"measure": "lowest correlation over the classes",
                           "by_class": base["shape_correlation"],

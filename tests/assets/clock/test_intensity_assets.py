@@ -31,7 +31,7 @@ def test_5a_passes_and_opens_its_gate_with_a_picture(ci_world):
     identity = _identity(ci_world)
     report = verify_gate(identity, "seg_5a")
     names = {c["name"] for c in report["checks"]}
-    assert {"shapes_sum_to_one", "weekly_sums_match_volumes", "volumes_match_expected_arrivals",
+    assert {"shapes_sum_to_one", "weekly_sums_match_volumes", "volumes_match_expected_arrivals", "virtual_share_calibrated",
             "intensity_finite_non_negative[baseline]", "holidays_in_calendar[baseline]", "holiday_office_drop",
             "payday_consumer_lift", "classes_with_volume_share", "max_class_share"} <= names
     picture = bundle_dir(identity, "seg_5a") / "hourly_volume.png"
@@ -85,19 +85,27 @@ def test_validation_catches_a_lost_channel_a_missing_row_and_a_bent_shape(ci_wor
     shapes = _read(identity, "seg_5a/weekly_shapes")
     merchants = _read(identity, "seg_1a/merchants")
     alloc, _ = reader_for(identity, "seg_3a/zone_alloc").every_country("seg_3a/zone_alloc")
+    classes = _read(identity, "seg_3b/virtual_classification")
 
     def failed(p=profile, s=shapes):
-        return {o.name for o in seg_5a_validation.structure_outcomes(identity, p, s, merchants, alloc) if not o.passed}
+        return {o.name for o in seg_5a_validation.structure_outcomes(identity, p, s, merchants, alloc, classes)
+                if not o.passed}
 
     assert not failed()
     mixed = profile.with_columns(channel_group=pl.lit("card_present"))
     assert failed(mixed) == {"channel_group_carried"}
-    assert failed(profile.slice(1)) == {"profile_rows_equal_zone_alloc", "volumes_match_expected_arrivals"}
+    # A row lost: its volume is missing from the total and from its group's share.
+    assert failed(profile.slice(1)) == {"profile_rows_equal_zone_alloc", "volumes_match_expected_arrivals",
+                                        "virtual_share_calibrated"}
     bent = shapes.with_columns(weight=pl.when(pl.col("hour_of_week") == 0).then(pl.col("weight") * 2)
                                .otherwise("weight"))
     assert "shapes_sum_to_one" in failed(s=bent)
     doubled = profile.with_columns(weekly_volume=pl.col("weekly_volume") * 2)
     assert failed(doubled) == {"volumes_match_expected_arrivals"}
+    # Online merchants twice as busy: the total and the virtual share both leave their calibration.
+    online = profile.with_columns(weekly_volume=pl.when(pl.col("virtual_class") != "NON_VIRTUAL")
+                                  .then(pl.col("weekly_volume") * 2).otherwise("weekly_volume"))
+    assert failed(online) == {"volumes_match_expected_arrivals", "virtual_share_calibrated"}
 
 
 def test_calendar_rows_are_local_windows_with_a_scope(ci_world):

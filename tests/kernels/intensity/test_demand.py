@@ -56,12 +56,46 @@ def test_raw_weekly_volume_is_site_volume_times_sites_role_and_channel():
                                              40.0 * roles["secondary"] * channels["card_not_present"]])
 
 
-def test_calibration_hits_the_target_exactly():
-    rng = np.random.default_rng(3)
-    raw = rng.uniform(1, 100, 50)
-    mass = rng.dirichlet(np.ones(7), 50)
-    weekdays = np.array([13, 13, 13, 13, 12, 13, 13])
-    m = calibrate(raw, mass, weekdays, 1e6)
-    assert np.sum(m * raw * (mass @ weekdays)) == pytest.approx(1e6, rel=1e-12)
+WEEKDAYS = np.array([13, 13, 13, 13, 12, 13, 13])
+
+
+def _world(seed: int, rows: int = 50):
+    rng = np.random.default_rng(seed)
+    raw = rng.pareto(1.6, rows) + 1
+    mass = rng.dirichlet(np.ones(7), rows)
+    share = rng.choice([0.0, 0.0, 0.0, 0.0, 0.35, 1.0], rows)
+    return raw, mass, share
+
+
+def test_calibration_hits_the_total_and_the_virtual_share_exactly():
+    raw, mass, share = _world(3)
+    m = calibrate(raw, mass, WEEKDAYS, 1e6, share, 0.055)
+    expected = m * raw * (mass @ WEEKDAYS)
+    assert expected.sum() == pytest.approx(1e6, rel=1e-12)
+    assert np.sum(expected * share) / expected.sum() == pytest.approx(0.055, rel=1e-12)
+    # One multiplier per group: the Pareto draws still rank merchants within it.
+    assert len(np.unique(m[share > 0])) == 1 and len(np.unique(m[share == 0])) == 1
     with pytest.raises(ValueError, match="no expected demand"):
-        calibrate(np.zeros(3), mass[:3], weekdays, 1e6)
+        calibrate(np.zeros(3), mass[:3], WEEKDAYS, 1e6, share[:3], 0.055)
+
+
+def test_the_virtual_share_holds_whatever_heavy_online_merchant_a_seed_draws():
+    # Without the two groups the share of these worlds ranges over a factor of several.
+    uncalibrated, calibrated = [], []
+    for seed in range(20):
+        raw, mass, share = _world(seed, 200)
+        e = raw * (mass @ WEEKDAYS)
+        uncalibrated.append(np.sum(e * share) / e.sum())
+        e = e * calibrate(raw, mass, WEEKDAYS, 1e6, share, 0.055)
+        calibrated.append(np.sum(e * share) / e.sum())
+    assert max(uncalibrated) - min(uncalibrated) > 0.05
+    assert calibrated == pytest.approx([0.055] * 20, rel=1e-12)
+
+
+def test_a_world_without_online_merchants_gets_one_multiplier_and_an_unreachable_share_is_refused():
+    raw, mass, _ = _world(5)
+    m = calibrate(raw, mass, WEEKDAYS, 1e6, np.zeros(raw.size), 0.055)
+    assert len(np.unique(m)) == 1 and np.sum(m * raw * (mass @ WEEKDAYS)) == pytest.approx(1e6, rel=1e-12)
+    hybrids = np.where(np.arange(raw.size) % 2 == 0, 0.35, 0.0)  # hybrids alone carry 35% online
+    with pytest.raises(ValueError, match=r"virtual share 0.5 cannot be reached.*\(0, 0.350\)"):
+        calibrate(raw, mass, WEEKDAYS, 1e6, hybrids, 0.5)
