@@ -53,11 +53,20 @@ def _failures(result: dg.ExecuteInProcessResult) -> list[str]:
     lines = []
     for event in result.get_step_failure_events():
         error = event.event_specific_data.error
-        cause = error.cause.message.strip() if error and error.cause else (error.message.strip() if error else "")
+        failure = event.event_specific_data.user_failure_data
+        if failure is not None and failure.description:  # a validation's own report: checks, figures, remedies
+            cause = failure.description.strip()
+        else:
+            cause = error.cause.message.strip() if error and error.cause else (error.message.strip() if error else "")
         lines.append(f"step {event.step_key} failed: {cause}")
+    if lines:  # a failed validation step already names its failed checks
+        return lines
     for evaluation in result.get_asset_check_evaluations():
         if not evaluation.passed:
-            lines.append(f"check {evaluation.asset_check_key.to_user_string()} failed: {dict(evaluation.metadata)}")
+            metadata = evaluation.metadata
+            figure, band = metadata.get("figure"), metadata.get("band")
+            lines.append(f"check {evaluation.asset_check_key.to_user_string()} failed: "
+                         f"{getattr(figure, 'value', figure)} outside {getattr(band, 'value', band)}")
     return lines
 
 

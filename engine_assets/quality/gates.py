@@ -136,11 +136,41 @@ class ValidationCheck:
     name: str
     description: str
     blocking: bool = True
+    # What a user does when it fails: for a realism check, the policy knob or profile setting that
+    # drives the figure. Exact rules share INVARIANT_REMEDY.
+    remedy: str = ""
+
+    @property
+    def realism(self) -> bool:
+        return self.description.startswith("Realism:")
 
     @property
     def check_name(self) -> str:
         # Dagster check names are identifiers: `holidays_in_calendar[stress]` -> `holidays_in_calendar_stress`.
         return re.sub(r"\W+", "_", self.name).strip("_")
+
+
+INVARIANT_REMEDY = ("an exact rule of the engine, not a matter of seed or scale: the published data was changed "
+                    "after it was written, or the engine has a bug. Rematerialise the segment's assets and then its "
+                    "validation; if the check fails again, report it with the bundle")
+
+
+def failure_report(identity: RunIdentity, segment: str, failed: list[CheckOutcome],
+                   declared: Mapping[str, ValidationCheck]) -> str:
+    """The message of a failed validation: each failed check with its figure and band, and what to do."""
+    profile = identity.profile
+    lines = [f"{segment} validation failed for profile {profile.name} ({profile.merchants:,} merchants), seed "
+             f"{identity.seed}; the whole report is {bundle_dir(identity, segment) / REPORT}"]
+    for outcome in failed:
+        check = declared[outcome.name]
+        lines.append(f"  {outcome.name} = {outcome.figure}, outside {outcome.corridor}")
+        if check.realism:
+            lines.append(f"    what to do: {check.remedy} A realism figure scatters from seed to seed: if other seeds "
+                         "pass (make demo SEED=7; benchmarks/seeds.py tabulates many), this world is an outlier; if "
+                         "most fail, the model needs the fix, not a wider band.")
+        else:
+            lines.append(f"    what to do: {check.remedy or INVARIANT_REMEDY}.")
+    return "\n".join(lines)
 
 
 def validation_key(segment: str):
@@ -228,7 +258,6 @@ def validation_asset(
         yield dg.MaterializeResult(metadata=metadata,
                                    check_results=[check_result(declared[o.name], o) for o in outcomes])
         if failed:
-            lines = [f"{o.name}: {o.figure} outside {o.corridor}" for o in failed]
-            raise dg.Failure(description=f"{segment} validation failed: " + "; ".join(lines), metadata=metadata)
+            raise dg.Failure(description=failure_report(identity, segment, failed, declared), metadata=metadata)
 
     return _validation

@@ -11,6 +11,7 @@ from engine_assets.definitions import ASSET_CHECKS, ASSETS, defs
 from engine_assets.quality import checks
 from engine_assets.quality.checks import contract_check
 from engine_assets.quality.contracts import load_contract
+from engine_assets import demo
 from engine_assets.quality.gates import CheckOutcome, ValidationCheck, validation_asset, verify_gate
 from engine_assets.run.identity import manifest_fingerprint
 from engine_assets.run.partitions import COUNTRIES, DAYS, SCENARIO_DAYS
@@ -224,10 +225,13 @@ def test_gate_blocks_downstream_until_validation_passes(tmp_path):
     verdict = {"passed": False}
 
     def evaluate(identity):
-        return [CheckOutcome("conservation", verdict["passed"], 3, "== 0")], {"note.txt": b"figures"}
+        return [CheckOutcome("conservation", verdict["passed"], 3, "== 0"),
+                CheckOutcome("single_site_share", verdict["passed"], 0.61, "0.35-0.55")], {"note.txt": b"figures"}
 
-    validation = validation_asset("seg_x", [], evaluate, "toy segment validation",
-                                  [ValidationCheck("conservation", "Sites are conserved.")])
+    validation = validation_asset("seg_x", [], evaluate, "toy segment validation", [
+        ValidationCheck("conservation", "Sites are conserved."),
+        ValidationCheck("single_site_share", "Realism: share of merchants with one site.",
+                        remedy="The hurdle's intercept in config/policies/1a.yaml sets it.")])
 
     @dg.asset(key=["seg_y", "first"], deps=[validation])
     def first(engine: EngineResource) -> int:
@@ -239,9 +243,18 @@ def test_gate_blocks_downstream_until_validation_passes(tmp_path):
                               run_config=QUIET, raise_on_error=False)
 
     failed = run(["seg_x/seg_x_validation"])
-    assert "seg_x validation failed: conservation: 3 outside == 0" in _failure_text(failed)
+    text = _failure_text(failed)
+    assert "seg_x validation failed for profile ci (60 merchants), seed 20260101" in text
+    assert "conservation = 3, outside == 0" in text and "single_site_share = 0.61, outside 0.35-0.55" in text
+    # What `make demo` prints: each failed check with its figure, band and what to do about it.
+    [printed] = demo._failures(failed)
+    assert printed.startswith("step seg_x__seg_x_validation failed: seg_x validation failed for profile ci")
+    exact, realism = printed.split("single_site_share")
+    assert "what to do: an exact rule of the engine" in exact and "Rematerialise" in exact
+    assert "what to do: The hurdle's intercept in config/policies/1a.yaml sets it." in realism
+    assert "make demo SEED=7" in realism and "report.json" in printed
     # The verdict is also a blocking Dagster check of the validation asset, with its figure and band.
-    [check] = failed.get_asset_check_evaluations()
+    check = next(c for c in failed.get_asset_check_evaluations() if c.check_name == "conservation")
     assert (check.check_name, check.passed, check.blocking) == ("conservation", False, True)
     assert check.metadata["figure"].value == 3 and check.metadata["band"].value == "== 0"
     # The failed bundle is published for reading, and the gate refuses the downstream segment.
