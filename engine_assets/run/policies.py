@@ -124,6 +124,7 @@ class BurstRealism:
     dispersion_card_present: tuple[float, float]
     dispersion_card_not_present: tuple[float, float]
     virtual_share: tuple[float, float]
+    card_not_present_share: tuple[float, float]
     shape_correlation_min: float
 
 
@@ -400,8 +401,7 @@ def parse_demand(d: Document) -> DemandPolicy:
                         np.array([per_site[c]["alpha"] for c in DEMAND_CLASSES], float),
                         np.array([per_site[c]["clip"] for c in DEMAND_CLASSES], float),
                         float(roles["secondary_min_share"]), np.array([roles["multiplier"][r] for r in ROLES], float),
-                        np.array([volumes["channel_multiplier"][c] for c in CHANNELS], float),
-                        float(volumes["virtual_share_of_arrivals"]))
+                        float(volumes["virtual_share_of_arrivals"]), float(volumes["card_not_present_share_of_arrivals"]))
 
 
 def parse_weekly_shapes(d: Document, classes: Sequence[str] = DEMAND_CLASSES) -> ShapePolicy:

@@ -2,14 +2,15 @@
 
 A row's weekly volume (expected arrivals per local week, before calendar overlays) is
 
-    V = m_group · x_merchant · n_sites · role(zone) · channel
+    V = m_group · x_merchant · n_sites · role(zone)
 
 with x_merchant a Pareto draw of the class (median, tail index α, clipped), one per merchant;
-role the zone's standing among the merchant's zones; and m_group one multiplier for the merchants
-that sell online (virtual or hybrid) and one for those that sell in shops only. Together they make
-the profile's expected arrivals over the horizon come out exactly, and the policy's share of them
-routed online (see `calibrate`): the Pareto tails rank merchants inside their group and never move
-that share, which a few heavy online merchants would otherwise do from one seed to the next.
+role the zone's standing among the merchant's zones; and m_group one multiplier per group of
+merchants: those that sell online (virtual or hybrid), the other card-not-present ones, and the
+card-present ones. The multipliers make the profile's expected arrivals over the horizon come out
+exactly, with the policy's virtual and card-not-present shares of them (see `calibrate`): the
+Pareto tails rank merchants inside their group and never move those shares, which a few heavy
+online merchants would otherwise do from one seed to the next.
 """
 
 from __future__ import annotations
@@ -21,9 +22,9 @@ import numpy as np
 
 from engine_kernels.randomness import substreams
 from engine_kernels.randomness.streams import unit_keys, unit_uniforms
-from engine_kernels.vocabulary import CARD_PRESENT, DEMAND_CLASSES
+from engine_kernels.vocabulary import DEMAND_CLASSES
 
-__all__ = ["ROLES", "DemandPolicy", "calibrate", "classify_demand", "expected_over_horizon", "per_site_volume",
+__all__ = ["ROLES", "DemandPolicy", "ShareTargets", "calibrate", "classify_demand", "expected_over_horizon", "per_site_volume",
            "raw_weekly_volume", "zone_roles"]
 
 ROLES = ("primary", "secondary", "tail")
@@ -40,8 +41,8 @@ class DemandPolicy:
     clip: np.ndarray
     secondary_min_share: float
     role_multiplier: np.ndarray  # by ROLES
-    channel_multiplier: np.ndarray  # by CHANNELS (engine_kernels.vocabulary)
     virtual_share: float  # expected share of arrivals routed to CDN edges (virtual arrivals)
+    card_not_present_share: float  # expected share of arrivals at card-not-present merchants
 
 
 def classify_demand(sector: np.ndarray, channel: np.ndarray, online: np.ndarray, policy: DemandPolicy) -> np.ndarray:
@@ -82,12 +83,10 @@ def zone_roles(merchant_id: np.ndarray, n_sites: np.ndarray, zone_key: np.ndarra
     return out
 
 
-def raw_weekly_volume(per_site: np.ndarray, n_sites: np.ndarray, role: np.ndarray, channel: np.ndarray,
-                      policy: DemandPolicy) -> np.ndarray:
-    """V before calibration (m = 1) per row: x_merchant · n_sites · role(zone) · channel, with `role`
-    the row's index into ROLES and `channel` its channel name."""
-    channel_index = np.where(np.asarray(channel) == CARD_PRESENT, 0, 1)
-    return per_site * n_sites * policy.role_multiplier[role] * policy.channel_multiplier[channel_index]
+def raw_weekly_volume(per_site: np.ndarray, n_sites: np.ndarray, role: np.ndarray, policy: DemandPolicy) -> np.ndarray:
+    """V before calibration (m = 1) per row: x_merchant · n_sites · role(zone), with `role` the row's
+    index into ROLES."""
+    return per_site * n_sites * policy.role_multiplier[role]
 
 
 def expected_over_horizon(raw_volume: np.ndarray, day_mass: np.ndarray, weekday_days: np.ndarray) -> np.ndarray:
@@ -97,28 +96,53 @@ def expected_over_horizon(raw_volume: np.ndarray, day_mass: np.ndarray, weekday_
     return raw_volume * (day_mass @ np.asarray(weekday_days, float))
 
 
-def calibrate(raw_volume: np.ndarray, day_mass: np.ndarray, weekday_days: np.ndarray, target: float,
-              virtual_share: np.ndarray, virtual_target: float) -> np.ndarray:
-    """The multiplier of every row, so that the rows expect `target` arrivals over the horizon, of
-    which a share `virtual_target` is virtual.
+@dataclass(frozen=True)
+class ShareTargets:
+    """What the calibration makes come out exactly, in expectation over the horizon."""
+
+    arrivals: float  # the profile's expected arrivals
+    virtual: float  # share of them routed to CDN edges
+    card_not_present: float  # share of them at card-not-present merchants (virtual ones included)
+
+
+def calibrate(raw_volume: np.ndarray, day_mass: np.ndarray, weekday_days: np.ndarray, virtual_share: np.ndarray,
+              card_not_present: np.ndarray, targets: ShareTargets) -> np.ndarray:
+    """The multiplier of every row, one per group of merchants, so that the rows expect
+    `targets.arrivals` arrivals over the horizon with the target virtual and card-not-present shares.
 
     `virtual_share[row]` is the share of the row merchant's arrivals routed to edges (0 shops only,
-    1 virtual only, between for hybrids). Rows of merchants with a share > 0 (online) get one
-    multiplier, the others another. A world without one of the two groups gets one multiplier for
-    all: its virtual share is then what its merchants make it (0, or theirs alone).
+    1 virtual only, between for hybrids); `card_not_present[row]` its channel. The groups are the
+    merchants that sell online (share > 0), the other card-not-present merchants, and the
+    card-present ones. Each share is pinned only where a group can move it (the virtual share
+    needs online merchants and others, the card-not-present share other card-not-present merchants
+    and card-present ones), so a small world missing a group still gets its total, and its shares
+    are then what its merchants make them.
     """
     expected = expected_over_horizon(raw_volume, day_mass, weekday_days)
-    total = float(expected.sum())
-    if not total > 0:
+    if not float(expected.sum()) > 0:
         raise ValueError("no expected demand to calibrate: every row has zero volume")
-    online = np.asarray(virtual_share) > 0
-    online_total, virtual = float(expected[online].sum()), float(np.sum(expected * virtual_share))
-    if online_total == 0 or online_total == total:
-        return np.full(expected.size, target / total)
-    ceiling = virtual / online_total  # the virtual share if every arrival were an online merchant's
-    if not 0 < virtual_target < ceiling:
-        raise ValueError(f"virtual share {virtual_target} cannot be reached: the online merchants route "
-                         f"{ceiling:.3f} of their arrivals to edges, so the share must lie in (0, {ceiling:.3f})")
-    m_online = virtual_target * target / virtual
-    m_shop = (target - m_online * online_total) / (total - online_total)
-    return np.where(online, m_online, m_shop)
+    share, cnp = np.asarray(virtual_share, float), np.asarray(card_not_present, bool)
+    online = share > 0
+    group = np.where(online, 0, np.where(cnp, 1, 2))
+    present = [g for g in range(3) if (group == g).any()]
+    by_group = np.array([expected[group == g].sum() for g in present])
+    rows = [by_group]  # Σ_g m_g · E_g = arrivals
+    right = [targets.arrivals]
+    if 0 in present and len(present) > 1:  # Σ m_online · E · share = virtual · arrivals
+        rows.append(np.array([float(np.sum(expected * share)) if g == 0 else 0.0 for g in present]))
+        right.append(targets.virtual * targets.arrivals)
+    if 1 in present and 2 in present:  # Σ over card-not-present rows = card_not_present · arrivals
+        rows.append(np.array([float(expected[(group == g) & cnp].sum()) if g < 2 else 0.0 for g in present]))
+        right.append(targets.card_not_present * targets.arrivals)
+    multiplier = np.linalg.solve(np.array(rows), np.array(right))
+    if not (multiplier > 0).all():
+        online_cnp = float(expected[online & cnp].sum() / np.sum(expected * share)) if online.any() else 0.0
+        raise ValueError(
+            f"the shares cannot both be reached: virtual {targets.virtual} and card-not-present "
+            f"{targets.card_not_present} of arrivals. Online merchants bring {online_cnp:.2f} card-not-present "
+            f"arrivals per virtual one, so the card-not-present share must exceed {online_cnp * targets.virtual:.3f} "
+            "and the virtual share must be below it")
+    out = np.empty(expected.size)
+    for g, m in zip(present, multiplier):
+        out[group == g] = m
+    return out

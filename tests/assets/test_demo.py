@@ -47,7 +47,7 @@ def test_sibling_seeds_build_and_pass_every_validation(seed, capsys):
     assert all(c["passed"] for c in checks)
     judged = {c["name"] for c in checks if c["details"].get("enforced") is not False}
     # The exact rules and the calibrations hold at any size; 1,000-merchant corridors are not judged on 60.
-    assert {"virtual_share_calibrated", "volumes_match_expected_arrivals", "arrivals_equal_counts",
+    assert {"shares_calibrated", "volumes_match_expected_arrivals", "arrivals_equal_counts",
             "local_time_equals_zoneinfo"} <= judged
     assert "virtual_share_of_arrivals" not in judged
     assert all(r["identity"]["seed"] == seed for r in reports.values())

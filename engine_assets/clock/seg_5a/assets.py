@@ -19,6 +19,7 @@ from engine_assets.storage.reader import Reader, upstream
 from engine_kernels.intensity.calendar_events import scenario_events
 from engine_kernels.intensity.demand import (
     ROLES,
+    ShareTargets,
     calibrate,
     classify_demand,
     per_site_volume,
@@ -28,7 +29,7 @@ from engine_kernels.intensity.demand import (
 from engine_kernels.intensity.weekly_shapes import class_shapes, day_mass
 from engine_kernels.randomness import substreams
 from engine_kernels.randomness.streams import text_id, unit_keys, unit_uniforms
-from engine_kernels.vocabulary import CHANNELS, DEMAND_CLASSES, NON_VIRTUAL
+from engine_kernels.vocabulary import CARD_NOT_PRESENT, CHANNELS, DEMAND_CLASSES, NON_VIRTUAL
 
 GROUP = "seg_5a"
 _JITTER, _VARIANT = substreams.SHAPE_JITTER, substreams.SHAPE_VARIANT
@@ -107,12 +108,13 @@ def profile_table(identity: RunIdentity, alloc: pl.DataFrame, merchants: pl.Data
                          "rebuild seg_5a/weekly_shapes")
     role = zone_roles(rows["merchant_id"].to_numpy(), rows["n_sites"].to_numpy(),
                       (rows["legal_country_iso"] + "/" + rows["tzid"]).to_numpy().astype(str), policy)
-    raw = raw_weekly_volume(rows["per_site"].to_numpy(), rows["n_sites"].to_numpy(), role, rows["channel"].to_numpy(),
-                            policy)
+    raw = raw_weekly_volume(rows["per_site"].to_numpy(), rows["n_sites"].to_numpy(), role, policy)
     weights = shapes.sort("shape_id", "hour_of_week")["weight"].to_numpy().reshape(-1, 168)
     mass = day_mass(weights)[rows["shape_id"].to_numpy()]
-    multiplier = calibrate(raw, mass, horizon_weekdays(identity), float(identity.profile.expected_arrivals),
-                           rows["virtual_share"].to_numpy(), policy.virtual_share)
+    targets = ShareTargets(float(identity.profile.expected_arrivals), policy.virtual_share,
+                           policy.card_not_present_share)
+    multiplier = calibrate(raw, mass, horizon_weekdays(identity), rows["virtual_share"].to_numpy(),
+                           (rows["channel"] == CARD_NOT_PRESENT).to_numpy(), targets)
     frame = rows.select(
         "merchant_id", "legal_country_iso", "tzid", "n_sites", "sector", pl.col("channel").alias("channel_group"),
         "virtual_class", "demand_class",

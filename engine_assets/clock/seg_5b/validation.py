@@ -6,8 +6,8 @@ the arrival's zone, or an edge of the merchant; local time equal to zoneinfo for
 and for every arrival within ±2 h of a clock change; arrival ids unique and carrying their
 scenario and day. Realism (config/policies/5b.yaml): mean burst factor; p99/p50 of non-zero
 bucket counts; dispersion of hourly counts around 5A's surface per (merchant, zone), by
-channel; virtual share of arrivals; arrivals per local hour of the week against the shapes
-(realism figures of the first scenario; stress scales online traffic on purpose).
+channel; virtual and card-not-present shares of arrivals; arrivals per local hour of the week
+against the shapes (realism figures of the first scenario; stress scales online traffic on purpose).
 
 It reads every arrival once, two days at a time: the balance and hourly sums are bincounts over
 dense (merchant, country) and row keys, and zoneinfo is asked only for the sample and for
@@ -32,7 +32,7 @@ from engine_assets.storage.reader import Reader
 from engine_kernels.arrivals.realism import dispersion_index
 from engine_kernels.civil_time.tzdb import use_pinned_tzdata
 from engine_kernels.intensity.evaluator import bucket_offsets
-from engine_kernels.vocabulary import CHANNELS, DEMAND_CLASSES
+from engine_kernels.vocabulary import CARD_NOT_PRESENT, CHANNELS, DEMAND_CLASSES
 
 _HOUR_US = 3_600_000_000
 _DAY_US = 24 * _HOUR_US
@@ -144,6 +144,7 @@ class _DayTally:
     clock_bad: int = 0
     total: int = 0
     virtual: int = 0
+    card_not_present: int = 0
     counts: np.ndarray | None = None
     hourly_n: np.ndarray | None = None  # [rows, 24]
     hourly_lam: np.ndarray | None = None  # [rows, 24]
@@ -163,10 +164,11 @@ def _check_day(inputs: _Inputs, d: int, day: str) -> _DayTally:
     start = day_start_us(dt.date.fromisoformat(day))
     events = read.scan(events_dataset, key).select(
         "arrival_id", "ts_utc", "merchant_id", "legal_country_iso", "site_id", "edge_id", "is_virtual", "tzid",
-        "ts_local", "demand_class").collect()
+        "ts_local", "demand_class", "channel_group").collect()
     counts = read.scan(counts_dataset, key).collect()
     ts = events["ts_utc"].dt.epoch("us").to_numpy()
     tally.total, tally.virtual = ts.size, int(events["is_virtual"].sum())
+    tally.card_not_present = int((events["channel_group"] == CARD_NOT_PRESENT).sum())
     tally.outside = int(((ts < start) | (ts >= start + _DAY_US)).sum())
     tally.unsorted = int((np.diff(ts) < 0).sum())
     keys, per_day = inputs.keys, 24 * 60 // identity.profile.bucket_minutes
@@ -244,13 +246,14 @@ def evaluate(read: Reader):
         by_class_hour = np.zeros((len(DEMAND_CLASSES), 168))
         expected = np.zeros((len(DEMAND_CLASSES), 168))
         # Days are independent and polars and numba release the GIL: two at a time, merged in order.
-        scenario_arrivals, scenario_virtual = 0, 0
+        scenario_arrivals, scenario_virtual, scenario_cnp = 0, 0, 0
         with ThreadPoolExecutor(max_workers=2, thread_name_prefix="5b-validation") as pool:
             for d, tally in enumerate(pool.map(lambda item: _check_day(inputs, *item), enumerate(days))):
                 for name in ("missing", "unbalanced", "outside", "unsorted", "wrong_site", "wrong_edge", "bad_ids",
-                             "compared", "clock_bad", "total", "virtual"):
+                             "compared", "clock_bad", "total", "virtual", "card_not_present"):
                     setattr(totals, name, getattr(totals, name) + getattr(tally, name))
                 scenario_arrivals, scenario_virtual = scenario_arrivals + tally.total, scenario_virtual + tally.virtual
+                scenario_cnp += tally.card_not_present
                 if tally.missing:
                     continue
                 counts_all.append(tally.counts)
@@ -260,6 +263,7 @@ def evaluate(read: Reader):
                 expected += tally.expected
         figures[scenario] = _realism_figures(read, scenario, rows, hourly_lam, hourly_n, by_class_hour, expected)
         figures[scenario]["virtual_share"] = scenario_virtual / scenario_arrivals if scenario_arrivals else 0.0
+        figures[scenario]["card_not_present_share"] = scenario_cnp / scenario_arrivals if scenario_arrivals else 0.0
     missing, unbalanced, outside, unsorted = totals.missing, totals.unbalanced, totals.outside, totals.unsorted
     wrong_site, wrong_edge, bad_ids = totals.wrong_site, totals.wrong_edge, totals.bad_ids
     compared, clock_bad, total = totals.compared, totals.clock_bad, totals.total
@@ -294,6 +298,11 @@ def evaluate(read: Reader):
         corridor("virtual_share_of_arrivals", share, *policy.virtual_share, digits=4, sample=sample, details={
             "expected_by_calibration": identity.policies.intensity.demand.virtual_share,
             "measure": "virtual arrivals / arrivals of the first scenario"}),
+        corridor("card_not_present_share_of_arrivals", base["card_not_present_share"],
+                 *policy.card_not_present_share, digits=4, sample=sample, details={
+                     "expected_by_calibration": identity.policies.intensity.demand.card_not_present_share,
+                     "measure": "arrivals at card-not-present merchants / arrivals of the first scenario",
+                     "by_scenario": {s: round(f["card_not_present_share"], 4) for s, f in figures.items()}}),
         corridor("arrivals_follow_weekly_shape", worst_corr, low=policy.shape_correlation_min, digits=4, sample=sample,
                  details={"measure": "lowest correlation over the classes",
                           "by_class": base["shape_correlation"],
@@ -318,7 +327,49 @@ def _realism_figures(read, scenario, rows, hourly_lam, hourly_n, by_class_hour, 
             "shape_correlation": correlation, "arrivals": int(hourly_n.sum())}
 
 
-CHECKS = [ValidationCheck(name, text) for name, text in (
+# What to turn when a realism check fails, by check.
+REMEDIES = {
+    "latent_mean": (
+        "The burst factor is exp(Z − σ²/2) clipped to `latent.clip` in config/policies/5b.yaml, so its mean "
+        "leaves 1 when σ (`latent.sigma` times `latent.class_sigma` and `latent.channel_sigma`) is large enough "
+        "for the clip to bite: lower them or widen the clip. With few burst groups, a `latent.length_hours` long "
+        "against the `horizon` of config/profiles/<name>.yaml also moves it."),
+    "count_p99_over_p50": (
+        "The tail of bucket counts comes mostly from the spread of merchant volumes (a lower `alpha` or higher "
+        "`clip` of `volumes.per_site` in config/policies/5a.yaml raises p99) and from bursts (`latent.sigma`, "
+        "`counts.kappa` in config/policies/5b.yaml). Buckets holding only an arrival or two (few "
+        "`expected_arrivals` per merchant in config/profiles/<name>.yaml) keep the ratio small."),
+    "dispersion_card_present": (
+        "Card-present counts spread around the surface through bursts (`latent.sigma`, "
+        "`latent.channel_sigma.card_present`), count dispersion (`counts.kappa`, "
+        "`counts.channel_kappa.card_present`; a lower κ spreads more) in config/policies/5b.yaml and day shocks "
+        "(`day_effects.sigma` in config/policies/2b.yaml). The spread grows with the hourly rate "
+        "(`expected_arrivals` per merchant in config/profiles/<name>.yaml)."),
+    "dispersion_card_not_present": (
+        "Card-not-present counts spread around the surface through bursts (`latent.sigma`, "
+        "`latent.channel_sigma.card_not_present`, the online classes' `latent.class_sigma`) and count dispersion "
+        "(`counts.kappa`, `counts.channel_kappa.card_not_present`, `counts.class_kappa`; a lower κ spreads more) "
+        "in config/policies/5b.yaml. The spread grows with the hourly rate (`expected_arrivals` per merchant in "
+        "config/profiles/<name>.yaml)."),
+    "virtual_share_of_arrivals": (
+        "The expected share is calibrated to `volumes.virtual_share_of_arrivals` in config/policies/5a.yaml (set "
+        "the target there); a realised share off it comes from the online merchants' bursts (`latent` and "
+        "`counts` in config/policies/5b.yaml) or from a world with few online merchants (raise `merchants` in "
+        "config/profiles/<name>.yaml)."),
+    "card_not_present_share_of_arrivals": (
+        "The expected share is calibrated to `volumes.card_not_present_share_of_arrivals` in "
+        "config/policies/5a.yaml (set the target there); a realised share off it comes from card-not-present "
+        "bursts (`latent.channel_sigma`, `counts.channel_kappa` in config/policies/5b.yaml) or from a world with "
+        "few card-not-present merchants (raise `merchants` in config/profiles/<name>.yaml)."),
+    "arrivals_follow_weekly_shape": (
+        "Arrivals stray from the shapes when bursts do not average out: for the class with the lowest correlation, "
+        "lower `latent.sigma` or its `latent.class_sigma`, or shorten `latent.length_hours`, in "
+        "config/policies/5b.yaml, or give the world more arrivals (`expected_arrivals` or a longer `horizon` in "
+        "config/profiles/<name>.yaml)."),
+}
+
+
+CHECKS = [ValidationCheck(name, text, remedy=REMEDIES.get(name, "")) for name, text in (
     ("every_partition_published", "Every (scenario, day) partition is published."),
     ("arrivals_equal_counts", "Arrivals equal bucket counts per (merchant, country, bucket)."),
     ("arrivals_inside_their_day_and_sorted", "Arrivals lie inside their day and are sorted by ts_utc."),
@@ -331,6 +382,7 @@ CHECKS = [ValidationCheck(name, text) for name, text in (
     ("dispersion_card_present", "Realism: dispersion of card-present hourly counts around the surface."),
     ("dispersion_card_not_present", "Realism: dispersion of card-not-present hourly counts around the surface."),
     ("virtual_share_of_arrivals", "Realism: share of arrivals routed to edges (first scenario)."),
+    ("card_not_present_share_of_arrivals", "Realism: share of arrivals at card-not-present merchants (first scenario)."),
     ("arrivals_follow_weekly_shape", "Realism: arrivals per local hour of the week follow each class's shape."),
 )]
 

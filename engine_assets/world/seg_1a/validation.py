@@ -131,6 +131,32 @@ def evaluate(read: Reader):
     return structure_outcomes(seg, identity.profile.merchants) + realism, {}
 
 
+# What to turn when a realism corridor of config/policies/1a.yaml fails, by figure.
+REMEDIES = {
+    "single_site_share": (
+        "The share is set by the hurdle's intercept and its sector, channel and GDP-band effects (`hurdle:` in "
+        "config/policies/1a.yaml); a lower `hurdle.intercept` gives more single-site merchants, a higher one fewer."),
+    "median_multi_site_outlets": (
+        "Multi-site outlet counts scale with `outlet_count.mean.base` in config/policies/1a.yaml (times its sector, "
+        "channel and GDP-band effects); raise the base for a larger median, lower it for a smaller one."),
+    "top10_outlet_share": (
+        "Concentration follows the tail of the outlet count: a lower `outlet_count.dispersion.base` in "
+        "config/policies/1a.yaml (Var N = μ + μ²/φ) or more single-site merchants (a lower `hurdle.intercept`) "
+        "raise the top-10 share; the opposite lowers it."),
+    "gini_outlets": (
+        "Inequality of outlet counts follows the tail of the count and the single-site share: a lower "
+        "`outlet_count.dispersion.base` or a lower `hurdle.intercept` in config/policies/1a.yaml raises the Gini, "
+        "higher values lower it."),
+    "foreign_outlet_share": (
+        "Raise `cross_border.open_probability.intercept` (more merchants abroad) or "
+        "`cross_border.foreign_count.theta0` (more countries each) in config/policies/1a.yaml, or lower "
+        "`split.home_share_floor.share`, for a higher foreign share; the opposite lowers it."),
+    "dispersion_cv": (
+        "The spread of φ comes only from the sector, channel and GDP-band effects of `outlet_count.dispersion` in "
+        "config/policies/1a.yaml (the base does not change it); widen those effects for a larger CV, narrow them "
+        "for a smaller one."),
+}
+
 CHECKS = [ValidationCheck(name, text) for name, text in (
     ("every_merchant_present", "Merchants are exactly 1..n, each once."),
     ("catalogue_primary_key_unique", "No (merchant, country, site_order) repeats in the catalogue."),
@@ -142,9 +168,15 @@ CHECKS = [ValidationCheck(name, text) for name, text in (
     ("membership_sums_to_n_with_one_home", "Country memberships add up to N with exactly one home."),
     ("membership_within_candidates", "Merchants operate only in their candidate countries."),
     ("candidate_ranks_contiguous_home_first", "Candidate ranks run 0..k with the home at rank 0."),
-)] + [ValidationCheck(name, f"Realism: {name.replace('_', ' ')} inside its corridor (config/policies/1a.yaml).")
+)] + [ValidationCheck(name, f"Realism: {name.replace('_', ' ')} inside its corridor (config/policies/1a.yaml).",
+                      remedy=REMEDIES[name])
       for name in POLICIES.merchants.realism.corridors] + [
-    ValidationCheck("foreign_share_rises_with_size", "Realism: the foreign outlet share rises from size band to size band."),
+    ValidationCheck("foreign_share_rises_with_size",
+                    "Realism: the foreign outlet share rises from size band to size band.",
+                    remedy="The rise comes from the size terms of `cross_border` in config/policies/1a.yaml "
+                           "(`open_probability.log_outlets`, `foreign_count.theta_log_outlets`) and from "
+                           "`split.home_share_floor.share` falling from band to band; raise those slopes or lower "
+                           "the home shares of the larger bands."),
     ValidationCheck("outlet_figures", "Outlets, largest merchant and cross-border share, reported.", blocking=False),
 ]
 

@@ -132,7 +132,30 @@ def evaluate(read: Reader):
     return outcomes, maps_of(read, sites)
 
 
-CHECKS = [ValidationCheck(name, text) for name, text in (
+# What to turn when a realism check fails, by check.
+REMEDIES = {
+    "fallback_share": (
+        "No policy knob sets this share: a site falls back when the populated cell it was drawn in holds no part of "
+        "its country's full-detail polygon, a property of the reference population grid. The sites with "
+        "`is_fallback` in seg_1b/site_locations name the countries, which `countries` in "
+        "config/profiles/<name>.yaml can leave out."),
+    "distinct_coordinates_min_country": (
+        "Sites share coordinates when many of a country's sites land in cells holding only a sliver of it (such "
+        "sites take the same point); the details name the countries. A larger `spread.base_km` or "
+        "`spread.exponent` in config/policies/1b.yaml spreads each chain over more cells and crowds fewer sites "
+        "into one."),
+    "density_correlation_min_largest": (
+        "Site density strays from population when chains cluster tightly around their anchor cities: raise "
+        "`spread.base_km` or `spread.exponent` in config/policies/1b.yaml so large chains cover more of the "
+        "country, at some cost to same_merchant_neighbour_ratio."),
+    "same_merchant_neighbour_ratio": (
+        "A chain's sites sit closer together with a smaller cluster radius: lower `spread.base_km`, "
+        "`spread.exponent` or `spread.max_km` in config/policies/1b.yaml for a lower ratio, at some cost to "
+        "density_correlation_min_largest."),
+}
+
+
+CHECKS = [ValidationCheck(name, text, remedy=REMEDIES.get(name, "")) for name, text in (
     ("site_partitions_complete", "Every country partition of site_locations is published."),
     ("site_rows_in_their_partition", "Each site is stored under its own country."),
     ("every_outlet_placed_once", "One site per outlet of the catalogue, and no other."),

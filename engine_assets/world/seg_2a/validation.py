@@ -95,7 +95,21 @@ def evaluate(read: Reader):
     ], {}
 
 
-CHECKS = [ValidationCheck(name, text) for name, text in (
+# What to turn when a realism check fails, by check.
+REMEDIES = {
+    "planned_zone_is_final_zone": (
+        "A site leaves its planned zone when its point, drawn in a cell of that zone, lies across a zone border or "
+        "needs a fallback: a larger `lookup.nudge_deg` in config/policies/2a.yaml resolves more border and coast "
+        "points to a zone of the country, and a country that keeps one legal clock belongs in `overrides` there "
+        "(3A's plan honours it too)."),
+    "nearest_zone_fallback_share": (
+        "A site takes the nearest labelled cell's zone when neither its point nor its four nudges lie in a zone of "
+        "its country: raise `lookup.nudge_deg` in config/policies/2a.yaml to catch more points on borders and "
+        "coasts."),
+}
+
+
+CHECKS = [ValidationCheck(name, text, remedy=REMEDIES.get(name, "")) for name, text in (
     ("zone_partitions_complete", "Every country partition of site_timezones is published."),
     ("every_site_has_one_zone", "Every site has exactly one zone, and every zone row a site."),
     ("zones_belong_to_their_country", "Each site's zone is one its country uses."),

@@ -65,7 +65,16 @@ def evaluate(read: Reader):
     ], {}
 
 
-CHECKS = [ValidationCheck(name, text) for name, text in (
+# What to turn when a realism check fails, by check.
+REMEDIES = {
+    "median_top_site_share": (
+        "The top site's share comes from `site_weights` in config/policies/2b.yaml: more `hub` and `heavy_tail` in "
+        "`mixture`, a higher `hub_share` or `zipf_exponent` raise it; more `near_uniform` or a lower "
+        "`top_share_cap` lower it."),
+}
+
+
+CHECKS = [ValidationCheck(name, text, remedy=REMEDIES.get(name, "")) for name, text in (
     ("routing_partitions_complete", "Every country partition of the routing tables is published."),
     ("every_site_weighed_once", "Every site has one weight, and every weight a site."),
     ("weights_sum_to_one", "Site weights of each (merchant, zone) sum to 1."),

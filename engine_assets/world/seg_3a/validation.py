@@ -70,7 +70,19 @@ def evaluate(read: Reader):
     ], {}
 
 
-CHECKS = [ValidationCheck(name, text) for name, text in (
+# What to turn when a realism check fails, by check.
+REMEDIES = {
+    "escalated_pairs_with_several_zones": (
+        "An escalated chain splits its sites by Dirichlet(`escalation.concentration` · prior) in "
+        "config/policies/3a.yaml: a higher concentration, or escalating only larger chains (higher "
+        "`escalation.min_sites`), puts sites in more than one zone more often."),
+    "escalated_median_top_zone_share": (
+        "A higher `escalation.concentration` in config/policies/3a.yaml keeps escalated chains' zone shares near "
+        "the population prior and lowers the top zone's share; a lower one lets one zone take everything."),
+}
+
+
+CHECKS = [ValidationCheck(name, text, remedy=REMEDIES.get(name, "")) for name, text in (
     ("zone_partitions_complete", "Every country partition of zone_plan and zone_alloc is published."),
     ("plan_conserves_sites", "The zone plan holds every outlet once."),
     ("planned_zones_in_priors", "Planned zones are among the country's priors."),

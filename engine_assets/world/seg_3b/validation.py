@@ -75,7 +75,27 @@ def evaluate(read: Reader):
     ], {}
 
 
-CHECKS = [ValidationCheck(name, text) for name, text in (
+# What to turn when a realism check fails, by check.
+REMEDIES = {
+    "virtual_or_hybrid_share": (
+        "Online merchants are the card-not-present merchants of `classification.virtual_sectors` and "
+        "`hybrid_sectors` (config/policies/3b.yaml), so the share follows `merchants.card_not_present` and "
+        "`merchants.sector_weights` in config/policies/1a.yaml; raise or lower those, or change the sector lists."),
+    "edge_count_cv": (
+        "Edge counts vary with the profiles of `edges.profiles` in config/policies/3b.yaml: wider `edges` ranges, "
+        "or more weight on both `regional_compact` and `offshore_hub` against `hybrid_footprint`, raise the CV."),
+    "median_edge_settlement_km": (
+        "Edges sit nearer their settlement city with a higher `locality` in `edges.profiles`, a smaller "
+        "`edges.locality_km` or more `regional_compact` probability in config/policies/3b.yaml; the opposite moves "
+        "them out."),
+    "median_mix_divergence": (
+        "Merchants' edge-country mixes differ when they lean on their own settlement rather than the shared "
+        "population and internet-adoption mix: raise the `locality` of `edges.profiles` or lower "
+        "`edges.locality_km` in config/policies/3b.yaml."),
+}
+
+
+CHECKS = [ValidationCheck(name, text, remedy=REMEDIES.get(name, "")) for name, text in (
     ("online_merchants_settled_once", "Every online merchant has one settlement node."),
     ("online_merchants_have_six_edges", "Every online merchant has six or more edges."),
     ("edges_inside_their_country", "Every edge lies inside its country's full-detail polygon."),

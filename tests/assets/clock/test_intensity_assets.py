@@ -31,7 +31,7 @@ def test_5a_passes_and_opens_its_gate_with_a_picture(ci_world):
     identity = _identity(ci_world)
     report = verify_gate(identity, "seg_5a")
     names = {c["name"] for c in report["checks"]}
-    assert {"shapes_sum_to_one", "weekly_sums_match_volumes", "volumes_match_expected_arrivals", "virtual_share_calibrated",
+    assert {"shapes_sum_to_one", "weekly_sums_match_volumes", "volumes_match_expected_arrivals", "shares_calibrated",
             "intensity_finite_non_negative[baseline]", "holidays_in_calendar[baseline]", "holiday_office_drop",
             "payday_consumer_lift", "classes_with_volume_share", "max_class_share"} <= names
     picture = bundle_dir(identity, "seg_5a") / "hourly_volume.png"
@@ -96,7 +96,7 @@ def test_validation_catches_a_lost_channel_a_missing_row_and_a_bent_shape(ci_wor
     assert failed(mixed) == {"channel_group_carried"}
     # A row lost: its volume is missing from the total and from its group's share.
     assert failed(profile.slice(1)) == {"profile_rows_equal_zone_alloc", "volumes_match_expected_arrivals",
-                                        "virtual_share_calibrated"}
+                                        "shares_calibrated"}
     bent = shapes.with_columns(weight=pl.when(pl.col("hour_of_week") == 0).then(pl.col("weight") * 2)
                                .otherwise("weight"))
     assert "shapes_sum_to_one" in failed(s=bent)
@@ -105,7 +105,7 @@ def test_validation_catches_a_lost_channel_a_missing_row_and_a_bent_shape(ci_wor
     # Online merchants twice as busy: the total and the virtual share both leave their calibration.
     online = profile.with_columns(weekly_volume=pl.when(pl.col("virtual_class") != "NON_VIRTUAL")
                                   .then(pl.col("weekly_volume") * 2).otherwise("weekly_volume"))
-    assert failed(online) == {"volumes_match_expected_arrivals", "virtual_share_calibrated"}
+    assert failed(online) == {"volumes_match_expected_arrivals", "shares_calibrated"}
 
 
 def test_calendar_rows_are_local_windows_with_a_scope(ci_world):

@@ -100,3 +100,28 @@ def test_plain_directory_is_not_a_bundle(identity):
     (root / FLAG).write_text("x")
     with pytest.raises(GateError, match="no published validation bundle"):
         verify_gate(identity, "seg_x")
+
+
+def test_every_realism_check_says_which_knob_drives_it():
+    """A failed corridor prints its remedy (gates.failure_report): it must name the policy or profile
+    file to change, so `make demo` never stops without saying what to do."""
+    import importlib
+    import re
+
+    from engine_assets.definitions import LAYERS
+    from engine_assets.run.config import CONFIG_DIR
+
+    checks = []
+    for layer in LAYERS:
+        for segment in layer.segments:
+            try:
+                checks += importlib.import_module(f"engine_assets.{layer.name}.{segment.name}.validation").CHECKS
+            except ModuleNotFoundError:
+                continue  # a segment without a validation of its own (the run manifest)
+    realism = [c for c in checks if c.realism]
+    assert len(realism) >= 30
+    for check in realism:
+        files = re.findall(r"config/(?:policies|profiles)/[\w<>.]+\.yaml", check.remedy)
+        assert files and check.remedy.endswith("."), (check.name, check.remedy)
+        for name in files:
+            assert "<name>" in name or (CONFIG_DIR.parent / name).is_file(), (check.name, name)

@@ -5,7 +5,14 @@ import pytest
 
 from engine_assets.run.config import CONFIG_DIR, read_yaml
 from engine_assets.run.policies import parse_demand
-from engine_kernels.intensity.demand import calibrate, classify_demand, per_site_volume, raw_weekly_volume, zone_roles
+from engine_kernels.intensity.demand import (
+    ShareTargets,
+    calibrate,
+    classify_demand,
+    per_site_volume,
+    raw_weekly_volume,
+    zone_roles,
+)
 from engine_kernels.randomness.streams import derive_key
 from engine_kernels.vocabulary import DEMAND_CLASSES
 
@@ -48,54 +55,66 @@ def test_zone_roles_rank_a_merchants_zones_by_sites():
     assert roles.tolist() == [2, 1, 2, 0, 0]
 
 
-def test_raw_weekly_volume_is_site_volume_times_sites_role_and_channel():
-    volume = raw_weekly_volume(np.array([100.0, 100.0, 40.0]), np.array([3, 3, 1]), np.array([0, 2, 1]),
-                               np.array(["card_present", "card_present", "card_not_present"], dtype=object), POLICY)
-    roles, channels = CONTENT["volumes"]["zone_role"]["multiplier"], CONTENT["volumes"]["channel_multiplier"]
-    assert volume.tolist() == pytest.approx([300.0 * roles["primary"], 300.0 * roles["tail"],
-                                             40.0 * roles["secondary"] * channels["card_not_present"]])
+def test_raw_weekly_volume_is_site_volume_times_sites_and_role():
+    volume = raw_weekly_volume(np.array([100.0, 100.0, 40.0]), np.array([3, 3, 1]), np.array([0, 2, 1]), POLICY)
+    roles = CONTENT["volumes"]["zone_role"]["multiplier"]
+    assert volume.tolist() == pytest.approx([300.0 * roles["primary"], 300.0 * roles["tail"], 40.0 * roles["secondary"]])
 
 
 WEEKDAYS = np.array([13, 13, 13, 13, 12, 13, 13])
+TARGETS = ShareTargets(1e6, 0.055, 0.20)
 
 
-def _world(seed: int, rows: int = 50):
+def _world(seed: int, rows: int = 60):
+    """Pareto volumes; merchants online (virtual share 0.35 or 1, card-not-present), other
+    card-not-present, or card-present."""
     rng = np.random.default_rng(seed)
     raw = rng.pareto(1.6, rows) + 1
     mass = rng.dirichlet(np.ones(7), rows)
-    share = rng.choice([0.0, 0.0, 0.0, 0.0, 0.35, 1.0], rows)
-    return raw, mass, share
+    kind = rng.choice(4, rows, p=[0.1, 0.05, 0.15, 0.7])
+    share = np.array([0.35, 1.0, 0.0, 0.0])[kind]
+    return raw, mass, share, kind < 3
 
 
-def test_calibration_hits_the_total_and_the_virtual_share_exactly():
-    raw, mass, share = _world(3)
-    m = calibrate(raw, mass, WEEKDAYS, 1e6, share, 0.055)
-    expected = m * raw * (mass @ WEEKDAYS)
-    assert expected.sum() == pytest.approx(1e6, rel=1e-12)
-    assert np.sum(expected * share) / expected.sum() == pytest.approx(0.055, rel=1e-12)
+def _shares(raw, mass, share, cnp, m):
+    e = m * raw * (mass @ WEEKDAYS)
+    return e.sum(), np.sum(e * share) / e.sum(), e[cnp].sum() / e.sum()
+
+
+def test_calibration_hits_the_total_and_both_shares_exactly():
+    raw, mass, share, cnp = _world(3)
+    m = calibrate(raw, mass, WEEKDAYS, share, cnp, TARGETS)
+    assert _shares(raw, mass, share, cnp, m) == pytest.approx((1e6, 0.055, 0.20), rel=1e-12)
     # One multiplier per group: the Pareto draws still rank merchants within it.
-    assert len(np.unique(m[share > 0])) == 1 and len(np.unique(m[share == 0])) == 1
+    for group in (share > 0, cnp & (share == 0), ~cnp):
+        assert len(np.unique(m[group])) == 1
     with pytest.raises(ValueError, match="no expected demand"):
-        calibrate(np.zeros(3), mass[:3], WEEKDAYS, 1e6, share[:3], 0.055)
+        calibrate(np.zeros(3), mass[:3], WEEKDAYS, share[:3], cnp[:3], TARGETS)
 
 
-def test_the_virtual_share_holds_whatever_heavy_online_merchant_a_seed_draws():
-    # Without the two groups the share of these worlds ranges over a factor of several.
+def test_the_shares_hold_whatever_heavy_online_merchant_a_seed_draws():
     uncalibrated, calibrated = [], []
     for seed in range(20):
-        raw, mass, share = _world(seed, 200)
-        e = raw * (mass @ WEEKDAYS)
-        uncalibrated.append(np.sum(e * share) / e.sum())
-        e = e * calibrate(raw, mass, WEEKDAYS, 1e6, share, 0.055)
-        calibrated.append(np.sum(e * share) / e.sum())
-    assert max(uncalibrated) - min(uncalibrated) > 0.05
-    assert calibrated == pytest.approx([0.055] * 20, rel=1e-12)
+        raw, mass, share, cnp = _world(seed, 200)
+        uncalibrated.append(_shares(raw, mass, share, cnp, 1.0)[1:])
+        calibrated.append(_shares(raw, mass, share, cnp, calibrate(raw, mass, WEEKDAYS, share, cnp, TARGETS))[1:])
+    spread = np.ptp(np.array(uncalibrated), axis=0)
+    assert spread[0] > 0.03 and spread[1] > 0.1  # a seed's heavy merchants move both shares by points
+    assert np.array(calibrated) == pytest.approx(np.tile([0.055, 0.20], (20, 1)), rel=1e-12)
 
 
-def test_a_world_without_online_merchants_gets_one_multiplier_and_an_unreachable_share_is_refused():
-    raw, mass, _ = _world(5)
-    m = calibrate(raw, mass, WEEKDAYS, 1e6, np.zeros(raw.size), 0.055)
-    assert len(np.unique(m)) == 1 and np.sum(m * raw * (mass @ WEEKDAYS)) == pytest.approx(1e6, rel=1e-12)
-    hybrids = np.where(np.arange(raw.size) % 2 == 0, 0.35, 0.0)  # hybrids alone carry 35% online
-    with pytest.raises(ValueError, match=r"virtual share 0.5 cannot be reached.*\(0, 0.350\)"):
-        calibrate(raw, mass, WEEKDAYS, 1e6, hybrids, 0.5)
+def test_a_world_missing_a_group_gets_its_total_and_the_shares_its_merchants_make():
+    raw, mass, share, cnp = _world(5)
+    # No online merchants: the card-not-present share is still pinned, the virtual share is 0.
+    m = calibrate(raw, mass, WEEKDAYS, np.zeros(raw.size), cnp, TARGETS)
+    assert _shares(raw, mass, np.zeros(raw.size), cnp, m) == pytest.approx((1e6, 0.0, 0.20), rel=1e-12)
+    # Card-present merchants only: one multiplier.
+    m = calibrate(raw, mass, WEEKDAYS, np.zeros(raw.size), np.zeros(raw.size, bool), TARGETS)
+    assert len(np.unique(m)) == 1 and _shares(raw, mass, share, cnp, m)[0] == pytest.approx(1e6, rel=1e-12)
+
+
+def test_shares_the_online_merchants_cannot_carry_are_refused():
+    raw, mass, share, cnp = _world(7)
+    # 30% of arrivals virtual needs more card-not-present arrivals than a 20% share allows.
+    with pytest.raises(ValueError, match="the card-not-present share must exceed"):
+        calibrate(raw, mass, WEEKDAYS, share, cnp, ShareTargets(1e6, 0.30, 0.20))
