@@ -8,6 +8,7 @@ partitions, in build order. Runs go to the persistent Dagster instance in $DAGST
 import argparse
 import sys
 import time
+import warnings
 
 import dagster as dg
 
@@ -78,6 +79,10 @@ def run_config(seed: int | None) -> dict:
 
 
 def main(seed: int | None = None) -> int:
+    # The engine uses Dagster's beta and preview APIs on purpose (backfill policies, partitioned
+    # checks); one warning per asset would bury the summary.
+    warnings.filterwarnings("ignore", category=dg.BetaWarning)
+    warnings.filterwarnings("ignore", category=dg.PreviewWarning)
     from engine_assets.definitions import ASSETS, LAYERS, defs  # loads and validates the profile and policies
     from engine_assets.run.jobs import build_stages
     from engine_assets.run.resources import EngineResource
