@@ -163,7 +163,9 @@ def failure_report(identity: RunIdentity, segment: str, failed: list[CheckOutcom
              f"{identity.seed}; the whole report is {bundle_dir(identity, segment) / REPORT}"]
     for outcome in failed:
         check = declared[outcome.name]
-        lines.append(f"  {outcome.name} = {outcome.figure}, outside {outcome.corridor}")
+        sample = outcome.details.get("sample")
+        judged = f" (judged on {sample}; the corridor applies from {outcome.details['judged_from']})" if sample else ""
+        lines.append(f"  {outcome.name} = {outcome.figure}, outside {outcome.corridor}{judged}")
         if check.realism:
             lines.append(f"    what to do: {check.remedy} A realism figure scatters from seed to seed: if other seeds "
                          "pass (make demo SEED=7; benchmarks/seeds.py tabulates many), this world is an outlier; if "

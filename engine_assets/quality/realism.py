@@ -6,7 +6,8 @@ same in every report.json: "0.35-0.55", ">= 0.9", "<= 1e-09", "== 0 <what is cou
 
 Bounds are inclusive. A realism figure needs a large enough world to mean something (the
 `enforce_from_*` minimums of config/policies/*.yaml, e.g. 1A's 500 merchants): below its
-`Sample` minimum a check passes as not judged, and its details say why, with the sample size.
+`Sample` minimum a check passes as not judged, and its details say why. Every judged-by-sample
+check's details carry the sample size and the minimum, so a report says what a figure rests on.
 """
 
 from collections.abc import Mapping
@@ -31,10 +32,13 @@ class Sample:
         return self.size >= self.minimum
 
     def note(self) -> dict[str, Any]:
-        """The details of a check this sample is too small for (empty when it is large enough)."""
-        if self.enough:
-            return {}
-        return {"enforced": False, "why": f"{self.size} {self.unit} < {self.minimum}: too few to judge the figure"}
+        """What the report says of the sample: its size, the size the corridor is judged from, and
+        whether it was judged (with why not)."""
+        note = {"sample": f"{self.size} {self.unit}", "judged_from": f"{self.minimum} {self.unit}",
+                "enforced": self.enough}
+        if not self.enough:
+            note["why"] = f"{self.size} {self.unit} < {self.minimum}: too few to judge the figure"
+        return note
 
 
 def _number(x: float) -> str:

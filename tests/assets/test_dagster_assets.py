@@ -7,12 +7,13 @@ import dagster as dg
 import polars as pl
 import pytest
 
+from engine_assets import demo
 from engine_assets.definitions import ASSET_CHECKS, ASSETS, defs
 from engine_assets.quality import checks
 from engine_assets.quality.checks import contract_check
 from engine_assets.quality.contracts import load_contract
-from engine_assets import demo
 from engine_assets.quality.gates import CheckOutcome, ValidationCheck, validation_asset, verify_gate
+from engine_assets.quality.realism import Sample
 from engine_assets.run.identity import manifest_fingerprint
 from engine_assets.run.partitions import COUNTRIES, DAYS, SCENARIO_DAYS
 from engine_assets.run.resources import EngineResource
@@ -226,7 +227,8 @@ def test_gate_blocks_downstream_until_validation_passes(tmp_path):
 
     def evaluate(identity):
         return [CheckOutcome("conservation", verdict["passed"], 3, "== 0"),
-                CheckOutcome("single_site_share", verdict["passed"], 0.61, "0.35-0.55")], {"note.txt": b"figures"}
+                CheckOutcome("single_site_share", verdict["passed"], 0.61, "0.35-0.55",
+                             Sample(1000, 500, "merchants").note())], {"note.txt": b"figures"}
 
     validation = validation_asset("seg_x", [], evaluate, "toy segment validation", [
         ValidationCheck("conservation", "Sites are conserved."),
@@ -245,7 +247,9 @@ def test_gate_blocks_downstream_until_validation_passes(tmp_path):
     failed = run(["seg_x/seg_x_validation"])
     text = _failure_text(failed)
     assert "seg_x validation failed for profile ci (60 merchants), seed 20260101" in text
-    assert "conservation = 3, outside == 0" in text and "single_site_share = 0.61, outside 0.35-0.55" in text
+    assert "conservation = 3, outside == 0\n" in text
+    assert ("single_site_share = 0.61, outside 0.35-0.55 (judged on 1000 merchants; the corridor applies from 500 "
+            "merchants)") in text
     # What `make demo` prints: each failed check with its figure, band and what to do about it.
     [printed] = demo._failures(failed)
     assert printed.startswith("step seg_x__seg_x_validation failed: seg_x validation failed for profile ci")

@@ -29,12 +29,14 @@ def test_figure_is_judged_before_rounding():
 def test_below_the_sample_minimum_the_check_passes_and_says_why():
     outcome = corridor("gini", 0.99, 0.45, 0.62, sample=Sample(60, 500, "merchants"), details={"bands": 4})
     assert outcome.passed and outcome.figure == 0.99
-    assert outcome.details == {"bands": 4, "enforced": False, "why": "60 merchants < 500: too few to judge the figure"}
+    assert outcome.details == {"bands": 4, "sample": "60 merchants", "judged_from": "500 merchants", "enforced": False,
+                               "why": "60 merchants < 500: too few to judge the figure"}
 
 
 def test_at_the_sample_minimum_the_corridor_is_enforced():
     outcome = corridor("gini", 0.99, 0.45, 0.62, sample=Sample(500, 500, "merchants"))
-    assert not outcome.passed and outcome.details == {}
+    assert not outcome.passed
+    assert outcome.details == {"sample": "500 merchants", "judged_from": "500 merchants", "enforced": True}
 
 
 def test_an_undefined_figure_fails_and_an_unmeasured_one_passes_only_with_a_reason():
