@@ -126,6 +126,7 @@ class BurstRealism:
     virtual_share: tuple[float, float]
     card_not_present_share: tuple[float, float]
     shape_correlation_min: float
+    shape_min_effective_groups: float
 
 
 @dataclass(frozen=True)

@@ -43,6 +43,14 @@ def test_5b_passes_its_validation_and_opens_its_gate(arrivals_world):
             "sites_belong_to_merchant_and_zone", "edges_belong_to_merchant", "dispersion_card_present"} <= names
     compared = next(c for c in report["checks"] if c["name"] == "local_time_equals_zoneinfo")["details"]["compared"]
     assert compared > 1000
+    # Each class measured against its shape says over how many burst groups its arrivals spread, and
+    # is judged only from the policy's minimum (a class in one or two groups follows their bursts).
+    shape = next(c for c in report["checks"] if c["name"] == "arrivals_follow_weekly_shape")["details"]
+    measured = {**shape["by_class"], **shape["not_judged_too_few_groups"]}
+    assert measured and set(measured) == set(shape["effective_burst_groups"])
+    minimum = _identity(arrivals_world).policies.bursts.realism.shape_min_effective_groups
+    assert all(shape["effective_burst_groups"][k] >= minimum for k in shape["by_class"])
+    assert all(shape["effective_burst_groups"][k] < minimum for k in shape["not_judged_too_few_groups"])
 
 
 def test_arrivals_have_exact_times_routes_and_typed_columns(arrivals_world):
