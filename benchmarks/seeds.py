@@ -46,9 +46,12 @@ def build(profile: str, seed: int, data_root: Path, dagster_home: Path) -> dict:
         _, status, usage = os.wait4(child.pid, 0)
     child.returncode = os.waitstatus_to_exitcode(status)
     lines = log.read_text().strip().splitlines()
+    # What `make demo` printed after it stopped: the failed step or checks, without the remedies.
+    after = next((i for i, line in enumerate(lines) if line.startswith("make demo stopped")), len(lines) - 3)
+    stopped = [line.strip() for line in lines[after + 1:] if line.strip() and "what to do:" not in line]
     return {"seed": seed, "rc": child.returncode, "seconds": round(time.perf_counter() - started, 1),
             "peak_rss_mb": round(usage.ru_maxrss / 1024), "log": str(log),
-            "stopped": [line.strip() for line in lines if line.startswith("  ")][-6:] if child.returncode else []}
+            "stopped": stopped[:6] if child.returncode else []}
 
 
 def reports(profile: str, seed: int, data_root: Path) -> dict[str, dict]:
