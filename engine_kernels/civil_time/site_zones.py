@@ -1,5 +1,7 @@
 """Segment 2A: the IANA time zone of every site, with where the answer came from.
 
+0. only_zone: a country with a single zone (Belgium, Macau) gives it to every site; no polygon is
+            asked, so a site on reclaimed land or a coast the zone polygons miss is never a fallback;
 1. polygon: the zone polygon holding the point, kept only if it is one of the country's zones;
 2. nudge:   the first of the four diagonal offsets (±d, ±d) whose polygon zone is one of them
             (a point on a border or a coast that the polygons miss by a hair);
@@ -20,7 +22,7 @@ from engine_kernels.geography.geodesy import unit_vectors
 
 __all__ = ["SOURCES", "SiteZones", "site_zones"]
 
-SOURCES = ("polygon", "nudge", "nearest", "override")
+SOURCES = ("polygon", "nudge", "nearest", "override", "only_zone")
 _NUDGES = ((1, 1), (1, -1), (-1, 1), (-1, -1))
 
 
@@ -33,14 +35,18 @@ class SiteZones:
 def site_zones(
     lat: np.ndarray, lon: np.ndarray, lookup: Callable[[np.ndarray, np.ndarray], np.ndarray],
     labelled: Callable[[], tuple[np.ndarray, np.ndarray, np.ndarray]], nudge_deg: float, override: str | None = None,
+    country_zones: tuple[str, ...] = (),
 ) -> SiteZones:
     """Zones of one country's sites.
 
     `lookup(lat, lon)` answers the polygon zone if it is one of the country's zones, else None;
     `labelled()` gives (lat, lon, tzid) of the country's populated cells whose zone is one of
-    them (asked only if some site needs it).
+    them (asked only if some site needs it); `country_zones` are the country's zones, and one
+    alone answers for every site (unless the policy overrides it).
     """
     lat, lon = np.asarray(lat, np.float64), np.asarray(lon, np.float64)
+    if len(country_zones) == 1 and override is None:
+        return SiteZones(np.full(lat.shape[0], country_zones[0], dtype=object), np.full(lat.shape[0], 4, np.int8))
     tzid = np.asarray(lookup(lat, lon), dtype=object)
     source = np.zeros(lat.shape[0], np.int8)
     missing = np.flatnonzero(np.equal(tzid, None))

@@ -35,6 +35,7 @@ def zone_country(read: Reader, country: str, sites: pl.DataFrame, tz_grid: pl.Da
         lambda lat, lon: world.zones_at(country, lat, lon),
         lambda: labelled_cells(tz_grid, set(world.country_zones.get(country, ()))),
         identity.policies.civil_time.model.nudge_deg, identity.policies.civil_time.model.overrides.get(country),
+        tuple(sorted(world.country_zones.get(country, ()))),
     )
     return sites.select("merchant_id", "legal_country_iso", "site_order", "site_id").with_columns(
         tzid=pl.Series(zones.tzid.tolist(), dtype=pl.String),
