@@ -19,16 +19,22 @@ QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 
 def _runs_of(stage) -> list[dict[str, str]]:
-    """Run tags of a stage's runs: one run over all its partitions; a per-partition stage's last
-    partition in a run of its own, because Dagster records the partitions of one run in no
-    particular order and the UI's latest materialisation should be the last day."""
-    from engine_assets.run.jobs import PARTITION, RANGE_END, RANGE_START, every_partition
+    """Run tags of a stage's runs: one run over all its partitions. A per-partition stage runs one
+    range per scenario (jobs.partition_ranges), and its very last partition in a run of its own,
+    because Dagster records the partitions of one run in no particular order and the UI's latest
+    materialisation should be the last day."""
+    import dagster as dg
+
+    from engine_assets.run.jobs import PARTITION, RANGE_END, RANGE_START, every_partition, partition_ranges
 
     if not stage.per_partition:
         return [every_partition(stage.partitions_def)]
-    keys = stage.partitions_def.get_partition_keys()
-    last = {PARTITION: keys[-1]}
-    return [last] if len(keys) == 1 else [{RANGE_START: keys[0], RANGE_END: keys[-2]}, last]
+    *ranges, (first, last) = partition_ranges(stage.partitions_def)
+    runs = [{RANGE_START: str(a), RANGE_END: str(b)} for a, b in ranges]
+    keys = stage.partitions_def.get_partition_keys_in_range(dg.PartitionKeyRange(first, last))
+    if len(keys) > 1:
+        runs.append({RANGE_START: str(keys[0]), RANGE_END: str(keys[-2])})
+    return runs + [{PARTITION: str(keys[-1])}]
 
 
 def _summary_lines(built: list[tuple[str, str | None, dict]]) -> dict[str, str]:

@@ -132,6 +132,24 @@ def every_partition(partitions_def: dg.PartitionsDefinition | None) -> dict[str,
     return {RANGE_START: keys[0], RANGE_END: keys[-1]}
 
 
+def partition_ranges(partitions_def: dg.PartitionsDefinition) -> list[tuple[str, str]]:
+    """(first, last) key ranges that together cover every partition once, in key order.
+
+    A Dagster range of multi-dimensional keys spans each dimension from its first key's value to its
+    last's, so one range from the first (day, scenario) to the last covers every scenario only if the
+    range's ends differ in scenario too. Per value of the dimensions other than time, one range of
+    days is exact: a one-dimensional definition gives one range."""
+    keys = partitions_def.get_partition_keys()
+    if not isinstance(partitions_def, dg.MultiPartitionsDefinition):
+        return [(keys[0], keys[-1])]
+    other = [d.name for d in partitions_def.partitions_defs
+             if not isinstance(d.partitions_def, dg.TimeWindowPartitionsDefinition)]
+    groups: dict[tuple[str, ...], list[str]] = {}
+    for key in keys:
+        groups.setdefault(tuple(key.keys_by_dimension[name] for name in other), []).append(key)
+    return [(group[0], group[-1]) for _, group in sorted(groups.items())]
+
+
 def build_jobs(layers: Sequence[Layer]) -> list:
     assets = [a for layer in layers for segment in layer.segments for a in segment.assets]
     return [

@@ -85,3 +85,30 @@ def test_one_partition_of_a_whole_job_is_refused_before_any_work(tmp_path):
     assert refusal and "world_job builds all its partitions in one run" in refusal[0]
     assert "dagster job execute -j world_job" in refusal[0]
     assert not (tmp_path / "data").exists()
+
+
+def test_make_demo_runs_every_day_of_every_scenario_and_the_last_day_alone():
+    """A Dagster range of (day, scenario) keys spans each dimension between its ends: one range from
+    the first key to the one before the last would build a single scenario of a two-scenario world."""
+    from engine_assets import demo
+    from engine_assets.run.jobs import PARTITION, Stage, partition_ranges
+
+    days = dg.DailyPartitionsDefinition(start_date="2026-01-01", end_date="2026-01-06")
+    two = dg.MultiPartitionsDefinition({"day": days, "scenario": dg.StaticPartitionsDefinition(["baseline", "stress"])})
+    assert partition_ranges(two) == [("2026-01-01|baseline", "2026-01-05|baseline"),
+                                     ("2026-01-01|stress", "2026-01-05|stress")]
+    assert partition_ranges(days) == [("2026-01-01", "2026-01-05")]
+    runs = demo._runs_of(Stage("clock", two, True, []))
+    built = []
+    for tags in runs:
+        if PARTITION in tags:
+            built.append(tags[PARTITION])
+        else:
+            built += two.get_partition_keys_in_range(dg.PartitionKeyRange(tags[RANGE_START], tags[RANGE_END]))
+    assert sorted(built) == sorted(two.get_partition_keys()) and len(built) == 10
+    assert runs[-1] == {PARTITION: "2026-01-05|stress"}
+    # One scenario of one day: a single run of that partition.
+    one = dg.MultiPartitionsDefinition({"day": dg.DailyPartitionsDefinition(start_date="2026-01-01",
+                                                                            end_date="2026-01-02"),
+                                        "scenario": dg.StaticPartitionsDefinition(["baseline"])})
+    assert demo._runs_of(Stage("clock", one, True, [])) == [{PARTITION: "2026-01-01|baseline"}]
