@@ -23,7 +23,6 @@ def _runs_of(stage) -> list[dict[str, str]]:
     range per scenario (jobs.partition_ranges), and its very last partition in a run of its own,
     because Dagster records the partitions of one run in no particular order and the UI's latest
     materialisation should be the last day."""
-    import dagster as dg
 
     from engine_assets.run.jobs import PARTITION, RANGE_END, RANGE_START, every_partition, partition_ranges
 

@@ -150,6 +150,8 @@ class ValidationCheck:
         return re.sub(r"\W+", "_", self.name).strip("_")
 
 
+MISSING_PARTITIONS_REMEDY = ("partitions were never built, or their run failed: materialise the missing partitions "
+                             "(the report's details name them), then the validation")
 INVARIANT_REMEDY = ("an exact rule of the engine, not a matter of seed or scale: the published data was changed "
                     "after it was written, or the engine has a bug. Rematerialise the segment's assets and then its "
                     "validation; if the check fails again, report it with the bundle")

@@ -25,7 +25,7 @@ import polars as pl
 from engine_assets.clock.seg_5a.surface import SURFACE_DATASETS, Surface, day_start_us, load_surface
 from engine_assets.clock.seg_5b.assets import GROUP, day_arrival_ids
 from engine_assets.clock.seg_5b.fabric import ROW_KEY
-from engine_assets.quality.gates import ValidationCheck, validation_asset
+from engine_assets.quality.gates import MISSING_PARTITIONS_REMEDY, ValidationCheck, validation_asset
 from engine_assets.quality.realism import Sample, corridor, invariant
 from engine_assets.run.partitions import DAYS
 from engine_assets.storage.reader import Reader
@@ -232,6 +232,7 @@ def evaluate(read: Reader):
     share = dict(zip(classes["merchant_id"].to_list(), classes["virtual_share"].to_list()))
 
     totals = _DayTally()
+    unbuilt: list[str] = []
     counts_all, figures = [], {}
     scenarios = identity.profile.scenarios
     days = DAYS.get_partition_keys()
@@ -255,6 +256,7 @@ def evaluate(read: Reader):
                 scenario_arrivals, scenario_virtual = scenario_arrivals + tally.total, scenario_virtual + tally.virtual
                 scenario_cnp += tally.card_not_present
                 if tally.missing:
+                    unbuilt.append(f"{scenario}|{days[d]}")
                     continue
                 counts_all.append(tally.counts)
                 hourly_n[:, 24 * d:24 * (d + 1)] = tally.hourly_n
@@ -278,7 +280,8 @@ def evaluate(read: Reader):
     worst_corr = min(base["shape_correlation"].values()) if base["shape_correlation"] else None
     dispersion = {"measure": "median over the (merchant, zone) rows with >= 50 expected arrivals"}
     return [
-        invariant("every_partition_published", missing, "(scenario, day) partitions missing"),
+        invariant("every_partition_published", missing, "(scenario, day) partitions missing",
+                  {"missing": unbuilt[:20]} if unbuilt else None),
         invariant("arrivals_equal_counts", unbalanced, "(merchant, country, bucket) cells out of balance"),
         invariant("arrivals_inside_their_day_and_sorted", outside + unsorted,
                   "arrivals outside their day or before the one preceding them",
@@ -346,6 +349,7 @@ def _realism_figures(read, scenario, rows, hourly_lam, hourly_n, by_class_hour, 
 
 # What to turn when a realism check fails, by check.
 REMEDIES = {
+    "every_partition_published": MISSING_PARTITIONS_REMEDY,
     "latent_mean": (
         "The burst factor is exp(Z − σ²/2) clipped to `latent.clip` in config/policies/5b.yaml, so its mean "
         "leaves 1 when σ (`latent.sigma` times `latent.class_sigma` and `latent.channel_sigma`) is large enough "

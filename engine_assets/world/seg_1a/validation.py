@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from engine_assets.quality.gates import CheckOutcome, ValidationCheck, validation_asset
+from engine_assets.quality.gates import MISSING_PARTITIONS_REMEDY, CheckOutcome, ValidationCheck, validation_asset
 from engine_assets.quality.realism import Sample, corridor, expectation, invariant, reported
 from engine_assets.run.partitions import POLICIES
 from engine_assets.storage.reader import Reader
@@ -133,6 +133,7 @@ def evaluate(read: Reader):
 
 # What to turn when a realism corridor of config/policies/1a.yaml fails, by figure.
 REMEDIES = {
+    "catalogue_partitions_complete": MISSING_PARTITIONS_REMEDY,
     "single_site_share": (
         "The share is set by the hurdle's intercept and its sector, channel and GDP-band effects (`hurdle:` in "
         "config/policies/1a.yaml); a lower `hurdle.intercept` gives more single-site merchants, a higher one fewer."),
@@ -157,7 +158,7 @@ REMEDIES = {
         "for a smaller one."),
 }
 
-CHECKS = [ValidationCheck(name, text) for name, text in (
+CHECKS = [ValidationCheck(name, text, remedy=REMEDIES.get(name, "")) for name, text in (
     ("every_merchant_present", "Merchants are exactly 1..n, each once."),
     ("catalogue_primary_key_unique", "No (merchant, country, site_order) repeats in the catalogue."),
     ("outlet_rows_equal_n_per_merchant", "Each merchant has exactly N outlet rows."),

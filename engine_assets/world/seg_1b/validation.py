@@ -11,7 +11,7 @@ Attachments: maps of the sites over the population grid (world and the largest c
 import numpy as np
 import polars as pl
 
-from engine_assets.quality.gates import CheckOutcome, ValidationCheck, validation_asset
+from engine_assets.quality.gates import MISSING_PARTITIONS_REMEDY, CheckOutcome, ValidationCheck, validation_asset
 from engine_assets.quality.plots import raster_png
 from engine_assets.quality.realism import Sample, corridor, invariant
 from engine_assets.storage.reader import Reader
@@ -134,6 +134,7 @@ def evaluate(read: Reader):
 
 # What to turn when a realism check fails, by check.
 REMEDIES = {
+    "site_partitions_complete": MISSING_PARTITIONS_REMEDY,
     "fallback_share": (
         "No policy knob sets this share: a site falls back when the populated cell it was drawn in holds no part of "
         "its country's full-detail polygon, a property of the reference population grid. The sites with "

@@ -13,7 +13,7 @@ import zoneinfo
 import numpy as np
 import polars as pl
 
-from engine_assets.quality.gates import ValidationCheck, validation_asset
+from engine_assets.quality.gates import MISSING_PARTITIONS_REMEDY, ValidationCheck, validation_asset
 from engine_assets.quality.realism import Sample, corridor, invariant
 from engine_assets.storage.reader import Reader
 from engine_assets.world.reference.world import WORLD_DATASETS, reference_world
@@ -97,6 +97,7 @@ def evaluate(read: Reader):
 
 # What to turn when a realism check fails, by check.
 REMEDIES = {
+    "zone_partitions_complete": MISSING_PARTITIONS_REMEDY,
     "planned_zone_is_final_zone": (
         "A site leaves its planned zone when its point, drawn in a cell of that zone, lies across a zone border or "
         "needs a fallback: a larger `lookup.nudge_deg` in config/policies/2a.yaml resolves more border and coast "

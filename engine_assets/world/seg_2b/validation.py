@@ -8,7 +8,7 @@ top-site share of multi-site (merchant, zone) groups.
 
 import polars as pl
 
-from engine_assets.quality.gates import ValidationCheck, validation_asset
+from engine_assets.quality.gates import MISSING_PARTITIONS_REMEDY, ValidationCheck, validation_asset
 from engine_assets.quality.realism import Sample, corridor, invariant
 from engine_assets.storage.reader import Reader
 from engine_assets.world.seg_2b.assets import GROUP
@@ -67,6 +67,7 @@ def evaluate(read: Reader):
 
 # What to turn when a realism check fails, by check.
 REMEDIES = {
+    "routing_partitions_complete": MISSING_PARTITIONS_REMEDY,
     "median_top_site_share": (
         "The top site's share comes from `site_weights` in config/policies/2b.yaml: more `hub` and `heavy_tail` in "
         "`mixture`, a higher `hub_share` or `zipf_exponent` raise it; more `near_uniform` or a lower "

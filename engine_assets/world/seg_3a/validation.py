@@ -9,7 +9,7 @@ their median top-zone share.
 
 import polars as pl
 
-from engine_assets.quality.gates import ValidationCheck, validation_asset
+from engine_assets.quality.gates import MISSING_PARTITIONS_REMEDY, ValidationCheck, validation_asset
 from engine_assets.quality.realism import Sample, corridor, invariant
 from engine_assets.storage.reader import Reader
 from engine_assets.world.seg_3a.assets import GROUP, country_priors
@@ -72,6 +72,7 @@ def evaluate(read: Reader):
 
 # What to turn when a realism check fails, by check.
 REMEDIES = {
+    "zone_partitions_complete": MISSING_PARTITIONS_REMEDY,
     "escalated_pairs_with_several_zones": (
         "An escalated chain splits its sites by Dirichlet(`escalation.concentration` · prior) in "
         "config/policies/3a.yaml: a higher concentration, or escalating only larger chains (higher "

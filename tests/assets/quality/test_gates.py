@@ -102,14 +102,10 @@ def test_plain_directory_is_not_a_bundle(identity):
         verify_gate(identity, "seg_x")
 
 
-def test_every_realism_check_says_which_knob_drives_it():
-    """A failed corridor prints its remedy (gates.failure_report): it must name the policy or profile
-    file to change, so `make demo` never stops without saying what to do."""
+def _declared_checks():
     import importlib
-    import re
 
     from engine_assets.definitions import LAYERS
-    from engine_assets.run.config import CONFIG_DIR
 
     checks = []
     for layer in LAYERS:
@@ -118,7 +114,24 @@ def test_every_realism_check_says_which_knob_drives_it():
                 checks += importlib.import_module(f"engine_assets.{layer.name}.{segment.name}.validation").CHECKS
             except ModuleNotFoundError:
                 continue  # a segment without a validation of its own (the run manifest)
-    realism = [c for c in checks if c.realism]
+    return checks
+
+
+def test_a_check_of_unbuilt_partitions_says_to_build_them():
+    from engine_assets.quality.gates import MISSING_PARTITIONS_REMEDY
+
+    coverage = [c for c in _declared_checks() if "partition" in c.name and ("complete" in c.name or "published" in c.name)]
+    assert len(coverage) == 6 and all(c.remedy == MISSING_PARTITIONS_REMEDY for c in coverage)
+
+
+def test_every_realism_check_says_which_knob_drives_it():
+    """A failed corridor prints its remedy (gates.failure_report): it must name the policy or profile
+    file to change, so `make demo` never stops without saying what to do."""
+    import re
+
+    from engine_assets.run.config import CONFIG_DIR
+
+    realism = [c for c in _declared_checks() if c.realism]
     assert len(realism) >= 30
     for check in realism:
         files = re.findall(r"config/(?:policies|profiles)/[\w<>.]+\.yaml", check.remedy)
