@@ -17,7 +17,7 @@ from numba import njit, prange
 
 from .alias import as_offsets
 
-__all__ = ["largest_remainder", "largest_remainder_groups"]
+__all__ = ["largest_remainder", "largest_remainder_groups", "largest_remainder_into"]
 
 # Quotas are computed in float64; with T·(k + 2) below 2^52 the rounding in
 # Σ q_i stays under one unit, which is what guarantees 0 <= R <= k.
@@ -45,6 +45,10 @@ def _largest_remainder_into(shares, total, out):
     order = np.argsort(-remainders, kind="mergesort")
     for j in range(total - assigned):
         out[order[j]] += 1
+
+
+# Numba-callable for kernels that integerise inside their own loops (no argument checks).
+largest_remainder_into = _largest_remainder_into
 
 
 @njit(cache=True, parallel=True)
