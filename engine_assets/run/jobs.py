@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import dagster as dg
 
 from engine_assets.run.layers import Layer
+from engine_assets.run.partitions import dimensions
 
 # Dagster's run tags for one partition and for a range of partitions.
 PARTITION = "dagster/partition"
@@ -146,7 +147,8 @@ def partition_ranges(partitions_def: dg.PartitionsDefinition) -> list[tuple[str,
              if not isinstance(d.partitions_def, dg.TimeWindowPartitionsDefinition)]
     groups: dict[tuple[str, ...], list[str]] = {}
     for key in keys:
-        groups.setdefault(tuple(key.keys_by_dimension[name] for name in other), []).append(key)
+        named = dimensions(key, partitions_def)
+        groups.setdefault(tuple(named[name] for name in other), []).append(key)
     return [(group[0], group[-1]) for _, group in sorted(groups.items())]
 
 

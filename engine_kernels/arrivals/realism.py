@@ -25,9 +25,10 @@ def effective_groups(klass: np.ndarray, group: np.ndarray, weight: np.ndarray, n
     Rows of a group share one burst path, so a class whose arrivals sit mostly in one group follows
     that path, whatever its arrival count: this is the number of independent paths it averages."""
     klass, group, weight = np.asarray(klass, np.int64), np.asarray(group, np.int64), np.asarray(weight, float)
-    keys, at = np.unique(klass * (int(group.max()) + 1 if group.size else 1) + group, return_inverse=True)
+    stride = int(group.max()) + 1 if group.size else 1
+    keys, at = np.unique(klass * stride + group, return_inverse=True)
     by_group = np.bincount(at, weight, keys.size)
-    group_class = keys // (int(group.max()) + 1 if group.size else 1)
+    group_class = keys // stride
     total = np.bincount(group_class, by_group, n_classes)
     squares = np.bincount(group_class, by_group ** 2, n_classes)
     return np.divide(total ** 2, squares, out=np.zeros(n_classes), where=squares > 0)

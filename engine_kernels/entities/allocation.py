@@ -42,7 +42,6 @@ class Allocation:
 def _share_below_cap(weight, counts, cap, total):
     """Add `total` items to the owners with weight > 0, by largest remainder over their weights,
     moving anything above `cap` on to the owners still below it; returns what could not be placed."""
-    n = weight.shape[0]
     open_ = weight > 0.0
     left = total
     while left > 0:

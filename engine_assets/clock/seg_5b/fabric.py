@@ -52,6 +52,14 @@ def _row_index(rows: pl.DataFrame, frame: pl.DataFrame, what: str) -> np.ndarray
     return joined["row"].to_numpy().astype(np.int64)
 
 
+def burst_groups(read: Reader, scenario: str, rows: pl.DataFrame) -> np.ndarray:
+    """The latent (burst) group of each of the surface's rows (-1 for a row without one)."""
+    groups = read.table("seg_5b/latent_groups", scenario)
+    group = np.full(rows.height, -1, np.int64)
+    group[_row_index(rows, groups, "seg_5b/latent_groups")] = groups["group_id"].to_numpy()
+    return group
+
+
 # Everything a scenario's days are made from, besides the surface.
 FABRIC_DATASETS = ("seg_5b/latent_groups", "seg_5b/latent_field", "seg_2b/day_effects", "seg_2b/alias_tables",
                    "seg_3b/edge_catalogue", "seg_3b/edge_alias_tables", "seg_3b/settlement_nodes",
@@ -72,11 +80,9 @@ def load_fabric(read: Reader, scenario: str) -> Fabric:
         np.array([text_id(z) for z in rows["tzid"]], np.uint64)]))
     kappa = policy.count_dispersion(scenario, surface.demand_class, rows["channel_group"])
 
-    groups = read.table("seg_5b/latent_groups", scenario)
-    group = np.empty(n, np.int64)
-    group[_row_index(rows, groups, "seg_5b/latent_groups")] = groups["group_id"].to_numpy()
+    group = burst_groups(read, scenario, rows)
     field = read.table("seg_5b/latent_field", scenario)
-    n_groups = int(groups["group_id"].max()) + 1 if groups.height else 0
+    n_groups = int(group.max()) + 1 if n else 0
     latent = field["factor"].to_numpy().reshape(-1, n_groups)
 
     days = identity.profile.horizon.days

@@ -24,7 +24,7 @@ import polars as pl
 
 from engine_assets.clock.seg_5a.surface import SURFACE_DATASETS, Surface, day_start_us, load_surface
 from engine_assets.clock.seg_5b.assets import GROUP, day_arrival_ids
-from engine_assets.clock.seg_5b.fabric import ROW_KEY
+from engine_assets.clock.seg_5b.fabric import ROW_KEY, burst_groups
 from engine_assets.quality.gates import MISSING_PARTITIONS_REMEDY, ValidationCheck, validation_asset
 from engine_assets.quality.realism import Sample, corridor, invariant
 from engine_assets.run.partitions import DAYS
@@ -263,8 +263,8 @@ def evaluate(read: Reader):
                 hourly_lam[:, 24 * d:24 * (d + 1)] = tally.hourly_lam
                 by_class_hour += tally.by_class_hour
                 expected += tally.expected
-        figures[scenario] = _realism_figures(read, scenario, rows, hourly_lam, hourly_n, by_class_hour, expected,
-                                             inputs.physical_share, policy.shape_min_effective_groups)
+        figures[scenario] = _realism_figures(read, scenario, surface, rows, hourly_lam, hourly_n, by_class_hour,
+                                             expected, inputs.physical_share, policy.shape_min_effective_groups)
         figures[scenario]["virtual_share"] = scenario_virtual / scenario_arrivals if scenario_arrivals else 0.0
         figures[scenario]["card_not_present_share"] = scenario_cnp / scenario_arrivals if scenario_arrivals else 0.0
     missing, unbalanced, outside, unsorted = totals.missing, totals.unbalanced, totals.outside, totals.unsorted
@@ -318,7 +318,7 @@ def evaluate(read: Reader):
     ], {}
 
 
-def _realism_figures(read, scenario, rows, hourly_lam, hourly_n, by_class_hour, expected, physical_share,
+def _realism_figures(read, scenario, surface, rows, hourly_lam, hourly_n, by_class_hour, expected, physical_share,
                      min_groups) -> dict:
     field = read.table(f"{GROUP}/latent_field", scenario)["factor"].to_numpy()
     lam_total = hourly_lam.sum(axis=1)
@@ -329,13 +329,8 @@ def _realism_figures(read, scenario, rows, hourly_lam, hourly_n, by_class_hour, 
                if (steady & (channel == c)).any()}
     # A class is judged when its physical arrivals spread over enough burst groups: one that sits
     # in one or two groups follows their burst paths, not its shape, however many arrivals it has.
-    groups = read.table(f"{GROUP}/latent_groups", scenario).select(
-        *[pl.col(c).cast(pl.String) if c != "merchant_id" else pl.col(c) for c in ROW_KEY], "group_id")
-    group = rows.select(*[pl.col(c).cast(pl.String) if c != "merchant_id" else pl.col(c) for c in ROW_KEY]).join(
-        groups, on=list(ROW_KEY), how="left", maintain_order="left")["group_id"].fill_null(-1).to_numpy()
-    klass = rows["demand_class"].cast(pl.String).replace_strict(
-        {c: i for i, c in enumerate(DEMAND_CLASSES)}, return_dtype=pl.Int64).to_numpy()
-    spread = effective_groups(klass, group, lam_total * physical_share, len(DEMAND_CLASSES))
+    group = burst_groups(read, scenario, surface.rows)
+    spread = effective_groups(surface.demand_class, group, lam_total * physical_share, len(DEMAND_CLASSES))
     correlation, unjudged, sizes = {}, {}, {}
     for k, name in enumerate(DEMAND_CLASSES):
         if by_class_hour[k].sum() >= 1000:  # enough arrivals for 168 hours to mean something
