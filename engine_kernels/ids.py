@@ -7,8 +7,7 @@ All ids are uint64; fields are listed from the most significant bit down.
     site_id          merchant_id (40) | country index (10) | site_order (14)        1B site_locations
     edge_id          merchant_id (48) | edge index (16)                             3B edge_catalogue
     arrival_id       scenario (8) | UTC day (20) | rank in the day (36)             5B arrival_events
-    reserved for layer 3, not minted yet:
-    party_id, account_id, instrument_id, device_id, ip_id
+    party_id, account_id, instrument_id, device_id, ip_id, household_id, ring_id
                      kind (4) | country index (10) | serial in the country (50)     6A, per country
     flow_id          scenario (8) | UTC day (20) | rank in the day (36)             6B, per scenario and day
 
@@ -19,8 +18,10 @@ edge index     0-based position of the edge among its merchant's edges;
 scenario       position of the scenario among the policy's scenarios, sorted by name;
 UTC day        whole days since 1970-01-01 (20 bits last until the year 4840);
 kind           1 party, 2 account, 3 instrument (cards, wallet tokens, transfer handles),
-               4 device (merchant terminals included), 5 ip; never 0, so layer-3 entity ids of
-               different kinds never meet, and none equals a merchant id.
+               4 device (merchant terminals included), 5 ip, 6 household, 7 fraud ring; never
+               0, so layer-3 entity ids of different kinds never meet, and none equals a
+               merchant id;
+serial         1-based position of the entity among its country's entities of its kind.
 A flow_id numbers the flows of a day on their own, the way arrival_id numbers arrivals: each kind
 keeps to its own columns. A value that does not fit its field raises ValueError rather than
 spill into the next field.
@@ -30,13 +31,16 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["ARRIVAL_ID", "EDGE_ID", "SITE_ID", "arrival_ids", "edge_ids", "merchant_ids", "site_ids"]
+__all__ = ["ARRIVAL_ID", "EDGE_ID", "ENTITY_ID", "ENTITY_KINDS", "SITE_ID", "arrival_ids", "edge_ids", "entity_ids",
+           "merchant_ids", "site_ids"]
 
 _MERCHANT_BITS = 40
 # (field, bits) from the most significant; each layout fills 64 bits.
 SITE_ID = (("merchant_id", _MERCHANT_BITS), ("country_index", 10), ("site_order", 14))
 EDGE_ID = (("merchant_id", 48), ("edge_index", 16))
 ARRIVAL_ID = (("scenario", 8), ("day", 20), ("rank", 36))
+ENTITY_ID = (("kind", 4), ("country_index", 10), ("serial", 50))
+ENTITY_KINDS = {"party": 1, "account": 2, "instrument": 3, "device": 4, "ip": 5, "household": 6, "ring": 7}
 
 
 def merchant_ids(n: int) -> np.ndarray:
@@ -61,6 +65,13 @@ def edge_ids(merchant_id: np.ndarray, edge_index: np.ndarray) -> np.ndarray:
 def arrival_ids(scenario: int, day: int, rank: np.ndarray) -> np.ndarray:
     """uint64 arrival ids of one scenario's UTC day (days since 1970): scenario · 2^56 + day · 2^36 + rank."""
     return _pack("arrival_id", ARRIVAL_ID, scenario, day, rank)
+
+
+def entity_ids(kind: str, country_index: int, serial: np.ndarray) -> np.ndarray:
+    """uint64 ids of one country's entities of `kind` (ENTITY_KINDS): kind · 2^60 + country_index · 2^50 + serial."""
+    if kind not in ENTITY_KINDS:
+        raise ValueError(f"entity kind {kind!r} is not one of {sorted(ENTITY_KINDS)}")
+    return _pack(f"{kind}_id", ENTITY_ID, ENTITY_KINDS[kind], country_index, serial)
 
 
 def _pack(kind: str, layout: tuple[tuple[str, int], ...], *values) -> np.ndarray:

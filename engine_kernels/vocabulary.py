@@ -9,6 +9,10 @@ CHANNELS               a merchant's main acceptance channel (1A)
 VIRTUAL_CLASSES        how a merchant sells online (3B): not at all, only online, or both
 DEMAND_CLASSES         the weekly rhythm of a merchant's demand (5A); ONLINE_DEMAND_CLASSES are the
                        ones of merchants that sell online
+PARTY_TYPES ... ROLES  the entity world (6A): who the parties are, what they hold, the devices and
+                       networks they use, and the roles fraud gives some of them. DEVICE_TYPES and
+                       IP_TYPES are one vocabulary with the networks devices connect through;
+                       ASN_CLASSES[i] is the class of an address of IP_TYPES[i]
 """
 
 __all__ = [
@@ -18,7 +22,26 @@ __all__ = [
     "DEMAND_CLASSES",
     "HYBRID",
     "NON_VIRTUAL",
+    "ACCOUNT_TYPES",
+    "AGE_BANDS",
+    "ASN_CLASSES",
+    "DEVICE_TYPES",
+    "ENTITY_KINDS",
+    "FRAUD_ROLES",
+    "INCOME_BANDS",
+    "INSTRUMENT_FORMS",
+    "INSTRUMENT_TYPES",
+    "IP_TYPES",
+    "LINK_ROLES",
     "ONLINE_DEMAND_CLASSES",
+    "OPERATING_SYSTEMS",
+    "PARTY_TYPES",
+    "REGIONS",
+    "RISK_TIERS",
+    "SCHEMES",
+    "SEGMENTS",
+    "SEGMENTS_BY_TYPE",
+    "DEVICE_USAGES",
     "SECTORS",
     "VIRTUAL_CLASSES",
     "VIRTUAL_ONLY",
@@ -36,3 +59,31 @@ NON_VIRTUAL, VIRTUAL_ONLY, HYBRID = VIRTUAL_CLASSES
 DEMAND_CLASSES = ("always_on_local", "bills_utilities", "consumer_daytime", "evening_weekend", "fuel_convenience",
                   "low_volume_tail", "office_hours", "online_24h", "online_bursty", "travel_hospitality")
 ONLINE_DEMAND_CLASSES = ("online_24h", "online_bursty")
+
+# --- 6A: the entity world ---
+PARTY_TYPES = ("retail", "business", "other")
+SEGMENTS_BY_TYPE = {
+    "retail": ("student", "mass", "family", "affluent", "retired"),
+    "business": ("sole_trader", "sme", "corporate"),
+    "other": ("non_profit", "public_body"),
+}
+SEGMENTS = tuple(s for t in PARTY_TYPES for s in SEGMENTS_BY_TYPE[t])
+# UN M.49 regions as CLDR contains countries in them; a code in none takes the policy's `default`.
+REGIONS = ("Africa", "Americas", "Asia", "Europe", "Oceania")
+AGE_BANDS = ("18-24", "25-34", "35-44", "45-54", "55-64", "65+")
+INCOME_BANDS = ("low", "lower_middle", "upper_middle", "high")
+ACCOUNT_TYPES = ("current", "savings", "credit_card", "loan",
+                 "business_current", "business_savings", "business_credit_card", "business_loan")
+INSTRUMENT_TYPES = ("debit_card", "credit_card", "wallet_token", "transfer_handle")
+INSTRUMENT_FORMS = ("physical", "virtual", "token", "alias")
+SCHEMES = ("VISA", "MASTERCARD", "AMEX", "DISCOVER", "UNIONPAY", "RUPAY", "JCB", "MIR", "CB")
+DEVICE_TYPES = ("mobile", "laptop", "desktop", "tablet", "terminal")
+OPERATING_SYSTEMS = ("android", "ios", "windows", "macos", "linux", "ipados", "embedded")
+DEVICE_USAGES = ("personal", "shared", "business", "farm", "terminal")
+LINK_ROLES = ("owner", "shared_user")
+IP_TYPES = ("residential", "mobile_cgnat", "corporate", "public_wifi", "datacentre", "vpn_proxy")
+ASN_CLASSES = ("residential_isp", "mobile_carrier", "enterprise", "hospitality", "hosting", "anonymiser")
+RISK_TIERS = ("low", "standard", "elevated", "high")
+ENTITY_KINDS = ("party", "account", "device", "ip", "merchant")
+FRAUD_ROLES = ("synthetic_identity", "ring_organiser", "ring_associate", "mule", "risky_account", "risky_device",
+               "device_farm", "ring_ip", "risky_merchant", "collusive_merchant")

@@ -16,7 +16,9 @@ from typing import Any, Generic, TypeVar
 
 import numpy as np
 
+from engine_assets.run.entity_policy import EntityRealism, parse_entities
 from engine_kernels.arrivals.bursts import BurstPolicy
+from engine_kernels.entities.policy import EntityPolicy
 from engine_kernels.civil_time.tzdb import use_pinned_tzdata
 from engine_kernels.intensity.calendar import CONVENTIONS, campaign_start
 from engine_kernels.intensity.calendar_events import CalendarPolicy, Campaign
@@ -154,6 +156,7 @@ class Policies:
     virtual: SegmentPolicy[VirtualPolicy, VirtualRealism]
     intensity: IntensityPolicy
     bursts: SegmentPolicy[BurstPolicy, BurstRealism]
+    entities: "SegmentPolicy[EntityPolicy, EntityRealism]"
     scenarios: Scenarios
 
 
@@ -533,5 +536,6 @@ POLICY_FILES: dict[str, tuple[str, Callable[[Document], Any]]] = {
     "3b": ("virtual", parse_virtual),
     "5a": ("intensity", parse_intensity),
     "5b": ("bursts", parse_bursts),
+    "6a": ("entities", lambda d: SegmentPolicy(*parse_entities(d))),
     "scenarios": ("scenarios", parse_scenarios),
 }

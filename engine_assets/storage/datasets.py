@@ -129,17 +129,20 @@ def scan_dataset(identity: RunIdentity, contract: Contract) -> pl.LazyFrame:
     return pl.concat([scan_published(p, contract.dataset) for p in parts], how="vertical")
 
 
-def scan_partitions(identity: RunIdentity, contract: Contract) -> tuple[pl.DataFrame, list[str]]:
-    """Every published partition of a single-dimension table dataset, read in one scan, with the
-    partition's value in a `partition` column; and the values published."""
+def scan_partitions(identity: RunIdentity, contract: Contract,
+                    columns: list[str] | None = None) -> tuple[pl.DataFrame, list[str]]:
+    """Every published partition of a single-dimension table dataset (only `columns`, if given),
+    with the partition's value in a `partition` column; and the values published."""
     parts = published_partitions(identity, contract)
     values = [p.name.split("=", 1)[1] for p in parts]
-    # Each partition resolved once, to one version; then one scan over all their files.
-    files = {str(f): value for p, value in zip(parts, values) for f in published_files(p, contract.dataset).values()}
-    if not files:
-        return pl.DataFrame(schema=contract.polars_schema() | {"partition": pl.String}), values
-    frame = pl.scan_parquet(list(files), include_file_paths="__file").collect()
-    return frame.with_columns(partition=pl.col("__file").replace_strict(files)).drop("__file"), values
+    schema = contract.polars_schema()
+    wanted = list(schema) if columns is None else list(columns)
+    # Each partition resolved once, to one version; the scans are collected together.
+    scans = [pl.scan_parquet([str(f) for f in published_files(p, contract.dataset).values()]).select(wanted)
+             .with_columns(partition=pl.lit(value, pl.String)) for p, value in zip(parts, values)]
+    if not scans:
+        return pl.DataFrame(schema={c: schema[c] for c in wanted} | {"partition": pl.String}), values
+    return pl.concat(scans).collect(), values
 
 
 class PublishQueue:

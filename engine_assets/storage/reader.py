@@ -91,11 +91,11 @@ class Reader:
     def artefact(self, dataset: str, partition: PartitionKey = None) -> dict[str, Path]:
         return load_dataset(self.identity, self._contract(dataset), partition)
 
-    def every_country(self, dataset: str) -> tuple[pl.DataFrame, list[str]]:
-        """Every published country partition in one frame, each row's country in `partition`, and the
-        countries of the profile that are not published."""
+    def every_country(self, dataset: str, columns: list[str] | None = None) -> tuple[pl.DataFrame, list[str]]:
+        """Every published country partition in one frame (only `columns`, if given), each row's
+        country in `partition`, and the countries of the profile that are not published."""
         contract = self._contract(dataset)
-        frame, codes = scan_partitions(self.identity, contract)
+        frame, codes = scan_partitions(self.identity, contract, columns)
         return frame, sorted(set(COUNTRIES.get_partition_keys()) - set(codes))
 
     def require(self, *datasets: str) -> None:

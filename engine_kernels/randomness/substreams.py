@@ -40,5 +40,18 @@ OUTAGE = "5a.outage"
 # 5B: bursts and arrivals
 LATENT = "5b.latent"
 CELL = "5b.cell"
+# 6A: the entity world (homes reuse the site-placement labels of 1B behind `HOME_PREFIX`)
+PARTY = "6a.party"
+HOUSEHOLD = "6a.household"
+HOME_PREFIX = "6a.home."
+HOLDING = "6a.holding"
+CARD = "6a.card"
+DEVICE = "6a.device"
+NETWORK = "6a.network"
+IP_POOL = "6a.ip_pool"
+RISK = "6a.risk"
+ROLE = "6a.role"
+RING = "6a.ring"
+TOKEN = "6a.token"
 
-LABELS = tuple(value for name, value in sorted(globals().items()) if name.isupper() and name not in ("EDGE_PREFIX",))
+LABELS = tuple(value for name, value in sorted(globals().items()) if name.isupper() and name not in ("EDGE_PREFIX", "HOME_PREFIX"))

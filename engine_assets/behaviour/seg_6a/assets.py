@@ -1,0 +1,124 @@
+"""Segment 6A: the entity world, scenario-free and per country.
+
+`party_counts` sizes every country from the world's expected payments (5A's weekly volumes:
+card-present volume where the sites are, online volume where the merchants' CDN edges serve) and
+its population. `entity_world` then builds each country whole (engine_kernels/entities/country.py):
+its tables depend on one another (ring members' farm devices are devices, their exits addresses),
+so they are one step whose outputs are the eight datasets.
+"""
+
+import dagster as dg
+import numpy as np
+import polars as pl
+
+from engine_assets.behaviour.seg_6a.homes import home_placer
+from engine_assets.behaviour.seg_6a.tables import TABLES, country_tables
+from engine_assets.run.partitions import COUNTRIES
+from engine_assets.run.resources import EngineResource
+from engine_assets.storage.io_manager import dataset_out
+from engine_assets.storage.publish import Publication
+from engine_assets.storage.reader import Reader, upstream
+from engine_assets.world.reference.world import WORLD_DATASETS
+from engine_assets.world.seg_1b.assets import COUNTRY_INDEX
+from engine_kernels.entities.country import CountryInputs, build_country
+from engine_kernels.entities.draws import Draws
+from engine_kernels.entities.party_counts import party_counts as count_parties
+from engine_kernels.vocabulary import REGIONS
+
+GROUP = "seg_6a"
+
+
+def weekly_payments(profile: pl.DataFrame, classes: pl.DataFrame, edges: pl.DataFrame) -> pl.DataFrame:
+    """Expected weekly card-present and online arrivals per country: a row's card-present part in its
+    country, each merchant's online part over its edges' countries by edge weight."""
+    rows = profile.join(classes.select("merchant_id", "virtual_share"), on="merchant_id", how="left").with_columns(
+        pl.col("virtual_share").fill_null(0.0))
+    present = rows.group_by(country_iso="legal_country_iso").agg(
+        weekly_card_present=(pl.col("weekly_volume") * (1 - pl.col("virtual_share"))).sum())
+    online = rows.group_by("merchant_id").agg(online=(pl.col("weekly_volume") * pl.col("virtual_share")).sum())
+    served = edges.join(online, on="merchant_id").group_by("country_iso").agg(
+        weekly_online=(pl.col("online") * pl.col("weight")).sum())
+    return present.join(served, on="country_iso", how="full", coalesce=True).fill_null(0.0)
+
+
+@dg.asset(
+    key=[GROUP, "party_counts"],
+    **upstream(GROUP, ins={"merchant_zone_profile": "seg_5a/merchant_zone_profile",
+                           "virtual_classification": "seg_3b/virtual_classification",
+                           "edge_catalogue": "seg_3b/edge_catalogue", "countries": "reference/countries"}),
+    io_manager_key="shards", group_name=GROUP,
+)
+def party_counts(engine: EngineResource, merchant_zone_profile: pl.LazyFrame, virtual_classification: pl.LazyFrame,
+                 edge_catalogue: pl.LazyFrame, countries: pl.LazyFrame):
+    """Parties per country: the weekly payments anchor blended with population, made whole."""
+    identity = engine.identity()
+    policy = identity.policies.entities.model.parties
+    wanted = COUNTRIES.get_partition_keys()
+    people = countries.select("country_iso", "population").filter(pl.col("country_iso").is_in(wanted)).collect()
+    volumes = weekly_payments(merchant_zone_profile.select("merchant_id", "legal_country_iso", "weekly_volume").collect(),
+                              virtual_classification.collect(), edge_catalogue.select("merchant_id", "country_iso",
+                                                                                      "weight").collect())
+    frame = people.join(volumes, on="country_iso", how="left").fill_null(0.0).sort("country_iso")
+    weekly = (frame["weekly_card_present"] + frame["weekly_online"]).to_numpy()
+    counts = count_parties(weekly, frame["population"].to_numpy().astype(np.float64),
+                           policy.payments_per_active_party_week, policy.active_share, policy.population_weight,
+                           identity.profile.party_scale)
+    return frame.select("country_iso", pl.col("population").cast(pl.Int64), "weekly_card_present", "weekly_online",
+                        parties=pl.Series(counts, dtype=pl.Int64))
+
+
+def _region(region: str | None) -> int:
+    return REGIONS.index(region) if region in REGIONS else len(REGIONS)
+
+
+def build_tables(read: Reader, country: str, n_parties: int, region: str | None, sites: pl.DataFrame,
+                 merchants: pl.DataFrame, tz_cells: pl.DataFrame) -> tuple[dict, dict[str, int]]:
+    """The eight tables of one country and the words each substream label used."""
+    identity = read.identity
+    policy = identity.policies.entities.model
+    draws = Draws(identity.substream_key)
+    site_ids = sites["site_id"].to_numpy().astype(np.uint64)
+    site_merchant = sites["merchant_id"].to_numpy().astype(np.uint64)
+    inputs = CountryInputs(country, COUNTRY_INDEX[country], _region(region), n_parties, site_ids, site_merchant,
+                           merchants["merchant_id"].to_numpy().astype(np.uint64), merchants["mcc"].to_numpy())
+    world = build_country(inputs, home_placer(read, country, tz_cells, draws), policy, draws)
+    tables = country_tables(world, country, policy.instruments.rail(country), identity.profile.horizon.start,
+                            site_ids, site_merchant)
+    if world.unplaced:
+        raise ValueError(f"seg_6a: {country}: the caps of config/policies/6a.yaml left {world.unplaced} items without "
+                         "an owner; raise the cap or lower the per-owner mean of the product that ran out")
+    return tables, draws.words
+
+
+@dg.multi_asset(
+    outs={name: dataset_out(f"{GROUP}/{name}") for name in TABLES},
+    **upstream(GROUP, ins={"party_counts": f"{GROUP}/party_counts", "site_locations": "seg_1b/site_locations",
+                           "merchants": "seg_1a/merchants", "countries": "reference/countries",
+                           "tz_grid": "reference/tz_grid"}, reads=WORLD_DATASETS),
+    partitions_def=COUNTRIES, backfill_policy=dg.BackfillPolicy.single_run(), group_name=GROUP,
+)
+def entity_world(context: dg.AssetExecutionContext, engine: EngineResource, party_counts: pl.LazyFrame,
+                 site_locations: dict[str, pl.LazyFrame], merchants: pl.LazyFrame, countries: pl.LazyFrame,
+                 tz_grid: pl.LazyFrame):
+    """Parties with homes, accounts, cards, tokens, handles, devices, terminals, addresses and fraud roles."""
+    read = Reader.of(context, engine.identity())
+    wanted = list(site_locations)
+    counts = dict(party_counts.select("country_iso", "parties").collect().iter_rows())
+    regions = dict(countries.select("country_iso", "region").filter(pl.col("country_iso").is_in(wanted)).collect().iter_rows())
+    owners = merchants.select("merchant_id", "home_country_iso", "mcc").collect()
+    grid = tz_grid.select("cell", pl.col("country_iso").cast(pl.String), pl.col("tzid").cast(pl.String)).filter(
+        pl.col("country_iso").is_in(wanted)).collect()
+    cells = {c: part for (c,), part in grid.partition_by("country_iso", as_dict=True).items()}
+    outputs: dict[str, dict[str, Publication]] = {name: {} for name in TABLES}
+    for country in wanted:
+        tables, words = build_tables(read, country, int(counts.get(country, 0)), regions.get(country),
+                                     site_locations[country].select("site_id", "merchant_id").collect(),
+                                     owners.filter(pl.col("home_country_iso") == country),
+                                     cells.get(country, grid.clear()))
+        for name in TABLES:
+            # The draws are reported once, with the parties.
+            outputs[name][country] = Publication(tables[name], words if name == "parties" else {})
+    return tuple(outputs[name] for name in TABLES)
+
+
+ASSETS = [party_counts, entity_world]
