@@ -7,6 +7,8 @@ its tables depend on one another (ring members' farm devices are devices, their 
 so they are one step whose outputs are the eight datasets.
 """
 
+from concurrent.futures import Future
+
 import dagster as dg
 import numpy as np
 import polars as pl
@@ -14,9 +16,11 @@ import polars as pl
 from engine_assets.behaviour.seg_6a.homes import home_placer
 from engine_assets.behaviour.seg_6a.tables import TABLES, country_tables
 from engine_assets.run.partitions import COUNTRIES
+from engine_assets.quality.contracts import load_contract
 from engine_assets.run.resources import EngineResource
+from engine_assets.storage.datasets import PublishQueue
 from engine_assets.storage.io_manager import dataset_out
-from engine_assets.storage.publish import Publication
+from engine_assets.storage.publish import Publication, Published
 from engine_assets.storage.reader import Reader, upstream
 from engine_assets.world.reference.world import WORLD_DATASETS
 from engine_assets.world.seg_1b.assets import COUNTRY_INDEX
@@ -41,6 +45,22 @@ def weekly_payments(profile: pl.DataFrame, classes: pl.DataFrame, edges: pl.Data
     return present.join(served, on="country_iso", how="full", coalesce=True).fill_null(0.0)
 
 
+def party_table(identity, profile: pl.DataFrame, classes: pl.DataFrame, edges: pl.DataFrame,
+                countries: pl.DataFrame) -> pl.DataFrame:
+    """One row per country of the profile: population, weekly payments and parties."""
+    policy = identity.policies.entities.model.parties
+    people = countries.select("country_iso", "population").filter(
+        pl.col("country_iso").is_in(COUNTRIES.get_partition_keys()))
+    volumes = weekly_payments(profile, classes, edges)
+    frame = people.join(volumes, on="country_iso", how="left").fill_null(0.0).sort("country_iso")
+    weekly = (frame["weekly_card_present"] + frame["weekly_online"]).to_numpy()
+    counts = count_parties(weekly, frame["population"].to_numpy().astype(np.float64),
+                           policy.payments_per_active_party_week, policy.active_share, policy.population_weight,
+                           identity.profile.party_scale)
+    return frame.select("country_iso", pl.col("population").cast(pl.Int64), "weekly_card_present", "weekly_online",
+                        parties=pl.Series(counts, dtype=pl.Int64))
+
+
 @dg.asset(
     key=[GROUP, "party_counts"],
     **upstream(GROUP, ins={"merchant_zone_profile": "seg_5a/merchant_zone_profile",
@@ -51,24 +71,38 @@ def weekly_payments(profile: pl.DataFrame, classes: pl.DataFrame, edges: pl.Data
 def party_counts(engine: EngineResource, merchant_zone_profile: pl.LazyFrame, virtual_classification: pl.LazyFrame,
                  edge_catalogue: pl.LazyFrame, countries: pl.LazyFrame):
     """Parties per country: the weekly payments anchor blended with population, made whole."""
-    identity = engine.identity()
-    policy = identity.policies.entities.model.parties
-    wanted = COUNTRIES.get_partition_keys()
-    people = countries.select("country_iso", "population").filter(pl.col("country_iso").is_in(wanted)).collect()
-    volumes = weekly_payments(merchant_zone_profile.select("merchant_id", "legal_country_iso", "weekly_volume").collect(),
-                              virtual_classification.collect(), edge_catalogue.select("merchant_id", "country_iso",
-                                                                                      "weight").collect())
-    frame = people.join(volumes, on="country_iso", how="left").fill_null(0.0).sort("country_iso")
-    weekly = (frame["weekly_card_present"] + frame["weekly_online"]).to_numpy()
-    counts = count_parties(weekly, frame["population"].to_numpy().astype(np.float64),
-                           policy.payments_per_active_party_week, policy.active_share, policy.population_weight,
-                           identity.profile.party_scale)
-    return frame.select("country_iso", pl.col("population").cast(pl.Int64), "weekly_card_present", "weekly_online",
-                        parties=pl.Series(counts, dtype=pl.Int64))
+    return party_table(engine.identity(), merchant_zone_profile.select("merchant_id", "legal_country_iso",
+                                                                       "weekly_volume").collect(),
+                       virtual_classification.select("merchant_id", "virtual_share").collect(),
+                       edge_catalogue.select("merchant_id", "country_iso", "weight").collect(),
+                       countries.select("country_iso", "population").collect())
 
 
 def _region(region: str | None) -> int:
     return REGIONS.index(region) if region in REGIONS else len(REGIONS)
+
+
+class WorldInputs:
+    """What every country of a run shares: party counts, regions, merchants at home, zone cells."""
+
+    def __init__(self, read: Reader, wanted: list[str]):
+        self.read = read
+        self.counts = dict(read.table(f"{GROUP}/party_counts").select("country_iso", "parties").iter_rows())
+        self.regions = dict(read.scan("reference/countries").select("country_iso", "region").collect().iter_rows())
+        self.merchants = read.scan("seg_1a/merchants").select("merchant_id", pl.col("home_country_iso").cast(pl.String),
+                                                              "mcc").collect()
+        grid = read.scan("reference/tz_grid").select("cell", pl.col("country_iso").cast(pl.String),
+                                                      pl.col("tzid").cast(pl.String)).filter(
+            pl.col("country_iso").is_in(wanted)).collect()
+        self.cells = {c: part for (c,), part in grid.partition_by("country_iso", as_dict=True).items()}
+        self.no_cells = grid.clear()
+
+    def country(self, country: str) -> tuple[dict, dict[str, int]]:
+        """The eight tables of one country and the words each substream label used."""
+        sites = self.read.scan("seg_1b/site_locations", country).select("site_id", "merchant_id").collect()
+        return build_tables(self.read, country, int(self.counts.get(country, 0)), self.regions.get(country), sites,
+                            self.merchants.filter(pl.col("home_country_iso") == country),
+                            self.cells.get(country, self.no_cells))
 
 
 def build_tables(read: Reader, country: str, n_parties: int, region: str | None, sites: pl.DataFrame,
@@ -90,35 +124,31 @@ def build_tables(read: Reader, country: str, n_parties: int, region: str | None,
     return tables, draws.words
 
 
+def publish_world(read: Reader, wanted: list[str]) -> tuple[dict[str, Published], ...]:
+    """Build and publish every country of `wanted`, one country's tables written while the next is built."""
+    inputs = WorldInputs(read, wanted)
+    contracts = {name: load_contract(f"{GROUP}/{name}") for name in TABLES}
+    futures: dict[str, dict[str, Future]] = {name: {} for name in TABLES}
+    with PublishQueue(read.identity, pending=2 * len(TABLES)) as queue:
+        for country in wanted:
+            tables, words = inputs.country(country)
+            for name in TABLES:
+                # The draws are reported once, with the parties.
+                payload = Publication(tables[name], words if name == "parties" else {})
+                futures[name][country] = queue.put(contracts[name], country, payload)
+        queue.wait()
+    return tuple({c: f.result() for c, f in futures[name].items()} for name in TABLES)
+
+
 @dg.multi_asset(
     outs={name: dataset_out(f"{GROUP}/{name}") for name in TABLES},
-    **upstream(GROUP, ins={"party_counts": f"{GROUP}/party_counts", "site_locations": "seg_1b/site_locations",
-                           "merchants": "seg_1a/merchants", "countries": "reference/countries",
-                           "tz_grid": "reference/tz_grid"}, reads=WORLD_DATASETS),
+    **upstream(GROUP, reads=[f"{GROUP}/party_counts", "seg_1b/site_locations", "seg_1a/merchants",
+                             "reference/tz_grid", *WORLD_DATASETS]),
     partitions_def=COUNTRIES, backfill_policy=dg.BackfillPolicy.single_run(), group_name=GROUP,
 )
-def entity_world(context: dg.AssetExecutionContext, engine: EngineResource, party_counts: pl.LazyFrame,
-                 site_locations: dict[str, pl.LazyFrame], merchants: pl.LazyFrame, countries: pl.LazyFrame,
-                 tz_grid: pl.LazyFrame):
+def entity_world(context: dg.AssetExecutionContext, engine: EngineResource):
     """Parties with homes, accounts, cards, tokens, handles, devices, terminals, addresses and fraud roles."""
-    read = Reader.of(context, engine.identity())
-    wanted = list(site_locations)
-    counts = dict(party_counts.select("country_iso", "parties").collect().iter_rows())
-    regions = dict(countries.select("country_iso", "region").filter(pl.col("country_iso").is_in(wanted)).collect().iter_rows())
-    owners = merchants.select("merchant_id", "home_country_iso", "mcc").collect()
-    grid = tz_grid.select("cell", pl.col("country_iso").cast(pl.String), pl.col("tzid").cast(pl.String)).filter(
-        pl.col("country_iso").is_in(wanted)).collect()
-    cells = {c: part for (c,), part in grid.partition_by("country_iso", as_dict=True).items()}
-    outputs: dict[str, dict[str, Publication]] = {name: {} for name in TABLES}
-    for country in wanted:
-        tables, words = build_tables(read, country, int(counts.get(country, 0)), regions.get(country),
-                                     site_locations[country].select("site_id", "merchant_id").collect(),
-                                     owners.filter(pl.col("home_country_iso") == country),
-                                     cells.get(country, grid.clear()))
-        for name in TABLES:
-            # The draws are reported once, with the parties.
-            outputs[name][country] = Publication(tables[name], words if name == "parties" else {})
-    return tuple(outputs[name] for name in TABLES)
+    return publish_world(Reader.of(context, engine.identity()), list(context.partition_keys))
 
 
 ASSETS = [party_counts, entity_world]

@@ -46,7 +46,7 @@ def _strings(values: np.ndarray) -> pa.DictionaryArray:
 
 
 def _country(n: int, country: str) -> pa.Array:
-    return pa.array(np.full(n, country, dtype=object), pa.string())
+    return pa.repeat(pa.scalar(country, pa.string()), n)
 
 
 def tokens(hashes: np.ndarray) -> pa.StringArray:
