@@ -12,11 +12,13 @@ from engine_assets.storage.io_manager import ShardIOManager
 from engine_assets.storage.publish import MANIFEST
 
 QUIET = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
-ASSET_SEGMENTS = ("reference", "seg_1a", "seg_3a", "seg_1b", "seg_2a", "seg_2b", "seg_3b", "seg_5a", "seg_5b")
+ASSET_SEGMENTS = ("reference", "seg_1a", "seg_3a", "seg_1b", "seg_2a", "seg_2b", "seg_3b", "seg_5a", "seg_5b", "seg_6a")
 UPSTREAM = ["reference/holidays", "reference/reference_validation", "seg_1a/merchants", "seg_1a/outlet_counts",
             "seg_1a/candidate_countries", "seg_1a/foreign_membership", "seg_2a/tz_transitions"]
 KEYS = COUNTRIES.get_partition_keys()
-DIGESTED = ("seg_3a", "seg_1b", "seg_2a", "seg_2b", "seg_3b", "seg_5a")
+DIGESTED = ("seg_3a", "seg_1b", "seg_2a", "seg_2b", "seg_3b", "seg_5a", "seg_6a")
+ENTITY_TABLES = [f"seg_6a/{name}" for name in ("parties", "accounts", "instruments", "devices", "device_links", "ips",
+                                               "ip_links", "fraud_roles")]
 
 
 def run(root: Path, selection: list[str], partitions: list[str] | None = None) -> dg.ExecuteInProcessResult:
@@ -36,7 +38,7 @@ def run(root: Path, selection: list[str], partitions: list[str] | None = None) -
 
 
 def build_world(root: Path, order=(KEYS,)) -> None:
-    """The ci world up to 5A's validation; country steps run once per group of `order`."""
+    """The ci world up to 5A's validation and 6A's; country steps run once per group of `order`."""
     run(root, UPSTREAM)
     run(root, ["seg_1a/outlet_catalogue"], KEYS)
     run(root, ["seg_1a/seg_1a_validation"])
@@ -56,6 +58,10 @@ def build_world(root: Path, order=(KEYS,)) -> None:
     run(root, ["seg_5a/weekly_shapes", "seg_5a/merchant_zone_profile"])
     run(root, ["seg_5a/calendar"], SCENARIOS.get_partition_keys())
     run(root, ["seg_5a/seg_5a_validation"])
+    run(root, ["seg_6a/party_counts"])
+    for group in order:
+        run(root, ENTITY_TABLES, group)
+    run(root, ["seg_6a/seg_6a_validation"])
 
 
 def digests(root: Path) -> dict[str, list[str]]:

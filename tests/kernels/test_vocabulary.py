@@ -29,6 +29,23 @@ KERNEL_COLUMNS = {
     ("seg_5a/calendar", "event_type"): TYPES,
     ("seg_5a/merchant_zone_profile", "zone_role"): ROLES,
 }
+# 6A's columns, each named with its table: names as general as `role` or `usage` stay local.
+_6A = {
+    "parties": {"party_type": vocabulary.PARTY_TYPES, "segment": vocabulary.SEGMENTS,
+                "age_band": vocabulary.AGE_BANDS, "income_band": vocabulary.INCOME_BANDS,
+                "risk_tier": vocabulary.RISK_TIERS},
+    "accounts": {"account_type": vocabulary.ACCOUNT_TYPES},
+    "instruments": {"instrument_type": vocabulary.INSTRUMENT_TYPES, "form": vocabulary.INSTRUMENT_FORMS,
+                    "scheme": vocabulary.SCHEMES},
+    "devices": {"device_type": vocabulary.DEVICE_TYPES, "os": vocabulary.OPERATING_SYSTEMS,
+                "usage": vocabulary.DEVICE_USAGES},
+    "device_links": {"role": vocabulary.LINK_ROLES},
+    "ips": {"ip_type": vocabulary.IP_TYPES, "asn_class": vocabulary.ASN_CLASSES},
+    "ip_links": {"ip_type": vocabulary.IP_TYPES},
+    "fraud_roles": {"entity_kind": vocabulary.ENTITY_KINDS, "role": vocabulary.FRAUD_ROLES},
+}
+KERNEL_COLUMNS |= {(f"seg_6a/{table}", column): values for table, columns in _6A.items()
+                   for column, values in columns.items()}
 # The holidays package names the category; the engine keeps only its default one.
 FROM_PACKAGES = {("reference/holidays", "kind")}
 

@@ -49,8 +49,9 @@ def party_table(identity, profile: pl.DataFrame, classes: pl.DataFrame, edges: p
                 countries: pl.DataFrame) -> pl.DataFrame:
     """One row per country of the profile: population, weekly payments and parties."""
     policy = identity.policies.entities.model.parties
-    people = countries.select("country_iso", "population").filter(
-        pl.col("country_iso").is_in(COUNTRIES.get_partition_keys()))
+    # Nobody lives on the map of a code outside the populated world (Antarctica): no homes to draw.
+    people = countries.filter(pl.col("country_iso").is_in(COUNTRIES.get_partition_keys())).select(
+        "country_iso", population=pl.when("is_populated_world").then("population").otherwise(0))
     volumes = weekly_payments(profile, classes, edges)
     frame = people.join(volumes, on="country_iso", how="left").fill_null(0.0).sort("country_iso")
     weekly = (frame["weekly_card_present"] + frame["weekly_online"]).to_numpy()
@@ -75,7 +76,7 @@ def party_counts(engine: EngineResource, merchant_zone_profile: pl.LazyFrame, vi
                                                                        "weekly_volume").collect(),
                        virtual_classification.select("merchant_id", "virtual_share").collect(),
                        edge_catalogue.select("merchant_id", "country_iso", "weight").collect(),
-                       countries.select("country_iso", "population").collect())
+                       countries.select("country_iso", "population", "is_populated_world").collect())
 
 
 def _region(region: str | None) -> int:

@@ -63,12 +63,12 @@ def test_transition_table_holds_the_horizons_dst_edges(ci_world):
 
 
 def test_same_bytes_country_by_country_in_any_order(ci_world, share_reference, tmp_path):
-    """3A, 1B, 2A and 2B one country at a time, in reverse, and zones in yet another order: same bytes,
-    down to 5A's surfaces."""
+    """3A, 1B, 2A, 2B and 6A one country at a time, in reverse, and zones in yet another order: same
+    bytes, down to 5A's surfaces and 6A's entity world."""
     root = share_reference(tmp_path / "data")
     build_world(root, order=[[k] for k in reversed(KEYS)])
     first, second = digests(ci_world), digests(root)
-    assert len(first) == 7 * len(KEYS) + 1 + 4 + 3 and first == second
+    assert len(first) == 7 * len(KEYS) + 1 + 4 + 3 + 8 * len(KEYS) + 1 and first == second
 
 
 def test_zone_plan_refuses_to_read_an_unvalidated_catalogue(world_root):
