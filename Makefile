@@ -43,6 +43,7 @@ bench: install
 	$(BIN)/python benchmarks/routing.py
 	$(BIN)/python benchmarks/intensity.py
 	$(BIN)/python benchmarks/arrivals.py
+	$(BIN)/python benchmarks/entities.py
 
 clean:
 	rm -rf $(VENV) .dagster_home data .pytest_cache

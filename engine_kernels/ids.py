@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["ARRIVAL_ID", "EDGE_ID", "ENTITY_ID", "ENTITY_KINDS", "SITE_ID", "arrival_ids", "edge_ids", "entity_ids",
+__all__ = ["ARRIVAL_ID", "EDGE_ID", "ENTITY_ID", "ID_KINDS", "SITE_ID", "arrival_ids", "edge_ids", "entity_ids",
            "merchant_ids", "site_ids"]
 
 _MERCHANT_BITS = 40
@@ -40,7 +40,7 @@ SITE_ID = (("merchant_id", _MERCHANT_BITS), ("country_index", 10), ("site_order"
 EDGE_ID = (("merchant_id", 48), ("edge_index", 16))
 ARRIVAL_ID = (("scenario", 8), ("day", 20), ("rank", 36))
 ENTITY_ID = (("kind", 4), ("country_index", 10), ("serial", 50))
-ENTITY_KINDS = {"party": 1, "account": 2, "instrument": 3, "device": 4, "ip": 5, "household": 6, "ring": 7}
+ID_KINDS = {"party": 1, "account": 2, "instrument": 3, "device": 4, "ip": 5, "household": 6, "ring": 7}
 
 
 def merchant_ids(n: int) -> np.ndarray:
@@ -68,10 +68,10 @@ def arrival_ids(scenario: int, day: int, rank: np.ndarray) -> np.ndarray:
 
 
 def entity_ids(kind: str, country_index: int, serial: np.ndarray) -> np.ndarray:
-    """uint64 ids of one country's entities of `kind` (ENTITY_KINDS): kind · 2^60 + country_index · 2^50 + serial."""
-    if kind not in ENTITY_KINDS:
-        raise ValueError(f"entity kind {kind!r} is not one of {sorted(ENTITY_KINDS)}")
-    return _pack(f"{kind}_id", ENTITY_ID, ENTITY_KINDS[kind], country_index, serial)
+    """uint64 ids of one country's entities of `kind` (ID_KINDS): kind · 2^60 + country_index · 2^50 + serial."""
+    if kind not in ID_KINDS:
+        raise ValueError(f"entity kind {kind!r} is not one of {sorted(ID_KINDS)}")
+    return _pack(f"{kind}_id", ENTITY_ID, ID_KINDS[kind], country_index, serial)
 
 
 def _pack(kind: str, layout: tuple[tuple[str, int], ...], *values) -> np.ndarray:

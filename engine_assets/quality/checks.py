@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import dagster as dg
+import polars as pl
 
 # Public in spirit (it is the type of AssetCheckEvaluation's field) but not re-exported by dagster.
 from dagster._core.definitions.asset_checks.asset_check_evaluation import AssetCheckEvaluationTargetMaterializationData
@@ -20,7 +21,7 @@ from engine_assets.quality.contracts import Contract, load_contract, validate_do
 from engine_assets.run.identity import RunIdentity
 from engine_assets.run.partitions import dimensions
 from engine_assets.run.resources import EngineResource
-from engine_assets.storage.datasets import PartitionKey, load_dataset, partition_path, scan_dataset
+from engine_assets.storage.datasets import PartitionKey, is_published, load_dataset, partition_path, scan_dataset
 from engine_assets.storage.publish import MANIFEST, read_manifest
 
 # Rows of the partitions one check stacks into one frame: bounds the check's memory.
@@ -32,18 +33,28 @@ def check_partitions(
 ) -> list[tuple[bool, dict[str, Any]]]:
     """Verdict and UI metadata for each of the published partitions `keys`, in order.
 
-    Table partitions are checked together so that each foreign key is one pass over all of them.
+    Table partitions are checked together so that each foreign key is one pass over all of them;
+    a same-partition foreign key joins only the batch's own partitions of the referenced dataset.
     """
     data = [load_dataset(identity, contract, key) for key in keys]
     if contract.kind == "artefact":
         return [_check_artefact(contract, files) for files in data]
     if contract.kind == "document":
         return [_check_document(contract, document) for document in data]
-    references = {fk.ref_dataset: scan_dataset(identity, load_contract(fk.ref_dataset)) for fk in contract.foreign_keys}
+    whole = {fk.ref_dataset: scan_dataset(identity, load_contract(fk.ref_dataset))
+             for fk in contract.foreign_keys if not fk.same_partition}
     reports = {}
     for batch in _batches([read_manifest(partition_path(identity, contract, k), str(k))["rows"] for k in keys]):
-        reports |= check_frames(contract, {i: data[i] for i in batch}, references)
+        local = {fk.ref_dataset: _same_partitions(identity, load_contract(fk.ref_dataset), [keys[i] for i in batch])
+                 for fk in contract.foreign_keys if fk.same_partition}
+        reports |= check_frames(contract, {i: data[i] for i in batch}, whole | local)
     return [(reports[i].passed, reports[i].to_metadata()) for i in range(len(keys))]
+
+
+def _same_partitions(identity: RunIdentity, contract: Contract, keys: list[PartitionKey]) -> pl.LazyFrame:
+    """The published ones of these partitions of a table dataset, as one LazyFrame."""
+    frames = [load_dataset(identity, contract, k) for k in keys if is_published(identity, contract, k)]
+    return pl.concat(frames, how="vertical") if frames else pl.LazyFrame(schema=contract.polars_schema())
 
 
 def _batches(rows: list[int], budget: int = CHECK_ROWS) -> list[list[int]]:
@@ -93,27 +104,32 @@ def partition_evaluations(
     An `AssetCheckResult` in a run over a partition range is recorded without a partition, so
     the UI would show every partition of the range as skipped; evaluations carry their own.
     """
+    latest = _latest_materialisations(context.instance, asset_key, list(verdicts))
     for key, (passed, metadata) in verdicts.items():
         yield dg.AssetCheckEvaluation(
             asset_key=asset_key, check_name=check_name, passed=passed, metadata=metadata,
             severity=dg.AssetCheckSeverity.ERROR, blocking=True, partition=key,
-            target_materialization_data=_latest_materialisation(context.instance, asset_key, key),
+            target_materialization_data=latest.get(key),
         )
     # The check's own output, which lets downstream steps of the run wait for it.
     [output] = context.op_execution_context.op_def.output_defs
     yield dg.Output(None, output_name=output.name)
 
 
-def _latest_materialisation(instance: dg.DagsterInstance, asset_key: dg.AssetKey,
-                            partition: str | None) -> AssetCheckEvaluationTargetMaterializationData | None:
-    records = instance.fetch_materializations(
-        dg.AssetRecordsFilter(asset_key=asset_key, asset_partitions=None if partition is None else [partition]),
-        limit=1,
-    ).records
-    if not records:
-        return None
-    return AssetCheckEvaluationTargetMaterializationData(
-        storage_id=records[0].storage_id, run_id=records[0].run_id, timestamp=records[0].timestamp)
+def _latest_materialisations(instance: dg.DagsterInstance, asset_key: dg.AssetKey, partitions: list[str | None]
+                             ) -> dict[str | None, AssetCheckEvaluationTargetMaterializationData]:
+    """The latest materialisation of each partition, in two queries whatever their number (250
+    countries would otherwise cost a query each)."""
+    if partitions == [None]:
+        records = instance.fetch_materializations(dg.AssetRecordsFilter(asset_key=asset_key), limit=1).records
+    else:
+        latest = instance.event_log_storage.get_latest_storage_id_by_partition(
+            asset_key, dg.DagsterEventType.ASSET_MATERIALIZATION, set(partitions))
+        ids = [latest[p] for p in partitions if p in latest]
+        records = instance.fetch_materializations(dg.AssetRecordsFilter(asset_key=asset_key, storage_ids=ids),
+                                                  limit=max(len(ids), 1)).records if ids else []
+    return {r.partition_key: AssetCheckEvaluationTargetMaterializationData(
+        storage_id=r.storage_id, run_id=r.run_id, timestamp=r.timestamp) for r in records}
 
 
 def contract_check(asset_key: list[str], partitions_def: dg.PartitionsDefinition | None = None) -> dg.AssetChecksDefinition:

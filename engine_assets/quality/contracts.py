@@ -138,6 +138,9 @@ class ForeignKey:
     columns: tuple[str, ...]
     ref_dataset: str
     ref_columns: tuple[str, ...]
+    # The match lies in the same partition of the referenced dataset (a country's accounts belong
+    # to its parties): checked against those partitions only, not the whole dataset.
+    same_partition: bool = False
 
 
 @dataclass(frozen=True)
@@ -377,7 +380,8 @@ def _build_contract(path: Path, doc: dict[str, Any]) -> Contract:
     # Document contracts have no "properties" in the column sense.
     properties = doc["properties"] if doc["x-kind"] == "table" else {}
     foreign_keys = tuple(
-        ForeignKey(tuple(fk["columns"]), fk["references"]["dataset"], tuple(fk["references"]["columns"]))
+        ForeignKey(tuple(fk["columns"]), fk["references"]["dataset"], tuple(fk["references"]["columns"]),
+                   bool(fk.get("same_partition", False)))
         for fk in doc.get("x-foreign-keys", [])
     )
     return Contract(
@@ -468,6 +472,10 @@ def _foreign_key_problems(contract: Contract, entries: Mapping[str, DatasetEntry
         if referenced.kind != "table":
             problems.append(f"{where}.dataset: {fk.ref_dataset!r} is a {referenced.kind}, not a table")
             continue
+        if fk.same_partition and (not contract.partition_keys or referenced.partition_keys != contract.partition_keys):
+            problems.append(f"{contract.path}: at $.x-foreign-keys[{index}].same_partition: {fk.ref_dataset!r} is not "
+                            f"partitioned like {contract.dataset!r} ({list(referenced.partition_keys)} against "
+                            f"{list(contract.partition_keys)})")
         for local, remote in zip(fk.columns, fk.ref_columns):
             if remote not in referenced.column_names:
                 columns = ", ".join(referenced.column_names)
