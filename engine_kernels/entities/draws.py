@@ -20,14 +20,20 @@ __all__ = ["Draws"]
 class Draws:
     def __init__(self, keys: Callable[[str], int]):
         self._keys = keys
+        self._fields: dict[tuple[str, int], int] = {}
         self.words: dict[str, int] = {}
+
+    def _key(self, label: str, field: int) -> int:
+        """The key of (label, field): the field folded into the label's key once, not once per unit."""
+        if (label, field) not in self._fields:
+            self._fields[label, field] = int(unit_keys(self._keys(label), np.array([[field]], np.uint64))[0])
+        return self._fields[label, field]
 
     def uniforms(self, label: str, ids: np.ndarray, k: int = 1, field: int = 0) -> np.ndarray:
         """float64 (n, k) in (0, 1): k uniforms of each unit id (uint64) under `label` and `field`."""
         ids = np.asarray(ids, np.uint64)
-        units = np.column_stack([ids, np.full(ids.shape[0], field, np.uint64)])
         self.words[label] = self.words.get(label, 0) + ids.shape[0] * k
-        return unit_uniforms(unit_keys(self._keys(label), units), k)
+        return unit_uniforms(unit_keys(self._key(label, field), ids[:, None]), k)
 
     def uniform(self, label: str, ids: np.ndarray, field: int = 0) -> np.ndarray:
         return self.uniforms(label, ids, 1, field)[:, 0]

@@ -41,10 +41,28 @@ def _largest_remainder_into(shares, total, out):
         out[i] = whole
         remainders[i] = quota - whole
         assigned += whole
-    # Stable sort of the negated remainders: largest first, ties by index.
-    order = np.argsort(-remainders, kind="mergesort")
-    for j in range(total - assigned):
-        out[order[j]] += 1
+    left = total - assigned
+    if left <= 0:
+        return
+    if left >= k:
+        for i in range(k):
+            out[i] += 1
+        return
+    # The `left` largest remainders, ties to the lower index, found in linear time: every
+    # remainder above the left-th largest value v gets a unit, then the first ones equal to v
+    # take the rest (the same units as a stable sort of the negated remainders would give).
+    v = np.partition(remainders, k - left)[k - left]
+    need = left
+    for i in range(k):
+        if remainders[i] > v:
+            out[i] += 1
+            need -= 1
+    for i in range(k):
+        if need == 0:
+            break
+        if remainders[i] == v:
+            out[i] += 1
+            need -= 1
 
 
 # Numba-callable for kernels that integerise inside their own loops (no argument checks).
