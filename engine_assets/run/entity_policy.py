@@ -146,8 +146,8 @@ def _holding(name: str, d: Document, cells: Sequence[str] | None, per: str) -> H
         per_holder = [float(d[per])] * len(cells)
     if any(not 1 <= p <= int(d["cap"]) for p, e in zip(per_holder, eligible) if e > 0):
         raise ValueError(f"{name}.{per} must lie between 1 and the cap ({d['cap']}) items per eligible holder")
-    return Holding(name, np.array(eligible), np.array(per_holder), int(d.get("floor", 0)), int(d["cap"]),
-                   float(d["sigma"]))
+    # Eligibility is the zero inflation: an eligible owner holds at least one item.
+    return Holding(name, np.array(eligible), np.array(per_holder), 1, int(d["cap"]), float(d["sigma"]))
 
 
 def _account_types(names: Sequence[str], field: str) -> tuple[int, ...]:
@@ -214,7 +214,7 @@ def _devices(d: Document) -> DevicePolicy:
         shared_household_share=float(d["shared"]["household_share"]),
         shared_types=_share_map(d["shared"]["types"], PERSONAL_DEVICES, "devices.shared.types"),
         os_shares=np.stack([_share_map(d["os"][t], OPERATING_SYSTEMS, f"devices.os.{t}") for t in DEVICE_TYPES]),
-        terminals=_holding("devices.terminals", d["terminals"] | {"floor": 1}, None, "per_site"),
+        terminals=_holding("devices.terminals", d["terminals"], None, "per_site"),
         first_network=first,
         also_network=also,
         vpn_share=float(d["vpn_share"]),

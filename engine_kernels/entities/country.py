@@ -150,17 +150,21 @@ def build_country(inputs: CountryInputs, place_homes: Callable[[np.ndarray], Hom
     owner = np.full(devices.device_id.shape[0], -1, np.int64)
     first_link = np.unique(devices.link_device, return_index=True)
     owner[first_link[0]] = devices.link_party[first_link[1]]
-    affinity = np.where(owner >= 0, np.where(parties.household[np.maximum(owner, 0)] >= 0,
-                                              parties.household_id[parties.household[np.maximum(owner, 0)]],
-                                              parties.party_id[np.maximum(owner, 0)]), 0)
+    # Links that share an address when they can: a household's, a party's, a merchant's terminals.
+    affinity = np.zeros(devices.device_id.shape[0], np.uint64)
+    owned = np.flatnonzero(owner >= 0)
+    home = parties.household[owner[owned]]
+    affinity[owned] = np.where(home >= 0, parties.household_id[np.maximum(home, 0)] if parties.household_id.size
+                               else 0, parties.party_id[owner[owned]])
     terminals = devices.site >= 0
     affinity[terminals] = inputs.site_merchant[devices.site[terminals]]
-    link_key = devices.device_id[net_device] * np.uint64(8) + net_type.astype(np.uint64)
+    # Unique per link: the device's serial (its id below the kind and country bits) and the type.
+    link_key = (devices.device_id[net_device] & np.uint64((1 << 50) - 1)) * np.uint64(8) + net_type.astype(np.uint64)
 
     def ip_ids(first: int, count: int) -> np.ndarray:
         return entity_ids("ip", ci, np.arange(first + 1, first + count + 1, dtype=np.uint64))
 
-    pools = pool_addresses(net_type, affinity[net_device].astype(np.uint64), link_key, policy.ips, ip_ids, draws)
+    pools = pool_addresses(net_type, affinity[net_device], link_key, policy.ips, ip_ids, draws)
     n_pool = pools.ip_type.shape[0]
     ring_ip_first = n_pool + np.concatenate(([0], np.cumsum(rings.ips_per_ring)))
     ring_ip_type = np.repeat(HOSTED_TYPES[rings.ip_hosted_type], rings.ips_per_ring)

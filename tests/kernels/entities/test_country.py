@@ -146,8 +146,10 @@ def test_tiers_are_exact_shares_of_the_countrys_scores(policy, world):
 def test_pool_addresses_keep_their_caps(policy, world):
     per_ip = np.bincount(world.link_ip, minlength=world.ip_id.shape[0])
     assert (per_ip <= policy.ips.cap[world.ip_type]).all()
-    assert set(np.unique(world.link_type).tolist()) == set(range(len(IP_TYPES))) - (
-        set() if (world.ip_type == IP_TYPES.index("datacentre")).any() else {IP_TYPES.index("datacentre")})
+    # Devices reach every IP type but datacentre through their networks; rings add their hosted types.
+    ring_types = set(np.unique(world.ip_type[_position(world.ip_id, _role(world, "ring_ip"))]).tolist())
+    pool_types = set(range(len(IP_TYPES))) - {IP_TYPES.index("datacentre")}
+    assert set(np.unique(world.link_type).tolist()) == pool_types | ring_types
 
 
 def test_the_same_inputs_build_the_same_world_and_another_seed_another(kit, build, world):
@@ -162,3 +164,20 @@ def test_the_same_inputs_build_the_same_world_and_another_seed_another(kit, buil
     for name in ("parties.segment", "parties.tenure_months", "score", "accounts.party", "instruments.token",
                  "devices.os", "link_ip", "roles.entity_id"):
         assert name in differ, name
+
+
+@pytest.mark.parametrize(("n_parties", "n_sites", "n_merchants"), [(0, 0, 0), (1, 0, 0), (2, 0, 0), (3, 1, 1),
+                                                                    (10, 0, 2), (50, 3, 3)])
+def test_tiny_countries_build_whole_worlds(build, n_parties, n_sites, n_merchants):
+    world = build("BR", n_parties, "Americas", n_sites=n_sites, n_merchants=n_merchants)
+    assert world.parties.size == n_parties and world.unplaced == 0
+    assert (world.devices.site >= 0).sum() >= n_sites  # every site has its terminal
+    n_devices = world.devices.device_id.shape[0]
+    assert np.bincount(world.link_device[world.link_first], minlength=n_devices).tolist() == [1] * n_devices
+
+
+def test_a_country_with_sites_and_no_parties(build):
+    """A country whose few sites earn it no party still gets its terminals and their addresses."""
+    world = build("BR", 0, "Americas", n_sites=5, n_merchants=5)
+    assert (world.devices.usage == DEVICE_USAGES.index("terminal")).sum() >= 5
+    assert world.parties.size == 0 and world.ip_id.size >= 1

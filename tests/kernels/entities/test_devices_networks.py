@@ -133,7 +133,8 @@ def test_other_networks_and_vpns_follow_their_probabilities(policy, world):
             if t == policy.devices.first_network[name] or t == VPN:
                 continue
             p = policy.devices.also_network[name][t]
-            assert takes[mine, t].mean() == pytest.approx(p, abs=5 * np.sqrt(p * (1 - p) / mine.sum()) + 1e-9), (name, t)
+            tol = 5 * np.sqrt(p * (1 - p) / mine.sum()) + 1e-9
+            assert takes[mine, t].mean() == pytest.approx(p, abs=tol), (name, IP_TYPES[t])
     not_terminal = devices.device_type != TERMINAL_TYPE
     assert not takes[~not_terminal, VPN].any()
     p = policy.devices.vpn_share

@@ -67,7 +67,7 @@ def test_segments_belong_to_the_party_type(europe):
 
 
 @pytest.mark.parametrize("region", [*REGIONS, None])
-def test_the_region_row_of_the_segment_mix_is_reproduced(policy, kit, region):
+def test_the_region_rows_of_the_segment_mix_and_household_sizes_are_reproduced(policy, kit, region):
     row = kit.region_index(region)
     parties = draw_parties(200_000, CI, row, policy.parties, kit.make_draws())
     for t, name in enumerate(PARTY_TYPES):
@@ -76,6 +76,11 @@ def test_the_region_row_of_the_segment_mix_is_reproduced(policy, kit, region):
         share = np.bincount(seg - first, minlength=len(SEGMENTS_BY_TYPE[name])) / seg.shape[0]
         mix = policy.parties.segment_mix[name][row]
         assert np.abs(share - mix).max() <= _binomial_tol(mix, seg.shape[0]).max(), (name, share, mix)
+    # ... and so is the row of household sizes.
+    sizes = np.bincount(parties.household[parties.household >= 0])
+    freq = np.bincount(sizes, minlength=7)[1:] / sizes.shape[0]
+    shares = policy.parties.household_sizes[row]
+    assert np.abs(freq - shares).max() <= _binomial_tol(shares, sizes.shape[0]).max(), (freq, shares)
 
 
 def test_europe_has_many_more_retired_parties_than_africa(policy, kit, europe):

@@ -7,10 +7,13 @@ device types, operating systems, networks, IP types, fraud roles, risk tiers, ho
 appears, and no category with a zero share does.
 
 Use: each value of the policy, changed on its own with dataclasses.replace, changes the world
-build_country makes; a few changes are also checked for their direction.
+build_country makes (a few only in a context where they can show, see CONTEXT; the values
+build_country does not read are listed in EXEMPT with the reason); a few changes are also checked
+for their direction.
 """
 
 import dataclasses
+
 import numpy as np
 import pytest
 
@@ -82,7 +85,8 @@ def test_every_instrument_type_and_form_is_drawn(big):
     ins = big.instruments
     seen = _pairs(ins.instrument_type, ins.form, len(INSTRUMENT_TYPES), len(INSTRUMENT_FORMS))
     expected = np.zeros_like(seen)
-    expected[[DEBIT, DEBIT, CREDIT, CREDIT, WALLET, HANDLE], [PHYSICAL, VIRTUAL, PHYSICAL, VIRTUAL, TOKEN, ALIAS]] = True
+    expected[[DEBIT, DEBIT, CREDIT, CREDIT, WALLET, HANDLE],
+             [PHYSICAL, VIRTUAL, PHYSICAL, VIRTUAL, TOKEN, ALIAS]] = True
     assert np.array_equal(seen, expected)
     months = np.unique(ins.expiry_month[ins.instrument_type != HANDLE])
     assert months.tolist() == list(range(1, 61))  # expiry_months [1, 60]: every month, none outside
@@ -156,8 +160,9 @@ def test_every_ring_size_farm_and_address_count_in_the_policy_ranges_is_drawn(po
     f = policy.fraud
     n_retail, n_candidates, ci = 20_000_000, 20_000, 5
     ring_ids = entity_ids("ring", ci, np.arange(1, 1 + int(f.rings_per_million * n_retail / 1e6) + 2, dtype=np.uint64))
-    rings = draw_rings(np.arange(n_candidates), entity_ids("party", ci, np.arange(1, n_candidates + 1, dtype=np.uint64)),
-                       n_retail, lambda k: ring_ids[:k], ci, f, kit.make_draws())
+    candidate_ids = entity_ids("party", ci, np.arange(1, n_candidates + 1, dtype=np.uint64))
+    rings = draw_rings(np.arange(n_candidates), candidate_ids, n_retail, lambda k: ring_ids[:k], ci, f,
+                       kit.make_draws())
     assert rings.n_rings == 1_200
     associates = np.bincount(rings.ring) - 1
     assert np.unique(associates).tolist() == list(range(f.ring_associates[0], f.ring_associates[1] + 1))
@@ -277,7 +282,10 @@ def _both(*changes):
 # remainders go to the highest weights: only the owners' ranking counts, and sigma (a monotone
 # rescaling of the weights) cannot change it. Likewise a floor the shares already meet.
 CONTEXT = {
-    "accounts[3].holding.sigma": ("0.15 loans per holder beyond the floor", _scaled("accounts[3].holding.per_holder", 2)),
+    "accounts[3].holding.sigma": ("0.15 loans per holder beyond the floor",
+                                  _scaled("accounts[3].holding.per_holder", 2)),
+    "accounts[5].holding.sigma": ("0.3 business savings accounts per holder beyond the floor",
+                                  _scaled("accounts[5].holding.per_holder", 2)),
     "accounts[7].holding.sigma": ("0.2 business loans per holder beyond the floor",
                                   _scaled("accounts[7].holding.per_holder", 2)),
     "instruments.debit.holding.sigma": ("0.25 debit cards per account beyond the floor",
@@ -285,7 +293,14 @@ CONTEXT = {
     "instruments.credit.holding.sigma": ("0.3 credit cards per account beyond the floor",
                                          _scaled("instruments.credit.holding.per_holder", 2)),
     "devices.personal[3].sigma": ("1.05 tablets per owner, at most 2: everyone eligible gets one, the rest go by rank",
-                                  _both(_scaled("devices.personal[3].per_holder", 2), _scaled("devices.personal[3].cap", 2))),
+                                  _both(_scaled("devices.personal[3].per_holder", 3),
+                                        _scaled("devices.personal[3].cap", 4))),
+    "devices.personal[0].sigma": ("0.15 mobiles per owner beyond the one every eligible owner holds",
+                                  _scaled("devices.personal[0].per_holder", 2)),
+    "instruments.wallet.sigma": ("0.3 tokens per tokenised card beyond the first",
+                                 _scaled("instruments.wallet.per_holder", 2)),
+    "instruments.handles.holding.sigma": ("0.1 handles per account beyond the first",
+                                          _scaled("instruments.handles.holding.per_holder", 2)),
     "devices.personal[3].floor": ("with sigma 0.2 every eligible owner already gets a tablet",
                                   _scaled("devices.personal[3].sigma", 5)),
 }
@@ -343,6 +358,23 @@ def test_changing_the_value_changes_the_world(kit, sweep_base, sweep_path):
     changed = _set(base, list(_steps(sweep_path)), _perturbed(sweep_path, _get(base, sweep_path)))
     assert _get(changed, sweep_path) is not _get(base, sweep_path)
     assert kit.digest(_sweep_build(kit, changed)) != base_digest, f"{sweep_path} changes nothing"
+
+
+@pytest.mark.parametrize("field", ["devices_per_ip", "sigma", "cap"])
+def test_each_pool_types_sizing_is_used(kit, sweep_base, field):
+    """Per IP type, not only as a whole: each type devices reach has its own addresses. (Datacentre
+    addresses come from rings alone, sized by fraud.ring_ips: no network of a device reaches one, so
+    its row of ips.types is never read.)"""
+    base, base_digest = sweep_base
+    world = _sweep_build(kit, base)
+    farm = world.devices.usage[world.link_device] == DEVICE_USAGES.index("farm")
+    pooled = np.unique(world.link_type[~farm])
+    assert set(pooled.tolist()) >= set(range(len(IP_TYPES))) - {DATACENTRE}
+    for t in pooled:
+        value = getattr(base.ips, field).copy()
+        value[t] = 3 if field == "cap" else value[t] * 0.5
+        changed = dataclasses.replace(base, ips=dataclasses.replace(base.ips, **{field: value}))
+        assert kit.digest(_sweep_build(kit, changed)) != base_digest, (field, IP_TYPES[t])
 
 
 # --- the direction of a few changes ---

@@ -42,8 +42,9 @@ def test_risk_scores_add_the_features_to_a_keyed_normal(policy, kit):
     card, vpn = rng.random(n) < 0.5, rng.random(n) < 0.3
     score = risk_scores(segment, tenure, card, vpn, ids, policy.fraud, kit.make_draws())
     f = policy.fraud
-    noise = score - (f.segment_effect[segment] + f.tenure_per_log_year * np.log1p(tenure / 12) + f.has_credit_card * card
-                     + f.uses_vpn * vpn)
+    features = (f.segment_effect[segment] + f.tenure_per_log_year * np.log1p(tenure / 12)
+                + f.has_credit_card * card + f.uses_vpn * vpn)
+    noise = score - features
     assert noise.mean() == pytest.approx(0, abs=0.02) and noise.std() == pytest.approx(1, abs=0.02)
     assert np.corrcoef(noise, vpn)[0, 1] == pytest.approx(0, abs=0.02)
     # The noise is the party's own: the same ids give the same scores.
