@@ -129,19 +129,24 @@ def scan_dataset(identity: RunIdentity, contract: Contract) -> pl.LazyFrame:
     return pl.concat([scan_published(p, contract.dataset) for p in parts], how="vertical")
 
 
-def scan_partitions(identity: RunIdentity, contract: Contract,
-                    columns: list[str] | None = None) -> tuple[pl.DataFrame, list[str]]:
+def scan_partitions(identity: RunIdentity, contract: Contract, columns: list[str] | None = None,
+                    tagged: bool = True) -> tuple[pl.DataFrame, list[str]]:
     """Every published partition of a single-dimension table dataset (only `columns`, if given),
-    with the partition's value in a `partition` column; and the values published."""
+    with the partition's value in a `partition` column unless `tagged` is false; and the values
+    published."""
     parts = published_partitions(identity, contract)
     values = [p.name.split("=", 1)[1] for p in parts]
     schema = contract.polars_schema()
     wanted = list(schema) if columns is None else list(columns)
-    # Each partition resolved once, to one version; the scans are collected together.
-    scans = [pl.scan_parquet([str(f) for f in published_files(p, contract.dataset).values()]).select(wanted)
-             .with_columns(partition=pl.lit(value, pl.String)) for p, value in zip(parts, values)]
-    if not scans:
-        return pl.DataFrame(schema={c: schema[c] for c in wanted} | {"partition": pl.String}), values
+    # Each partition resolved once, to one version.
+    files = [[str(f) for f in published_files(p, contract.dataset).values()] for p in parts]
+    if not any(files):
+        empty = {c: schema[c] for c in wanted} | ({"partition": pl.String} if tagged else {})
+        return pl.DataFrame(schema=empty), values
+    if not tagged:  # one scan over every file
+        return pl.scan_parquet([f for part in files for f in part]).select(wanted).collect(), values
+    scans = [pl.scan_parquet(part).select(wanted).with_columns(partition=pl.lit(value, pl.String))
+             for part, value in zip(files, values) if part]
     return pl.concat(scans).collect(), values
 
 

@@ -91,11 +91,13 @@ class Reader:
     def artefact(self, dataset: str, partition: PartitionKey = None) -> dict[str, Path]:
         return load_dataset(self.identity, self._contract(dataset), partition)
 
-    def every_country(self, dataset: str, columns: list[str] | None = None) -> tuple[pl.DataFrame, list[str]]:
+    def every_country(self, dataset: str, columns: list[str] | None = None,
+                      tagged: bool = True) -> tuple[pl.DataFrame, list[str]]:
         """Every published country partition in one frame (only `columns`, if given), each row's
-        country in `partition`, and the countries of the profile that are not published."""
+        country in `partition` unless `tagged` is false, and the countries of the profile that are
+        not published."""
         contract = self._contract(dataset)
-        frame, codes = scan_partitions(self.identity, contract, columns)
+        frame, codes = scan_partitions(self.identity, contract, columns, tagged)
         return frame, sorted(set(COUNTRIES.get_partition_keys()) - set(codes))
 
     def require(self, *datasets: str) -> None:

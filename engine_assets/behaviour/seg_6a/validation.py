@@ -65,13 +65,14 @@ def placement_faults(read: Reader, name: str, published: list[str]) -> int:
 def structure_outcomes(read: Reader, t: dict[str, pl.DataFrame], missing: dict[str, list[str]]) -> list[CheckOutcome]:
     policy = read.identity.policies.entities.model
     parties, accounts, instruments, devices = t["parties"], t["accounts"], t["instruments"], t["devices"]
-    dlinks, ilinks, roles = t["device_links"], t["ip_links"], t["fraud_roles"]
+    dlinks, roles, per_device = t["device_links"], t["fraud_roles"], t["per_device"]
     absent = {name: m for name, m in missing.items() if m}
     countries = COUNTRIES.get_partition_keys()
-    misplaced = {name: placement_faults(read, name, [c for c in countries if c not in missing[name]]) for name in TABLES}
+    misplaced = {name: placement_faults(read, name, [c for c in countries if c not in missing[name]])
+                 for name in TABLES}
     repeated = {name: t[name].height - t[name][col].n_unique() for name, col in IDS.items()}
 
-    sites, _ = read.every_country("seg_1b/site_locations", ["site_id"])
+    sites, _ = read.every_country("seg_1b/site_locations", ["site_id"], tagged=False)
     merchants = read.scan("seg_1a/merchants").select("merchant_id").collect()
     owner = accounts.select("account_id", owner_id="party_id")
     wrong_owner = instruments.select("account_id", "party_id").join(owner, on="account_id", how="left").filter(
@@ -83,25 +84,22 @@ def structure_outcomes(read: Reader, t: dict[str, pl.DataFrame], missing: dict[s
         "instruments whose party is not their account's owner": wrong_owner,
         **{f"fraud_roles.{k} ids": _anti(roles.filter(pl.col("entity_kind") == k), "entity_id", targets[k])
            for k in targets},
-        "parties' devices without a party": devices.filter(pl.col("site_id").is_null()).join(
-            dlinks.select("device_id").unique(), on="device_id", how="anti").height,
+        "parties' devices without a party": int((devices["site_id"].is_null()
+                                                  & ~devices["device_id"].is_in(per_device["device_id"].implode())).sum()),
     }
 
     per_party = dlinks.group_by("party_id").len()
-    per_device = dlinks.group_by("device_id").len()
-    per_ip = ilinks.group_by("ip_id", "ip_type").len().with_columns(
+    per_ip = t["per_ip"].with_columns(
         cap=pl.col("ip_type").cast(pl.String).replace_strict(dict(zip(IP_TYPES, policy.ips.cap.tolist())),
                                                              return_dtype=pl.Int64))
     over = {"devices per party > 20": per_party.filter(pl.col("len") > DEVICES_PER_PARTY_CAP).height,
             "parties per device > 6": per_device.filter(pl.col("len") > PARTIES_PER_DEVICE_CAP).height,
             "devices per IP over its type's cap": per_ip.filter(pl.col("len") > pl.col("cap")).height}
 
-    retail = parties.filter(pl.col("party_type") == "retail").select("party_id")
-    bare = {"without an account": retail.join(accounts.select("party_id").unique(), on="party_id", how="anti").height,
-            "without an instrument": retail.join(instruments.select("party_id").unique(), on="party_id",
-                                                 how="anti").height}
-    no_terminal = sites.select("site_id").join(devices.select("site_id").drop_nulls().unique(), on="site_id",
-                                               how="anti").height
+    retail = parties.filter(pl.col("party_type") == "retail")["party_id"]
+    bare = {"without an account": int((~retail.is_in(accounts["party_id"].unique().implode())).sum()),
+            "without an instrument": int((~retail.is_in(instruments["party_id"].unique().implode())).sum())}
+    no_terminal = int((~sites["site_id"].is_in(devices["site_id"].drop_nulls().implode())).sum())
 
     world = reference_world(read)
     outside = {}
@@ -147,9 +145,9 @@ def realism_outcomes(read: Reader, t: dict[str, pl.DataFrame]) -> list[CheckOutc
     parties, accounts, instruments, devices = t["parties"], t["accounts"], t["instruments"], t["devices"]
     sample = Sample(parties.height, realism.enforce_from_parties, "parties")
 
-    retail = parties.filter(pl.col("party_type") == "retail")
+    retail = parties.filter(pl.col("party_type") == "retail")["party_id"]
     cards = instruments.filter(pl.col("instrument_type").is_in(["debit_card", "credit_card"]))
-    cards_per_retail = cards.join(retail.select("party_id"), on="party_id").height / max(retail.height, 1)
+    cards_per_retail = int(cards["party_id"].is_in(retail.implode()).sum()) / max(retail.len(), 1)
 
     counts = read.table(f"{GROUP}/party_counts").filter(pl.col("parties") > 0)
     weekly = (counts["weekly_card_present"] + counts["weekly_online"]).to_numpy()
@@ -170,15 +168,15 @@ def realism_outcomes(read: Reader, t: dict[str, pl.DataFrame]) -> list[CheckOutc
     people_devices = devices.filter(pl.col("usage").is_in(["personal", "shared", "business"]))
     shared = people_devices.filter(pl.col("usage") == "shared").height / max(people_devices.height, 1)
 
-    ring_ips = t["fraud_roles"].filter(pl.col("role") == "ring_ip").select(ip_id="entity_id")
-    per_ip = t["ip_links"].join(ring_ips, on="ip_id", how="anti").group_by("ip_id", "ip_type").len()
+    ring_ips = t["fraud_roles"].filter(pl.col("role") == "ring_ip")["entity_id"]
+    per_ip = t["per_ip"].filter(~pl.col("ip_id").is_in(ring_ips.implode()))
     factor = {}
     for name, target in zip(IP_TYPES, policy.ips.devices_per_ip):
         sizes_t = per_ip.filter(pl.col("ip_type") == name)["len"]
         if sizes_t.len() >= 10:
             factor[name] = round(float(sizes_t.mean()) / float(target), 4)
     worst = max(factor.values(), key=lambda f: abs(np.log(f))) if factor else None
-    all_sizes = np.sort(t["ip_links"].group_by("ip_id").len()["len"].to_numpy())[::-1]
+    all_sizes = np.sort(t["per_ip"]["len"].to_numpy())[::-1]
     top = max(1, all_sizes.shape[0] // 100)
     top_share = float(all_sizes[:top].sum() / all_sizes.sum()) if all_sizes.size else None
 
@@ -188,17 +186,17 @@ def realism_outcomes(read: Reader, t: dict[str, pl.DataFrame]) -> list[CheckOutc
     role_shares = {k: roles.filter(pl.col("entity_kind") == k)["entity_id"].n_unique() / max(n, 1)
                    for k, n in populations.items()}
 
-    risky_owner = parties.select("party_id", owner=pl.col("risk_tier").is_in(
-        [RISK_TIERS[i] for i in policy.fraud.risky_tiers]))
-    risky_accounts = roles.filter(pl.col("role") == "risky_account").select(account_id="entity_id", risky=pl.lit(True))
-    a = accounts.select("account_id", "party_id").join(risky_owner, on="party_id").join(
-        risky_accounts, on="account_id", how="left").with_columns(pl.col("risky").fill_null(False))
-    risky_devices = roles.filter(pl.col("role") == "risky_device").select(device_id="entity_id", risky=pl.lit(True))
-    first_owner = t["device_links"].group_by("device_id").agg(pl.col("party_id").first())
-    d = people_devices.select("device_id").join(first_owner, on="device_id").join(risky_owner, on="party_id").join(
-        risky_devices, on="device_id", how="left").with_columns(pl.col("risky").fill_null(False))
-    or_accounts = odds_ratio(a["risky"].to_numpy(), a["owner"].to_numpy())
-    or_devices = odds_ratio(d["risky"].to_numpy(), d["owner"].to_numpy())
+    risky_owners = parties.filter(pl.col("risk_tier").is_in([RISK_TIERS[i] for i in policy.fraud.risky_tiers]))[
+        "party_id"].implode()
+
+    def flagged(role: str) -> pl.Series:
+        return roles.filter(pl.col("role") == role)["entity_id"].implode()
+
+    or_accounts = odds_ratio(accounts["account_id"].is_in(flagged("risky_account")).to_numpy(),
+                             accounts["party_id"].is_in(risky_owners).to_numpy())
+    d = t["per_device"].filter(pl.col("device_id").is_in(people_devices["device_id"].implode()))
+    or_devices = odds_ratio(d["device_id"].is_in(flagged("risky_device")).to_numpy(),
+                            d["party_id"].is_in(risky_owners).to_numpy())
 
     low, high = realism.role_share
     return [
@@ -247,10 +245,12 @@ COLUMNS = {
 def evaluate(read: Reader):
     tables, missing = {}, {}
     for name in TABLES:
-        frame, missing[name] = read.every_country(f"{GROUP}/{name}", COLUMNS[name])
-        # Categoricals stay categorical (comparisons with strings work on them) and the partition
-        # column is dropped: the placement check reads it partition by partition.
-        tables[name] = frame.drop("partition")
+        # Categoricals stay categorical (comparisons with strings work on them); the placement
+        # check reads each partition on its own, so no row carries its partition here.
+        tables[name], missing[name] = read.every_country(f"{GROUP}/{name}", COLUMNS[name], tagged=False)
+    # Aggregates both halves use: parties per device (with its first party, the owner) and links per address.
+    tables["per_device"] = tables["device_links"].group_by("device_id").agg(pl.len(), pl.col("party_id").first())
+    tables["per_ip"] = tables["ip_links"].group_by("ip_id").agg(pl.len(), pl.col("ip_type").first())
     return structure_outcomes(read, tables, missing) + realism_outcomes(read, tables), {}
 
 

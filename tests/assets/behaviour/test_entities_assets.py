@@ -139,3 +139,23 @@ def test_policy_vectors_follow_the_vocabulary_orders():
     assert europe[SEGMENTS.index("retired")] == pytest.approx(0.24)
     assert model.parties.household_sizes.shape == (len(REGIONS) + 1, 6)
     assert np.allclose(model.parties.age.sum(axis=1), 1)
+
+
+def test_a_same_partition_foreign_key_refuses_a_party_of_another_country(ci_world):
+    """accounts.party_id -> parties is same_partition: a GB account of a US party is an orphan, though
+    the party exists in the world."""
+    from engine_assets.quality.checks import _same_partitions
+    from engine_assets.quality.contract_checks import check_frames
+    from engine_assets.storage.datasets import scan_dataset
+
+    identity = _identity(ci_world)
+    accounts, parties = load_contract("seg_6a/accounts"), load_contract("seg_6a/parties")
+    assert next(fk for fk in accounts.foreign_keys if fk.ref_dataset == "seg_6a/parties").same_partition
+    gb = load_dataset(identity, accounts, "GB").collect()
+    us_party = load_dataset(identity, parties, "US").select("party_id").collect()["party_id"][0]
+    moved = gb.with_columns(party_id=pl.when(pl.int_range(pl.len()) == 0).then(pl.lit(us_party, pl.UInt64))
+                            .otherwise("party_id"))
+    own = check_frames(accounts, {0: moved.lazy()}, {"seg_6a/parties": _same_partitions(identity, parties, ["GB"])})[0]
+    world = check_frames(accounts, {0: moved.lazy()}, {"seg_6a/parties": scan_dataset(identity, parties)})[0]
+    assert not own.passed and "no match in seg_6a/parties" in own.to_metadata()["violations"]
+    assert world.passed
