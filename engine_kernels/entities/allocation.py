@@ -9,7 +9,8 @@ items T to hand out. Within a cell:
    as far as T allows;
 3. propensity: the rest is shared in proportion to a mean-one log-normal weight
    w_i = exp(σ z_i − σ²/2), z_i a keyed standard normal, by largest remainder, so the cell holds
-   exactly T (engine_kernels/tables/integerise.py);
+   exactly T (engine_kernels/tables/integerise.py). When the rest is under one item per owner,
+   it goes to the highest weights, so σ shapes the tail (who holds two or more), not the mean;
 4. cap: no owner holds more than `cap`. What a capped owner would have held beyond it goes to the
    eligible owners below the cap, again by largest remainder over their weights, until nothing is
    over it. When every eligible owner is full, the rest is left unplaced and reported: the cap is

@@ -15,13 +15,17 @@ def _stages(assets, layers=LAYERS):
     return {s.name: s for s in build_stages(assets, layers)}
 
 
-def test_the_world_is_built_by_four_jobs_in_order():
+def test_the_world_is_built_by_five_jobs_in_order():
     stages = build_stages(ASSETS, LAYERS)
-    assert [s.name for s in stages] == ["world_job", "clock_job", "clock_daily_job", "clock_validation_job"]
+    assert [s.name for s in stages] == ["world_job", "clock_job", "behaviour_job", "clock_daily_job",
+                                        "clock_validation_job"]
     assert [j.name for j in defs.jobs] == [s.name for s in stages]
     by_name = {s.name: s for s in stages}
     assert by_name["world_job"].partitions_def == COUNTRIES and not by_name["world_job"].per_partition
     assert by_name["clock_job"].partitions_def == SCENARIOS
+    behaviour = by_name["behaviour_job"]
+    assert behaviour.partitions_def == COUNTRIES and not behaviour.per_partition
+    assert {k.path[0] for k in behaviour.keys} == {"seg_6a"}
     daily = by_name["clock_daily_job"]
     assert daily.per_partition and daily.partitions_def == SCENARIO_DAYS
     assert {k.to_user_string() for k in daily.keys} == {"seg_5b/bucket_counts", "seg_5b/arrival_events"}
