@@ -62,7 +62,8 @@ def _share_below_cap(weight, counts, cap, total):
     return 0
 
 
-@njit(cache=True, parallel=True)
+# nogil: the entity world publishes one country on a writer thread while it allocates the next.
+@njit(cache=True, parallel=True, nogil=True)
 def _allocate(offsets, totals, u, z, p, sigma, floor, cap, counts, unplaced):
     for c in prange(offsets.shape[0] - 1):
         lo, hi = offsets[c], offsets[c + 1]

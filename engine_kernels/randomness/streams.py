@@ -218,7 +218,8 @@ def _fold_ids(key, row):
     return key
 
 
-@njit(cache=True, parallel=True)
+# nogil: a writer thread (PublishQueue) encodes the previous partition while keys are derived.
+@njit(cache=True, parallel=True, nogil=True)
 def _unit_keys_kernel(base_key, ids):
     n = ids.shape[0]
     out = np.empty(n, np.uint64)
@@ -365,7 +366,7 @@ def _uniforms_kernel(key, n, counter):
     return out
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, nogil=True)
 def _unit_uniforms_kernel(keys, k, counter):
     n = keys.shape[0]
     out = np.empty((n, k), np.float64)
