@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from engine_assets.run.policy_fields import _ordered_pair, _realism
 from engine_kernels.entities.policy import (
     AccountProduct,
     CardProduct,
@@ -100,13 +101,6 @@ def _by_region(table: Mapping[str, Any], field: str) -> list:
     return [table.get(r, table["default"]) for r in (*REGIONS, "default")]
 
 
-def _pair(values: Sequence, field: str, cast=int) -> tuple:
-    low, high = cast(values[0]), cast(values[1])
-    if low > high:
-        raise ValueError(f"{field}: write [low, high], got [{low}, {high}]")
-    return low, high
-
-
 def _parties(d: Document) -> PartyPolicy:
     if tuple(d["age_bands"]) != AGE_BANDS or tuple(d["income_bands"]) != INCOME_BANDS:
         raise ValueError(f"parties.age_bands and income_bands must be {list(AGE_BANDS)} and {list(INCOME_BANDS)}")
@@ -187,7 +181,7 @@ def _instruments(d: Document) -> InstrumentPolicy:
         credit=_card("instruments.cards.credit", cards["credit"]),
         scheme_shares=_share_map(d["schemes"], SCHEMES, "instruments.schemes"),
         domestic=domestic,
-        expiry_months=_pair(d["expiry_months"], "instruments.expiry_months"),
+        expiry_months=_ordered_pair(d["expiry_months"], "instruments.expiry_months", int),
         wallet=_holding("instruments.wallet_tokens", d["wallet_tokens"], None, "per_card"),
         handles=_card("instruments.transfer_handles", d["transfer_handles"]),
         rail_default=str(rails["default"]),
@@ -258,9 +252,9 @@ def _fraud(d: Document) -> FraudPolicy:
         synthetic_share=float(d["synthetic_share"]),
         score_slope=float(d["score_slope"]),
         rings_per_million=float(d["rings_per_million"]),
-        ring_associates=_pair(d["ring_associates"], "fraud.ring_associates"),
-        farm_devices=_pair(d["farm_devices"], "fraud.farm_devices"),
-        ring_ips=_pair(d["ring_ips"], "fraud.ring_ips"),
+        ring_associates=_ordered_pair(d["ring_associates"], "fraud.ring_associates", int),
+        farm_devices=_ordered_pair(d["farm_devices"], "fraud.farm_devices", int),
+        ring_ips=_ordered_pair(d["ring_ips"], "fraud.ring_ips", int),
         risky_mccs=frozenset(int(m) for m in d["risky_mccs"]),
         risky_mcc_share=float(d["risky_mcc_share"]),
         risky_other_share=float(d["risky_other_share"]),
@@ -272,5 +266,4 @@ def parse_entities(d: Document) -> tuple[EntityPolicy, EntityRealism]:
     """6a.yaml: the entity world's model and the corridors of its validation."""
     model = EntityPolicy(_parties(d["parties"]), _accounts(d["accounts"]), _instruments(d["instruments"]),
                          _devices(d["devices"]), _ips(d["ips"]), _fraud(d["fraud"]))
-    realism = {k: tuple(float(x) for x in v) if isinstance(v, list) else v for k, v in d["realism"].items()}
-    return model, EntityRealism(**realism)
+    return model, _realism(EntityRealism, d["realism"])

@@ -17,6 +17,7 @@ from typing import Any, Generic, TypeVar
 import numpy as np
 
 from engine_assets.run.entity_policy import EntityRealism, parse_entities
+from engine_assets.run.policy_fields import _ordered_pair, _realism
 from engine_kernels.arrivals.bursts import BurstPolicy
 from engine_kernels.entities.policy import EntityPolicy
 from engine_kernels.civil_time.tzdb import use_pinned_tzdata
@@ -164,29 +165,6 @@ def _increasing(values: Sequence[float], field: str) -> tuple:
     if any(b <= a for a, b in zip(values, values[1:])):
         raise ValueError(f"{field} must be strictly increasing, got {list(values)}")
     return tuple(values)
-
-
-def _ordered_pair(pair: Sequence, field: str, cast: Callable[[Any], Any] = float, ends: str = "low, high") -> tuple:
-    """A two-entry list of the YAML ([low, high], [shortest, longest], ...) as a tuple; refused when
-    written the wrong way round, since the kernels draw from or test against the interval."""
-    low, high = cast(pair[0]), cast(pair[1])
-    if low > high:
-        raise ValueError(f"{field}: write [{ends}], got [{low}, {high}]")
-    return low, high
-
-
-def _realism(cls: type[Realism], document: Document, field: str = "realism") -> Realism:
-    """A segment's `realism` map as its dataclass, field by field; every [low, high] list in it, also
-    inside a map of corridors (1a.yaml), becomes a checked pair of floats."""
-
-    def value(v: Any, where: str) -> Any:
-        if isinstance(v, list):
-            return _ordered_pair(v, where)
-        if isinstance(v, Mapping):
-            return {k: value(x, f"{where}.{k}") for k, x in v.items()}
-        return v
-
-    return cls(**{k: value(v, f"{field}.{k}") for k, v in document.items()})
 
 
 # --- 1a.yaml ---

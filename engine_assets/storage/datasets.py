@@ -138,16 +138,16 @@ def scan_partitions(identity: RunIdentity, contract: Contract, columns: list[str
     values = [p.name.split("=", 1)[1] for p in parts]
     schema = contract.polars_schema()
     wanted = list(schema) if columns is None else list(columns)
-    # Each partition resolved once, to one version.
-    files = [[str(f) for f in published_files(p, contract.dataset).values()] for p in parts]
-    if not any(files):
+    # Each partition resolved once, to one version; then one scan over all their files.
+    files = {str(f): value for p, value in zip(parts, values) for f in published_files(p, contract.dataset).values()}
+    if not files:
         empty = {c: schema[c] for c in wanted} | ({"partition": pl.String} if tagged else {})
         return pl.DataFrame(schema=empty), values
-    if not tagged:  # one scan over every file
-        return pl.scan_parquet([f for part in files for f in part]).select(wanted).collect(), values
-    scans = [pl.scan_parquet(part).select(wanted).with_columns(partition=pl.lit(value, pl.String))
-             for part, value in zip(files, values) if part]
-    return pl.concat(scans).collect(), values
+    if not tagged:
+        return pl.scan_parquet(list(files)).select(wanted).collect(), values
+    frame = pl.scan_parquet(list(files), include_file_paths="__file").select(
+        *wanted, partition=pl.col("__file").replace_strict(files, return_dtype=pl.String))
+    return frame.collect(), values
 
 
 class PublishQueue:
