@@ -13,9 +13,22 @@ PARTY_TYPES ... ROLES  the entity world (6A): who the parties are, what they hol
                        networks they use, and the roles fraud gives some of them. DEVICE_TYPES and
                        IP_TYPES are one vocabulary with the networks devices connect through;
                        ASN_CLASSES[i] is the class of an address of IP_TYPES[i]
+FLOW_TYPES ... EVENT_TYPES  payments (6B): a flow's type and channel, how its payer was found, its
+                       authorisation outcome, decline reason, ISO 8583 response code and 3-D Secure
+                       result, and the types of its events in lifecycle order
 """
 
 __all__ = [
+    "ATTACHMENTS",
+    "DECLINE_REASONS",
+    "EVENT_TYPES",
+    "FLOW_TYPES",
+    "FLOW_TYPE_KEYS",
+    "OUTCOMES",
+    "PAYMENT_CHANNELS",
+    "RESPONSE_CODES",
+    "THREE_DS_RESULTS",
+    "TRANSFER_KINDS",
     "CARD_NOT_PRESENT",
     "CARD_PRESENT",
     "CHANNELS",
@@ -87,3 +100,21 @@ RISK_TIERS = ("low", "standard", "elevated", "high")
 ENTITY_KINDS = ("party", "account", "device", "ip", "merchant")
 FRAUD_ROLES = ("synthetic_identity", "ring_organiser", "ring_associate", "mule", "risky_account", "risky_device",
                "device_farm", "ring_ip", "risky_merchant", "collusive_merchant")
+
+# --- 6B: payments and their lifecycle ---
+# A flow's type; its index also keys the per-type policy tables (decline rates, reasons).
+FLOW_TYPES = ("card_present_purchase", "card_not_present_purchase", "atm_withdrawal", "transfer")
+CP_PURCHASE, CNP_PURCHASE, ATM_WITHDRAWAL, TRANSFER = range(4)
+# The policy's per-type keys, in FLOW_TYPES order.
+FLOW_TYPE_KEYS = ("card_present", "card_not_present", "atm", "transfer")
+PAYMENT_CHANNELS = ("card_present", "card_not_present", "account_to_account")
+TRANSFER_KINDS = ("p2p", "bill", "salary", "benefit")
+# How the paying party was found for an arrival (engine_kernels/flows/attach.py).
+ATTACHMENTS = ("regular", "neighbour", "domestic", "visitor", "online_regular", "online", "online_foreign")
+OUTCOMES = ("approved", "partially_approved", "declined", "authentication_failed")
+DECLINE_REASONS = ("insufficient_funds", "do_not_honour", "suspected_fraud", "invalid_card_data")
+# ISO 8583 response codes: approval, partial approval, then one per decline reason in order.
+RESPONSE_CODES = ("00", "10", "51", "05", "59", "14")
+THREE_DS_RESULTS = ("frictionless", "challenge_passed", "challenge_failed")
+# Event types in the order a flow's events may follow one another.
+EVENT_TYPES = ("authentication", "auth_request", "auth_response", "reversal", "clearing", "refund")

@@ -6,14 +6,13 @@ orders of engine_kernels/vocabulary.py, every distribution is checked to sum to 
 vocabulary does not know is refused with the allowed ones.
 """
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from engine_assets.run.policy_fields import _ordered_pair, _realism
+from engine_assets.run.policy_fields import _distribution, _known, _ordered_pair, _realism, _share_map
 from engine_kernels.entities.policy import (
     AccountProduct,
     CardProduct,
@@ -61,27 +60,6 @@ class EntityRealism:
     top_ip_link_share_min: float
     role_share: tuple[float, float]
     odds_ratio: tuple[float, float]
-
-
-def _known(table: Mapping[str, Any], names: Sequence[str], field: str) -> None:
-    unknown = sorted(set(table) - set(names))
-    if unknown:
-        raise ValueError(f"{field}: unknown key(s) {', '.join(map(str, unknown))}; allowed: {', '.join(names)}")
-
-
-def _distribution(values: Sequence[float], field: str, names: Sequence[str] | None = None) -> np.ndarray:
-    arr = np.asarray(values, np.float64)
-    if names is not None and arr.shape != (len(names),):
-        raise ValueError(f"{field} needs {len(names)} entries ({', '.join(names)}), got {arr.shape[0]}")
-    if (arr < 0).any() or not math.isclose(float(arr.sum()), 1.0, abs_tol=1e-6):
-        raise ValueError(f"{field} must be non-negative and sum to 1, got {list(values)} (sum {arr.sum():.6g})")
-    return arr / arr.sum()
-
-
-def _share_map(table: Mapping[str, float], names: Sequence[str], field: str) -> np.ndarray:
-    """A distribution over `names` from a map naming some of them (the others 0)."""
-    _known(table, names, field)
-    return _distribution([float(table.get(n, 0.0)) for n in names], field)
 
 
 def _by_segment(table: Mapping[str, Any], field: str, value=float) -> list:

@@ -17,9 +17,11 @@ from typing import Any, Generic, TypeVar
 import numpy as np
 
 from engine_assets.run.entity_policy import EntityRealism, parse_entities
+from engine_assets.run.flow_policy import FlowRealism, parse_flows
 from engine_assets.run.policy_fields import _ordered_pair, _realism
 from engine_kernels.arrivals.bursts import BurstPolicy
 from engine_kernels.entities.policy import EntityPolicy
+from engine_kernels.flows.policy import FlowPolicy
 from engine_kernels.civil_time.tzdb import use_pinned_tzdata
 from engine_kernels.intensity.calendar import CONVENTIONS, campaign_start
 from engine_kernels.intensity.calendar_events import CalendarPolicy, Campaign
@@ -158,6 +160,7 @@ class Policies:
     intensity: IntensityPolicy
     bursts: SegmentPolicy[BurstPolicy, BurstRealism]
     entities: "SegmentPolicy[EntityPolicy, EntityRealism]"
+    flows: "SegmentPolicy[FlowPolicy, FlowRealism]"
     scenarios: Scenarios
 
 
@@ -515,5 +518,6 @@ POLICY_FILES: dict[str, tuple[str, Callable[[Document], Any]]] = {
     "5a": ("intensity", parse_intensity),
     "5b": ("bursts", parse_bursts),
     "6a": ("entities", lambda d: SegmentPolicy(*parse_entities(d))),
+    "6b": ("flows", lambda d: SegmentPolicy(*parse_flows(d))),
     "scenarios": ("scenarios", parse_scenarios),
 }

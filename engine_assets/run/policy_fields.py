@@ -1,7 +1,10 @@
 """Field parsers every policy parser shares (engine_assets/run/policies.py, entity_policy.py)."""
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
+
+import numpy as np
 
 Document = Mapping[str, Any]
 Realism = TypeVar("Realism")
@@ -28,3 +31,24 @@ def _realism(cls: type[Realism], document: Document, field: str = "realism") -> 
         return v
 
     return cls(**{k: value(v, f"{field}.{k}") for k, v in document.items()})
+
+
+def _known(table: Mapping[str, Any], names: Sequence[str], field: str) -> None:
+    unknown = sorted(set(table) - set(names))
+    if unknown:
+        raise ValueError(f"{field}: unknown key(s) {', '.join(map(str, unknown))}; allowed: {', '.join(names)}")
+
+
+def _distribution(values: Sequence[float], field: str, names: Sequence[str] | None = None) -> np.ndarray:
+    arr = np.asarray(values, np.float64)
+    if names is not None and arr.shape != (len(names),):
+        raise ValueError(f"{field} needs {len(names)} entries ({', '.join(names)}), got {arr.shape[0]}")
+    if (arr < 0).any() or not math.isclose(float(arr.sum()), 1.0, abs_tol=1e-6):
+        raise ValueError(f"{field} must be non-negative and sum to 1, got {list(values)} (sum {arr.sum():.6g})")
+    return arr / arr.sum()
+
+
+def _share_map(table: Mapping[str, float], names: Sequence[str], field: str) -> np.ndarray:
+    """A distribution over `names` from a map naming some of them (the others 0)."""
+    _known(table, names, field)
+    return _distribution([float(table.get(n, 0.0)) for n in names], field)

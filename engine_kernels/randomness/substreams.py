@@ -53,5 +53,16 @@ RISK = "6a.risk"
 ROLE = "6a.role"
 RING = "6a.ring"
 TOKEN = "6a.token"
+# 6B: payments (part 1, legitimate behaviour)
+CARD_ACTIVE = "6b.card_active"
+CARD_ORDER = "6b.card_order"
+FAVOURITE = "6b.favourite"
+ATTACH = "6b.attach"
+ONLINE_POOL = "6b.online_pool"
+EQUIP = "6b.equip"
+AMOUNT = "6b.amount"
+LIFECYCLE = "6b.lifecycle"
+TRANSFER = "6b.transfer"
+SESSION = "6b.session"
 
 LABELS = tuple(value for name, value in sorted(globals().items()) if name.isupper() and name not in ("EDGE_PREFIX", "HOME_PREFIX"))

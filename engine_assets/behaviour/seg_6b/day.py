@@ -1,0 +1,241 @@
+"""One (scenario, day) of payments: every arrival's payer and means, the day's transfers, every
+flow's lifecycle and events, and the online sessions.
+
+Each step is a kernel of engine_kernels/flows keyed on the flow's unit (an arrival id, or a party
+id and the transfer's day, kind and rank), so the day is the same computed alone or in any batch.
+Flows are ranked by (ts_utc, unit) and flow_id carries the scenario, day and rank.
+"""
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+
+from engine_assets.behaviour.seg_6b.world import World, index_of, zone_offsets
+from engine_kernels.civil_time.transitions import utc_to_local
+from engine_kernels.flows.attach import attach_arrivals, equip
+from engine_kernels.flows.lifecycle import Lifecycle, draw_amounts, expand_events, lifecycle
+from engine_kernels.flows.sessions import Sessions, sessionise
+from engine_kernels.flows.transfers import BILL, P2P, SALARY, day_transfers
+from engine_kernels.ids import arrival_ids
+from engine_kernels.randomness import substreams
+from engine_kernels.vocabulary import ATM_WITHDRAWAL, CNP_PURCHASE, CP_PURCHASE, TRANSFER
+
+_DAY_US = 86_400_000_000
+ARRIVAL_COLUMNS = ["arrival_id", "ts_utc", "merchant_id", "legal_country_iso", "site_id", "edge_id", "is_virtual",
+                   "tzid", "ts_local", "channel_group"]
+
+
+@dataclass
+class DayFlows:
+    """Columns of a day's flows in flow_id order (indices into World arrays; -1 where none)."""
+
+    flow_id: np.ndarray
+    arrival_id: np.ndarray  # 0 for transfers
+    flow_type: np.ndarray
+    transfer_kind: np.ndarray  # -1 for card flows
+    attachment: np.ndarray  # -1 for transfers
+    ts_utc: np.ndarray
+    ts_local: np.ndarray
+    tzid: list[str]  # per flow, as the zone name's index into `zones`
+    zone: np.ndarray
+    party: np.ndarray
+    account_id: np.ndarray  # uint64, 0 where none
+    instrument: np.ndarray
+    device: np.ndarray
+    ip: np.ndarray
+    merchant: np.ndarray
+    merchant_country: np.ndarray
+    site: np.ndarray
+    edge: np.ndarray
+    payee: np.ndarray
+    payee_account_id: np.ndarray
+    rail: np.ndarray  # index into rails, -1 for card flows
+    rails: list[str]
+    amount: np.ndarray
+    currency: np.ndarray  # country index whose currency it is
+    billing_amount: np.ndarray
+    billing_currency: np.ndarray
+    cross_border: np.ndarray
+    life: Lifecycle
+    session: np.ndarray  # rank of the flow's session in the day, -1 offline
+
+
+@dataclass
+class Day:
+    flows: DayFlows
+    events: tuple
+    sessions: Sessions
+    words: dict[str, int]
+
+
+def _card_flows(world: World, arrivals: pl.DataFrame, pools: tuple[np.ndarray, np.ndarray]):
+    """Payer, means and amounts of every arrival, in arrival order."""
+    policy = world.identity.policies.flows.model
+    att = policy.attachment
+    code = {c: i for i, c in enumerate(world.countries)}
+    n = arrivals.height
+    arrival_id = arrivals["arrival_id"].to_numpy()
+    merchant = index_of(world.merchant_id, arrivals["merchant_id"].to_numpy(), "seg_5b/arrival_events.merchant_id")
+    acquirer = np.array([code[c] for c in arrivals["legal_country_iso"].cast(pl.String).to_list()], np.int64)
+    virtual = arrivals["is_virtual"].to_numpy()
+    online = (arrivals["channel_group"].cast(pl.String) == "card_not_present").to_numpy()
+    site = np.full(n, -1, np.int64)
+    site[~virtual] = index_of(world.site_id, arrivals["site_id"].to_numpy()[~virtual], "seg_5b/arrival_events.site_id")
+    edge = np.full(n, -1, np.int64)
+    edge[virtual] = index_of(world.edge_id, arrivals["edge_id"].to_numpy()[virtual], "seg_5b/arrival_events.edge_id")
+    market = np.where(virtual, world.edge_country[np.maximum(edge, 0)], acquirer)
+    sector = world.merchant_sector[merchant]
+    keys, sizes = pools
+    wanted = merchant * len(world.countries) + market
+    at = np.minimum(np.searchsorted(keys, wanted), max(keys.size - 1, 0))
+    pool = np.where((keys.size > 0) & (keys[at] == wanted), sizes[at] if keys.size else 0, 0).astype(np.int64)
+    flow_type = np.where(online, CNP_PURCHASE, np.where(world.merchant_is_cash[merchant], ATM_WITHDRAWAL, CP_PURCHASE))
+    party, how = np.empty(n, np.int64), np.empty(n, np.int8)
+    key = world.identity.substream_key
+    attach_arrivals(np.uint64(key(substreams.ATTACH)), np.uint64(key(substreams.ONLINE_POOL)), arrival_id, online,
+                    site, market, world.merchant_id[merchant], att.regular_share[sector], pool, att.travel_share,
+                    att.domestic_share, att.online_regular_share, att.online_foreign_share,
+                    world.regular_offsets, world.regular_party, world.neighbour_offsets, world.neighbour_party,
+                    world.country_offsets, world.country_party, world.party_country, party, how)
+    zero = np.zeros(n, np.uint64)
+    instrument, device, ip = _equip(world, arrival_id, zero, flow_type.astype(np.int8), party, site)
+    money = world.money
+    amounts = policy.amounts
+    amount = np.empty(n)
+    median = amounts.median_usd[sector] * money.price_fx[acquirer]
+    draw_amounts(np.uint64(key(substreams.AMOUNT)), arrival_id, zero, flow_type.astype(np.int8), median,
+                 amounts.sigma[sector], money.minor_unit[acquirer], amounts.ninety_nine, amounts.round_share,
+                 amounts.atm_values, amounts.atm_weights, money.price_fx[acquirer], amount)
+    return dict(unit_a=arrival_id, unit_b=zero, arrival_id=arrival_id, flow_type=flow_type, transfer_kind=np.full(n, -1),
+                attachment=how.astype(np.int64), ts_utc=arrivals["ts_utc"].dt.epoch("us").to_numpy(),
+                ts_local=arrivals["ts_local"].dt.epoch("us").to_numpy(), zone_name=arrivals["tzid"].cast(pl.String),
+                party=party, instrument=instrument, device=device, ip=ip, merchant=merchant, merchant_country=acquirer,
+                site=site, edge=edge, payee=np.full(n, -1), rail=np.full(n, -1), amount=amount, currency=acquirer,
+                median=median, sector=sector)
+
+
+def _equip(world: World, unit_a, unit_b, flow_type, party, site):
+    n = party.size
+    instrument, device, ip = np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n, np.int64)
+    att = world.identity.policies.flows.model.attachment
+    equip(np.uint64(world.identity.substream_key(substreams.EQUIP)), unit_a, unit_b, flow_type, party, site,
+          world.party_country, att.card_decay, np.append(att.wallet_share, [0.0, 0.0]), att.other_ip_share,
+          world.card_offsets, world.card_list, world.card_is_debit, world.token_offsets, world.token_list,
+          world.device_offsets, world.device_list, world.terminal_offsets, world.terminal_list, world.ip_offsets,
+          world.ip_list, world.other_ip_offsets, world.other_ip_list, instrument, device, ip)
+    return instrument, device, ip
+
+
+def _transfers(world: World, day: dt.date):
+    policy = world.identity.policies.flows.model.transfers
+    start = int((dt.datetime.combine(day, dt.time()) - dt.datetime(1970, 1, 1)).total_seconds()) * 1_000_000
+    next_month = (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    last_day = (next_month - dt.timedelta(days=1)).day
+    offsets = zone_offsets(world.transitions, start + _DAY_US // 2)[world.home_zone]
+    per_day = 12 / 365.25
+    payer, payee, biller, kind, origin, unit, ts, amount = day_transfers(
+        np.uint64(world.identity.substream_key(substreams.TRANSFER)), (day - dt.date(1970, 1, 1)).days, start,
+        day.day, last_day, world.party_id, world.party_type, world.salaried, world.income, world.party_country, offsets,
+        world.spatial, world.position, world.household, world.all_country_offsets, world.employer_offsets,
+        world.employers, world.payer_offsets, world.payers, world.biller_offsets, world.billers, world.money.price_fx,
+        world.money.minor_unit, policy.p2p_per_month * per_day, policy.bills_per_month * per_day,
+        policy.household_share, policy.abroad_share, policy.neighbourhood, policy.paydays, policy.payday_weights,
+        policy.salary_usd, policy.salary_sigma, policy.benefit_usd, policy.benefit_sigma, policy.p2p_amount.median,
+        policy.p2p_amount.sigma, policy.p2p_round_share, policy.bill_amount.median, policy.bill_amount.sigma,
+        policy.hours, world.identity.policies.flows.model.amounts.ninety_nine,
+        world.identity.policies.flows.model.amounts.round_share)
+    n = payer.size
+    unit_a = world.party_id[origin]
+    instrument, device, ip = _equip(world, unit_a, unit, np.full(n, TRANSFER, np.int8), payer, np.full(n, -1))
+    instrument = world.handle[payer]
+    credit = kind >= SALARY
+    device[credit], ip[credit] = -1, -1  # employers' and public bodies' payroll runs are not sessions
+    payer_country = world.party_country[payer]
+    payee_country = np.where(payee >= 0, world.party_country[np.maximum(payee, 0)], payer_country)
+    rails = sorted(set(world.money.rail)) + ["SWIFT"]
+    rail = np.array([rails.index(r) for r in world.money.rail], np.int64)[payer_country]
+    rail[payee_country != payer_country] = len(rails) - 1
+    local = utc_to_local(ts, world.home_zone[payer], world.transitions)
+    medians = np.select([kind == P2P, kind == BILL], [policy.p2p_amount.median, policy.bill_amount.median],
+                        np.where(kind == SALARY, policy.salary_usd[world.income[np.maximum(payee, 0)]],
+                                 policy.benefit_usd[world.income[np.maximum(payee, 0)]]))
+    merchant_country = np.full(n, -1, np.int64)
+    merchant_country[biller >= 0] = payer_country[biller >= 0]
+    return dict(unit_a=unit_a, unit_b=unit, arrival_id=np.zeros(n, np.uint64), flow_type=np.full(n, TRANSFER),
+                transfer_kind=kind.astype(np.int64), attachment=np.full(n, -1), ts_utc=ts, ts_local=local,
+                zone_name=None, zone=world.home_zone[payer], party=payer, instrument=instrument, device=device, ip=ip,
+                merchant=biller, merchant_country=merchant_country, site=np.full(n, -1), edge=np.full(n, -1),
+                payee=payee, rail=rail, rails=rails, amount=amount, currency=payer_country,
+                median=medians * world.money.price_fx[payer_country], sector=np.full(n, -1)), payee_country
+
+
+def build_day(world: World, scenario: str, day: dt.date, arrivals: pl.DataFrame, pools) -> Day:
+    identity = world.identity
+    policy = identity.policies.flows.model
+    key = identity.substream_key
+    start = int((dt.datetime.combine(day, dt.time()) - dt.datetime(1970, 1, 1)).total_seconds()) * 1_000_000
+    card = _card_flows(world, arrivals, pools)
+    moves, payee_country = _transfers(world, day)
+    zones = world.transitions.tzids
+    zone_index = {z: i for i, z in enumerate(zones)}
+    card_zone = np.array([zone_index[z] for z in card.pop("zone_name").to_list()], np.int64)
+    moves.pop("zone_name")
+    card["zone"] = card_zone
+    rails = moves.pop("rails")
+    both = {k: np.concatenate([np.asarray(card[k]), np.asarray(moves[k])]) for k in card}
+    order = np.lexsort((both["unit_b"], both["unit_a"], both["ts_utc"]))
+    f = {k: v[order] for k, v in both.items()}
+    n = order.size
+    scenario_index = identity.policies.scenarios.names.index(scenario)
+    flow_id = arrival_ids(scenario_index, start // _DAY_US, np.arange(n, dtype=np.uint64))
+    party_country = world.party_country[f["party"]]
+    money = world.money
+    is_transfer = f["flow_type"] == TRANSFER
+    payee = f["payee"]
+    counter_country = np.concatenate([np.full(card["party"].size, -1), payee_country])[order]
+    cross = np.where(is_transfer, (counter_country != party_country) & (counter_country >= 0),
+                     party_country != f["merchant_country"])
+    billing_currency = np.where(is_transfer, f["currency"], party_country)
+    fx = money.fx
+    converted = f["amount"] / fx[f["currency"]] * fx[billing_currency] * (1 + policy.amounts.fx_markup)
+    same = np.array(money.currency)[f["currency"]] == np.array(money.currency)[billing_currency]
+    minor = money.minor_unit[billing_currency]
+    billing = np.where(same, f["amount"], np.maximum(np.round(converted / minor) * minor, minor))
+    three_ds = np.where(f["flow_type"] == CNP_PURCHASE,
+                        np.where(money.three_ds[party_country], 1.0, policy.authorisation.three_ds_elsewhere), 0.0)
+    settle = np.zeros(n)
+    rail_hours = np.array([policy.lifecycle.settlement(r) for r in rails])
+    settle[is_transfer] = rail_hours[f["rail"][is_transfer]]
+    declinable = ~is_transfer | (f["transfer_kind"] <= BILL)
+    partial_ok = (f["flow_type"] == CP_PURCHASE) & policy.authorisation.partial_sectors[np.maximum(f["sector"], 0)]
+    life = lifecycle(key(substreams.LIFECYCLE), f["unit_a"].astype(np.uint64), f["unit_b"].astype(np.uint64),
+                     f["flow_type"].astype(np.int8), f["ts_utc"], f["amount"], f["amount"] / f["median"],
+                     world.income[f["party"]], money.minor_unit[f["currency"]], partial_ok, three_ds, settle,
+                     declinable, policy.authorisation, policy.lifecycle)
+    events = expand_events(f["ts_utc"], f["amount"], life)
+    online = (f["device"] >= 0) & ((f["flow_type"] == CNP_PURCHASE) | is_transfer)
+    rows = np.flatnonzero(online)
+    sessions = sessionise(key(substreams.SESSION), world.party_id[f["party"][rows]], f["device"][rows], f["ip"][rows],
+                          f["ts_utc"][rows], start, policy.sessions.gap_minutes, policy.sessions.lead_minutes,
+                          policy.sessions.tail_minutes)
+    session = np.full(n, -1, np.int64)
+    session[rows] = sessions.flow_session
+    sessions.first = rows[sessions.first]
+    flows = DayFlows(
+        flow_id=flow_id, arrival_id=f["arrival_id"].astype(np.uint64), flow_type=f["flow_type"],
+        transfer_kind=f["transfer_kind"], attachment=f["attachment"], ts_utc=f["ts_utc"], ts_local=f["ts_local"],
+        tzid=list(zones), zone=f["zone"], party=f["party"],
+        account_id=np.where(f["instrument"] >= 0, world.instrument_account[np.maximum(f["instrument"], 0)],
+                            world.current_account[f["party"]]),
+        instrument=f["instrument"], device=f["device"], ip=f["ip"], merchant=f["merchant"],
+        merchant_country=f["merchant_country"], site=f["site"], edge=f["edge"], payee=payee,
+        payee_account_id=np.where(payee >= 0, world.current_account[np.maximum(payee, 0)], 0).astype(np.uint64),
+        rail=f["rail"], rails=rails, amount=f["amount"], currency=f["currency"], billing_amount=billing,
+        billing_currency=billing_currency, cross_border=cross, life=life, session=session)
+    n_card = card["party"].size
+    words = {substreams.ATTACH: 4 * n_card, substreams.EQUIP: 8 * n, substreams.AMOUNT: 4 * n_card,
+             substreams.LIFECYCLE: 16 * n, substreams.TRANSFER: 4 * world.party_id.size + 8 * moves["party"].size,
+             substreams.SESSION: 4 * sessions.party.size}
+    return Day(flows, events, sessions, words)

@@ -1,0 +1,126 @@
+"""A day's flows, events and sessions as the Arrow tables of their contracts (contracts/seg_6b/).
+
+Ids are uint64, times timestamp[us, UTC] (local times naive), categories dictionary strings over
+the vocabularies of engine_kernels/vocabulary.py; a missing id or category is a null.
+"""
+
+import numpy as np
+import pyarrow as pa
+
+from engine_assets.behaviour.seg_6b.day import Day
+from engine_assets.behaviour.seg_6b.world import World
+from engine_kernels.ids import arrival_ids
+from engine_kernels.vocabulary import (
+    ATTACHMENTS,
+    DECLINE_REASONS,
+    EVENT_TYPES,
+    FLOW_TYPES,
+    OUTCOMES,
+    PAYMENT_CHANNELS,
+    RESPONSE_CODES,
+    THREE_DS_RESULTS,
+    TRANSFER_KINDS,
+)
+
+_UTC = pa.timestamp("us", "UTC")
+# Payment channel of each flow type: purchases in store and ATMs are card present.
+_CHANNEL_OF_TYPE = np.array([0, 1, 0, 2])
+
+
+def _codes(codes: np.ndarray, names) -> pa.DictionaryArray:
+    codes = np.asarray(codes)
+    return pa.DictionaryArray.from_arrays(pa.array(np.maximum(codes, 0).astype(np.int32), mask=codes < 0),
+                                          pa.array(list(names), pa.string()))
+
+
+def _ids(index: np.ndarray, ids: np.ndarray) -> pa.Array:
+    """ids[index] as uint64, null where index is -1."""
+    index = np.asarray(index)
+    values = ids[np.maximum(index, 0)] if ids.size else np.zeros(index.size, np.uint64)
+    return pa.array(values, pa.uint64(), mask=index < 0)
+
+
+def _maybe(values: np.ndarray, mask: np.ndarray) -> pa.Array:
+    return pa.array(values, pa.uint64(), mask=mask)
+
+
+def flows_table(world: World, scenario: str, day: Day) -> pa.Table:
+    f, life = day.flows, day.flows.life
+    n = f.flow_id.size
+    answered = life.auth_at >= 0
+    code = np.where(life.outcome == 1, 1, np.where(life.outcome == 2, 2 + life.reason, 0))
+    code = np.where(answered, code, -1)
+    countries = world.countries
+    currencies = sorted(set(world.money.currency))
+    currency_code = np.array([currencies.index(c) for c in world.money.currency], np.int64)
+    session_ids = arrival_ids(*_id_prefix(f.flow_id), np.maximum(f.session, 0).astype(np.uint64))
+    return pa.table({
+        "flow_id": pa.array(f.flow_id, pa.uint64()),
+        "arrival_id": _maybe(f.arrival_id, f.flow_type == 3),
+        "scenario_id": _codes(np.zeros(n), [scenario]),
+        "flow_type": _codes(f.flow_type, FLOW_TYPES),
+        "channel": _codes(_CHANNEL_OF_TYPE[f.flow_type], PAYMENT_CHANNELS),
+        "transfer_kind": _codes(f.transfer_kind, TRANSFER_KINDS),
+        "attachment": _codes(f.attachment, ATTACHMENTS),
+        "ts_utc": pa.array(f.ts_utc, _UTC),
+        "ts_local": pa.array(f.ts_local, pa.timestamp("us")),
+        "tzid": _codes(f.zone, f.tzid),
+        "party_id": _ids(f.party, world.party_id),
+        "party_country_iso": _codes(world.party_country[f.party], countries),
+        "account_id": pa.array(f.account_id, pa.uint64(), mask=f.account_id == 0),
+        "instrument_id": _ids(f.instrument, world.instrument_id),
+        "device_id": _ids(f.device, world.device_id),
+        "ip_id": _ids(f.ip, world.ip_id),
+        "session_id": _maybe(session_ids, f.session < 0),
+        "merchant_id": _ids(f.merchant, world.merchant_id),
+        "merchant_country_iso": _codes(f.merchant_country, countries),
+        "site_id": _ids(f.site, world.site_id),
+        "edge_id": _ids(f.edge, world.edge_id),
+        "counterparty_party_id": _ids(f.payee, world.party_id),
+        "counterparty_account_id": pa.array(f.payee_account_id, pa.uint64(), mask=f.payee_account_id == 0),
+        "rail": _codes(f.rail, f.rails),
+        "amount": pa.array(f.amount, pa.float64()),
+        "currency": _codes(currency_code[f.currency], currencies),
+        "billing_amount": pa.array(f.billing_amount, pa.float64()),
+        "billing_currency": _codes(currency_code[f.billing_currency], currencies),
+        "is_cross_border": pa.array(f.cross_border, pa.bool_()),
+        "three_ds": _codes(life.three_ds, THREE_DS_RESULTS),
+        "outcome": _codes(life.outcome, OUTCOMES),
+        "decline_reason": _codes(life.reason, DECLINE_REASONS),
+        "response_code": _codes(code, RESPONSE_CODES),
+        "approved_amount": pa.array(life.approved, pa.float64()),
+        "auth_latency_ms": pa.array((life.latency_us // 1000).astype(np.int32), mask=~answered),
+    })
+
+
+def _id_prefix(flow_id: np.ndarray) -> tuple[int, int]:
+    """(scenario, day) fields of a day's flow ids (engine_kernels/ids.py), for the day's session ids."""
+    first = int(flow_id[0]) if flow_id.size else 0
+    return first >> 56, (first >> 36) & ((1 << 20) - 1)
+
+
+def events_table(day: Day) -> pa.Table:
+    row, seq, kind, at, value, code = day.events
+    return pa.table({
+        "flow_id": pa.array(day.flows.flow_id[row], pa.uint64()),
+        "seq": pa.array(seq, pa.int16()),
+        "event_type": _codes(kind, EVENT_TYPES),
+        "ts_utc": pa.array(at, _UTC),
+        "amount": pa.array(value, pa.float64()),
+        "response_code": _codes(code, RESPONSE_CODES),
+    })
+
+
+def sessions_table(world: World, day: Day) -> pa.Table:
+    s, f = day.sessions, day.flows
+    prefix = _id_prefix(f.flow_id)
+    return pa.table({
+        "session_id": pa.array(arrival_ids(*prefix, np.arange(s.party.size, dtype=np.uint64)), pa.uint64()),
+        "party_id": pa.array(s.party, pa.uint64()),
+        "device_id": _ids(s.device, world.device_id),
+        "ip_id": _ids(s.ip, world.ip_id),
+        "started_at": pa.array(s.start, _UTC),
+        "ended_at": pa.array(s.end, _UTC),
+        "flows": pa.array(s.flows.astype(np.int32)),
+        "first_flow_id": pa.array(f.flow_id[s.first], pa.uint64()),
+    })

@@ -1,0 +1,278 @@
+"""The world a scenario's payments are drawn over, loaded once per run as index arrays.
+
+Parties, instruments, devices and addresses (6A), their favourite sites (seg_6b/patronage), sites,
+merchants, edges and the countries' money and rails, each sorted by id so a row's position is
+its index, and the lists kernels pick from (a party's cards, a site's regulars, a country's
+card-active parties...) as CSR offsets over those indices.
+"""
+
+from dataclasses import dataclass
+
+import babel.numbers
+import numpy as np
+import polars as pl
+
+from engine_assets.storage.reader import Reader
+from engine_assets.world.seg_2a.clock import read_transitions
+from engine_kernels.civil_time.transitions import Transitions
+from engine_kernels.entities.draws import Draws
+from engine_kernels.randomness import substreams
+from engine_kernels.vocabulary import (
+    INCOME_BANDS,
+    INSTRUMENT_TYPES,
+    IP_TYPES,
+    PARTY_TYPES,
+    SECTORS,
+    SEGMENTS,
+)
+
+# What the run reads of the world besides arrivals (engine_assets/behaviour/seg_6b/assets.py declares them).
+WORLD_READS = ("seg_6a/parties", "seg_6a/accounts", "seg_6a/instruments", "seg_6a/devices", "seg_6a/device_links",
+               "seg_6a/ips", "seg_6a/ip_links", "seg_1b/site_locations", "seg_1a/merchants", "seg_3b/edge_catalogue",
+               "reference/countries", "seg_2a/tz_transitions")
+CASH_MCCS = (6010, 6011)
+OTHER_IP_TYPES = ("public_wifi", "mobile_cgnat")
+
+
+def csr(group: np.ndarray, n_groups: int) -> np.ndarray:
+    """Offsets of the rows of each group 0..n-1 in rows sorted by group."""
+    return np.concatenate(([0], np.cumsum(np.bincount(group, minlength=n_groups)))).astype(np.int64)
+
+
+def index_of(sorted_ids: np.ndarray, ids: np.ndarray, what: str) -> np.ndarray:
+    """Positions of `ids` in `sorted_ids`; every id must be there."""
+    at = np.searchsorted(sorted_ids, ids)
+    at = np.minimum(at, max(sorted_ids.size - 1, 0))
+    if ids.size and (sorted_ids.size == 0 or (sorted_ids[at] != ids).any()):
+        raise ValueError(f"seg_6b: {what} refers to ids that are not published; rebuild seg_6a and check its validation")
+    return at.astype(np.int64)
+
+
+def _codes(values: pl.Series, names) -> np.ndarray:
+    lookup = {n: i for i, n in enumerate(names)}
+    return np.array([lookup[v] for v in values.cast(pl.String).to_list()], np.int64)
+
+
+@dataclass
+class Money:
+    """Per country of the run: currency, minor unit, units per dollar at local prices, FX, rail, 3DS."""
+
+    currency: list[str]
+    minor_unit: np.ndarray
+    price_fx: np.ndarray  # local units per US dollar at US prices: price level x FX
+    fx: np.ndarray  # units per US dollar
+    rail: list[str]
+    three_ds: np.ndarray
+
+
+def country_money(read: Reader, codes: list[str]) -> Money:
+    identity = read.identity
+    amounts = identity.policies.flows.model.amounts
+    auth = identity.policies.flows.model.authorisation
+    rails = identity.policies.entities.model.instruments
+    countries = read.table("reference/countries").select("country_iso", "currency", "gdp_per_capita")
+    currency = dict(zip(countries["country_iso"], countries["currency"]))
+    gdp = dict(zip(countries["country_iso"], countries["gdp_per_capita"]))
+    us = gdp.get("US") or max((g for g in gdp.values() if g), default=1.0)
+    missing = sorted({currency.get(c) or "none" for c in codes} - set(amounts.fx_per_usd))
+    if missing:
+        raise ValueError(f"seg_6b: no rate for currencies {', '.join(missing)} in amounts.fx_per_usd of "
+                         "config/policies/6b.yaml; add one per currency (units per US dollar)")
+    cur = [currency[c] for c in codes]
+    level = np.array([min(max((gdp.get(c) or us) / us, 1e-9) ** amounts.price_elasticity, amounts.price_cap)
+                      for c in codes])
+    level = np.maximum(level, amounts.price_floor)
+    fx = np.array([amounts.fx_per_usd[c] for c in cur])
+    minor = np.array([10.0 ** -babel.numbers.get_currency_precision(c) for c in cur])
+    return Money(cur, minor, level * fx, fx, [rails.rail(c) for c in codes],
+                 np.array([c in auth.three_ds_mandated for c in codes]))
+
+
+class World:
+    """Everything a day's flows are drawn over (see the module docstring)."""
+
+    def __init__(self, read: Reader, countries: list[str]):
+        identity = read.identity
+        self.identity = identity
+        self.countries = countries
+        code = {c: i for i, c in enumerate(countries)}
+        self.money = country_money(read, countries)
+        draws = Draws(identity.substream_key)
+        self.draws = draws
+
+        parties, _ = read.every_country("seg_6a/parties", ["party_id", "country_iso", "party_type", "segment",
+                                                           "income_band", "household_id", "home_lat", "home_lon",
+                                                           "home_cell_id", "home_tzid"], tagged=False)
+        parties = parties.sort("party_id")
+        self.party_id = parties["party_id"].to_numpy()
+        n = self.party_id.size
+        self.party_country = np.array([code[c] for c in parties["country_iso"].to_list()], np.int64)
+        self.party_type = _codes(parties["party_type"], PARTY_TYPES)
+        self.segment = _codes(parties["segment"], SEGMENTS)
+        self.income = _codes(parties["income_band"], INCOME_BANDS)
+        household = parties["household_id"].to_numpy()
+        self.household = np.where(parties["household_id"].is_null().to_numpy(), -1,
+                                  np.unique(np.nan_to_num(household), return_inverse=True)[1]).astype(np.int64)
+        self.home_lat, self.home_lon = parties["home_lat"].to_numpy(), parties["home_lon"].to_numpy()
+        self.home_cell = parties["home_cell_id"].to_numpy()
+        transitions = read.table("seg_2a/tz_transitions")
+        self.transitions: Transitions = read_transitions(transitions)
+        zones = {z: i for i, z in enumerate(self.transitions.tzids)}
+        homes = parties["home_tzid"].cast(pl.String).to_list()
+        unknown = sorted(set(homes) - set(zones))
+        if unknown:
+            raise ValueError(f"seg_6b: home zones {unknown[:5]} have no clock in seg_2a/tz_transitions; rebuild seg_2a")
+        self.home_zone = np.array([zones[z] for z in homes], np.int64)
+
+        inst = read.every_country("seg_6a/instruments", ["instrument_id", "account_id", "party_id", "instrument_type",
+                                                         "card_id"], tagged=False)[0].sort("instrument_id")
+        self.instrument_id = inst["instrument_id"].to_numpy()
+        self.instrument_account = inst["account_id"].to_numpy()
+        kind = _codes(inst["instrument_type"], INSTRUMENT_TYPES)
+        owner = index_of(self.party_id, inst["party_id"].to_numpy(), "seg_6a/instruments.party_id")
+        card = np.flatnonzero(kind <= 1)
+        order = np.lexsort((draws.hashes(substreams.CARD_ORDER, self.instrument_id[card]), owner[card]))
+        self.card_offsets, self.card_list = csr(owner[card], n), card[order]
+        self.card_is_debit = kind == 0
+        tokens = np.flatnonzero(kind == 2)
+        token_card = index_of(self.instrument_id, inst["card_id"].to_numpy()[tokens], "seg_6a/instruments.card_id")
+        order = np.lexsort((tokens, token_card))
+        self.token_offsets, self.token_list = csr(token_card, self.instrument_id.size), tokens[order]
+        handles = np.flatnonzero(kind == 3)
+        self.handle = np.full(n, -1, np.int64)
+        self.handle[owner[handles][::-1]] = handles[::-1]  # the party's first handle by id
+
+        accounts = read.every_country("seg_6a/accounts", ["account_id", "party_id", "account_type"],
+                                      tagged=False)[0]
+        current = accounts.filter(pl.col("account_type").cast(pl.String).is_in(["current", "business_current"]))
+        current = current.group_by("party_id").agg(pl.col("account_id").min())
+        self.current_account = np.zeros(n, np.uint64)
+        self.current_account[index_of(self.party_id, current["party_id"].to_numpy(), "seg_6a/accounts")] = \
+            current["account_id"].to_numpy()
+        has_card = np.diff(self.card_offsets) > 0
+        active = draws.uniform(substreams.CARD_ACTIVE, self.party_id) < identity.policies.entities.model.parties.active_share
+        self.card_active = has_card & active
+
+        devices = read.every_country("seg_6a/devices", ["device_id", "usage", "site_id"], tagged=False)[0].sort("device_id")
+        self.device_id = devices["device_id"].to_numpy()
+        links = read.every_country("seg_6a/device_links", ["device_id", "party_id"], tagged=False)[0]
+        device = index_of(self.device_id, links["device_id"].to_numpy(), "seg_6a/device_links.device_id")
+        usage = devices["usage"].cast(pl.String).to_numpy()
+        keep = usage[device] != "farm"  # a ring's farm devices buy nothing legitimate
+        holder = index_of(self.party_id, links["party_id"].to_numpy()[keep], "seg_6a/device_links.party_id")
+        order = np.lexsort((device[keep], holder))
+        self.device_offsets, self.device_list = csr(holder, n), device[keep][order]
+
+        ips = read.every_country("seg_6a/ips", ["ip_id", "country_iso", "ip_type"], tagged=False)[0].sort("ip_id")
+        self.ip_id = ips["ip_id"].to_numpy()
+        ip_links = read.every_country("seg_6a/ip_links", ["device_id", "ip_id", "is_first"], tagged=False)[0]
+        on = index_of(self.device_id, ip_links["device_id"].to_numpy(), "seg_6a/ip_links.device_id")
+        ip = index_of(self.ip_id, ip_links["ip_id"].to_numpy(), "seg_6a/ip_links.ip_id")
+        order = np.lexsort((ip, ~ip_links["is_first"].to_numpy(), on))
+        self.ip_offsets, self.ip_list = csr(on, self.device_id.size), ip[order]
+        ip_type = _codes(ips["ip_type"], IP_TYPES)
+        other = np.flatnonzero(np.isin(ip_type, [IP_TYPES.index(t) for t in OTHER_IP_TYPES]))
+        other_country = np.array([code.get(c, -1) for c in ips["country_iso"].cast(pl.String).to_numpy()[other]])
+        other = other[other_country >= 0]
+        other_country = other_country[other_country >= 0]
+        order = np.lexsort((other, other_country))
+        self.other_ip_offsets, self.other_ip_list = csr(other_country, len(countries)), other[order]
+
+        sites = read.every_country("seg_1b/site_locations", ["site_id", "merchant_id", "legal_country_iso", "lat_deg",
+                                                              "lon_deg"], tagged=False)[0].sort("site_id")
+        self.site_id = sites["site_id"].to_numpy()
+        self.site_country = np.array([code[c] for c in sites["legal_country_iso"].cast(pl.String).to_list()], np.int64)
+        self.site_lat, self.site_lon = sites["lat_deg"].to_numpy(), sites["lon_deg"].to_numpy()
+        terminal = np.flatnonzero(~devices["site_id"].is_null().to_numpy())
+        at_site = index_of(self.site_id, devices["site_id"].to_numpy()[terminal], "seg_6a/devices.site_id")
+        order = np.lexsort((terminal, at_site))
+        self.terminal_offsets, self.terminal_list = csr(at_site, self.site_id.size), terminal[order]
+
+        merchants = read.table("seg_1a/merchants").select("merchant_id", "home_country_iso", "mcc", "sector").sort(
+            "merchant_id")
+        self.merchant_id = merchants["merchant_id"].to_numpy()
+        self.merchant_sector = _codes(merchants["sector"], SECTORS)
+        self.merchant_is_cash = np.isin(merchants["mcc"].to_numpy(), CASH_MCCS)
+        self.site_merchant = index_of(self.merchant_id, sites["merchant_id"].to_numpy(), "seg_1b/site_locations")
+        policy = identity.policies.flows.model
+        billers = np.flatnonzero(policy.transfers.biller_sectors[self.merchant_sector])
+        home = np.array([code.get(c, -1) for c in merchants["home_country_iso"].cast(pl.String).to_list()], np.int64)
+        billers = billers[home[billers] >= 0]
+        order = np.lexsort((billers, home[billers]))
+        self.biller_offsets, self.billers = csr(home[billers], len(countries)), billers[order]
+
+        edges = read.table("seg_3b/edge_catalogue").select("edge_id", "country_iso").sort("edge_id")
+        self.edge_id = edges["edge_id"].to_numpy()
+        self.edge_country = np.array([code.get(c, -1) for c in edges["country_iso"].to_list()], np.int64)
+
+        # Card-active parties by country, and every party by country in home-cell order (P2P payees).
+        active_idx = np.flatnonzero(self.card_active)
+        self.country_offsets = csr(self.party_country[active_idx], len(countries))
+        self.country_party = active_idx[np.argsort(self.party_country[active_idx], kind="stable")]
+        self.spatial = np.lexsort((self.party_id, self.home_cell, self.party_country))
+        self.position = np.empty(n, np.int64)
+        self.position[self.spatial] = np.arange(n)
+        self.all_country_offsets = csr(self.party_country, len(countries))
+        business = np.flatnonzero(self.party_type == PARTY_TYPES.index("business"))
+        self.employer_offsets, self.employers = csr(self.party_country[business], len(countries)), business
+        public = np.flatnonzero(self.segment == SEGMENTS.index("public_body"))
+        self.payer_offsets, self.payers = csr(self.party_country[public], len(countries)), public
+        self.salaried = policy.transfers.salary_segments[self.segment]
+
+    def attach_patronage(self, patronage: pl.DataFrame) -> None:
+        """Regulars and neighbours of each site as CSRs over site indices."""
+        for relation in ("regular", "neighbour"):
+            rows = patronage.filter(pl.col("relation").cast(pl.String) == relation)
+            site = index_of(self.site_id, rows["site_id"].to_numpy(), "seg_6b/patronage.site_id")
+            party = index_of(self.party_id, rows["party_id"].to_numpy(), "seg_6b/patronage.party_id")
+            order = np.lexsort((party, site))
+            setattr(self, f"{relation}_offsets", csr(site, self.site_id.size))
+            setattr(self, f"{relation}_party", party[order])
+
+
+def zone_offsets(table: Transitions, at_us: int) -> np.ndarray:
+    """UTC offset in seconds of every zone of `table` at one instant."""
+    out = np.empty(len(table.tzids), np.int64)
+    for z in range(len(table.tzids)):
+        lo, hi = table.offsets[z], table.offsets[z + 1]
+        out[z] = table.offset_seconds[lo + max(int(np.searchsorted(table.utc_start[lo:hi], at_us // 1_000_000,
+                                                                         side="right")) - 1, 0)]
+    return out
+
+
+def weekly_volumes(read: Reader) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Expected weekly arrivals (5A) by card-present site, and by card-not-present (merchant, market):
+    a row's online part over its merchant's edge countries by weight, its site part in its country."""
+    profile = read.table("seg_5a/merchant_zone_profile").select("merchant_id", "legal_country_iso", "tzid",
+                                                                "channel_group", "weekly_volume")
+    classes = read.table("seg_3b/virtual_classification").select("merchant_id", "virtual_share")
+    rows = profile.join(classes, on="merchant_id", how="left").with_columns(pl.col("virtual_share").fill_null(0.0))
+    weights, _ = read.every_country("seg_2b/site_weights", ["site_id", "merchant_id", "legal_country_iso", "tzid",
+                                                            "weight"], tagged=False)
+    weights = weights.with_columns(pl.col("legal_country_iso", "tzid").cast(pl.String))
+    at_sites = rows.join(weights, on=["merchant_id", "legal_country_iso", "tzid"]).with_columns(
+        volume=pl.col("weekly_volume") * (1 - pl.col("virtual_share")) * pl.col("weight"))
+    sites = at_sites.filter(pl.col("channel_group") == "card_present").group_by("site_id").agg(pl.col("volume").sum())
+    mail = at_sites.filter(pl.col("channel_group") != "card_present").group_by(
+        "merchant_id", market="legal_country_iso").agg(pl.col("volume").sum())
+    online = rows.group_by("merchant_id").agg(online=(pl.col("weekly_volume") * pl.col("virtual_share")).sum())
+    edges = read.table("seg_3b/edge_catalogue").select("merchant_id", "country_iso", "weight")
+    served = edges.join(online, on="merchant_id").group_by("merchant_id", market="country_iso").agg(
+        volume=(pl.col("online") * pl.col("weight")).sum())
+    markets = pl.concat([mail, served]).group_by("merchant_id", "market").agg(pl.col("volume").sum())
+    return sites.sort("site_id"), markets.sort("merchant_id", "market")
+
+
+def market_pools(world: World, markets: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """(sorted keys merchant index x countries + market, regular pool size) of every (merchant, market)."""
+    policy = world.identity.policies.flows.model.attachment
+    code = {c: i for i, c in enumerate(world.countries)}
+    market = np.array([code.get(c, -1) for c in markets["market"].to_list()], np.int64)
+    keep = market >= 0
+    merchant = index_of(world.merchant_id, markets["merchant_id"].to_numpy()[keep], "seg_6b: online markets")
+    keys = merchant * len(world.countries) + market[keep]
+    lo, hi = policy.online_regulars
+    size = np.clip(np.ceil(markets["volume"].to_numpy()[keep] * policy.online_regular_share
+                           / policy.online_visits_per_week), lo, hi).astype(np.int64)
+    order = np.argsort(keys)
+    return keys[order], size[order]

@@ -1,0 +1,168 @@
+"""Account-to-account transfers of one UTC day, per party from policy rates.
+
+Each party draws, on its own keyed stream for the day, Poisson counts of P2P payments and bills;
+retail parties are credited a salary (from a business of their country) or a benefit (from a public
+body) on their keyed payday. A P2P payee is a household member or a party a few homes away (the
+parties of a country listed in home-cell order, so neighbours in the list live near each other),
+or this often a party abroad (SWIFT). Times follow the local hour profile in the payer's zone.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from engine_kernels.flows.draws import block_uniforms, unit_key
+from engine_kernels.flows.lifecycle import _log_normal, _normal, price_point
+from engine_kernels.vocabulary import TRANSFER_KINDS
+
+__all__ = ["day_transfers", "transfer_unit"]
+
+P2P, BILL, SALARY, BENEFIT = range(len(TRANSFER_KINDS))
+_DAY_S = 86_400
+_HOUSEHOLD_REACH = 6
+
+
+def transfer_unit(day: int, kind: int, k: int) -> int:
+    """Second key of a transfer's unit (its payer's party id is the first): day, kind and rank."""
+    return (day << 16) | (kind << 12) | k
+
+
+@njit(cache=True, nogil=True)
+def _poisson(u, lam):
+    k, p = 0, math.exp(-lam)
+    c = p
+    while u > c and k < 60:
+        k += 1
+        p *= lam / k
+        c += p
+    return k
+
+
+@njit(cache=True, nogil=True)
+def _is_payday(day_of_month, last_day, payday):
+    return day_of_month == min(payday, last_day)
+
+
+@njit(cache=True, nogil=True)
+def _payee(u0, u1, u2, p, spatial, position, household, country_offsets, household_share, neighbourhood,
+           party_country, n_parties):
+    """A P2P payee for payer p: a household member, or a party a few list places away."""
+    c = party_country[p]
+    lo, hi = country_offsets[c], country_offsets[c + 1]
+    pos = position[p]
+    if u0 < household_share and household[p] >= 0:
+        for step in range(1, _HOUSEHOLD_REACH + 1):
+            for q in (pos - step, pos + step):
+                if lo <= q < hi and household[spatial[q]] == household[p]:
+                    return spatial[q]
+    if hi - lo < 2:
+        return -1
+    offset = 1 + min(int(-math.log(u1) * neighbourhood / 3), neighbourhood - 1)
+    q = pos + offset if u2 < 0.5 else pos - offset
+    if q < lo or q >= hi:
+        q = pos - offset if q >= hi else pos + offset
+    q = min(max(q, lo), hi - 1)
+    if q == pos:
+        q = lo if pos != lo else lo + 1
+    return spatial[q]
+
+
+@njit(cache=True, nogil=True)
+def day_transfers(label_key, day, day_start_us, day_of_month, last_day, party_id, party_type, salaried, income,
+                  party_country, offset_s, spatial, position, household, country_offsets, employers_offsets,
+                  employers, payers_offsets, payers, billers_offsets, billers, price_fx, minor_unit,
+                  p2p_rate, bill_rate, household_share, abroad_share, neighbourhood, paydays, payday_cumulative,
+                  salary_usd, salary_sigma, benefit_usd, benefit_sigma, p2p_median, p2p_sigma, p2p_round,
+                  bill_median, bill_sigma, hours_cumulative, ninety_nine, round_share):
+    """Every transfer of the day as (payer, payee, biller, kind, origin, unit, ts µs, amount in the
+    payer's money). `origin` is the party whose stream drew it (the payee of a credit), and
+    (party_id[origin], unit) its unit key; payee and biller are -1 where they do not apply."""
+    n = party_id.shape[0]
+    cap = 1024
+    payer_o, payee_o, biller_o = np.empty(cap, np.int64), np.empty(cap, np.int64), np.empty(cap, np.int64)
+    origin_o = np.empty(cap, np.int64)
+    kind_o, unit_o, ts_o, amount_o = np.empty(cap, np.int8), np.empty(cap, np.uint64), np.empty(cap, np.int64), \
+        np.empty(cap, np.float64)
+    m = 0
+    everyone = n
+    for p in range(n):
+        key = unit_key(label_key, party_id[p], np.uint64(day))
+        u = block_uniforms(key, 0)
+        counts = (_poisson(u[0], p2p_rate[party_type[p]]), _poisson(u[1], bill_rate[party_type[p]]))
+        credit = -1
+        if party_type[p] == 0:  # retail: a monthly credit on the keyed payday
+            pay = block_uniforms(unit_key(label_key, party_id[p], np.uint64(0)), 0)[0]
+            j = 0
+            while j < paydays.shape[0] - 1 and pay >= payday_cumulative[j]:
+                j += 1
+            if _is_payday(day_of_month, last_day, paydays[j]):
+                credit = SALARY if salaried[p] else BENEFIT
+        total = counts[0] + counts[1] + (1 if credit >= 0 else 0)
+        for k in range(total):
+            kind = P2P if k < counts[0] else (BILL if k < counts[0] + counts[1] else credit)
+            unit = np.uint64((day << 16) | (kind << 12) | k)
+            v = block_uniforms(unit_key(label_key, party_id[p], unit), 0)
+            w = block_uniforms(unit_key(label_key, party_id[p], unit), 1)
+            c = party_country[p]
+            payer, payee, biller = p, -1, -1
+            if kind == P2P:
+                if v[0] < abroad_share:
+                    q = min(int(v[1] * everyone), everyone - 1)
+                    for t in range(8):
+                        if party_country[q] != c:
+                            break
+                        q = min(int(block_uniforms(unit_key(label_key, party_id[p], unit), 2 + t)[0] * everyone),
+                                everyone - 1)
+                    payee = q if party_country[q] != c else -1
+                else:
+                    payee = _payee(v[1], v[2], v[3], p, spatial, position, household, country_offsets,
+                                   household_share, neighbourhood, party_country, n)
+                if payee < 0:
+                    continue
+                x = p2p_median * math.exp(p2p_sigma * _normal(w[0]))
+                amount = price_point(x * price_fx[c], w[1], 0.0, p2p_round, minor_unit[c])
+            elif kind == BILL:
+                lo, hi = billers_offsets[c], billers_offsets[c + 1]
+                if hi == lo:
+                    continue
+                biller = billers[lo + min(int(v[1] * (hi - lo)), hi - lo - 1)]
+                x = bill_median * math.exp(bill_sigma * _normal(w[0]))
+                amount = price_point(x * price_fx[c], w[1], ninety_nine, round_share, minor_unit[c])
+            else:
+                table_o, table = (employers_offsets, employers) if kind == SALARY else (payers_offsets, payers)
+                lo, hi = table_o[c], table_o[c + 1]
+                if hi == lo:
+                    continue
+                h = unit_key(label_key, party_id[p], np.uint64(kind))  # the same employer every month
+                payer, payee = table[lo + np.int64(h % np.uint64(hi - lo))], p
+                base = salary_usd[income[p]] if kind == SALARY else benefit_usd[income[p]]
+                sigma = salary_sigma if kind == SALARY else benefit_sigma
+                amount = price_point(_log_normal(w[0], base, sigma, 1e12) * price_fx[c], 1.0, 0.0, 0.0,
+                                     minor_unit[c])
+            hour = 0
+            while hour < 23 and v[3] >= hours_cumulative[hour]:
+                hour += 1
+            local_s = hour * 3600 + int(w[2] * 3600)
+            # The payer's local hour, placed in this UTC day.
+            second = (local_s - offset_s[payer]) % _DAY_S
+            if m == payer_o.shape[0]:
+                payer_o, payee_o, biller_o = _grow(payer_o), _grow(payee_o), _grow(biller_o)
+                origin_o = _grow(origin_o)
+                kind_o, unit_o, ts_o, amount_o = _grow(kind_o), _grow(unit_o), _grow(ts_o), _grow(amount_o)
+            payer_o[m], payee_o[m], biller_o[m], kind_o[m] = payer, payee, biller, kind
+            unit_o[m] = unit
+            origin_o[m] = p
+            ts_o[m] = day_start_us + np.int64(second) * 1_000_000 + np.int64(w[3] * 1e6)
+            amount_o[m] = amount
+            m += 1
+    return payer_o[:m], payee_o[:m], biller_o[:m], kind_o[:m], origin_o[:m], unit_o[:m], ts_o[:m], amount_o[:m]
+
+
+@njit(cache=True, nogil=True)
+def _grow(a):
+    out = np.empty(a.shape[0] * 2, a.dtype)
+    out[:a.shape[0]] = a
+    return out
