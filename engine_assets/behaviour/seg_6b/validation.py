@@ -1,0 +1,316 @@
+"""Segment-wide checks of 6B part 1: every arrival paid once, every lifecycle whole and in order.
+
+Blocking, per (scenario, day): every partition published; each arrival has exactly one flow;
+each flow's events follow its template ([authentication] auth_request auth_response, then a
+reversal, or a clearing and maybe a refund; a failed challenge stops at authentication) with seq
+0..k-1; event times strictly increase; clearing and reversals only after an approval and every
+approval cleared or reversed; refunds within the cleared amount; every id points at a row of 6A,
+1A, 1B or 3B; amounts positive in an ISO 4217 currency of the world. Realism (config/policies/6b.yaml):
+decline rates by channel, the suspected-fraud share of declines, refund shares, payments per
+active card, cross-border share, primary-store shares, 3-D Secure frictionless share, transfers
+per party, authorisation latency; home-to-site distance and repeat shares by sector are reported.
+
+Days are read two at a time on threads (polars and numba release the GIL); each day is reduced to
+counts and small aggregates, merged at the end.
+"""
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+import numpy as np
+import polars as pl
+
+from engine_assets.behaviour.seg_6b.assets import DAY_TABLES, GROUP
+from engine_assets.quality.gates import MISSING_PARTITIONS_REMEDY, ValidationCheck, validation_asset
+from engine_assets.quality.realism import Sample, corridor, invariant, reported
+from engine_assets.run.partitions import DAYS
+from engine_assets.storage.reader import Reader
+from engine_kernels.flows.patronage import great_circle_km
+from engine_kernels.vocabulary import EVENT_TYPES
+
+AUTH, REQUEST, RESPONSE, REVERSAL, CLEARING, REFUND = range(len(EVENT_TYPES))
+# Allowed event sequences, as base-8 numbers of their type codes (first event least significant).
+_TEMPLATES = [(REQUEST, RESPONSE), (REQUEST, RESPONSE, REVERSAL), (REQUEST, RESPONSE, CLEARING),
+              (REQUEST, RESPONSE, CLEARING, REFUND)]
+_TEMPLATES = [(AUTH,)] + _TEMPLATES + [(AUTH, *t) for t in _TEMPLATES]
+ALLOWED = {sum((c + 1) * 8 ** i for i, c in enumerate(t)) for t in _TEMPLATES}
+_SAMPLE_EVERY = 7  # distances measured on flows whose id is a multiple of this
+_CARD = ["card_present_purchase", "card_not_present_purchase", "atm_withdrawal"]
+
+
+@dataclass
+class _Tally:
+    missing: int = 0
+    arrivals_unpaid: int = 0
+    bad_template: int = 0
+    bad_times: int = 0
+    clearing_without_approval: int = 0
+    refunds_over: int = 0
+    dangling: dict = field(default_factory=dict)
+    bad_amounts: int = 0
+    flows: int = 0
+    by_type: dict = field(default_factory=dict)  # flow type -> [flows, declined, approved purchases, refunded]
+    declines: int = 0
+    suspected: int = 0
+    cross: int = 0
+    card_flows: int = 0
+    three_ds: int = 0
+    frictionless: int = 0
+    transfers: int = 0
+    latency: list = field(default_factory=list)
+    card_use: list = field(default_factory=list)
+    visits: list = field(default_factory=list)
+    km: list = field(default_factory=list)
+
+
+_FK = {"party_id": "parties", "counterparty_party_id": "parties", "account_id": "accounts",
+       "counterparty_account_id": "accounts", "instrument_id": "instruments", "device_id": "devices",
+       "ip_id": "ips", "merchant_id": "merchants", "site_id": "sites", "edge_id": "edges"}
+
+
+def _dangling(values: pl.Series, ids: np.ndarray) -> int:
+    v = values.drop_nulls().unique().to_numpy()
+    if v.size == 0:
+        return 0
+    at = np.minimum(np.searchsorted(ids, v), max(ids.size - 1, 0))
+    return int((ids[at] != v).sum()) if ids.size else int(v.size)
+
+
+def _check_day(read: Reader, ids: dict[str, np.ndarray], homes: pl.DataFrame, sites: pl.DataFrame,
+               currencies: set[str], scenario: str, day: str) -> _Tally:
+    t = _Tally()
+    key = {"scenario": scenario, "day": day}
+    if not all(read.is_published(f"{GROUP}/{name}", key) for name in DAY_TABLES):
+        t.missing = 1
+        return t
+    flows = read.scan(f"{GROUP}/flows", key).collect()
+    events = read.scan(f"{GROUP}/events", key).collect()
+    arrivals = read.scan("seg_5b/arrival_events", key).select("arrival_id").collect()["arrival_id"].to_numpy()
+    paid = np.sort(flows["arrival_id"].drop_nulls().to_numpy())
+    t.arrivals_unpaid = int(abs(paid.size - arrivals.size) + (0 if paid.size != arrivals.size else
+                                                              (paid != np.sort(arrivals)).sum()))
+    ev = events.with_columns(code=pl.col("event_type").cast(pl.String).replace_strict(
+        {n: i for i, n in enumerate(EVENT_TYPES)}, return_dtype=pl.Int64), t_us=pl.col("ts_utc").dt.epoch("us"))
+    per_flow = ev.group_by("flow_id").agg(
+        signature=((pl.col("code") + 1) * pl.lit(8, pl.Int64).pow(pl.col("seq").cast(pl.Int64))).sum(),
+        seq_ok=(pl.col("seq") == pl.int_range(pl.len())).all(),
+        times_ok=(pl.col("t_us").diff().drop_nulls() > 0).all(),
+        cleared=pl.col("amount").filter(pl.col("code") == CLEARING).sum(),
+        settled=(pl.col("code").is_in([CLEARING, REVERSAL])).any(),
+        refunded=pl.col("amount").filter(pl.col("code") == REFUND).sum(),
+        has_refund=(pl.col("code") == REFUND).any(),
+    )
+    joined = flows.select("flow_id", "flow_type", "outcome").join(per_flow, on="flow_id", how="left")
+    approved = joined["outcome"].cast(pl.String).is_in(["approved", "partially_approved"])
+    orphans = per_flow.height - per_flow.join(flows.select("flow_id"), on="flow_id", how="semi").height
+    t.bad_template = int((~joined["signature"].is_in(list(ALLOWED)).fill_null(False)
+                          | ~joined["seq_ok"].fill_null(False)).sum()) + orphans
+    t.bad_times = int((~joined["times_ok"].fill_null(True)).sum())
+    t.clearing_without_approval = int((joined["settled"].fill_null(False) != approved).sum())
+    t.refunds_over = int((joined["refunded"].fill_null(0) > joined["cleared"].fill_null(0) + 1e-9).sum())
+    for column, table in _FK.items():
+        n = _dangling(flows[column], ids[table])
+        if n:
+            t.dangling[column] = t.dangling.get(column, 0) + n
+    t.bad_amounts = int((~(flows["amount"] > 0) | ~(flows["billing_amount"] > 0)
+                         | ~flows["currency"].cast(pl.String).is_in(list(currencies))
+                         | ~flows["billing_currency"].cast(pl.String).is_in(list(currencies))).sum())
+
+    t.flows = flows.height
+    kinds = flows["flow_type"].cast(pl.String)
+    outcome = flows["outcome"].cast(pl.String)
+    refunded = joined["has_refund"].fill_null(False)
+    cleared = joined["cleared"].fill_null(0) > 0
+    for kind in (*_CARD, "transfer"):
+        mine = kinds == kind
+        t.by_type[kind] = [int(mine.sum()), int((mine & (outcome == "declined")).sum()), int((mine & cleared).sum()),
+                           int((mine & refunded).sum())]
+    declined = flows.filter(pl.col("outcome") == "declined")
+    t.declines = declined.height
+    t.suspected = int((declined["decline_reason"].cast(pl.String) == "suspected_fraud").sum())
+    card = flows.filter(pl.col("flow_type").cast(pl.String).is_in(_CARD))
+    t.card_flows, t.cross = card.height, int(card["is_cross_border"].sum())
+    three_ds = card["three_ds"].cast(pl.String).drop_nulls()
+    t.three_ds, t.frictionless = three_ds.len(), int((three_ds == "frictionless").sum())
+    t.transfers = int((kinds == "transfer").sum())
+    t.latency.append(flows["auth_latency_ms"].drop_nulls().to_numpy())
+    t.card_use.append(card.group_by("instrument_id").len())
+    present = flows.filter(pl.col("flow_type").cast(pl.String) == "card_present_purchase")
+    t.visits.append(present.group_by("party_id", "merchant_id", "site_id").len())
+    sample = present.filter(pl.col("flow_id") % _SAMPLE_EVERY == 0).select("party_id", "site_id").join(
+        homes, on="party_id").join(sites, on="site_id")
+    t.km.append(great_circle_km(sample["home_lat"].to_numpy(), sample["home_lon"].to_numpy(),
+                                sample["lat_deg"].to_numpy(), sample["lon_deg"].to_numpy()))
+    return t
+
+
+def _world_ids(read: Reader) -> dict[str, np.ndarray]:
+    def ids(dataset: str, column: str) -> np.ndarray:
+        if dataset.startswith(("seg_6a", "seg_1b")):
+            frame, _ = read.every_country(dataset, [column], tagged=False)
+        else:
+            frame = read.scan(dataset).select(column).collect()
+        return np.sort(frame[column].to_numpy())
+    return {"parties": ids("seg_6a/parties", "party_id"), "accounts": ids("seg_6a/accounts", "account_id"),
+            "instruments": ids("seg_6a/instruments", "instrument_id"), "devices": ids("seg_6a/devices", "device_id"),
+            "ips": ids("seg_6a/ips", "ip_id"), "merchants": ids("seg_1a/merchants", "merchant_id"),
+            "sites": ids("seg_1b/site_locations", "site_id"), "edges": ids("seg_3b/edge_catalogue", "edge_id")}
+
+
+def _primary_shares(visits: pl.DataFrame, sectors: pl.DataFrame, minimum: int) -> dict[str, tuple[float, int]]:
+    """Per sector: mean over parties with >= minimum purchases there of their top site's share, and
+    how many parties were measured."""
+    v = visits.group_by("party_id", "merchant_id", "site_id").agg(pl.col("len").sum()).join(sectors, on="merchant_id")
+    per = v.group_by("party_id", "sector").agg(total=pl.col("len").sum(), top=pl.col("len").max())
+    per = per.filter(pl.col("total") >= minimum)
+    out = per.group_by("sector").agg(share=(pl.col("top") / pl.col("total")).mean(), parties=pl.len())
+    return {s: (float(v), int(n)) for s, v, n in out.select("sector", "share", "parties").iter_rows()}
+
+
+def evaluate(read: Reader):
+    identity = read.identity
+    realism = identity.policies.flows.realism
+    ids = _world_ids(read)
+    homes, _ = read.every_country("seg_6a/parties", ["party_id", "home_lat", "home_lon"], tagged=False)
+    sites, _ = read.every_country("seg_1b/site_locations", ["site_id", "lat_deg", "lon_deg"], tagged=False)
+    countries = read.table("reference/countries").select("currency")
+    currencies = set(countries["currency"].drop_nulls().to_list())
+    sectors = read.table("seg_1a/merchants").select("merchant_id", "sector")
+    days = DAYS.get_partition_keys()
+    tallies, unbuilt = [], []
+    for scenario in identity.profile.scenarios:
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="6b-validation") as pool:
+            for day, tally in zip(days, pool.map(lambda d: _check_day(read, ids, homes, sites, currencies,
+                                                                      scenario, d), days)):
+                tallies.append(tally)
+                if tally.missing:
+                    unbuilt.append(f"{scenario}|{day}")
+    first = tallies[:len(days)]  # realism of the first scenario
+    total = lambda name, ts=tallies: sum(getattr(t, name) for t in ts)  # noqa: E731
+    dangling: dict[str, int] = {}
+    for t in tallies:
+        for k, v in t.dangling.items():
+            dangling[k] = dangling.get(k, 0) + v
+    by_type = {k: np.sum([t.by_type.get(k, [0, 0, 0, 0]) for t in first], axis=0) for k in (*_CARD, "transfer")}
+    rate = lambda a, b: float(a / b) if b else None  # noqa: E731
+    flows = total("flows", first)
+    sample = Sample(flows, realism.enforce_from_flows, "flows")
+    latency = np.concatenate([x for t in first for x in t.latency]) if flows else np.zeros(0)
+    card_use = pl.concat([x for t in first for x in t.card_use]).group_by("instrument_id").agg(pl.col("len").sum()) \
+        if flows else pl.DataFrame({"len": []})
+    months = len(days) / 30.4375
+    visits = pl.concat([x for t in first for x in t.visits]) if flows else None
+    shares = _primary_shares(visits, sectors, realism.primary_min_purchases) if flows else {}
+    km = np.concatenate([x for t in first for x in t.km]) if flows else np.zeros(0)
+    n_parties = ids["parties"].size
+    cp, cnp = by_type["card_present_purchase"], by_type["card_not_present_purchase"]
+    outcomes = [
+        invariant("every_partition_published", total("missing"), "(scenario, day) partitions missing",
+                  {"missing": unbuilt[:20]} if unbuilt else None),
+        invariant("every_arrival_one_flow", total("arrivals_unpaid"), "arrivals without exactly one flow"),
+        invariant("events_follow_template", total("bad_template"), "flows whose events break their template"),
+        invariant("event_times_increase", total("bad_times"), "flows whose event times do not strictly increase"),
+        invariant("clearing_only_after_approval", total("clearing_without_approval"),
+                  "flows cleared or reversed without approval, or approved and never settled"),
+        invariant("refunds_within_cleared", total("refunds_over"), "flows refunded more than was cleared"),
+        invariant("flow_foreign_keys", sum(dangling.values()), "ids pointing at no row", dangling or None),
+        invariant("amounts_positive_in_currency", total("bad_amounts"), "flows with a bad amount or currency"),
+        corridor("decline_rate_card_present", rate(cp[1], cp[0]), *realism.decline_card_present, digits=4,
+                 sample=sample),
+        corridor("decline_rate_card_not_present", rate(cnp[1], cnp[0]), *realism.decline_card_not_present, digits=4,
+                 sample=sample),
+        corridor("suspected_fraud_share_of_declines", rate(total("suspected", first), total("declines", first)),
+                 *realism.suspected_fraud_share_of_declines, digits=4, sample=sample),
+        corridor("refund_share_card_present", rate(cp[3], cp[2]), *realism.refund_share_card_present, digits=4,
+                 sample=sample, details={"measure": "refunded / cleared card-present purchases"}),
+        corridor("refund_share_card_not_present", rate(cnp[3], cnp[2]), *realism.refund_share_card_not_present,
+                 digits=4, sample=sample, details={"measure": "refunded / cleared card-not-present purchases"}),
+        corridor("payments_per_active_card_month",
+                 float(card_use["len"].sum() / card_use.height / months) if card_use.height else None,
+                 *realism.payments_per_active_card_month, digits=2, sample=sample,
+                 details={"measure": "card payments / instruments used at least once, per 30.4 days of horizon",
+                          "horizon_days": len(days)}),
+        corridor("cross_border_share", rate(total("cross", first), total("card_flows", first)), *realism.cross_border,
+                 digits=4, sample=sample, details={"measure": "card payments whose issuing country differs from the "
+                                                             "acquiring country"}),
+        *[corridor(f"primary_store_share_{s}", shares.get(s, (None, 0))[0], *band_, digits=4, sample=sample,
+                   details={"parties": shares.get(s, (None, 0))[1],
+                            "measure": f"mean top-site share of parties with >= {realism.primary_min_purchases} "
+                                       "card-present purchases in the sector"})
+          for s, band_ in realism.primary_share.items()],
+        reported("repeat_share_by_sector", {s: round(v, 4) for s, (v, _) in sorted(shares.items())},
+                 {"measure": "primary-store share per sector"}),
+        reported("home_to_site_km", {"median": round(float(np.median(km)), 2) if km.size else None,
+                                     "p90": round(float(np.percentile(km, 90)), 2) if km.size else None},
+                 {"measure": f"great-circle km from the payer's home to the site, card-present purchases with "
+                             f"flow_id divisible by {_SAMPLE_EVERY}", "sampled": int(km.size)}),
+        corridor("three_ds_frictionless_share", rate(total("frictionless", first), total("three_ds", first)),
+                 *realism.frictionless_share, digits=4, sample=sample),
+        corridor("transfers_per_party_month", total("transfers", first) / n_parties / months if n_parties else None,
+                 *realism.transfers_per_party_month, digits=3, sample=sample),
+        corridor("auth_latency_median_ms", float(np.median(latency)) if latency.size else None,
+                 *realism.auth_latency_median_ms, digits=1, sample=sample,
+                 details={"p99_ms": float(np.percentile(latency, 99)) if latency.size else None}),
+        corridor("auth_latency_p99_ms", float(np.percentile(latency, 99)) if latency.size else None,
+                 high=realism.auth_latency_p99_ms_max, digits=1, sample=sample),
+    ]
+    return outcomes, {}
+
+
+REMEDIES = {
+    "every_partition_published": MISSING_PARTITIONS_REMEDY,
+    "decline_rate_card_present": "Set `authorisation.decline.card_present` (and income_odds) in config/policies/6b.yaml.",
+    "decline_rate_card_not_present": "Set `authorisation.decline.card_not_present` in config/policies/6b.yaml.",
+    "suspected_fraud_share_of_declines": "Set the suspected_fraud shares of `authorisation.reasons` in config/policies/6b.yaml.",
+    "refund_share_card_present": "Set `lifecycle.refund_share.card_present` in config/policies/6b.yaml.",
+    "refund_share_card_not_present": "Set `lifecycle.refund_share.card_not_present` in config/policies/6b.yaml.",
+    "payments_per_active_card_month": (
+        "Payments per card follow parties' activity and card use: `parties.active_share` of config/policies/6a.yaml "
+        "and `attachment.card_decay` of config/policies/6b.yaml."),
+    "cross_border_share": "Set `attachment.travel_share` and `attachment.online.foreign_share` in config/policies/6b.yaml.",
+    "three_ds_frictionless_share": "Set `authorisation.three_ds.frictionless` in config/policies/6b.yaml.",
+    "transfers_per_party_month": "Set `transfers.p2p_per_month`, `bills_per_month` and `paydays` in config/policies/6b.yaml.",
+    "auth_latency_median_ms": "Set `authorisation.latency_ms` in config/policies/6b.yaml.",
+    "auth_latency_p99_ms": "Lower `authorisation.latency_ms.sigma` in config/policies/6b.yaml.",
+    **{f"primary_store_share_{s}": (
+        f"Set `attachment.regular_share.{s}` (and the domestic and travel shares) in config/policies/6b.yaml.")
+       for s in ("grocery", "restaurants")},
+}
+
+CHECKS = [ValidationCheck(name, text, blocking=not name.startswith(("repeat_share", "home_to_site")),
+                          remedy=REMEDIES.get(name, "")) for name, text in (
+    ("every_partition_published", "Every (scenario, day) partition of flows, events and sessions is published."),
+    ("every_arrival_one_flow", "Every arrival has exactly one flow."),
+    ("events_follow_template", "Each flow's events follow its template in seq order."),
+    ("event_times_increase", "Event times strictly increase within each flow."),
+    ("clearing_only_after_approval", "Clearing and reversals follow approvals, and every approval is settled."),
+    ("refunds_within_cleared", "Refunds never exceed the cleared amount."),
+    ("flow_foreign_keys", "Every id of a flow points at a row of 6A, 1A, 1B or 3B."),
+    ("amounts_positive_in_currency", "Amounts are positive in an ISO 4217 currency of the world."),
+    ("decline_rate_card_present", "Realism: card-present decline rate (1-4%)."),
+    ("decline_rate_card_not_present", "Realism: card-not-present decline rate (5-15%)."),
+    ("suspected_fraud_share_of_declines", "Realism: share of declines for suspected fraud (5-15%)."),
+    ("refund_share_card_present", "Realism: share of cleared in-store purchases refunded."),
+    ("refund_share_card_not_present", "Realism: share of cleared online purchases refunded."),
+    ("payments_per_active_card_month", "Realism: payments per active card a month (15-45)."),
+    ("cross_border_share", "Realism: cross-border share of card payments (3-8%)."),
+    ("primary_store_share_grocery", "Realism: grocery purchases at the party's primary store (~80%)."),
+    ("primary_store_share_restaurants", "Realism: restaurant purchases at the party's primary restaurant (~45%)."),
+    ("repeat_share_by_sector", "Realism: primary-store share of every sector (reported)."),
+    ("home_to_site_km", "Realism: home-to-site distance of in-store purchases, median and p90 (reported)."),
+    ("three_ds_frictionless_share", "Realism: frictionless share of 3-D Secure authentications."),
+    ("transfers_per_party_month", "Realism: account-to-account transfers per party a month."),
+    ("auth_latency_median_ms", "Realism: median authorisation latency (150-400 ms)."),
+    ("auth_latency_p99_ms", "Realism: p99 authorisation latency (<= 2 s)."),
+)]
+
+
+validation = validation_asset(
+    GROUP,
+    reads=[*(f"{GROUP}/{name}" for name in DAY_TABLES), "seg_5b/arrival_events", "seg_6a/parties",
+           "seg_6a/accounts", "seg_6a/instruments", "seg_6a/devices", "seg_6a/ips", "seg_1a/merchants",
+           "seg_1b/site_locations", "seg_3b/edge_catalogue", "reference/countries"],
+    evaluate=evaluate,
+    description="Every arrival paid once by a believable customer; whole, ordered lifecycles; realistic rates.",
+    checks=CHECKS,
+)
