@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from engine_kernels.flows.draws import block_uniforms, unit_key
 from engine_kernels.flows.lifecycle import _log_normal, _normal, price_point
@@ -70,7 +70,84 @@ def _payee(u0, u1, u2, p, spatial, position, household, country_offsets, househo
     return spatial[q]
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, parallel=True, nogil=True)
+def _counts(label_key, day, day_of_month, last_day, party_id, party_type, salaried, paydays, payday_cumulative,
+            p2p_rate, bill_rate, p2p_out, bill_out, credit_out):
+    """Each party's P2P and bill counts of the day, and its credit kind (-1 none)."""
+    for p in prange(party_id.shape[0]):
+        u = block_uniforms(unit_key(label_key, party_id[p], np.uint64(day)), 0)
+        p2p_out[p] = _poisson(u[0], p2p_rate[party_type[p]])
+        bill_out[p] = _poisson(u[1], bill_rate[party_type[p]])
+        credit_out[p] = -1
+        if party_type[p] == 0:  # retail: a monthly credit on the party's keyed payday
+            pay = block_uniforms(unit_key(label_key, party_id[p], np.uint64(0)), 0)[0]
+            j = 0
+            while j < paydays.shape[0] - 1 and pay >= payday_cumulative[j]:
+                j += 1
+            if _is_payday(day_of_month, last_day, paydays[j]):
+                credit_out[p] = SALARY if salaried[p] else BENEFIT
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def _fill(label_key, day, day_start_us, first, p2p, bill, credit, party_id, income, party_country, offset_s, spatial,
+          position, household, country_offsets, employers_offsets, employers, payers_offsets, payers, billers_offsets,
+          billers, price_fx, minor_unit, household_share, abroad_share, neighbourhood, salary_usd, salary_sigma,
+          benefit_usd, benefit_sigma, p2p_median, p2p_sigma, p2p_round, bill_median, bill_sigma, hours_cumulative,
+          ninety_nine, round_share, payer_o, payee_o, biller_o, kind_o, origin_o, unit_o, ts_o, amount_o):
+    everyone = party_id.shape[0]
+    for p in prange(party_id.shape[0]):
+        for k in range(first[p + 1] - first[p]):
+            m = first[p] + k
+            kind = P2P if k < p2p[p] else (BILL if k < p2p[p] + bill[p] else credit[p])
+            unit = np.uint64((day << 16) | (kind << 12) | k)
+            stream = unit_key(label_key, party_id[p], unit)
+            v = block_uniforms(stream, 0)
+            w = block_uniforms(stream, 1)
+            c = party_country[p]
+            payer, payee, biller = p, -1, -1
+            amount = 0.0
+            if kind == P2P:
+                if v[0] < abroad_share:
+                    q = min(int(v[1] * everyone), everyone - 1)
+                    for t in range(8):
+                        if party_country[q] != c:
+                            break
+                        q = min(int(block_uniforms(stream, 2 + t)[0] * everyone), everyone - 1)
+                    payee = q if party_country[q] != c else -1
+                else:
+                    payee = _payee(v[1], v[2], v[3], p, spatial, position, household, country_offsets,
+                                   household_share, neighbourhood, party_country, everyone)
+                x = p2p_median * math.exp(p2p_sigma * _normal(w[0]))
+                amount = price_point(x * price_fx[c], w[1], 0.0, p2p_round, minor_unit[c])
+            elif kind == BILL:
+                lo, hi = billers_offsets[c], billers_offsets[c + 1]
+                if hi > lo:
+                    biller = billers[lo + min(int(v[1] * (hi - lo)), hi - lo - 1)]
+                x = bill_median * math.exp(bill_sigma * _normal(w[0]))
+                amount = price_point(x * price_fx[c], w[1], ninety_nine, round_share, minor_unit[c])
+            else:
+                table_o, table = (employers_offsets, employers) if kind == SALARY else (payers_offsets, payers)
+                lo, hi = table_o[c], table_o[c + 1]
+                if hi > lo:
+                    h = unit_key(label_key, party_id[p], np.uint64(kind))  # the same employer every month
+                    payer, payee = table[lo + np.int64(h % np.uint64(hi - lo))], p
+                base = salary_usd[income[p]] if kind == SALARY else benefit_usd[income[p]]
+                sigma = salary_sigma if kind == SALARY else benefit_sigma
+                amount = price_point(_log_normal(w[0], base, sigma, 1e12) * price_fx[c], 1.0, 0.0, 0.0, minor_unit[c])
+            # No payee (a lone party), biller or paying body in the country: the payment is not in this world.
+            missing = (kind == P2P and payee < 0) or (kind == BILL and biller < 0) or (kind >= SALARY and payee < 0)
+            hour = 0
+            while hour < 23 and v[3] >= hours_cumulative[hour]:
+                hour += 1
+            local_s = hour * 3600 + int(w[2] * 3600)
+            second = (local_s - offset_s[payer]) % _DAY_S  # the payer's local hour, placed in this UTC day
+            payer_o[m], payee_o[m], biller_o[m] = payer, payee, biller
+            kind_o[m] = -1 if missing else kind
+            origin_o[m], unit_o[m] = p, unit
+            ts_o[m] = day_start_us + np.int64(second) * 1_000_000 + np.int64(w[3] * 1e6)
+            amount_o[m] = amount
+
+
 def day_transfers(label_key, day, day_start_us, day_of_month, last_day, party_id, party_type, salaried, income,
                   party_country, offset_s, spatial, position, household, country_offsets, employers_offsets,
                   employers, payers_offsets, payers, billers_offsets, billers, price_fx, minor_unit,
@@ -78,91 +155,23 @@ def day_transfers(label_key, day, day_start_us, day_of_month, last_day, party_id
                   salary_usd, salary_sigma, benefit_usd, benefit_sigma, p2p_median, p2p_sigma, p2p_round,
                   bill_median, bill_sigma, hours_cumulative, ninety_nine, round_share):
     """Every transfer of the day as (payer, payee, biller, kind, origin, unit, ts µs, amount in the
-    payer's money). `origin` is the party whose stream drew it (the payee of a credit), and
-    (party_id[origin], unit) its unit key; payee and biller are -1 where they do not apply."""
+    payer's money), in (origin, rank) order. `origin` is the party whose stream drew it (the payee
+    of a credit) and (party_id[origin], unit) its unit key; payee and biller are -1 where they do
+    not apply."""
     n = party_id.shape[0]
-    cap = 1024
-    payer_o, payee_o, biller_o = np.empty(cap, np.int64), np.empty(cap, np.int64), np.empty(cap, np.int64)
-    origin_o = np.empty(cap, np.int64)
-    kind_o, unit_o, ts_o, amount_o = np.empty(cap, np.int8), np.empty(cap, np.uint64), np.empty(cap, np.int64), \
-        np.empty(cap, np.float64)
-    m = 0
-    everyone = n
-    for p in range(n):
-        key = unit_key(label_key, party_id[p], np.uint64(day))
-        u = block_uniforms(key, 0)
-        counts = (_poisson(u[0], p2p_rate[party_type[p]]), _poisson(u[1], bill_rate[party_type[p]]))
-        credit = -1
-        if party_type[p] == 0:  # retail: a monthly credit on the keyed payday
-            pay = block_uniforms(unit_key(label_key, party_id[p], np.uint64(0)), 0)[0]
-            j = 0
-            while j < paydays.shape[0] - 1 and pay >= payday_cumulative[j]:
-                j += 1
-            if _is_payday(day_of_month, last_day, paydays[j]):
-                credit = SALARY if salaried[p] else BENEFIT
-        total = counts[0] + counts[1] + (1 if credit >= 0 else 0)
-        for k in range(total):
-            kind = P2P if k < counts[0] else (BILL if k < counts[0] + counts[1] else credit)
-            unit = np.uint64((day << 16) | (kind << 12) | k)
-            v = block_uniforms(unit_key(label_key, party_id[p], unit), 0)
-            w = block_uniforms(unit_key(label_key, party_id[p], unit), 1)
-            c = party_country[p]
-            payer, payee, biller = p, -1, -1
-            if kind == P2P:
-                if v[0] < abroad_share:
-                    q = min(int(v[1] * everyone), everyone - 1)
-                    for t in range(8):
-                        if party_country[q] != c:
-                            break
-                        q = min(int(block_uniforms(unit_key(label_key, party_id[p], unit), 2 + t)[0] * everyone),
-                                everyone - 1)
-                    payee = q if party_country[q] != c else -1
-                else:
-                    payee = _payee(v[1], v[2], v[3], p, spatial, position, household, country_offsets,
-                                   household_share, neighbourhood, party_country, n)
-                if payee < 0:
-                    continue
-                x = p2p_median * math.exp(p2p_sigma * _normal(w[0]))
-                amount = price_point(x * price_fx[c], w[1], 0.0, p2p_round, minor_unit[c])
-            elif kind == BILL:
-                lo, hi = billers_offsets[c], billers_offsets[c + 1]
-                if hi == lo:
-                    continue
-                biller = billers[lo + min(int(v[1] * (hi - lo)), hi - lo - 1)]
-                x = bill_median * math.exp(bill_sigma * _normal(w[0]))
-                amount = price_point(x * price_fx[c], w[1], ninety_nine, round_share, minor_unit[c])
-            else:
-                table_o, table = (employers_offsets, employers) if kind == SALARY else (payers_offsets, payers)
-                lo, hi = table_o[c], table_o[c + 1]
-                if hi == lo:
-                    continue
-                h = unit_key(label_key, party_id[p], np.uint64(kind))  # the same employer every month
-                payer, payee = table[lo + np.int64(h % np.uint64(hi - lo))], p
-                base = salary_usd[income[p]] if kind == SALARY else benefit_usd[income[p]]
-                sigma = salary_sigma if kind == SALARY else benefit_sigma
-                amount = price_point(_log_normal(w[0], base, sigma, 1e12) * price_fx[c], 1.0, 0.0, 0.0,
-                                     minor_unit[c])
-            hour = 0
-            while hour < 23 and v[3] >= hours_cumulative[hour]:
-                hour += 1
-            local_s = hour * 3600 + int(w[2] * 3600)
-            # The payer's local hour, placed in this UTC day.
-            second = (local_s - offset_s[payer]) % _DAY_S
-            if m == payer_o.shape[0]:
-                payer_o, payee_o, biller_o = _grow(payer_o), _grow(payee_o), _grow(biller_o)
-                origin_o = _grow(origin_o)
-                kind_o, unit_o, ts_o, amount_o = _grow(kind_o), _grow(unit_o), _grow(ts_o), _grow(amount_o)
-            payer_o[m], payee_o[m], biller_o[m], kind_o[m] = payer, payee, biller, kind
-            unit_o[m] = unit
-            origin_o[m] = p
-            ts_o[m] = day_start_us + np.int64(second) * 1_000_000 + np.int64(w[3] * 1e6)
-            amount_o[m] = amount
-            m += 1
-    return payer_o[:m], payee_o[:m], biller_o[:m], kind_o[:m], origin_o[:m], unit_o[:m], ts_o[:m], amount_o[:m]
+    p2p, bill, credit = np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n, np.int64)
+    _counts(label_key, day, day_of_month, last_day, party_id, party_type, salaried, paydays, payday_cumulative,
+            p2p_rate, bill_rate, p2p, bill, credit)
+    first = np.concatenate(([0], np.cumsum(p2p + bill + (credit >= 0)))).astype(np.int64)
+    m = int(first[-1])
+    payer, payee, biller, origin = (np.empty(m, np.int64) for _ in range(4))
+    kind, unit, ts, amount = np.empty(m, np.int8), np.empty(m, np.uint64), np.empty(m, np.int64), np.empty(m)
+    _fill(label_key, day, day_start_us, first, p2p, bill, credit, party_id, income, party_country, offset_s, spatial,
+          position, household, country_offsets, employers_offsets, employers, payers_offsets, payers, billers_offsets,
+          billers, price_fx, minor_unit, household_share, abroad_share, neighbourhood, salary_usd, salary_sigma,
+          benefit_usd, benefit_sigma, p2p_median, p2p_sigma, p2p_round, bill_median, bill_sigma, hours_cumulative,
+          ninety_nine, round_share, payer, payee, biller, kind, origin, unit, ts, amount)
+    keep = kind >= 0
+    return payer[keep], payee[keep], biller[keep], kind[keep], origin[keep], unit[keep], ts[keep], amount[keep]
 
 
-@njit(cache=True, nogil=True)
-def _grow(a):
-    out = np.empty(a.shape[0] * 2, a.dtype)
-    out[:a.shape[0]] = a
-    return out

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from engine_assets.behaviour.seg_6b.world import World, index_of, zone_offsets
+from engine_assets.behaviour.seg_6b.world import World, codes_of, index_of, zone_offsets
 from engine_kernels.civil_time.transitions import utc_to_local
 from engine_kernels.flows.attach import attach_arrivals, equip
 from engine_kernels.flows.lifecycle import Lifecycle, draw_amounts, expand_events, lifecycle
@@ -74,11 +74,10 @@ def _card_flows(world: World, arrivals: pl.DataFrame, pools: tuple[np.ndarray, n
     """Payer, means and amounts of every arrival, in arrival order."""
     policy = world.identity.policies.flows.model
     att = policy.attachment
-    code = {c: i for i, c in enumerate(world.countries)}
     n = arrivals.height
     arrival_id = arrivals["arrival_id"].to_numpy()
     merchant = index_of(world.merchant_id, arrivals["merchant_id"].to_numpy(), "seg_5b/arrival_events.merchant_id")
-    acquirer = np.array([code[c] for c in arrivals["legal_country_iso"].cast(pl.String).to_list()], np.int64)
+    acquirer = codes_of(arrivals["legal_country_iso"], world.countries)
     virtual = arrivals["is_virtual"].to_numpy()
     online = (arrivals["channel_group"].cast(pl.String) == "card_not_present").to_numpy()
     site = np.full(n, -1, np.int64)
@@ -179,8 +178,7 @@ def build_day(world: World, scenario: str, day: dt.date, arrivals: pl.DataFrame,
     card = _card_flows(world, arrivals, pools)
     moves, payee_country = _transfers(world, day)
     zones = world.transitions.tzids
-    zone_index = {z: i for i, z in enumerate(zones)}
-    card_zone = np.array([zone_index[z] for z in card.pop("zone_name").to_list()], np.int64)
+    card_zone = codes_of(card.pop("zone_name"), zones)
     moves.pop("zone_name")
     card["zone"] = card_zone
     rails = moves.pop("rails")

@@ -48,9 +48,14 @@ def index_of(sorted_ids: np.ndarray, ids: np.ndarray, what: str) -> np.ndarray:
     return at.astype(np.int64)
 
 
-def _codes(values: pl.Series, names) -> np.ndarray:
+def codes_of(values: pl.Series, names, missing: int | None = None) -> np.ndarray:
+    """Position of each value in `names` (vectorised); a value not there maps to `missing`, or
+    raises when `missing` is None."""
     lookup = {n: i for i, n in enumerate(names)}
-    return np.array([lookup[v] for v in values.cast(pl.String).to_list()], np.int64)
+    strings = values.cast(pl.String)
+    if missing is None:
+        return strings.replace_strict(lookup, return_dtype=pl.Int64).to_numpy()
+    return strings.replace_strict(lookup, default=missing, return_dtype=pl.Int64).to_numpy()
 
 
 @dataclass
@@ -71,14 +76,15 @@ def country_money(read: Reader, codes: list[str]) -> Money:
     auth = identity.policies.flows.model.authorisation
     rails = identity.policies.entities.model.instruments
     countries = read.table("reference/countries").select("country_iso", "currency", "gdp_per_capita")
-    currency = dict(zip(countries["country_iso"], countries["currency"]))
+    # A code without legal tender of its own (Antarctica) counts in US dollars.
+    currency = {c: m or "USD" for c, m in zip(countries["country_iso"], countries["currency"])}
     gdp = dict(zip(countries["country_iso"], countries["gdp_per_capita"]))
     us = gdp.get("US") or max((g for g in gdp.values() if g), default=1.0)
-    missing = sorted({currency.get(c) or "none" for c in codes} - set(amounts.fx_per_usd))
+    missing = sorted({currency.get(c, "USD") for c in codes} - set(amounts.fx_per_usd))
     if missing:
         raise ValueError(f"seg_6b: no rate for currencies {', '.join(missing)} in amounts.fx_per_usd of "
                          "config/policies/6b.yaml; add one per currency (units per US dollar)")
-    cur = [currency[c] for c in codes]
+    cur = [currency.get(c, "USD") for c in codes]
     level = np.array([min(max((gdp.get(c) or us) / us, 1e-9) ** amounts.price_elasticity, amounts.price_cap)
                       for c in codes])
     level = np.maximum(level, amounts.price_floor)
@@ -95,7 +101,6 @@ class World:
         identity = read.identity
         self.identity = identity
         self.countries = countries
-        code = {c: i for i, c in enumerate(countries)}
         self.money = country_money(read, countries)
         draws = Draws(identity.substream_key)
         self.draws = draws
@@ -106,10 +111,10 @@ class World:
         parties = parties.sort("party_id")
         self.party_id = parties["party_id"].to_numpy()
         n = self.party_id.size
-        self.party_country = np.array([code[c] for c in parties["country_iso"].to_list()], np.int64)
-        self.party_type = _codes(parties["party_type"], PARTY_TYPES)
-        self.segment = _codes(parties["segment"], SEGMENTS)
-        self.income = _codes(parties["income_band"], INCOME_BANDS)
+        self.party_country = codes_of(parties["country_iso"], countries)
+        self.party_type = codes_of(parties["party_type"], PARTY_TYPES)
+        self.segment = codes_of(parties["segment"], SEGMENTS)
+        self.income = codes_of(parties["income_band"], INCOME_BANDS)
         household = parties["household_id"].to_numpy()
         self.household = np.where(parties["household_id"].is_null().to_numpy(), -1,
                                   np.unique(np.nan_to_num(household), return_inverse=True)[1]).astype(np.int64)
@@ -118,17 +123,17 @@ class World:
         transitions = read.table("seg_2a/tz_transitions")
         self.transitions: Transitions = read_transitions(transitions)
         zones = {z: i for i, z in enumerate(self.transitions.tzids)}
-        homes = parties["home_tzid"].cast(pl.String).to_list()
-        unknown = sorted(set(homes) - set(zones))
+        homes = parties["home_tzid"].cast(pl.String)
+        unknown = sorted(set(homes.unique().to_list()) - set(zones))
         if unknown:
             raise ValueError(f"seg_6b: home zones {unknown[:5]} have no clock in seg_2a/tz_transitions; rebuild seg_2a")
-        self.home_zone = np.array([zones[z] for z in homes], np.int64)
+        self.home_zone = codes_of(homes, self.transitions.tzids)
 
         inst = read.every_country("seg_6a/instruments", ["instrument_id", "account_id", "party_id", "instrument_type",
                                                          "card_id"], tagged=False)[0].sort("instrument_id")
         self.instrument_id = inst["instrument_id"].to_numpy()
         self.instrument_account = inst["account_id"].to_numpy()
-        kind = _codes(inst["instrument_type"], INSTRUMENT_TYPES)
+        kind = codes_of(inst["instrument_type"], INSTRUMENT_TYPES)
         owner = index_of(self.party_id, inst["party_id"].to_numpy(), "seg_6a/instruments.party_id")
         card = np.flatnonzero(kind <= 1)
         order = np.lexsort((draws.hashes(substreams.CARD_ORDER, self.instrument_id[card]), owner[card]))
@@ -170,9 +175,9 @@ class World:
         ip = index_of(self.ip_id, ip_links["ip_id"].to_numpy(), "seg_6a/ip_links.ip_id")
         order = np.lexsort((ip, ~ip_links["is_first"].to_numpy(), on))
         self.ip_offsets, self.ip_list = csr(on, self.device_id.size), ip[order]
-        ip_type = _codes(ips["ip_type"], IP_TYPES)
+        ip_type = codes_of(ips["ip_type"], IP_TYPES)
         other = np.flatnonzero(np.isin(ip_type, [IP_TYPES.index(t) for t in OTHER_IP_TYPES]))
-        other_country = np.array([code.get(c, -1) for c in ips["country_iso"].cast(pl.String).to_numpy()[other]])
+        other_country = codes_of(ips["country_iso"], countries, -1)[other]
         other = other[other_country >= 0]
         other_country = other_country[other_country >= 0]
         order = np.lexsort((other, other_country))
@@ -181,7 +186,7 @@ class World:
         sites = read.every_country("seg_1b/site_locations", ["site_id", "merchant_id", "legal_country_iso", "lat_deg",
                                                               "lon_deg"], tagged=False)[0].sort("site_id")
         self.site_id = sites["site_id"].to_numpy()
-        self.site_country = np.array([code[c] for c in sites["legal_country_iso"].cast(pl.String).to_list()], np.int64)
+        self.site_country = codes_of(sites["legal_country_iso"], countries)
         self.site_lat, self.site_lon = sites["lat_deg"].to_numpy(), sites["lon_deg"].to_numpy()
         terminal = np.flatnonzero(~devices["site_id"].is_null().to_numpy())
         at_site = index_of(self.site_id, devices["site_id"].to_numpy()[terminal], "seg_6a/devices.site_id")
@@ -191,19 +196,19 @@ class World:
         merchants = read.table("seg_1a/merchants").select("merchant_id", "home_country_iso", "mcc", "sector").sort(
             "merchant_id")
         self.merchant_id = merchants["merchant_id"].to_numpy()
-        self.merchant_sector = _codes(merchants["sector"], SECTORS)
+        self.merchant_sector = codes_of(merchants["sector"], SECTORS)
         self.merchant_is_cash = np.isin(merchants["mcc"].to_numpy(), CASH_MCCS)
         self.site_merchant = index_of(self.merchant_id, sites["merchant_id"].to_numpy(), "seg_1b/site_locations")
         policy = identity.policies.flows.model
         billers = np.flatnonzero(policy.transfers.biller_sectors[self.merchant_sector])
-        home = np.array([code.get(c, -1) for c in merchants["home_country_iso"].cast(pl.String).to_list()], np.int64)
+        home = codes_of(merchants["home_country_iso"], countries, -1)
         billers = billers[home[billers] >= 0]
         order = np.lexsort((billers, home[billers]))
         self.biller_offsets, self.billers = csr(home[billers], len(countries)), billers[order]
 
         edges = read.table("seg_3b/edge_catalogue").select("edge_id", "country_iso").sort("edge_id")
         self.edge_id = edges["edge_id"].to_numpy()
-        self.edge_country = np.array([code.get(c, -1) for c in edges["country_iso"].to_list()], np.int64)
+        self.edge_country = codes_of(edges["country_iso"], countries, -1)
 
         # Card-active parties by country, and every party by country in home-cell order (P2P payees).
         active_idx = np.flatnonzero(self.card_active)
@@ -266,8 +271,7 @@ def weekly_volumes(read: Reader) -> tuple[pl.DataFrame, pl.DataFrame]:
 def market_pools(world: World, markets: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """(sorted keys merchant index x countries + market, regular pool size) of every (merchant, market)."""
     policy = world.identity.policies.flows.model.attachment
-    code = {c: i for i, c in enumerate(world.countries)}
-    market = np.array([code.get(c, -1) for c in markets["market"].to_list()], np.int64)
+    market = codes_of(markets["market"], world.countries, -1)
     keep = market >= 0
     merchant = index_of(world.merchant_id, markets["merchant_id"].to_numpy()[keep], "seg_6b: online markets")
     keys = merchant * len(world.countries) + market[keep]

@@ -15,17 +15,22 @@ def _stages(assets, layers=LAYERS):
     return {s.name: s for s in build_stages(assets, layers)}
 
 
-def test_the_world_is_built_by_five_jobs_in_order():
+def test_the_world_is_built_by_seven_jobs_in_order():
     stages = build_stages(ASSETS, LAYERS)
     assert [s.name for s in stages] == ["world_job", "clock_job", "behaviour_job", "clock_daily_job",
-                                        "clock_validation_job"]
+                                        "clock_validation_job", "behaviour_daily_job", "behaviour_validation_job"]
     assert [j.name for j in defs.jobs] == [s.name for s in stages]
     by_name = {s.name: s for s in stages}
     assert by_name["world_job"].partitions_def == COUNTRIES and not by_name["world_job"].per_partition
     assert by_name["clock_job"].partitions_def == SCENARIOS
     behaviour = by_name["behaviour_job"]
     assert behaviour.partitions_def == COUNTRIES and not behaviour.per_partition
-    assert {k.path[0] for k in behaviour.keys} == {"seg_6a"}
+    # 6B's scenario-free patronage is built with the entity world it is drawn from.
+    assert {k.to_user_string() for k in behaviour.keys if k.path[0] != "seg_6a"} == {"seg_6b/patronage"}
+    flows = by_name["behaviour_daily_job"]
+    assert flows.per_partition and flows.partitions_def == SCENARIO_DAYS
+    assert {k.to_user_string() for k in flows.keys} == {"seg_6b/flows", "seg_6b/events", "seg_6b/sessions"}
+    assert [k.to_user_string() for k in by_name["behaviour_validation_job"].keys] == ["seg_6b/seg_6b_validation"]
     daily = by_name["clock_daily_job"]
     assert daily.per_partition and daily.partitions_def == SCENARIO_DAYS
     assert {k.to_user_string() for k in daily.keys} == {"seg_5b/bucket_counts", "seg_5b/arrival_events"}

@@ -1,0 +1,151 @@
+"""Segment 6B part 1 at the `reference` profile: one scenario's 90 days of payments (~120M arrivals).
+
+Usage:
+    python benchmarks/flows.py [--reference-root data] [--data-root DIR] [--scenario baseline]
+
+Builds the world through 5B's and 6A's validations in Dagster (not timed; reused when --data-root
+already holds them; 5B's gate needs every scenario's arrivals, so all are built), then prints:
+  * 6B by the engine, without Dagster: the scenario-free patronage, then every day of the scenario
+    from its arrivals and 6A to published flows, events and sessions (world loading included);
+    flows/s and events/s end to end (target >= 1,000,000 flows/s on 2 cores; the earlier system
+    took 32-40 min for its whole 6B at ~125M arrivals)
+  * the write limit: a sample of the same days' Arrow tables written as zstd parquet straight to
+    disk (no manifest, digest or atomic rename), rows/s per table (target: end to end >= 0.5 of it)
+  * the validation's time and its realism figures for the scenario
+  * peak RSS (target <= 4 GB)
+"""
+
+import argparse
+import datetime as dt
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ["ENGINE_PROFILE"] = "reference"
+
+import pyarrow.parquet as pq  # noqa: E402
+from stages import Stages, build_world_to_3b, peak_rss_mb  # noqa: E402
+
+from engine_assets.behaviour.seg_6b import validation as seg_6b_validation  # noqa: E402
+from engine_assets.behaviour.seg_6b.assets import (  # noqa: E402
+    DAY_TABLES,
+    GROUP,
+    flows,
+    load_world,
+    patronage,
+    publish_days,
+)
+from engine_assets.behaviour.seg_6b.day import ARRIVAL_COLUMNS, build_day  # noqa: E402
+from engine_assets.behaviour.seg_6b.patronage import patronage_table  # noqa: E402
+from engine_assets.behaviour.seg_6b.tables import events_table, flows_table, sessions_table  # noqa: E402
+from engine_assets.behaviour.seg_6b.world import market_pools, weekly_volumes  # noqa: E402
+from engine_assets.quality.contracts import load_contract  # noqa: E402
+from engine_assets.quality.gates import verify_gate  # noqa: E402
+from engine_assets.run.errors import GateError  # noqa: E402
+from engine_assets.run.partitions import COUNTRIES, DAYS, SCENARIO_DAYS, SCENARIOS  # noqa: E402
+from engine_assets.run.resources import EngineResource  # noqa: E402
+from engine_assets.storage.datasets import publish_dataset  # noqa: E402
+from engine_assets.storage.publish import Publication  # noqa: E402
+from engine_assets.storage.reader import Reader  # noqa: E402
+
+ENTITY_TABLES = [f"seg_6a/{name}" for name in ("parties", "accounts", "instruments", "devices", "device_links", "ips",
+                                               "ip_links", "fraud_roles")]
+TARGET_FLOWS_S = 1_000_000
+LIMIT_EVERY = 10  # every 10th day's tables are written again raw for the write limit
+
+
+def build_upstream(run) -> None:
+    """5A, 6A and every scenario's arrivals with their validations, on a world built through 3B."""
+    run(["seg_5a/weekly_shapes", "seg_5a/merchant_zone_profile"])
+    run(["seg_5a/calendar"], SCENARIOS.get_partition_keys())
+    run(["seg_5a/seg_5a_validation"])
+    run(["seg_6a/party_counts"])
+    run(ENTITY_TABLES, COUNTRIES.get_partition_keys())
+    run(["seg_6a/seg_6a_validation"])
+    run(["seg_5b/latent_groups", "seg_5b/latent_field"], SCENARIOS.get_partition_keys())
+    for scenario in SCENARIOS.get_partition_keys():
+        keys = [str(k) for k in SCENARIO_DAYS.get_partition_keys() if k.keys_by_dimension["scenario"] == scenario]
+        run(["seg_5b/bucket_counts", "seg_5b/arrival_events"], [keys[0], keys[-1]])
+    run(["seg_5b/seg_5b_validation"])
+
+
+def write_limit(identity, days: list[tuple[str, dt.date]], scratch: Path) -> tuple[dict[str, int], Stages]:
+    """Rows and seconds of the raw zstd parquet write of a sample of days' tables."""
+    read = Reader.for_assets_def(flows, identity)
+    world = load_world(read)
+    pools = market_pools(world, weekly_volumes(read)[1])
+    rows, seconds = {name: 0 for name in DAY_TABLES}, Stages()
+    for scenario, day in days[::LIMIT_EVERY]:
+        key = {"scenario": scenario, "day": day.isoformat()}
+        arrivals = read.scan("seg_5b/arrival_events", key).select(ARRIVAL_COLUMNS).collect()
+        built = build_day(world, scenario, day, arrivals, pools)
+        tables = {"flows": flows_table(world, scenario, built), "events": events_table(built),
+                  "sessions": sessions_table(world, built)}
+        for name, table in tables.items():
+            rows[name] += table.num_rows
+            target = scratch / name / f"{day}.parquet"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            seconds.timed(name, lambda: pq.write_table(table, target, compression="zstd"))
+    return rows, seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--reference-root", type=Path, help="a data root holding a reference world (default: ./data)")
+    parser.add_argument("--data-root", type=Path, help="keep the world here (reused by later runs) instead of a temp dir")
+    parser.add_argument("--scenario", default=SCENARIOS.get_partition_keys()[0])
+    args = parser.parse_args()
+    cache = (args.reference_root or Path(__file__).resolve().parent.parent / "data").resolve()
+    days = [(args.scenario, dt.date.fromisoformat(d)) for d in DAYS.get_partition_keys()]
+    with tempfile.TemporaryDirectory(prefix="flows-bench-") as tmp:
+        home = args.data_root.resolve() if args.data_root else Path(tmp)
+        root = home / "data"
+        identity = EngineResource(data_root=str(root)).identity()
+        try:
+            verify_gate(identity, "seg_5b")
+            verify_gate(identity, "seg_6a")
+        except GateError:  # no world yet, or an unfinished one: build it
+            shutil.rmtree(root, ignore_errors=True)
+            run, _, seconds = build_world_to_3b(cache, home)
+            started = time.perf_counter()
+            build_upstream(run)
+            print(f"world through 5B and 6A built in {seconds + time.perf_counter() - started:.0f} s (not counted)")
+        shutil.rmtree(identity.run_root / GROUP, ignore_errors=True)
+        stages = Stages()
+        read = Reader.for_assets_def(patronage, identity)
+        table = stages.timed("patronage (once per world)", lambda: patronage_table(
+            load_world(read, with_patronage=False), weekly_volumes(read)[0]))
+        stages.timed("patronage (once per world)", lambda: publish_dataset(
+            identity, load_contract(f"{GROUP}/patronage"), None, Publication(table, {})))
+        published = stages.timed("days: arrivals + 6A -> published", lambda: publish_days(
+            Reader.for_assets_def(flows, identity), days))
+        rows = {name: sum(p.rows for p in out.values()) for name, out in zip(DAY_TABLES, published)}
+        day_s = stages["days: arrivals + 6A -> published"]
+        limit_rows, limit_s = write_limit(identity, days, Path(tmp) / "limit")
+        module = seg_6b_validation
+        outcomes, _ = stages.timed("validation (not in flows/s)", lambda: module.evaluate(
+            Reader.for_assets_def(module.validation, identity)))
+    print(f"reference profile, scenario {args.scenario}: {len(days)} days, {rows['flows']:,} flows, "
+          f"{rows['events']:,} events, {rows['sessions']:,} sessions")
+    stages.report("6B part 1 by the engine (no Dagster):")
+    print(f"end to end (days): {rows['flows'] / day_s:,.0f} flows/s  {rows['events'] / day_s:,.0f} events/s  "
+          f"[target >= {TARGET_FLOWS_S:,} flows/s; the earlier system 32-40 min for ~125M arrivals]")
+    total = sum(rows.values())
+    limit_total = sum(limit_rows.values()) / sum(limit_s.values())
+    print(f"all three tables: {total / day_s:,.0f} rows/s end to end  [write limit {limit_total:,.0f} rows/s; "
+          f"ratio {total / day_s / limit_total:.2f}, target >= 0.5]")
+    for name in DAY_TABLES:
+        print(f"  {name:<9} {rows[name]:>13,} rows  write limit {limit_rows[name] / limit_s[name]:>12,.0f} rows/s "
+              f"(every {LIMIT_EVERY}th day)")
+    print("validation figures of the scenario (completeness fails for scenarios not built here):")
+    for o in outcomes:
+        print(f"  {o.name:<36} {str(o.figure):<28} {o.corridor or ''}")
+    print(f"peak RSS: {peak_rss_mb():,.0f} MB   [target <= 4,096 MB]")
+
+
+if __name__ == "__main__":
+    main()
