@@ -104,7 +104,9 @@ def _fill(label_key, day, day_start_us, first, p2p, bill, credit, party_id, inco
             v = block_uniforms(stream, 0)
             w = block_uniforms(stream, 1)
             c = party_country[p]
-            payer, payee, biller = p, -1, -1
+            # prange indices are unsigned: cast once so party indices stay int64 across branches.
+            me = np.int64(p)
+            payer, payee, biller = me, np.int64(-1), np.int64(-1)
             amount = 0.0
             if kind == P2P:
                 if v[0] < abroad_share:
@@ -113,16 +115,16 @@ def _fill(label_key, day, day_start_us, first, p2p, bill, credit, party_id, inco
                         if party_country[q] != c:
                             break
                         q = min(int(block_uniforms(stream, 2 + t)[0] * everyone), everyone - 1)
-                    payee = q if party_country[q] != c else -1
+                    payee = np.int64(q) if party_country[q] != c else np.int64(-1)
                 else:
-                    payee = _payee(v[1], v[2], v[3], p, spatial, position, household, country_offsets,
+                    payee = _payee(v[1], v[2], v[3], me, spatial, position, household, country_offsets,
                                    household_share, neighbourhood, party_country, everyone)
                 x = p2p_median * math.exp(p2p_sigma * _normal(w[0]))
                 amount = price_point(x * price_fx[c], w[1], 0.0, p2p_round, minor_unit[c])
             elif kind == BILL:
                 lo, hi = billers_offsets[c], billers_offsets[c + 1]
                 if hi > lo:
-                    biller = billers[lo + min(int(v[1] * (hi - lo)), hi - lo - 1)]
+                    biller = np.int64(billers[lo + min(int(v[1] * (hi - lo)), hi - lo - 1)])
                 x = bill_median * math.exp(bill_sigma * _normal(w[0]))
                 amount = price_point(x * price_fx[c], w[1], ninety_nine, round_share, minor_unit[c])
             else:
@@ -130,7 +132,7 @@ def _fill(label_key, day, day_start_us, first, p2p, bill, credit, party_id, inco
                 lo, hi = table_o[c], table_o[c + 1]
                 if hi > lo:
                     h = unit_key(label_key, party_id[p], np.uint64(kind))  # the same employer every month
-                    payer, payee = table[lo + np.int64(h % np.uint64(hi - lo))], p
+                    payer, payee = table[lo + np.int64(h % np.uint64(hi - lo))], me
                 base = salary_usd[income[p]] if kind == SALARY else benefit_usd[income[p]]
                 sigma = salary_sigma if kind == SALARY else benefit_sigma
                 amount = price_point(_log_normal(w[0], base, sigma, 1e12) * price_fx[c], 1.0, 0.0, 0.0, minor_unit[c])
