@@ -38,7 +38,8 @@ def test_price_point_known_values():
     assert price_point(2.34, 0.20, 0.18, 0.14, 0.01) == pytest.approx(2.5, abs=1e-9)
     assert price_point(0.3, 0.90, 0.18, 0.14, 1.0) == 1.0
     # Below 100 minor units there is no room for a 99 ending: the 99 band rounds to a whole 5 step.
-    assert price_point(37.0, 0.10, 0.18, 0.14, 1.0) == 35.0 and price_point(0.374, 0.10, 0.18, 0.14, 0.01) == pytest.approx(0.35)
+    assert price_point(37.0, 0.10, 0.18, 0.14, 1.0) == 35.0
+    assert price_point(0.374, 0.10, 0.18, 0.14, 0.01) == pytest.approx(0.35)
 
 
 def test_price_point_is_never_below_one_minor_unit():

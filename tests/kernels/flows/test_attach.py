@@ -286,7 +286,8 @@ def test_atm_takes_the_first_debit_card_or_else_the_first_card(key):
         expected = debit[0] if debit.size else (cards[0] if cards.size else -1)
         assert instrument[p] == expected, p
     # Both rules are exercised: a debit card behind a credit card, and a party with credit cards only.
-    first = np.where(np.diff(m.card_offsets) > 0, m.card_list[np.minimum(m.card_offsets[:-1], m.card_list.size - 1)], -1)
+    held = np.diff(m.card_offsets) > 0
+    first = np.where(held, m.card_list[np.minimum(m.card_offsets[:-1], m.card_list.size - 1)], -1)
     assert ((instrument != first) & (instrument >= 0)).sum() > 50
     assert ((instrument >= 0) & ~m.card_is_debit[np.maximum(instrument, 0)]).sum() > 50
     # A terminal of the site, through the terminal's (one) address; none at the site without terminals.
@@ -308,6 +309,10 @@ def test_card_choice_decays_geometrically_and_tokens_replace_cards_at_the_wallet
                               decay=0.3, wallet=(0.0, 0.0, 0.0, 0.0))
     rank = instrument - m.card_offsets[party]
     assert ((rank >= 0) & (rank < 3)).all()
+    _, device, ip = _equip(m, key, np.full(party.size, CP_PURCHASE), party, np.full(party.size, 2))
+    terminals = m.terminal_list[m.terminal_offsets[2]:m.terminal_offsets[3]]  # in store: a terminal of the site
+    assert np.isin(device, terminals).all() and np.unique(device).size == terminals.size
+    assert (ip == m.ip_list[m.ip_offsets[device]]).all()
     expected = 0.3 ** np.arange(3) / (1 + 0.3 + 0.09)
     assert np.bincount(rank, minlength=3) / rank.size == pytest.approx(expected, abs=0.01)
     all_tokens, _, _ = _equip(m, key, np.full(party.size, CP_PURCHASE), party, np.zeros(party.size, np.int64),

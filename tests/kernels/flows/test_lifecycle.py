@@ -166,7 +166,8 @@ def test_transfers_settle_after_the_rail_s_hours_and_are_never_reversed_or_refun
     mine = (f.flow_type == TRANSFER) & (life.outcome == APPROVED)
     responded = life.auth_at + life.latency_us
     assert (life.clearing_at[mine] - responded[mine] == 4 * HOUR_US).all()
-    assert (life.reversal_at[f.flow_type == TRANSFER] == -1).all() and (life.refund_at[f.flow_type == TRANSFER] == -1).all()
+    transfers = f.flow_type == TRANSFER
+    assert (life.reversal_at[transfers] == -1).all() and (life.refund_at[transfers] == -1).all()
     instant = _flows(1_000, types=(TRANSFER,), settle=0.0, seed=6)
     got = _run(key, instant, flows)
     ok = got.outcome == APPROVED
