@@ -44,6 +44,7 @@ bench: install
 	$(BIN)/python benchmarks/intensity.py
 	$(BIN)/python benchmarks/arrivals.py
 	$(BIN)/python benchmarks/entities.py
+	$(BIN)/python benchmarks/flows.py
 
 clean:
 	rm -rf $(VENV) .dagster_home data .pytest_cache

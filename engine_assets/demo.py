@@ -122,12 +122,13 @@ def main(seed: int | None = None) -> int:
           "contract checks once per partition)")
     for key, line in _summary_lines(built).items():
         print(f"  {key}: {line}")
-    arrivals = sum(m["dagster/row_count"].value for k, _, m in built
-                   if k == "seg_5b/arrival_events" and "dagster/row_count" in m)
-    if arrivals:
-        run_s = seconds["seg_5b/arrival_events"]
-        print(f"arrivals: {arrivals:,} in {run_s:.1f} s of the counts-and-arrivals run "
-              f"({arrivals / run_s:,.0f} arrivals/s, Dagster bookkeeping and contract checks included)")
+    for dataset, what, run in (("seg_5b/arrival_events", "arrivals", "counts-and-arrivals"),
+                               ("seg_6b/flows", "flows", "flows-events-and-sessions")):
+        rows = sum(m["dagster/row_count"].value for k, _, m in built if k == dataset and "dagster/row_count" in m)
+        if rows:
+            run_s = seconds[dataset]
+            print(f"{what}: {rows:,} in {run_s:.1f} s of the {run} runs "
+                  f"({rows / run_s:,.0f} {what}/s, Dagster bookkeeping and contract checks included)")
     print(f"\nDagster runs are recorded in {instance.root_directory}; run `make dev` to browse them.")
     return 0
 

@@ -91,14 +91,17 @@ def nice_note(x, minor_unit):
 def draw_amounts(label_key, unit_a, unit_b, flow_type, median, sigma, minor_unit, ninety_nine, round_share,
                  atm_values, atm_cumulative, atm_scale, out):
     """Purchase amounts: log-normal around the flow's local median with price points; ATM amounts:
-    a policy value in local money (atm_scale: price level x FX) rounded to a banknote."""
+    a policy value in local money (atm_scale: price level x FX) in whole notes of the 1-2-5 note
+    nearest the smallest policy value (US dollars: 20, 40, 60, 100, 200, 300)."""
     for i in prange(out.shape[0]):
         u0, u1, u2, _ = block_uniforms(unit_key(label_key, unit_a[i], unit_b[i]), 0)
         if flow_type[i] == ATM_WITHDRAWAL:
             j = 0
             while j < atm_values.shape[0] - 1 and u0 >= atm_cumulative[j]:
                 j += 1
-            out[i] = _minor(nice_note(atm_values[j] * atm_scale[i], minor_unit[i]), minor_unit[i])
+            # Whole notes of the country's note nearest the smallest policy value (a $20 bill at US prices).
+            note = nice_note(atm_values[0] * atm_scale[i], minor_unit[i])
+            out[i] = _minor(max(round(atm_values[j] * atm_scale[i] / note), 1.0) * note, minor_unit[i])
         else:
             x = median[i] * math.exp(sigma[i] * _normal(u0))
             out[i] = price_point(x, u1, ninety_nine, round_share, minor_unit[i])

@@ -40,6 +40,9 @@ def sessionise(label_key: int, party_id: np.ndarray, device: np.ndarray, ip: np.
                day_start_us: int, gap_minutes: float, lead, tail) -> Sessions:
     """Sessions of the online flows given by (party id, device index, ip index, ts µs), ranked by
     (start, party, device)."""
+    if ts.size == 0:
+        none = np.zeros(0, np.int64)
+        return Sessions(none, none, party_id[:0], none, none, none, none, none)
     order = np.lexsort((ts, device, party_id))
     p, d, t = party_id[order], device[order], ts[order]
     new = np.ones(order.size, bool)

@@ -138,8 +138,10 @@ def _fill(label_key, day, day_start_us, first, p2p, bill, credit, party_id, inco
                 amount = price_point(_log_normal(w[0], base, sigma, 1e12) * price_fx[c], 1.0, 0.0, 0.0, minor_unit[c])
             # No payee (a lone party), biller or paying body in the country: the payment is not in this world.
             missing = (kind == P2P and payee < 0) or (kind == BILL and biller < 0) or (kind >= SALARY and payee < 0)
+            # The hour has a block of its own: v[3] already chose the side of a neighbour payee.
+            clock = block_uniforms(stream, 10)[0]
             hour = 0
-            while hour < 23 and v[3] >= hours_cumulative[hour]:
+            while hour < 23 and clock >= hours_cumulative[hour]:
                 hour += 1
             local_s = hour * 3600 + int(w[2] * 3600)
             second = (local_s - offset_s[payer]) % _DAY_S  # the payer's local hour, placed in this UTC day

@@ -132,14 +132,12 @@ def test_amounts_are_keyed_on_the_unit(key):
     assert a.tolist() == b.tolist() and a[500:].tolist() == c.tolist()
 
 
-def test_atm_amounts_are_banknotes_of_the_policy_values(key):
-    """ATM amounts are 1-2-5 values: the nearest note to a policy value drawn at the policy weights
-    (at US prices 20, 40/60 -> 50, 100, 200/300 -> 200)."""
+def test_atm_amounts_are_whole_notes_of_the_policy_values(key):
+    """ATM amounts are whole notes of the 1-2-5 note nearest the smallest policy value: at US prices
+    the policy's own values at its weights; in yen (145 per dollar) multiples of a 2,000 note."""
     x = _draw(key, np.full(100_000, ATM_WITHDRAWAL), 1.0)
-    notes = _notes()
-    assert np.isin(np.round(x, 6), np.round(notes, 6)).all()
     values, counts = np.unique(x, return_counts=True)
-    assert values.tolist() == [20.0, 50.0, 100.0, 200.0]
-    assert counts / x.size == pytest.approx([0.18, 0.37, 0.25, 0.20], abs=0.006)
+    assert values.tolist() == [20.0, 40.0, 60.0, 100.0, 200.0, 300.0]
+    assert counts / x.size == pytest.approx([0.18, 0.22, 0.15, 0.25, 0.15, 0.05], abs=0.006)
     jpy = _draw(key, np.full(20_000, ATM_WITHDRAWAL), 1.0, minor=1.0, atm_scale=145.0)
-    assert set(np.unique(jpy).tolist()) <= {2_000.0, 5_000.0, 10_000.0, 20_000.0, 50_000.0}
+    assert set(np.unique(jpy).tolist()) == {2_000.0, 6_000.0, 8_000.0, 14_000.0, 28_000.0, 44_000.0}

@@ -12,17 +12,21 @@ from engine_assets.run.flow_policy import parse_flows
 from engine_kernels.vocabulary import DECLINE_REASONS, FLOW_TYPE_KEYS, PARTY_TYPES, SECTORS, SEGMENTS
 
 
-_DELETE = object()
+_DELETE, _SHORTER, _DOUBLED = object(), object(), object()  # remove; drop the last entry; double every entry
 
 
 def _edited(document, path, value):
-    """A deep copy of `document` with the value at `path` replaced (or deleted with _DELETE)."""
+    """A deep copy of `document` with the value at `path` replaced (or edited by a marker)."""
     bad = copy.deepcopy(document)
     node = bad
     for key in path[:-1]:
         node = node[key]
     if value is _DELETE:
         del node[path[-1]]
+    elif value is _SHORTER:
+        node[path[-1]] = node[path[-1]][:-1]
+    elif value is _DOUBLED:
+        node[path[-1]] = [2 * x for x in node[path[-1]]]
     else:
         node[path[-1]] = value
     return bad
@@ -35,49 +39,62 @@ def test_the_shipped_policy_passes_its_schema(flow_document):
 
 
 def test_maps_become_vectors_in_vocabulary_order(flow_document):
+    """Every map keyed by sector, flow type, party type or segment is read in the vocabulary's order."""
     d = flow_document
     model, realism = parse_flows(d)
-    att, amounts, auth = model.attachment, model.amounts, model.authorisation
+    att, amounts, auth, t = model.attachment, model.amounts, model.authorisation, model.transfers
     assert att.regular_share.tolist() == [d["attachment"]["regular_share"][s] for s in SECTORS]
-    assert att.wallet_share.tolist() == [0.25, 0.15] and att.neighbours == (8, 1024)
-    assert att.online_regulars == (4, 50_000) and att.favourite_candidates == 8
+    assert att.wallet_share.tolist() == [d["attachment"]["wallet_share"][k] for k in FLOW_TYPE_KEYS[:2]]
+    neighbours, online = d["attachment"]["neighbours"], d["attachment"]["online"]
+    assert att.neighbours == (neighbours["min"], neighbours["max"])
+    assert att.online_regulars == (online["min_regulars"], online["max_regulars"])
     assert amounts.median_usd.tolist() == [d["amounts"]["sectors"][s]["median"] for s in SECTORS]
-    assert amounts.sigma[SECTORS.index("travel")] == 1.10
+    assert amounts.sigma.tolist() == [d["amounts"]["sectors"][s]["sigma"] for s in SECTORS]
     assert auth.decline.tolist() == [d["authorisation"]["decline"][k] for k in FLOW_TYPE_KEYS]
-    assert auth.income_odds.tolist() == [1.5, 1.15, 0.9, 0.6]
-    assert auth.partial_sectors.tolist() == [s in ("fuel", "grocery") for s in SECTORS]
-    assert auth.latency.median == 260 and auth.latency.cap == 5000 and auth.partial_fraction == (0.3, 0.95)
-    assert "DE" in auth.three_ds_mandated and "US" not in auth.three_ds_mandated
-    t = model.transfers
+    partial = d["authorisation"]["partial_approval"]
+    assert auth.partial_sectors.tolist() == [s in partial["sectors"] for s in SECTORS]
+    assert auth.partial_fraction == tuple(partial["fraction"])
+    assert auth.latency.cap == d["authorisation"]["latency_ms"]["timeout"]
+    assert auth.three_ds_mandated == frozenset(d["authorisation"]["three_ds"]["mandated"])
     assert t.p2p_per_month.tolist() == [d["transfers"]["p2p_per_month"][p] for p in PARTY_TYPES]
-    assert t.salary_segments.tolist() == [s in ("mass", "family", "affluent") for s in SEGMENTS]
-    assert t.paydays.tolist() == [1, 15, 25, 28, 31] and t.paydays.dtype == np.int64
-    assert model.sessions.gap_minutes == 30.0 and model.sessions.lead_minutes.median == 4.0
-    assert realism.decline_card_present == (0.01, 0.04) and realism.primary_share["grocery"] == (0.65, 0.92)
-    assert realism.enforce_from_flows == 200_000
+    assert t.bills_per_month.tolist() == [d["transfers"]["bills_per_month"][p] for p in PARTY_TYPES]
+    assert t.salary_segments.tolist() == [s in d["transfers"]["salary_segments"] for s in SEGMENTS]
+    assert t.biller_sectors.tolist() == [s in d["transfers"]["biller_sectors"] for s in SECTORS]
+    assert t.paydays.tolist() == d["transfers"]["paydays"]["days"] and t.paydays.dtype == np.int64
+    life = model.lifecycle
+    assert life.reversal_share.tolist() == [d["lifecycle"]["reversal_share"][k] for k in FLOW_TYPE_KEYS[:3]]
+    assert [c.cap for c in life.clearing_hours] == [d["lifecycle"]["clearing_hours"][k]["cap"]
+                                                    for k in FLOW_TYPE_KEYS[:3]]
+    assert model.sessions.gap_minutes == d["sessions"]["inactivity_gap_minutes"]
+    assert realism.decline_card_present == tuple(d["realism"]["decline_card_present"])
+    assert realism.primary_share["grocery"] == tuple(d["realism"]["primary_share"]["grocery"])
 
 
 def test_distributions_become_cumulative_tables_ending_at_one(flows, flow_document):
+    d = flow_document
     auth = flows.authorisation
     assert auth.reasons.shape == (len(FLOW_TYPE_KEYS), len(DECLINE_REASONS))
     assert np.allclose(auth.reasons[:, -1], 1.0) and (np.diff(auth.reasons, axis=1) >= 0).all()
-    cp = flow_document["authorisation"]["reasons"]["card_present"]
-    assert np.diff(auth.reasons[0], prepend=0.0) == pytest.approx([cp[r] for r in DECLINE_REASONS])
-    assert flows.amounts.atm_weights == pytest.approx(np.cumsum([0.18, 0.22, 0.15, 0.25, 0.15, 0.05]))
-    assert flows.transfers.payday_weights == pytest.approx([0.15, 0.25, 0.50, 0.65, 1.0])
+    for t, k in enumerate(FLOW_TYPE_KEYS):
+        shares = d["authorisation"]["reasons"][k]
+        assert np.diff(auth.reasons[t], prepend=0.0) == pytest.approx([shares[r] for r in DECLINE_REASONS])
+    assert flows.amounts.atm_weights == pytest.approx(np.cumsum(d["amounts"]["atm"]["weights"]))
+    assert flows.transfers.payday_weights == pytest.approx(np.cumsum(d["transfers"]["paydays"]["weights"]))
     hours = flows.transfers.hours
-    assert hours.shape == (24,) and hours[-1] == pytest.approx(1.0) and (np.diff(hours) > 0).all()
-    profile = np.asarray(flow_document["transfers"]["hours"])
+    assert hours.shape == (24,) and hours[-1] == pytest.approx(1.0) and (np.diff(hours) >= 0).all()
+    profile = np.asarray(d["transfers"]["hours"])
     assert np.diff(hours, prepend=0.0) == pytest.approx(profile / profile.sum())
 
 
-def test_settlement_hours_by_rail(flows):
+def test_settlement_hours_by_rail(flows, flow_document):
+    """Instant rails, batch rails, SWIFT, and any other rail at the default."""
+    hours = flow_document["lifecycle"]["settlement_hours"]
     life = flows.lifecycle
-    assert life.settlement("FPS") == 0.003 and life.settlement("PIX") == 0.003
-    assert life.settlement("SEPA") == 20 and life.settlement("ACH") == 20
-    assert life.settlement("SWIFT") == 36 and life.settlement("RTGS_X") == 4
-    assert [c.cap for c in life.clearing_hours] == [23.5, 240, 23.5]
-    assert life.reversal_share.tolist() == [0.008, 0.020, 0.002] and life.refund_share.tolist() == [0.05, 0.11]
+    for rail in flow_document["lifecycle"]["instant_rails"]:
+        assert life.settlement(rail) == hours["instant"], rail
+    for rail in flow_document["lifecycle"]["batch_rails"]:
+        assert life.settlement(rail) == hours["batch"], rail
+    assert life.settlement("SWIFT") == hours["swift"] and life.settlement("RTGS_X") == hours["default"]
 
 
 @pytest.mark.parametrize(
@@ -87,13 +104,13 @@ def test_settlement_hours_by_rail(flows):
         (("attachment", "regular_share", "fuel"), _DELETE, r"attachment\.regular_share: no value for fuel"),
         (("authorisation", "reasons", "card_present", "do_not_honour"), 0.5,
          r"authorisation\.reasons\.card_present must be non-negative and sum to 1"),
-        (("amounts", "atm", "values"), [20, 40, 60, 100, 200], r"amounts\.atm: 5 values but 6 weights"),
-        (("amounts", "atm", "weights"), [0.2, 0.2, 0.2, 0.2, 0.2, 0.2], r"amounts\.atm\.weights must .* sum to 1"),
-        (("transfers", "paydays", "days"), [1, 15, 31], r"transfers\.paydays: 3 days but 5 weights"),
+        (("amounts", "atm", "values"), _SHORTER, r"amounts\.atm: \d+ values but \d+ weights"),
+        (("amounts", "atm", "weights"), _DOUBLED, r"amounts\.atm\.weights must .* sum to 1"),
+        (("transfers", "paydays", "days"), _SHORTER, r"transfers\.paydays: \d+ days but \d+ weights"),
         (("authorisation", "partial_approval", "fraction"), [0.95, 0.3],
          r"authorisation\.partial_approval\.fraction: write \[low, high\]"),
         (("lifecycle", "partial_refund", "fraction"), [0.9, 0.1], r"lifecycle\.partial_refund\.fraction"),
-        (("attachment", "neighbours", "min"), 2_000, r"attachment\.neighbours min/max"),
+        (("attachment", "neighbours", "min"), 10**9, r"attachment\.neighbours min/max"),
         (("transfers", "salary_segments"), ["mass", "gig"], r"transfers\.salary_segments: unknown key\(s\) gig"),
         (("realism", "decline_card_present"), [0.04, 0.01], r"realism\.decline_card_present: write \[low, high\]"),
     ],

@@ -140,7 +140,7 @@ def test_p2p_payees_abroad_live_elsewhere_and_the_others_nearby(world, flows, ke
     # that lands on the member next door).
     has = world.household[d.payer[near]] >= 0
     same_household = world.household[d.payee[near]][has] == world.household[d.payer[near]][has]
-    assert same_household.mean() == pytest.approx(t.household_share + 0.005, abs=_band(0.3, has.sum()) + 0.005)
+    assert same_household.mean() == pytest.approx(t.household_share + 0.005, abs=_band(t.household_share, has.sum()) + 0.005)
 
 
 def test_neighbour_payees_are_a_few_homes_away_on_either_side(world, flows, key):
