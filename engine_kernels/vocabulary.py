@@ -25,6 +25,7 @@ __all__ = [
     "FLOW_TYPES",
     "FLOW_TYPE_KEYS",
     "OUTCOMES",
+    "PATRONAGE_RELATIONS",
     "PAYMENT_CHANNELS",
     "RESPONSE_CODES",
     "THREE_DS_RESULTS",
@@ -109,6 +110,8 @@ CP_PURCHASE, CNP_PURCHASE, ATM_WITHDRAWAL, TRANSFER = range(4)
 FLOW_TYPE_KEYS = ("card_present", "card_not_present", "atm", "transfer")
 PAYMENT_CHANNELS = ("card_present", "card_not_present", "account_to_account")
 TRANSFER_KINDS = ("p2p", "bill", "salary", "benefit")
+# A party's tie to a site (seg_6b/patronage): its favourite of the sector, or a home nearest the site.
+PATRONAGE_RELATIONS = ("regular", "neighbour")
 # How the paying party was found for an arrival (engine_kernels/flows/attach.py).
 ATTACHMENTS = ("regular", "neighbour", "domestic", "visitor", "online_regular", "online", "online_foreign")
 OUTCOMES = ("approved", "partially_approved", "declined", "authentication_failed")

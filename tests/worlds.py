@@ -6,7 +6,7 @@ from pathlib import Path
 import dagster as dg
 
 from engine_assets.definitions import ASSET_CHECKS, ASSETS
-from engine_assets.run.partitions import COUNTRIES, SCENARIOS
+from engine_assets.run.partitions import COUNTRIES, SCENARIO_DAYS, SCENARIOS
 from engine_assets.run.resources import EngineResource
 from engine_assets.storage.io_manager import ShardIOManager
 from engine_assets.storage.publish import MANIFEST
@@ -18,6 +18,7 @@ UPSTREAM = ["reference/holidays", "reference/reference_validation", "seg_1a/merc
             "seg_1a/candidate_countries", "seg_1a/foreign_membership", "seg_2a/tz_transitions"]
 KEYS = COUNTRIES.get_partition_keys()
 DIGESTED = ("seg_3a", "seg_1b", "seg_2a", "seg_2b", "seg_3b", "seg_5a", "seg_6a")
+DAY_TABLES = ("seg_6b/flows", "seg_6b/events", "seg_6b/sessions")
 ENTITY_TABLES = [f"seg_6a/{name}" for name in ("parties", "accounts", "instruments", "devices", "device_links", "ips",
                                                "ip_links", "fraud_roles")]
 
@@ -36,6 +37,11 @@ def run(root: Path, selection: list[str], partitions: list[str] | None = None) -
     assert result.success, [e.message + (e.cause.message if e.cause else "") for e in errors]
     assert all(e.passed for e in result.get_asset_check_evaluations())
     return result
+
+
+def day_keys(days) -> list[str]:
+    """The (scenario, day) partition keys of `days`, every scenario."""
+    return [str(k) for k in SCENARIO_DAYS.get_partition_keys() if k.keys_by_dimension["day"] in days]
 
 
 def build_world(root: Path, order=(KEYS,)) -> None:

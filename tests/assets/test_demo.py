@@ -19,10 +19,10 @@ def test_demo_builds_every_asset_and_reports(capsys):
     for key in defs.resolve_asset_graph().get_all_asset_keys():
         assert f"  {key.to_user_string()}" in out
     # Successful runs of the named jobs, so the UI's job pages show the world's history: one per
-    # job, and the daily job's last day in a run of its own, so it is the latest materialisation.
+    # job, and each daily job's last day in a run of its own, so it is the latest materialisation.
     instance = dg.DagsterInstance.get()
     runs = [r.dagster_run for r in instance.get_run_records()]
-    assert sorted(r.job_name for r in runs) == sorted([j.name for j in defs.jobs] + ["clock_daily_job"])
+    assert sorted(r.job_name for r in runs) == sorted([j.name for j in defs.jobs] + ["clock_daily_job", "behaviour_daily_job"])
     assert all(r.is_success for r in runs)
     [latest] = instance.fetch_materializations(dg.AssetKey(["seg_5b", "arrival_events"]), limit=1).records
     assert latest.partition_key == SCENARIO_DAYS.get_partition_keys()[-1]

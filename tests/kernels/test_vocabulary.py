@@ -46,6 +46,17 @@ _6A = {
 }
 KERNEL_COLUMNS |= {(f"seg_6a/{table}", column): values for table, columns in _6A.items()
                    for column, values in columns.items()}
+# 6B's columns, each named with its table.
+_6B = {
+    "patronage": {"relation": vocabulary.PATRONAGE_RELATIONS, "sector": vocabulary.SECTORS},
+    "flows": {"flow_type": vocabulary.FLOW_TYPES, "channel": vocabulary.PAYMENT_CHANNELS,
+              "transfer_kind": vocabulary.TRANSFER_KINDS, "attachment": vocabulary.ATTACHMENTS,
+              "three_ds": vocabulary.THREE_DS_RESULTS, "outcome": vocabulary.OUTCOMES,
+              "decline_reason": vocabulary.DECLINE_REASONS, "response_code": vocabulary.RESPONSE_CODES},
+    "events": {"event_type": vocabulary.EVENT_TYPES, "response_code": vocabulary.RESPONSE_CODES},
+}
+KERNEL_COLUMNS |= {(f"seg_6b/{table}", column): values for table, columns in _6B.items()
+                   for column, values in columns.items()}
 # The holidays package names the category; the engine keeps only its default one.
 FROM_PACKAGES = {("reference/holidays", "kind")}
 

@@ -12,9 +12,7 @@ import pyarrow as pa
 from engine_assets.behaviour.seg_6b.world import World, index_of
 from engine_kernels.flows.patronage import favourites, neighbours, unit_vectors
 from engine_kernels.randomness import substreams
-from engine_kernels.vocabulary import SECTORS
-
-RELATIONS = ("regular", "neighbour")
+from engine_kernels.vocabulary import PATRONAGE_RELATIONS, SECTORS
 
 
 def patronage_table(world: World, site_volume: pl.DataFrame) -> pa.Table:
@@ -57,7 +55,7 @@ def patronage_table(world: World, site_volume: pl.DataFrame) -> pa.Table:
         "site_id": pa.array(world.site_id[site][order], pa.uint64()),
         "party_id": pa.array(world.party_id[party][order], pa.uint64()),
         "relation": pa.DictionaryArray.from_arrays(pa.array(relation[order].astype(np.int32)),
-                                                   pa.array(list(RELATIONS))),
+                                                   pa.array(list(PATRONAGE_RELATIONS))),
         "sector": pa.DictionaryArray.from_arrays(pa.array(sector[site][order].astype(np.int32)),
                                                  pa.array(list(SECTORS))),
         "distance_km": pa.array(km[order].astype(np.float32)),

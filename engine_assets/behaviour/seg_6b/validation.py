@@ -272,6 +272,10 @@ REMEDIES = {
     "transfers_per_party_month": "Set `transfers.p2p_per_month`, `bills_per_month` and `paydays` in config/policies/6b.yaml.",
     "auth_latency_median_ms": "Set `authorisation.latency_ms` in config/policies/6b.yaml.",
     "auth_latency_p99_ms": "Lower `authorisation.latency_ms.sigma` in config/policies/6b.yaml.",
+    "repeat_share_by_sector": "Set `attachment.regular_share` of the sector in config/policies/6b.yaml.",
+    "home_to_site_km": (
+        "Distances follow the world's store density: more merchants (`merchants` in config/profiles/<name>.yaml) or "
+        "`attachment.favourites` and `attachment.domestic_share` in config/policies/6b.yaml."),
     **{f"primary_store_share_{s}": (
         f"Set `attachment.regular_share.{s}` (and the domestic and travel shares) in config/policies/6b.yaml.")
        for s in ("grocery", "restaurants")},

@@ -2,41 +2,24 @@
 
 import numpy as np
 import polars as pl
-import pytest
-from worlds import run
+from worlds import DAY_TABLES, day_keys, run
 
 from engine_assets.quality.contracts import load_contract
 from engine_assets.quality.gates import verify_gate
-from engine_assets.run.partitions import DAYS, SCENARIO_DAYS, SCENARIOS
+from engine_assets.run.partitions import DAYS
 from engine_assets.run.resources import EngineResource
 from engine_assets.storage.datasets import load_dataset
 from engine_assets.storage.reader import Reader
 
 DAYS_ = DAYS.get_partition_keys()
-DAY_TABLES = ("seg_6b/flows", "seg_6b/events", "seg_6b/sessions")
 
 
 def _identity(root):
     return EngineResource(data_root=str(root)).identity()
 
 
-def _keys(days):
-    return [str(k) for k in SCENARIO_DAYS.get_partition_keys() if k.keys_by_dimension["day"] in days]
-
-
 def _table(root, dataset, day):
     return load_dataset(_identity(root), load_contract(dataset), {"scenario": "baseline", "day": day}).collect()
-
-
-@pytest.fixture(scope="module")
-def flows_world(ci_world):
-    run(ci_world, ["seg_5b/latent_groups", "seg_5b/latent_field"], SCENARIOS.get_partition_keys())
-    keys = _keys(DAYS_)
-    run(ci_world, ["seg_5b/bucket_counts", "seg_5b/arrival_events"], [keys[0], keys[-1]])
-    run(ci_world, ["seg_5b/seg_5b_validation", "seg_6b/patronage"])
-    run(ci_world, list(DAY_TABLES), [keys[0], keys[-1]])
-    run(ci_world, ["seg_6b/seg_6b_validation"])
-    return ci_world
 
 
 def test_6b_passes_its_validation_and_opens_its_gate(flows_world):
@@ -104,7 +87,7 @@ def test_events_follow_their_flows(flows_world):
 
 def test_a_day_alone_gives_the_bytes_it_had_inside_the_batch(flows_world):
     before = {d: _table(flows_world, d, DAYS_[1]) for d in DAY_TABLES}
-    key = _keys([DAYS_[1]])[0]
+    key = day_keys([DAYS_[1]])[0]
     run(flows_world, list(DAY_TABLES), [key, key])
     for dataset in DAY_TABLES:
         after = _table(flows_world, dataset, DAYS_[1])

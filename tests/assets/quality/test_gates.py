@@ -121,7 +121,7 @@ def test_a_check_of_unbuilt_partitions_says_to_build_them():
     from engine_assets.quality.gates import MISSING_PARTITIONS_REMEDY
 
     coverage = [c for c in _declared_checks() if "partition" in c.name and ("complete" in c.name or "published" in c.name)]
-    assert len(coverage) == 7 and all(c.remedy == MISSING_PARTITIONS_REMEDY for c in coverage)
+    assert len(coverage) == 8 and all(c.remedy == MISSING_PARTITIONS_REMEDY for c in coverage)
 
 
 def test_every_realism_check_says_which_knob_drives_it():
