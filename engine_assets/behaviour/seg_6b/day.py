@@ -81,9 +81,11 @@ def _card_flows(world: World, arrivals: pl.DataFrame, pools: tuple[np.ndarray, n
     virtual = arrivals["is_virtual"].to_numpy()
     online = (arrivals["channel_group"].cast(pl.String) == "card_not_present").to_numpy()
     site = np.full(n, -1, np.int64)
-    site[~virtual] = index_of(world.site_id, arrivals["site_id"].to_numpy()[~virtual], "seg_5b/arrival_events.site_id")
+    site[~virtual] = index_of(world.site_id, arrivals["site_id"].fill_null(0).to_numpy()[~virtual],
+                              "seg_5b/arrival_events.site_id")
     edge = np.full(n, -1, np.int64)
-    edge[virtual] = index_of(world.edge_id, arrivals["edge_id"].to_numpy()[virtual], "seg_5b/arrival_events.edge_id")
+    edge[virtual] = index_of(world.edge_id, arrivals["edge_id"].fill_null(0).to_numpy()[virtual],
+                             "seg_5b/arrival_events.edge_id")
     market = np.where(virtual, world.edge_country[np.maximum(edge, 0)], acquirer)
     sector = world.merchant_sector[merchant]
     keys, sizes = pools

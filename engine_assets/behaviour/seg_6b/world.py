@@ -40,7 +40,10 @@ def csr(group: np.ndarray, n_groups: int) -> np.ndarray:
 
 
 def index_of(sorted_ids: np.ndarray, ids: np.ndarray, what: str) -> np.ndarray:
-    """Positions of `ids` in `sorted_ids`; every id must be there."""
+    """Positions of `ids` in `sorted_ids`; every id must be there. Both must be uint64: float ids
+    (a nullable column through numpy) lose their low digits past 2^53."""
+    if ids.dtype != np.uint64 or sorted_ids.dtype != np.uint64:
+        raise TypeError(f"seg_6b: {what}: ids must be uint64, got {ids.dtype} and {sorted_ids.dtype}")
     at = np.searchsorted(sorted_ids, ids)
     at = np.minimum(at, max(sorted_ids.size - 1, 0))
     if ids.size and (sorted_ids.size == 0 or (sorted_ids[at] != ids).any()):
@@ -115,9 +118,11 @@ class World:
         self.party_type = codes_of(parties["party_type"], PARTY_TYPES)
         self.segment = codes_of(parties["segment"], SEGMENTS)
         self.income = codes_of(parties["income_band"], INCOME_BANDS)
-        household = parties["household_id"].to_numpy()
+        # Nullable uint64 columns are filled before leaving polars: as numpy they would become float64
+        # and ids past 2^53 would lose their last digits.
+        household = parties["household_id"].fill_null(0).to_numpy()
         self.household = np.where(parties["household_id"].is_null().to_numpy(), -1,
-                                  np.unique(np.nan_to_num(household), return_inverse=True)[1]).astype(np.int64)
+                                  np.unique(household, return_inverse=True)[1]).astype(np.int64)
         self.home_lat, self.home_lon = parties["home_lat"].to_numpy(), parties["home_lon"].to_numpy()
         self.home_cell = parties["home_cell_id"].to_numpy()
         transitions = read.table("seg_2a/tz_transitions")
@@ -140,7 +145,8 @@ class World:
         self.card_offsets, self.card_list = csr(owner[card], n), card[order]
         self.card_is_debit = kind == 0
         tokens = np.flatnonzero(kind == 2)
-        token_card = index_of(self.instrument_id, inst["card_id"].to_numpy()[tokens], "seg_6a/instruments.card_id")
+        token_card = index_of(self.instrument_id, inst["card_id"].fill_null(0).to_numpy()[tokens],
+                              "seg_6a/instruments.card_id")
         order = np.lexsort((tokens, token_card))
         self.token_offsets, self.token_list = csr(token_card, self.instrument_id.size), tokens[order]
         handles = np.flatnonzero(kind == 3)
@@ -189,7 +195,7 @@ class World:
         self.site_country = codes_of(sites["legal_country_iso"], countries)
         self.site_lat, self.site_lon = sites["lat_deg"].to_numpy(), sites["lon_deg"].to_numpy()
         terminal = np.flatnonzero(~devices["site_id"].is_null().to_numpy())
-        at_site = index_of(self.site_id, devices["site_id"].to_numpy()[terminal], "seg_6a/devices.site_id")
+        at_site = index_of(self.site_id, devices["site_id"].fill_null(0).to_numpy()[terminal], "seg_6a/devices.site_id")
         order = np.lexsort((terminal, at_site))
         self.terminal_offsets, self.terminal_list = csr(at_site, self.site_id.size), terminal[order]
 
