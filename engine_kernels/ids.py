@@ -9,7 +9,8 @@ All ids are uint64; fields are listed from the most significant bit down.
     arrival_id       scenario (8) | UTC day (20) | rank in the day (36)             5B arrival_events
     party_id, account_id, instrument_id, device_id, ip_id, household_id, ring_id
                      kind (4) | country index (10) | serial in the country (50)     6A, per country
-    flow_id          scenario (8) | UTC day (20) | rank in the day (36)             6B, per scenario and day
+    flow_id          scenario (8) | UTC day (20) | rank in the day (36)             6B flows, per scenario and day
+    session_id       scenario (8) | UTC day (20) | rank in the day (36)             6B sessions, per scenario and day
 
 country index  the country's position in the sorted ISO alpha-2 code list (COUNTRY_INDEX in
                engine_assets/world/seg_1b/assets.py), fixed by the code list, not by the profile;
@@ -22,8 +23,8 @@ kind           1 party, 2 account, 3 instrument (cards, wallet tokens, transfer 
                0, so layer-3 entity ids of different kinds never meet, and none equals a
                merchant id;
 serial         1-based position of the entity among its country's entities of its kind.
-A flow_id numbers the flows of a day on their own, the way arrival_id numbers arrivals: each kind
-keeps to its own columns. A value that does not fit its field raises ValueError rather than
+A flow_id numbers the flows of a day on their own, the way arrival_id numbers arrivals, and a
+session_id the day's sessions: each kind keeps to its own columns. A value that does not fit its field raises ValueError rather than
 spill into the next field.
 """
 
@@ -32,6 +33,7 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = ["ARRIVAL_ID", "EDGE_ID", "ENTITY_ID", "ID_KINDS", "SITE_ID", "arrival_ids", "edge_ids", "entity_ids",
+           "flow_ids", "session_ids",
            "merchant_ids", "site_ids"]
 
 _MERCHANT_BITS = 40
@@ -65,6 +67,16 @@ def edge_ids(merchant_id: np.ndarray, edge_index: np.ndarray) -> np.ndarray:
 def arrival_ids(scenario: int, day: int, rank: np.ndarray) -> np.ndarray:
     """uint64 arrival ids of one scenario's UTC day (days since 1970): scenario · 2^56 + day · 2^36 + rank."""
     return _pack("arrival_id", ARRIVAL_ID, scenario, day, rank)
+
+
+def flow_ids(scenario: int, day: int, rank: np.ndarray) -> np.ndarray:
+    """uint64 flow ids of one scenario's UTC day, ranked by (ts_utc, unit): the arrival id layout."""
+    return _pack("flow_id", ARRIVAL_ID, scenario, day, rank)
+
+
+def session_ids(scenario: int, day: int, rank: np.ndarray) -> np.ndarray:
+    """uint64 session ids of one scenario's UTC day, ranked by (start, party, device)."""
+    return _pack("session_id", ARRIVAL_ID, scenario, day, rank)
 
 
 def entity_ids(kind: str, country_index: int, serial: np.ndarray) -> np.ndarray:

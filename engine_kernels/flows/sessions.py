@@ -26,6 +26,7 @@ class Sessions:
         self.flow_session = flow_session  # per input flow: its session's rank in the day
         self.first, self.party, self.device, self.ip = first, party, device, ip
         self.start, self.end, self.flows = start, end, flows
+        self.session_id = np.zeros(flows.size, np.uint64)  # set by the caller, which knows the day
 
 
 @njit(cache=True, parallel=True, nogil=True)

@@ -47,14 +47,16 @@ def patronage(context: dg.AssetExecutionContext, engine: EngineResource):
     return Publication(patronage_table(world, sites), world.draws.words)
 
 
-def publish_days(read: Reader, days: list[tuple[str, dt.date]]) -> tuple[dict, dict, dict]:
-    """Build and publish each (scenario, day), one day written while the next is built."""
-    world = load_world(read)
+def publish_days(read: Reader, days: list[tuple[str, dt.date]], world: World | None = None) -> tuple[dict, dict, dict]:
+    """Build and publish each (scenario, day), one day written while the next is built (on the
+    run's world, loaded here unless given)."""
+    world = world or load_world(read)
     _, markets = weekly_volumes(read)
     pools = market_pools(world, markets)
     contracts = {name: load_contract(f"{GROUP}/{name}") for name in DAY_TABLES}
     futures = []
-    with PublishQueue(read.identity, pending=2 * len(DAY_TABLES)) as queue:
+    # One day's tables in flight while the next is built: a day of the reference profile is ~2M flows.
+    with PublishQueue(read.identity, pending=len(DAY_TABLES)) as queue:
         for scenario, day in days:
             key = {"scenario": scenario, "day": day.isoformat()}
             arrivals = read.scan("seg_5b/arrival_events", key).select(ARRIVAL_COLUMNS).collect()

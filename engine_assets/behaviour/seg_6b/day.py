@@ -18,7 +18,7 @@ from engine_kernels.flows.attach import attach_arrivals, equip
 from engine_kernels.flows.lifecycle import Lifecycle, draw_amounts, expand_events, lifecycle
 from engine_kernels.flows.sessions import Sessions, sessionise
 from engine_kernels.flows.transfers import BILL, P2P, SALARY, day_transfers
-from engine_kernels.ids import arrival_ids
+from engine_kernels.ids import flow_ids, session_ids
 from engine_kernels.randomness import substreams
 from engine_kernels.vocabulary import ATM_WITHDRAWAL, CNP_PURCHASE, CP_PURCHASE, TRANSFER
 
@@ -60,6 +60,7 @@ class DayFlows:
     cross_border: np.ndarray
     life: Lifecycle
     session: np.ndarray  # rank of the flow's session in the day, -1 offline
+    session_id: np.ndarray  # uint64, 0 offline
 
 
 @dataclass
@@ -189,7 +190,7 @@ def build_day(world: World, scenario: str, day: dt.date, arrivals: pl.DataFrame,
     f = {k: v[order] for k, v in both.items()}
     n = order.size
     scenario_index = identity.policies.scenarios.names.index(scenario)
-    flow_id = arrival_ids(scenario_index, start // _DAY_US, np.arange(n, dtype=np.uint64))
+    flow_id = flow_ids(scenario_index, start // _DAY_US, np.arange(n, dtype=np.uint64))
     party_country = world.party_country[f["party"]]
     money = world.money
     is_transfer = f["flow_type"] == TRANSFER
@@ -222,6 +223,8 @@ def build_day(world: World, scenario: str, day: dt.date, arrivals: pl.DataFrame,
                           policy.sessions.tail_minutes)
     session = np.full(n, -1, np.int64)
     session[rows] = sessions.flow_session
+    sessions.session_id = session_ids(scenario_index, start // _DAY_US,
+                                      np.arange(sessions.party.size, dtype=np.uint64))
     sessions.first = rows[sessions.first]
     flows = DayFlows(
         flow_id=flow_id, arrival_id=f["arrival_id"].astype(np.uint64), flow_type=f["flow_type"],
@@ -233,7 +236,9 @@ def build_day(world: World, scenario: str, day: dt.date, arrivals: pl.DataFrame,
         merchant_country=f["merchant_country"], site=f["site"], edge=f["edge"], payee=payee,
         payee_account_id=np.where(payee >= 0, world.current_account[np.maximum(payee, 0)], 0).astype(np.uint64),
         rail=f["rail"], rails=rails, amount=f["amount"], currency=f["currency"], billing_amount=billing,
-        billing_currency=billing_currency, cross_border=cross, life=life, session=session)
+        billing_currency=billing_currency, cross_border=cross, life=life, session=session,
+        session_id=np.where(session >= 0, sessions.session_id[np.maximum(session, 0)] if sessions.party.size else 0,
+                            0).astype(np.uint64))
     n_card = card["party"].size
     words = {substreams.ATTACH: 4 * n_card, substreams.EQUIP: 8 * n, substreams.AMOUNT: 4 * n_card,
              substreams.LIFECYCLE: 16 * n, substreams.TRANSFER: 4 * world.party_id.size + 8 * moves["party"].size,

@@ -26,7 +26,6 @@ def patronage_table(world: World, site_volume: pl.DataFrame) -> pa.Table:
     present = volume > 0  # sites of card-present merchants
     homes_all = unit_vectors(world.home_lat, world.home_lon)
     sites_all = unit_vectors(world.site_lat, world.site_lon)
-    u_all = {}
     parts = []
     outside = 1 - policy.travel_share - policy.domestic_share
     for c in range(len(world.countries)):
@@ -35,10 +34,9 @@ def patronage_table(world: World, site_volume: pl.DataFrame) -> pa.Table:
         if homes.size == 0 or mine.size == 0:
             continue
         for s in np.unique(sector[mine]):
-            if s not in u_all:
-                u_all[s] = world.draws.uniform(substreams.FAVOURITE, world.party_id, field=int(s))
+            u = world.draws.uniform(substreams.FAVOURITE, world.party_id[homes], field=int(s))
             candidates = mine[sector[mine] == s]
-            pick, km = favourites(homes_all[homes], sites_all[candidates], volume[candidates], u_all[s][homes],
+            pick, km = favourites(homes_all[homes], sites_all[candidates], volume[candidates], u,
                                   policy.favourite_candidates, policy.favourite_distance_km, policy.favourite_exponent)
             parts.append((candidates[pick], homes, km, 0))
         walk_in = volume[mine] * outside * (1 - policy.regular_share[sector[mine]])

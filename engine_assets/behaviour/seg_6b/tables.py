@@ -9,7 +9,6 @@ import pyarrow as pa
 
 from engine_assets.behaviour.seg_6b.day import Day
 from engine_assets.behaviour.seg_6b.world import World
-from engine_kernels.ids import arrival_ids
 from engine_kernels.vocabulary import (
     ATTACHMENTS,
     DECLINE_REASONS,
@@ -53,7 +52,6 @@ def flows_table(world: World, scenario: str, day: Day) -> pa.Table:
     countries = world.countries
     currencies = sorted(set(world.money.currency))
     currency_code = np.array([currencies.index(c) for c in world.money.currency], np.int64)
-    session_ids = arrival_ids(*_id_prefix(f.flow_id), np.maximum(f.session, 0).astype(np.uint64))
     return pa.table({
         "flow_id": pa.array(f.flow_id, pa.uint64()),
         "arrival_id": _maybe(f.arrival_id, f.flow_type == 3),
@@ -71,7 +69,7 @@ def flows_table(world: World, scenario: str, day: Day) -> pa.Table:
         "instrument_id": _ids(f.instrument, world.instrument_id),
         "device_id": _ids(f.device, world.device_id),
         "ip_id": _ids(f.ip, world.ip_id),
-        "session_id": _maybe(session_ids, f.session < 0),
+        "session_id": _maybe(f.session_id, f.session < 0),
         "merchant_id": _ids(f.merchant, world.merchant_id),
         "merchant_country_iso": _codes(f.merchant_country, countries),
         "site_id": _ids(f.site, world.site_id),
@@ -93,12 +91,6 @@ def flows_table(world: World, scenario: str, day: Day) -> pa.Table:
     })
 
 
-def _id_prefix(flow_id: np.ndarray) -> tuple[int, int]:
-    """(scenario, day) fields of a day's flow ids (engine_kernels/ids.py), for the day's session ids."""
-    first = int(flow_id[0]) if flow_id.size else 0
-    return first >> 56, (first >> 36) & ((1 << 20) - 1)
-
-
 def events_table(day: Day) -> pa.Table:
     row, seq, kind, at, value, code = day.events
     return pa.table({
@@ -113,9 +105,8 @@ def events_table(day: Day) -> pa.Table:
 
 def sessions_table(world: World, day: Day) -> pa.Table:
     s, f = day.sessions, day.flows
-    prefix = _id_prefix(f.flow_id)
     return pa.table({
-        "session_id": pa.array(arrival_ids(*prefix, np.arange(s.party.size, dtype=np.uint64)), pa.uint64()),
+        "session_id": pa.array(s.session_id, pa.uint64()),
         "party_id": pa.array(s.party, pa.uint64()),
         "device_id": _ids(s.device, world.device_id),
         "ip_id": _ids(s.ip, world.ip_id),

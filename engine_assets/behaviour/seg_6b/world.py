@@ -34,6 +34,11 @@ CASH_MCCS = (6010, 6011)
 OTHER_IP_TYPES = ("public_wifi", "mobile_cgnat")
 
 
+def _small(index: np.ndarray) -> np.ndarray:
+    """Row indices of a kept list as int32: the lists of the reference world hold ~100M of them."""
+    return index.astype(np.int32)
+
+
 def csr(group: np.ndarray, n_groups: int) -> np.ndarray:
     """Offsets of the rows of each group 0..n-1 in rows sorted by group."""
     return np.concatenate(([0], np.cumsum(np.bincount(group, minlength=n_groups)))).astype(np.int64)
@@ -142,13 +147,13 @@ class World:
         owner = index_of(self.party_id, inst["party_id"].to_numpy(), "seg_6a/instruments.party_id")
         card = np.flatnonzero(kind <= 1)
         order = np.lexsort((draws.hashes(substreams.CARD_ORDER, self.instrument_id[card]), owner[card]))
-        self.card_offsets, self.card_list = csr(owner[card], n), card[order]
+        self.card_offsets, self.card_list = csr(owner[card], n), _small(card[order])
         self.card_is_debit = kind == 0
         tokens = np.flatnonzero(kind == 2)
         token_card = index_of(self.instrument_id, inst["card_id"].fill_null(0).to_numpy()[tokens],
                               "seg_6a/instruments.card_id")
         order = np.lexsort((tokens, token_card))
-        self.token_offsets, self.token_list = csr(token_card, self.instrument_id.size), tokens[order]
+        self.token_offsets, self.token_list = csr(token_card, self.instrument_id.size), _small(tokens[order])
         handles = np.flatnonzero(kind == 3)
         self.handle = np.full(n, -1, np.int64)
         self.handle[owner[handles][::-1]] = handles[::-1]  # the party's first handle by id
@@ -172,7 +177,7 @@ class World:
         keep = usage[device] != "farm"  # a ring's farm devices buy nothing legitimate
         holder = index_of(self.party_id, links["party_id"].to_numpy()[keep], "seg_6a/device_links.party_id")
         order = np.lexsort((device[keep], holder))
-        self.device_offsets, self.device_list = csr(holder, n), device[keep][order]
+        self.device_offsets, self.device_list = csr(holder, n), _small(device[keep][order])
 
         ips = read.every_country("seg_6a/ips", ["ip_id", "country_iso", "ip_type"], tagged=False)[0].sort("ip_id")
         self.ip_id = ips["ip_id"].to_numpy()
@@ -180,14 +185,14 @@ class World:
         on = index_of(self.device_id, ip_links["device_id"].to_numpy(), "seg_6a/ip_links.device_id")
         ip = index_of(self.ip_id, ip_links["ip_id"].to_numpy(), "seg_6a/ip_links.ip_id")
         order = np.lexsort((ip, ~ip_links["is_first"].to_numpy(), on))
-        self.ip_offsets, self.ip_list = csr(on, self.device_id.size), ip[order]
+        self.ip_offsets, self.ip_list = csr(on, self.device_id.size), _small(ip[order])
         ip_type = codes_of(ips["ip_type"], IP_TYPES)
         other = np.flatnonzero(np.isin(ip_type, [IP_TYPES.index(t) for t in OTHER_IP_TYPES]))
         other_country = codes_of(ips["country_iso"], countries, -1)[other]
         other = other[other_country >= 0]
         other_country = other_country[other_country >= 0]
         order = np.lexsort((other, other_country))
-        self.other_ip_offsets, self.other_ip_list = csr(other_country, len(countries)), other[order]
+        self.other_ip_offsets, self.other_ip_list = csr(other_country, len(countries)), _small(other[order])
 
         sites = read.every_country("seg_1b/site_locations", ["site_id", "merchant_id", "legal_country_iso", "lat_deg",
                                                               "lon_deg"], tagged=False)[0].sort("site_id")
@@ -197,7 +202,7 @@ class World:
         terminal = np.flatnonzero(~devices["site_id"].is_null().to_numpy())
         at_site = index_of(self.site_id, devices["site_id"].fill_null(0).to_numpy()[terminal], "seg_6a/devices.site_id")
         order = np.lexsort((terminal, at_site))
-        self.terminal_offsets, self.terminal_list = csr(at_site, self.site_id.size), terminal[order]
+        self.terminal_offsets, self.terminal_list = csr(at_site, self.site_id.size), _small(terminal[order])
 
         merchants = read.table("seg_1a/merchants").select("merchant_id", "home_country_iso", "mcc", "sector").sort(
             "merchant_id")
@@ -210,7 +215,7 @@ class World:
         home = codes_of(merchants["home_country_iso"], countries, -1)
         billers = billers[home[billers] >= 0]
         order = np.lexsort((billers, home[billers]))
-        self.biller_offsets, self.billers = csr(home[billers], len(countries)), billers[order]
+        self.biller_offsets, self.billers = csr(home[billers], len(countries)), _small(billers[order])
 
         edges = read.table("seg_3b/edge_catalogue").select("edge_id", "country_iso").sort("edge_id")
         self.edge_id = edges["edge_id"].to_numpy()
@@ -219,9 +224,9 @@ class World:
         # Card-active parties by country, and every party by country in home-cell order (P2P payees).
         active_idx = np.flatnonzero(self.card_active)
         self.country_offsets = csr(self.party_country[active_idx], len(countries))
-        self.country_party = active_idx[np.argsort(self.party_country[active_idx], kind="stable")]
-        self.spatial = np.lexsort((self.party_id, self.home_cell, self.party_country))
-        self.position = np.empty(n, np.int64)
+        self.country_party = _small(active_idx[np.argsort(self.party_country[active_idx], kind="stable")])
+        self.spatial = _small(np.lexsort((self.party_id, self.home_cell, self.party_country)))
+        self.position = np.empty(n, np.int32)
         self.position[self.spatial] = np.arange(n)
         self.all_country_offsets = csr(self.party_country, len(countries))
         business = np.flatnonzero(self.party_type == PARTY_TYPES.index("business"))
@@ -238,7 +243,7 @@ class World:
             party = index_of(self.party_id, rows["party_id"].to_numpy(), "seg_6b/patronage.party_id")
             order = np.lexsort((party, site))
             setattr(self, f"{relation}_offsets", csr(site, self.site_id.size))
-            setattr(self, f"{relation}_party", party[order])
+            setattr(self, f"{relation}_party", _small(party[order]))
 
 
 def zone_offsets(table: Transitions, at_us: int) -> np.ndarray:
