@@ -119,7 +119,7 @@ def main() -> None:
             load_world(read, with_patronage=False), weekly_volumes(read)[0]))
         stages.timed("patronage (once per world)", lambda: publish_dataset(
             identity, load_contract(f"{GROUP}/patronage"), None, Publication(table, {})))
-        del table
+        table = None  # free it before the days
         read = Reader.for_assets_def(flows, identity)
         world = stages.timed("load the run's world", lambda: load_world(read))
         published = stages.timed("days: arrivals -> published", lambda: publish_days(read, days, world))
@@ -140,7 +140,7 @@ def main() -> None:
         for name in DAY_TABLES:
             print(f"  {name:<9} {rows[name]:>13,} rows  write limit {limit_rows[name] / limit_s[name]:>12,.0f} rows/s "
                   f"(every {LIMIT_EVERY}th day)", flush=True)
-        del world
+        world = None  # free it before the validation
         module = seg_6b_validation
         outcomes, _ = stages.timed("validation", lambda: module.evaluate(
             Reader.for_assets_def(module.validation, identity)))
