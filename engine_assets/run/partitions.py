@@ -45,3 +45,12 @@ def dimensions(partition_key: str | None, partitions_def: dg.PartitionsDefinitio
     if partition_key is None or not isinstance(partitions_def, dg.MultiPartitionsDefinition):
         return partition_key
     return dict(partitions_def.get_partition_key_from_str(partition_key).keys_by_dimension)
+
+
+def scenario_days(partition_keys) -> list[tuple[str, dt.date]]:
+    """(scenario, day) of each key of SCENARIO_DAYS, in the keys' order."""
+    out = []
+    for key in partition_keys:
+        dims = dimensions(key, SCENARIO_DAYS)
+        out.append((dims["scenario"], dt.date.fromisoformat(dims["day"])))
+    return out

@@ -15,7 +15,7 @@ from engine_assets.behaviour.seg_6b.patronage import patronage_table
 from engine_assets.behaviour.seg_6b.tables import events_table, flows_table, sessions_table
 from engine_assets.behaviour.seg_6b.world import WORLD_READS, World, market_pools, weekly_volumes
 from engine_assets.quality.contracts import load_contract
-from engine_assets.run.partitions import COUNTRIES, SCENARIO_DAYS, dimensions
+from engine_assets.run.partitions import COUNTRIES, SCENARIO_DAYS, scenario_days
 from engine_assets.run.resources import EngineResource
 from engine_assets.storage.datasets import PublishQueue
 from engine_assets.storage.io_manager import dataset_out
@@ -78,11 +78,7 @@ def publish_days(read: Reader, days: list[tuple[str, dt.date]], world: World | N
 )
 def flows(context: dg.AssetExecutionContext, engine: EngineResource):
     """Every arrival as a payment with its payer and means, the day's transfers, their events and sessions."""
-    days = []
-    for key in context.partition_keys:
-        dims = dimensions(key, SCENARIO_DAYS)
-        days.append((dims["scenario"], dt.date.fromisoformat(dims["day"])))
-    published = publish_days(Reader.of(context, engine.identity()), days)
+    published = publish_days(Reader.of(context, engine.identity()), scenario_days(context.partition_keys))
     keys = context.partition_keys
     return tuple({k: out[i] for i, k in enumerate(keys)} for out in published)
 

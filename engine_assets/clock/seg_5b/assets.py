@@ -18,7 +18,7 @@ from engine_assets.clock.seg_5a.surface import SURFACE_DATASETS, day_start_us
 from engine_assets.clock.seg_5b.fabric import BY_COUNTRY, FABRIC_DATASETS, ROW_KEY, Fabric, load_fabric
 from engine_assets.quality.contracts import load_contract
 from engine_assets.run.identity import RunIdentity
-from engine_assets.run.partitions import SCENARIO_DAYS, SCENARIOS, dimensions
+from engine_assets.run.partitions import SCENARIO_DAYS, SCENARIOS, scenario_days
 from engine_assets.run.resources import EngineResource
 from engine_assets.storage.datasets import PublishQueue
 from engine_assets.storage.io_manager import dataset_out
@@ -205,11 +205,7 @@ def simulate_and_publish(read: Reader, days: list[tuple[str, dt.date]]) -> list[
 def arrivals(context: dg.AssetExecutionContext, engine: EngineResource):
     """Bucket counts (NB2 around λ × day effect × burst) and every arrival, timed and routed;
     published day by day inside the run (simulate_and_publish), so a month-long run stays small."""
-    days = []
-    for key in context.partition_keys:
-        dims = dimensions(key, SCENARIO_DAYS)
-        days.append((dims["scenario"], dt.date.fromisoformat(dims["day"])))
-    published = simulate_and_publish(Reader.of(context, engine.identity()), days)
+    published = simulate_and_publish(Reader.of(context, engine.identity()), scenario_days(context.partition_keys))
     keys = context.partition_keys
     return {k: c for k, (c, _) in zip(keys, published)}, {k: e for k, (_, e) in zip(keys, published)}
 
