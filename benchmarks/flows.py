@@ -10,7 +10,8 @@ already holds them; 5B's gate needs every scenario's arrivals, so all are built)
     flows/s and events/s end to end (target >= 1,000,000 flows/s on 2 cores; the earlier system
     took 32-40 min for its whole 6B at ~125M arrivals)
   * the write limit: a sample of the same days' Arrow tables written as zstd parquet straight to
-    disk (no manifest, digest or atomic rename), rows/s per table (target: end to end >= 0.5 of it)
+    disk with their contracts' encodings (no manifest, digest, checks or atomic rename), rows/s per
+    table (target: end to end >= 0.5 of it)
   * the validation's time and its realism figures for the scenario
   * peak RSS (target <= 4 GB)
 """
@@ -77,6 +78,7 @@ def write_limit(world, read, days: list[tuple[str, dt.date]], scratch: Path) -> 
     """Rows and seconds of the raw zstd parquet write of a sample of days' tables."""
     pools = market_pools(world, weekly_volumes(read)[1])
     rows, seconds = {name: 0 for name in DAY_TABLES}, Stages()
+    options = {name: load_contract(f"{GROUP}/{name}").parquet_options() for name in DAY_TABLES}
     for scenario, day in days[::LIMIT_EVERY]:
         key = {"scenario": scenario, "day": day.isoformat()}
         arrivals = read.scan("seg_5b/arrival_events", key).select(ARRIVAL_COLUMNS).collect()
@@ -87,7 +89,7 @@ def write_limit(world, read, days: list[tuple[str, dt.date]], scratch: Path) -> 
             rows[name] += table.num_rows
             target = scratch / name / f"{day}.parquet"
             target.parent.mkdir(parents=True, exist_ok=True)
-            seconds.timed(name, lambda: pq.write_table(table, target, compression="zstd"))
+            seconds.timed(name, lambda: pq.write_table(table, target, compression="zstd", **options[name]))
     return rows, seconds
 
 

@@ -5,7 +5,8 @@ import itertools
 import numpy as np
 import pytest
 
-from engine_kernels.ids import ARRIVAL_ID, EDGE_ID, SITE_ID, arrival_ids, edge_ids, merchant_ids, site_ids
+from engine_kernels.ids import (ARRIVAL_ID, EDGE_ID, SITE_ID, arrival_ids, edge_ids, flow_ids, merchant_ids, session_ids,
+                                site_ids)
 
 LAYOUTS = {"site_id": (SITE_ID, site_ids), "edge_id": (EDGE_ID, edge_ids), "arrival_id": (ARRIVAL_ID, arrival_ids)}
 
@@ -59,3 +60,15 @@ def test_distinct_parts_give_distinct_ids():
 def test_a_value_too_wide_for_its_field_is_refused(mint, message):
     with pytest.raises(ValueError, match=message):
         mint()
+
+
+def test_flow_and_session_ids_share_the_arrival_layout_and_name_their_kind():
+    """A day's flows and sessions are numbered like its arrivals (scenario, UTC day, rank), each kind in
+    its own columns; an overflow names the kind."""
+    rank = np.arange(5, dtype=np.uint64)
+    assert flow_ids(1, 20_454, rank).tolist() == arrival_ids(1, 20_454, rank).tolist()
+    assert session_ids(1, 20_454, rank).tolist() == arrival_ids(1, 20_454, rank).tolist()
+    with pytest.raises(ValueError, match=r"flow_id: rank 68719476736 does not fit its 36 bits"):
+        flow_ids(0, 0, np.array([2**36]))
+    with pytest.raises(ValueError, match=r"session_id: day 1048576 does not fit its 20 bits"):
+        session_ids(0, 2**20, rank)

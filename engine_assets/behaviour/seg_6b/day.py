@@ -201,7 +201,8 @@ def build_day(world: World, scenario: str, day: dt.date, arrivals: pl.DataFrame,
     billing_currency = np.where(is_transfer, f["currency"], party_country)
     fx = money.fx
     converted = f["amount"] / fx[f["currency"]] * fx[billing_currency] * (1 + policy.amounts.fx_markup)
-    same = np.array(money.currency)[f["currency"]] == np.array(money.currency)[billing_currency]
+    currency_code = np.unique(money.currency, return_inverse=True)[1]  # countries sharing a currency share a code
+    same = currency_code[f["currency"]] == currency_code[billing_currency]
     minor = money.minor_unit[billing_currency]
     billing = np.where(same, f["amount"], np.maximum(np.round(converted / minor) * minor, minor))
     three_ds = np.where(f["flow_type"] == CNP_PURCHASE,
