@@ -98,6 +98,8 @@ def main() -> None:
     parser.add_argument("--reference-root", type=Path, help="a data root holding a reference world (default: ./data)")
     parser.add_argument("--data-root", type=Path, help="keep the world here (reused by later runs) instead of a temp dir")
     parser.add_argument("--scenario", default=SCENARIOS.get_partition_keys()[0])
+    parser.add_argument("--no-validation", action="store_true",
+                        help="stop after the write limit (the validation reads every flow and event again)")
     args = parser.parse_args()
     cache = (args.reference_root or Path(__file__).resolve().parent.parent / "data").resolve()
     days = [(args.scenario, dt.date.fromisoformat(d)) for d in DAYS.get_partition_keys()]
@@ -143,6 +145,8 @@ def main() -> None:
             print(f"  {name:<9} {rows[name]:>13,} rows  write limit {limit_rows[name] / limit_s[name]:>12,.0f} rows/s "
                   f"(every {LIMIT_EVERY}th day)", flush=True)
         world = None  # free it before the validation
+        if args.no_validation:
+            return
         module = seg_6b_validation
         outcomes, _ = stages.timed("validation", lambda: module.evaluate(
             Reader.for_assets_def(module.validation, identity)))
