@@ -34,6 +34,12 @@ CASH_MCCS = (6010, 6011)
 OTHER_IP_TYPES = ("public_wifi", "mobile_cgnat")
 
 
+def by_id(frame: pl.DataFrame, column: str) -> pl.DataFrame:
+    """`frame` sorted by its id column. Country partitions are read in code order and ids carry the
+    country's index above their serial, so 6A's tables usually arrive sorted: no copy then."""
+    return frame if frame[column].is_sorted() else frame.sort(column)
+
+
 def _small(index: np.ndarray) -> np.ndarray:
     """Row indices of a kept list as int32: the lists of the reference world hold ~100M of them."""
     return index.astype(np.int32)
@@ -116,7 +122,7 @@ class World:
         parties, _ = read.every_country("seg_6a/parties", ["party_id", "country_iso", "party_type", "segment",
                                                            "income_band", "household_id", "home_lat", "home_lon",
                                                            "home_cell_id", "home_tzid"], tagged=False)
-        parties = parties.sort("party_id")
+        parties = by_id(parties, "party_id")
         self.party_id = parties["party_id"].to_numpy()
         n = self.party_id.size
         self.party_country = codes_of(parties["country_iso"], countries)
@@ -140,7 +146,8 @@ class World:
         self.home_zone = codes_of(homes, self.transitions.tzids)
 
         inst = read.every_country("seg_6a/instruments", ["instrument_id", "account_id", "party_id", "instrument_type",
-                                                         "card_id"], tagged=False)[0].sort("instrument_id")
+                                                         "card_id"], tagged=False)[0]
+        inst = by_id(inst, "instrument_id")
         self.instrument_id = inst["instrument_id"].to_numpy()
         self.instrument_account = inst["account_id"].to_numpy()
         kind = codes_of(inst["instrument_type"], INSTRUMENT_TYPES)
@@ -169,7 +176,8 @@ class World:
         active = draws.uniform(substreams.CARD_ACTIVE, self.party_id) < identity.policies.entities.model.parties.active_share
         self.card_active = has_card & active
 
-        devices = read.every_country("seg_6a/devices", ["device_id", "usage", "site_id"], tagged=False)[0].sort("device_id")
+        devices = by_id(read.every_country("seg_6a/devices", ["device_id", "usage", "site_id"], tagged=False)[0],
+                        "device_id")
         self.device_id = devices["device_id"].to_numpy()
         links = read.every_country("seg_6a/device_links", ["device_id", "party_id"], tagged=False)[0]
         device = index_of(self.device_id, links["device_id"].to_numpy(), "seg_6a/device_links.device_id")
@@ -179,7 +187,7 @@ class World:
         order = np.lexsort((device[keep], holder))
         self.device_offsets, self.device_list = csr(holder, n), _small(device[keep][order])
 
-        ips = read.every_country("seg_6a/ips", ["ip_id", "country_iso", "ip_type"], tagged=False)[0].sort("ip_id")
+        ips = by_id(read.every_country("seg_6a/ips", ["ip_id", "country_iso", "ip_type"], tagged=False)[0], "ip_id")
         self.ip_id = ips["ip_id"].to_numpy()
         ip_links = read.every_country("seg_6a/ip_links", ["device_id", "ip_id", "is_first"], tagged=False)[0]
         on = index_of(self.device_id, ip_links["device_id"].to_numpy(), "seg_6a/ip_links.device_id")
@@ -195,7 +203,8 @@ class World:
         self.other_ip_offsets, self.other_ip_list = csr(other_country, len(countries)), _small(other[order])
 
         sites = read.every_country("seg_1b/site_locations", ["site_id", "merchant_id", "legal_country_iso", "lat_deg",
-                                                              "lon_deg"], tagged=False)[0].sort("site_id")
+                                                              "lon_deg"], tagged=False)[0]
+        sites = by_id(sites, "site_id")
         self.site_id = sites["site_id"].to_numpy()
         self.site_country = codes_of(sites["legal_country_iso"], countries)
         self.site_lat, self.site_lon = sites["lat_deg"].to_numpy(), sites["lon_deg"].to_numpy()
