@@ -16,6 +16,7 @@ from engine_assets.behaviour.seg_6b.world import World, codes_of, index_of, zone
 from engine_kernels.civil_time.transitions import utc_to_local
 from engine_kernels.flows.attach import attach_arrivals, equip
 from engine_kernels.flows.lifecycle import Lifecycle, draw_amounts, expand_events, lifecycle
+from engine_kernels.flows.order import rank_order, take
 from engine_kernels.flows.sessions import Sessions, sessionise
 from engine_kernels.flows.transfers import BILL, P2P, SALARY, day_transfers
 from engine_kernels.ids import flow_ids, session_ids
@@ -186,8 +187,8 @@ def build_day(world: World, scenario: str, day: dt.date, arrivals: pl.DataFrame,
     card["zone"] = card_zone
     rails = moves.pop("rails")
     both = {k: np.concatenate([np.asarray(card[k]), np.asarray(moves[k])]) for k in card}
-    order = np.lexsort((both["unit_b"], both["unit_a"], both["ts_utc"]))
-    f = {k: v[order] for k, v in both.items()}
+    order = rank_order(both["ts_utc"], both["unit_a"], both["unit_b"])
+    f = {k: take(v, order) for k, v in both.items()}
     n = order.size
     scenario_index = identity.policies.scenarios.names.index(scenario)
     flow_id = flow_ids(scenario_index, start // _DAY_US, np.arange(n, dtype=np.uint64))
@@ -195,7 +196,7 @@ def build_day(world: World, scenario: str, day: dt.date, arrivals: pl.DataFrame,
     money = world.money
     is_transfer = f["flow_type"] == TRANSFER
     payee = f["payee"]
-    counter_country = np.concatenate([np.full(card["party"].size, -1), payee_country])[order]
+    counter_country = take(np.concatenate([np.full(card["party"].size, -1), payee_country]), order)
     cross = np.where(is_transfer, (counter_country != party_country) & (counter_country >= 0),
                      party_country != f["merchant_country"])
     billing_currency = np.where(is_transfer, f["currency"], party_country)

@@ -9,6 +9,7 @@ import pyarrow as pa
 
 from engine_assets.behaviour.seg_6b.day import Day
 from engine_assets.behaviour.seg_6b.world import World
+from engine_kernels.flows.order import take
 from engine_kernels.vocabulary import (
     ATTACHMENTS,
     DECLINE_REASONS,
@@ -35,7 +36,7 @@ def _codes(codes: np.ndarray, names) -> pa.DictionaryArray:
 def _ids(index: np.ndarray, ids: np.ndarray) -> pa.Array:
     """ids[index] as uint64, null where index is -1."""
     index = np.asarray(index)
-    values = ids[np.maximum(index, 0)] if ids.size else np.zeros(index.size, np.uint64)
+    values = take(ids, np.maximum(index, 0)) if ids.size else np.zeros(index.size, np.uint64)
     return pa.array(values, pa.uint64(), mask=index < 0)
 
 
