@@ -182,7 +182,7 @@ def evaluate(read: Reader):
     sites, _ = read.every_country("seg_1b/site_locations", ["site_id", "lat_deg", "lon_deg"], tagged=False)
     tokens, _ = read.every_country("seg_6a/instruments", ["instrument_id", "card_id"], tagged=False)
     tokens = tokens.filter(pl.col("card_id").is_not_null())
-    countries = read.table("reference/countries").select("currency")
+    countries = read.scan("reference/countries").select("currency").collect()
     currencies = set(countries["currency"].drop_nulls().to_list())
     sectors = read.table("seg_1a/merchants").select("merchant_id", "sector")
     days = DAYS.get_partition_keys()

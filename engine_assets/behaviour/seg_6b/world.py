@@ -89,7 +89,7 @@ def country_money(read: Reader, codes: list[str]) -> Money:
     amounts = identity.policies.flows.model.amounts
     auth = identity.policies.flows.model.authorisation
     rails = identity.policies.entities.model.instruments
-    countries = read.table("reference/countries").select("country_iso", "currency", "gdp_per_capita")
+    countries = read.scan("reference/countries").select("country_iso", "currency", "gdp_per_capita").collect()
     # A code without legal tender of its own (Antarctica) counts in US dollars.
     currency = {c: m or "USD" for c, m in zip(countries["country_iso"], countries["currency"])}
     gdp = dict(zip(countries["country_iso"], countries["gdp_per_capita"]))
