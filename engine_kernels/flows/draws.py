@@ -7,12 +7,9 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from engine_kernels.randomness.streams import fold_id, stream_block
+from engine_kernels.randomness.streams import _u32_to_open, fold_id, stream_block
 
 __all__ = ["block_uniforms", "unit_key"]
-
-_SCALE = 2.3283064365386963e-10
-
 
 @njit(cache=True, nogil=True)
 def unit_key(label_key, a, b):
@@ -24,5 +21,4 @@ def unit_key(label_key, a, b):
 def block_uniforms(key, block):
     """Four uniforms on (0, 1) from block `block` of the unit's stream."""
     w = stream_block(key, np.uint64(block))
-    return ((np.float64(w[0]) + 0.5) * _SCALE, (np.float64(w[1]) + 0.5) * _SCALE,
-            (np.float64(w[2]) + 0.5) * _SCALE, (np.float64(w[3]) + 0.5) * _SCALE)
+    return _u32_to_open(w[0]), _u32_to_open(w[1]), _u32_to_open(w[2]), _u32_to_open(w[3])

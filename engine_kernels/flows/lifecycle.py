@@ -103,7 +103,7 @@ def draw_amounts(label_key, unit_a, unit_b, flow_type, median, sigma, minor_unit
             note = nice_note(atm_values[0] * atm_scale[i], minor_unit[i])
             out[i] = _minor(max(round(atm_values[j] * atm_scale[i] / note), 1.0) * note, minor_unit[i])
         else:
-            x = median[i] * math.exp(sigma[i] * _normal(u0))
+            x = _log_normal(u0, median[i], sigma[i], np.inf)
             out[i] = price_point(x, u1, ninety_nine, round_share, minor_unit[i])
 
 

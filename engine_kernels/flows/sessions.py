@@ -8,13 +8,12 @@ the day.
 
 from __future__ import annotations
 
-import math
 
 import numpy as np
 from numba import njit, prange
 
 from engine_kernels.flows.draws import block_uniforms, unit_key
-from engine_kernels.flows.lifecycle import _normal
+from engine_kernels.flows.lifecycle import _log_normal
 
 __all__ = ["Sessions", "sessionise"]
 
@@ -33,8 +32,8 @@ class Sessions:
 def _keys_and_minutes(label_key, party_id, ts, lead_median, lead_sigma, tail_median, tail_sigma, lead, tail):
     for i in prange(party_id.shape[0]):
         u = block_uniforms(unit_key(label_key, party_id[i], ts[i]), 0)
-        lead[i] = lead_median * math.exp(lead_sigma * _normal(u[0]))
-        tail[i] = tail_median * math.exp(tail_sigma * _normal(u[1]))
+        lead[i] = _log_normal(u[0], lead_median, lead_sigma, np.inf)
+        tail[i] = _log_normal(u[1], tail_median, tail_sigma, np.inf)
 
 
 def sessionise(label_key: int, party_id: np.ndarray, device: np.ndarray, ip: np.ndarray, ts: np.ndarray,

@@ -15,7 +15,7 @@ import numpy as np
 from numba import njit, prange
 
 from engine_kernels.flows.draws import block_uniforms, unit_key
-from engine_kernels.flows.lifecycle import _log_normal, _normal, price_point
+from engine_kernels.flows.lifecycle import _log_normal, price_point
 from engine_kernels.vocabulary import TRANSFER_KINDS
 
 __all__ = ["day_transfers", "transfer_unit"]
@@ -25,7 +25,8 @@ _DAY_S = 86_400
 _HOUSEHOLD_REACH = 6
 
 
-def transfer_unit(day: int, kind: int, k: int) -> int:
+@njit(cache=True, nogil=True)
+def transfer_unit(day, kind, k):
     """Second key of a transfer's unit (its payer's party id is the first): day, kind and rank."""
     return (day << 16) | (kind << 12) | k
 
@@ -99,7 +100,7 @@ def _fill(label_key, day, day_start_us, first, p2p, bill, credit, party_id, inco
         for k in range(first[p + 1] - first[p]):
             m = first[p] + k
             kind = P2P if k < p2p[p] else (BILL if k < p2p[p] + bill[p] else credit[p])
-            unit = np.uint64((day << 16) | (kind << 12) | k)
+            unit = np.uint64(transfer_unit(day, kind, k))
             stream = unit_key(label_key, party_id[p], unit)
             v = block_uniforms(stream, 0)
             w = block_uniforms(stream, 1)
@@ -119,13 +120,13 @@ def _fill(label_key, day, day_start_us, first, p2p, bill, credit, party_id, inco
                 else:
                     payee = _payee(v[1], v[2], v[3], me, spatial, position, household, country_offsets,
                                    household_share, neighbourhood, party_country, everyone)
-                x = p2p_median * math.exp(p2p_sigma * _normal(w[0]))
+                x = _log_normal(w[0], p2p_median, p2p_sigma, np.inf)
                 amount = price_point(x * price_fx[c], w[1], 0.0, p2p_round, minor_unit[c])
             elif kind == BILL:
                 lo, hi = billers_offsets[c], billers_offsets[c + 1]
                 if hi > lo:
                     biller = np.int64(billers[lo + min(int(v[1] * (hi - lo)), hi - lo - 1)])
-                x = bill_median * math.exp(bill_sigma * _normal(w[0]))
+                x = _log_normal(w[0], bill_median, bill_sigma, np.inf)
                 amount = price_point(x * price_fx[c], w[1], ninety_nine, round_share, minor_unit[c])
             else:
                 table_o, table = (employers_offsets, employers) if kind == SALARY else (payers_offsets, payers)
