@@ -33,7 +33,7 @@ WHOLE = [d for d in (*WORLD_READS, "seg_5a/merchant_zone_profile", "seg_3b/virtu
 def load_world(read: Reader, with_patronage: bool = True) -> World:
     world = World(read, COUNTRIES.get_partition_keys())
     if with_patronage:
-        world.attach_patronage(read.table(f"{GROUP}/patronage"))
+        world.attach_patronage(read.scan(f"{GROUP}/patronage"))
     return world
 
 
@@ -61,10 +61,13 @@ def publish_days(read: Reader, days: list[tuple[str, dt.date]], world: World | N
             key = {"scenario": scenario, "day": day.isoformat()}
             arrivals = read.scan("seg_5b/arrival_events", key).select(ARRIVAL_COLUMNS).collect()
             built = build_day(world, scenario, day, arrivals, pools)
+            del arrivals
             tables = {"flows": flows_table(world, scenario, built), "events": events_table(built),
                       "sessions": sessions_table(world, built)}
-            futures.append({name: queue.put(contracts[name], key, Publication(tables[name], built.words
-                                                                                if name == "flows" else {}))
+            words = built.words
+            del built  # only the tables in the queue stay alive while the next day is built
+            futures.append({name: queue.put(contracts[name], key, Publication(tables.pop(name),
+                                                                                words if name == "flows" else {}))
                             for name in DAY_TABLES})
         queue.wait()
     return tuple({i: f[name].result() for i, f in enumerate(futures)} for name in DAY_TABLES)

@@ -186,9 +186,11 @@ def build_day(world: World, scenario: str, day: dt.date, arrivals: pl.DataFrame,
     moves.pop("zone_name")
     card["zone"] = card_zone
     rails = moves.pop("rails")
-    both = {k: np.concatenate([np.asarray(card[k]), np.asarray(moves[k])]) for k in card}
+    n_card, n_moves = card["party"].size, moves["party"].size
+    both = {k: np.concatenate([np.asarray(card.pop(k)), np.asarray(moves.pop(k))]) for k in list(card)}
+    del card, moves  # a reference day is ~2M flows: keep one copy of each column alive, not three
     order = rank_order(both["ts_utc"], both["unit_a"], both["unit_b"])
-    f = {k: take(v, order) for k, v in both.items()}
+    f = {k: take(both.pop(k), order) for k in list(both)}
     n = order.size
     scenario_index = identity.policies.scenarios.names.index(scenario)
     flow_id = flow_ids(scenario_index, start // _DAY_US, np.arange(n, dtype=np.uint64))
@@ -196,7 +198,7 @@ def build_day(world: World, scenario: str, day: dt.date, arrivals: pl.DataFrame,
     money = world.money
     is_transfer = f["flow_type"] == TRANSFER
     payee = f["payee"]
-    counter_country = take(np.concatenate([np.full(card["party"].size, -1), payee_country]), order)
+    counter_country = take(np.concatenate([np.full(n_card, -1), payee_country]), order)
     cross = np.where(is_transfer, (counter_country != party_country) & (counter_country >= 0),
                      party_country != f["merchant_country"])
     billing_currency = np.where(is_transfer, f["currency"], party_country)
@@ -241,8 +243,7 @@ def build_day(world: World, scenario: str, day: dt.date, arrivals: pl.DataFrame,
         billing_currency=billing_currency, cross_border=cross, life=life, session=session,
         session_id=np.where(session >= 0, sessions.session_id[np.maximum(session, 0)] if sessions.party.size else 0,
                             0).astype(np.uint64))
-    n_card = card["party"].size
     words = {substreams.ATTACH: 4 * n_card, substreams.EQUIP: 8 * n, substreams.AMOUNT: 4 * n_card,
-             substreams.LIFECYCLE: 16 * n, substreams.TRANSFER: 4 * world.party_id.size + 8 * moves["party"].size,
+             substreams.LIFECYCLE: 16 * n, substreams.TRANSFER: 4 * world.party_id.size + 8 * n_moves,
              substreams.SESSION: 4 * sessions.party.size}
     return Day(flows, events, sessions, words)

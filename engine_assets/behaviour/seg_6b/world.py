@@ -64,12 +64,22 @@ def index_of(sorted_ids: np.ndarray, ids: np.ndarray, what: str) -> np.ndarray:
 
 def codes_of(values: pl.Series, names, missing: int | None = None) -> np.ndarray:
     """Position of each value in `names` (vectorised); a value not there maps to `missing`, or
-    raises when `missing` is None."""
+    raises when `missing` is None; a null maps to `missing`, or -1. A categorical column is looked up by its few distinct values
+    and then gathered by physical code: a day's arrivals carry ~2M zone and country names."""
     lookup = {n: i for i, n in enumerate(names)}
-    strings = values.cast(pl.String)
-    if missing is None:
-        return strings.replace_strict(lookup, return_dtype=pl.Int64).to_numpy()
-    return strings.replace_strict(lookup, default=missing, return_dtype=pl.Int64).to_numpy()
+
+    def by_name(strings: pl.Series) -> np.ndarray:
+        strings = strings.cast(pl.String)
+        if missing is None:  # a null stays -1
+            return strings.replace_strict(lookup, return_dtype=pl.Int64).fill_null(-1).to_numpy()
+        return strings.replace_strict(lookup, default=missing, return_dtype=pl.Int64).fill_null(missing).to_numpy()
+
+    if not isinstance(values.dtype, pl.Categorical) or values.len() < 4096:
+        return by_name(values)
+    distinct = values.unique()
+    table = np.zeros(int(distinct.to_physical().max() or 0) + 2, np.int64)
+    table[distinct.to_physical().fill_null(table.size - 1).to_numpy()] = by_name(distinct)
+    return table[values.to_physical().fill_null(table.size - 1).to_numpy()]
 
 
 @dataclass
@@ -109,23 +119,36 @@ def country_money(read: Reader, codes: list[str]) -> Money:
 
 
 class World:
-    """Everything a day's flows are drawn over (see the module docstring)."""
+    """Everything a day's flows are drawn over (see the module docstring).
+
+    Each table is read, turned into arrays and dropped by a loader of its own, so only one of
+    6A's frames is alive at a time: the reference world's instruments alone are 15M rows."""
 
     def __init__(self, read: Reader, countries: list[str]):
         identity = read.identity
         self.identity = identity
         self.countries = countries
         self.money = country_money(read, countries)
-        draws = Draws(identity.substream_key)
-        self.draws = draws
+        self.draws = Draws(identity.substream_key)
+        self._parties(read)
+        self._instruments(read)
+        self._accounts(read)
+        terminals = self._devices(read)
+        self._ips(read)
+        self._sites(read, terminals)
+        self._merchants(read)
+        edges = read.table("seg_3b/edge_catalogue").select("edge_id", "country_iso").sort("edge_id")
+        self.edge_id = edges["edge_id"].to_numpy()
+        self.edge_country = codes_of(edges["country_iso"], countries, -1)
+        self._by_country()
 
+    def _parties(self, read: Reader) -> None:
         parties, _ = read.every_country("seg_6a/parties", ["party_id", "country_iso", "party_type", "segment",
                                                            "income_band", "household_id", "home_lat", "home_lon",
                                                            "home_cell_id", "home_tzid"], tagged=False)
         parties = by_id(parties, "party_id")
         self.party_id = parties["party_id"].to_numpy()
-        n = self.party_id.size
-        self.party_country = codes_of(parties["country_iso"], countries)
+        self.party_country = codes_of(parties["country_iso"], self.countries)
         self.party_type = codes_of(parties["party_type"], PARTY_TYPES)
         self.segment = codes_of(parties["segment"], SEGMENTS)
         self.income = codes_of(parties["income_band"], INCOME_BANDS)
@@ -136,15 +159,16 @@ class World:
                                   np.unique(household, return_inverse=True)[1]).astype(np.int64)
         self.home_lat, self.home_lon = parties["home_lat"].to_numpy(), parties["home_lon"].to_numpy()
         self.home_cell = parties["home_cell_id"].to_numpy()
-        transitions = read.table("seg_2a/tz_transitions")
-        self.transitions: Transitions = read_transitions(transitions)
+        self.transitions: Transitions = read_transitions(read.table("seg_2a/tz_transitions"))
         zones = {z: i for i, z in enumerate(self.transitions.tzids)}
         homes = parties["home_tzid"].cast(pl.String)
         unknown = sorted(set(homes.unique().to_list()) - set(zones))
         if unknown:
             raise ValueError(f"seg_6b: home zones {unknown[:5]} have no clock in seg_2a/tz_transitions; rebuild seg_2a")
-        self.home_zone = codes_of(homes, self.transitions.tzids)
+        self.home_zone = codes_of(parties["home_tzid"], self.transitions.tzids)
 
+    def _instruments(self, read: Reader) -> None:
+        n = self.party_id.size
         inst = read.every_country("seg_6a/instruments", ["instrument_id", "account_id", "party_id", "instrument_type",
                                                          "card_id"], tagged=False)[0]
         inst = by_id(inst, "instrument_id")
@@ -153,7 +177,7 @@ class World:
         kind = codes_of(inst["instrument_type"], INSTRUMENT_TYPES)
         owner = index_of(self.party_id, inst["party_id"].to_numpy(), "seg_6a/instruments.party_id")
         card = np.flatnonzero(kind <= 1)
-        order = np.lexsort((draws.hashes(substreams.CARD_ORDER, self.instrument_id[card]), owner[card]))
+        order = np.lexsort((self.draws.hashes(substreams.CARD_ORDER, self.instrument_id[card]), owner[card]))
         self.card_offsets, self.card_list = csr(owner[card], n), _small(card[order])
         self.card_is_debit = kind == 0
         tokens = np.flatnonzero(kind == 2)
@@ -164,29 +188,36 @@ class World:
         handles = np.flatnonzero(kind == 3)
         self.handle = np.full(n, -1, np.int64)
         self.handle[owner[handles][::-1]] = handles[::-1]  # the party's first handle by id
+        active_share = self.identity.policies.entities.model.parties.active_share
+        active = self.draws.uniform(substreams.CARD_ACTIVE, self.party_id) < active_share
+        self.card_active = (np.diff(self.card_offsets) > 0) & active
 
-        accounts = read.every_country("seg_6a/accounts", ["account_id", "party_id", "account_type"],
-                                      tagged=False)[0]
+    def _accounts(self, read: Reader) -> None:
+        accounts = read.every_country("seg_6a/accounts", ["account_id", "party_id", "account_type"], tagged=False)[0]
         current = accounts.filter(pl.col("account_type").cast(pl.String).is_in(["current", "business_current"]))
         current = current.group_by("party_id").agg(pl.col("account_id").min())
-        self.current_account = np.zeros(n, np.uint64)
+        self.current_account = np.zeros(self.party_id.size, np.uint64)
         self.current_account[index_of(self.party_id, current["party_id"].to_numpy(), "seg_6a/accounts")] = \
             current["account_id"].to_numpy()
-        has_card = np.diff(self.card_offsets) > 0
-        active = draws.uniform(substreams.CARD_ACTIVE, self.party_id) < identity.policies.entities.model.parties.active_share
-        self.card_active = has_card & active
 
+    def _devices(self, read: Reader) -> tuple[np.ndarray, np.ndarray]:
+        """Devices and their holders; returns the terminals and their site ids."""
         devices = by_id(read.every_country("seg_6a/devices", ["device_id", "usage", "site_id"], tagged=False)[0],
                         "device_id")
         self.device_id = devices["device_id"].to_numpy()
+        farm = codes_of(devices["usage"], ["farm"], -1) == 0  # a ring's farm devices buy nothing legitimate
+        terminal = np.flatnonzero(~devices["site_id"].is_null().to_numpy())
+        at_site = devices["site_id"].fill_null(0).to_numpy()[terminal]
+        del devices
         links = read.every_country("seg_6a/device_links", ["device_id", "party_id"], tagged=False)[0]
         device = index_of(self.device_id, links["device_id"].to_numpy(), "seg_6a/device_links.device_id")
-        usage = devices["usage"].cast(pl.String).to_numpy()
-        keep = usage[device] != "farm"  # a ring's farm devices buy nothing legitimate
+        keep = ~farm[device]
         holder = index_of(self.party_id, links["party_id"].to_numpy()[keep], "seg_6a/device_links.party_id")
         order = np.lexsort((device[keep], holder))
-        self.device_offsets, self.device_list = csr(holder, n), _small(device[keep][order])
+        self.device_offsets, self.device_list = csr(holder, self.party_id.size), _small(device[keep][order])
+        return terminal, at_site
 
+    def _ips(self, read: Reader) -> None:
         ips = by_id(read.every_country("seg_6a/ips", ["ip_id", "country_iso", "ip_type"], tagged=False)[0], "ip_id")
         self.ip_id = ips["ip_id"].to_numpy()
         ip_links = read.every_country("seg_6a/ip_links", ["device_id", "ip_id", "is_first"], tagged=False)[0]
@@ -196,63 +227,73 @@ class World:
         self.ip_offsets, self.ip_list = csr(on, self.device_id.size), _small(ip[order])
         ip_type = codes_of(ips["ip_type"], IP_TYPES)
         other = np.flatnonzero(np.isin(ip_type, [IP_TYPES.index(t) for t in OTHER_IP_TYPES]))
-        other_country = codes_of(ips["country_iso"], countries, -1)[other]
+        other_country = codes_of(ips["country_iso"], self.countries, -1)[other]
         other = other[other_country >= 0]
         other_country = other_country[other_country >= 0]
         order = np.lexsort((other, other_country))
-        self.other_ip_offsets, self.other_ip_list = csr(other_country, len(countries)), _small(other[order])
+        self.other_ip_offsets, self.other_ip_list = csr(other_country, len(self.countries)), _small(other[order])
 
+    def _sites(self, read: Reader, terminals: tuple[np.ndarray, np.ndarray]) -> None:
         sites = read.every_country("seg_1b/site_locations", ["site_id", "merchant_id", "legal_country_iso", "lat_deg",
                                                               "lon_deg"], tagged=False)[0]
         sites = by_id(sites, "site_id")
         self.site_id = sites["site_id"].to_numpy()
-        self.site_country = codes_of(sites["legal_country_iso"], countries)
+        self.site_merchant_id = sites["merchant_id"].to_numpy()
+        self.site_country = codes_of(sites["legal_country_iso"], self.countries)
         self.site_lat, self.site_lon = sites["lat_deg"].to_numpy(), sites["lon_deg"].to_numpy()
-        terminal = np.flatnonzero(~devices["site_id"].is_null().to_numpy())
-        at_site = index_of(self.site_id, devices["site_id"].fill_null(0).to_numpy()[terminal], "seg_6a/devices.site_id")
+        terminal, site_id = terminals
+        at_site = index_of(self.site_id, site_id, "seg_6a/devices.site_id")
         order = np.lexsort((terminal, at_site))
         self.terminal_offsets, self.terminal_list = csr(at_site, self.site_id.size), _small(terminal[order])
 
+    def _merchants(self, read: Reader) -> None:
         merchants = read.table("seg_1a/merchants").select("merchant_id", "home_country_iso", "mcc", "sector").sort(
             "merchant_id")
         self.merchant_id = merchants["merchant_id"].to_numpy()
         self.merchant_sector = codes_of(merchants["sector"], SECTORS)
         self.merchant_is_cash = np.isin(merchants["mcc"].to_numpy(), CASH_MCCS)
-        self.site_merchant = index_of(self.merchant_id, sites["merchant_id"].to_numpy(), "seg_1b/site_locations")
-        policy = identity.policies.flows.model
+        self.site_merchant = index_of(self.merchant_id, self.site_merchant_id, "seg_1b/site_locations")
+        del self.site_merchant_id
+        policy = self.identity.policies.flows.model
         billers = np.flatnonzero(policy.transfers.biller_sectors[self.merchant_sector])
-        home = codes_of(merchants["home_country_iso"], countries, -1)
+        home = codes_of(merchants["home_country_iso"], self.countries, -1)
         billers = billers[home[billers] >= 0]
         order = np.lexsort((billers, home[billers]))
-        self.biller_offsets, self.billers = csr(home[billers], len(countries)), _small(billers[order])
+        self.biller_offsets, self.billers = csr(home[billers], len(self.countries)), _small(billers[order])
 
-        edges = read.table("seg_3b/edge_catalogue").select("edge_id", "country_iso").sort("edge_id")
-        self.edge_id = edges["edge_id"].to_numpy()
-        self.edge_country = codes_of(edges["country_iso"], countries, -1)
-
-        # Card-active parties by country, and every party by country in home-cell order (P2P payees).
+    def _by_country(self) -> None:
+        """Card-active parties by country, and every party by country in home-cell order (P2P payees)."""
+        countries, n = len(self.countries), self.party_id.size
         active_idx = np.flatnonzero(self.card_active)
-        self.country_offsets = csr(self.party_country[active_idx], len(countries))
+        self.country_offsets = csr(self.party_country[active_idx], countries)
         self.country_party = _small(active_idx[np.argsort(self.party_country[active_idx], kind="stable")])
         self.spatial = _small(np.lexsort((self.party_id, self.home_cell, self.party_country)))
         self.position = np.empty(n, np.int32)
         self.position[self.spatial] = np.arange(n)
-        self.all_country_offsets = csr(self.party_country, len(countries))
+        self.all_country_offsets = csr(self.party_country, countries)
         business = np.flatnonzero(self.party_type == PARTY_TYPES.index("business"))
-        self.employer_offsets, self.employers = csr(self.party_country[business], len(countries)), business
+        self.employer_offsets, self.employers = csr(self.party_country[business], countries), business
         public = np.flatnonzero(self.segment == SEGMENTS.index("public_body"))
-        self.payer_offsets, self.payers = csr(self.party_country[public], len(countries)), public
-        self.salaried = policy.transfers.salary_segments[self.segment]
+        self.payer_offsets, self.payers = csr(self.party_country[public], countries), public
+        self.salaried = self.identity.policies.flows.model.transfers.salary_segments[self.segment]
 
-    def attach_patronage(self, patronage: pl.DataFrame) -> None:
-        """Regulars and neighbours of each site as CSRs over site indices."""
+    def attach_patronage(self, patronage: pl.LazyFrame | pl.DataFrame) -> None:
+        """Regulars and neighbours of each site as CSRs over site indices. One relation's two id
+        columns are read at a time; the table is published sorted by site, relation and party, so
+        the lists come out in order without a sort."""
         for relation in ("regular", "neighbour"):
-            rows = patronage.filter(pl.col("relation").cast(pl.String) == relation)
+            rows = patronage.lazy().filter(pl.col("relation").cast(pl.String) == relation).select(
+                "site_id", "party_id").collect()
             site = index_of(self.site_id, rows["site_id"].to_numpy(), "seg_6b/patronage.site_id")
             party = index_of(self.party_id, rows["party_id"].to_numpy(), "seg_6b/patronage.party_id")
-            order = np.lexsort((party, site))
+            del rows
+            ordered = (site[1:] > site[:-1]) | ((site[1:] == site[:-1]) & (party[1:] >= party[:-1]))
+            if not ordered.all():
+                order = np.lexsort((party, site))
+                site, party = site[order], party[order]
+            del ordered
             setattr(self, f"{relation}_offsets", csr(site, self.site_id.size))
-            setattr(self, f"{relation}_party", _small(party[order]))
+            setattr(self, f"{relation}_party", _small(party))
 
 
 def zone_offsets(table: Transitions, at_us: int) -> np.ndarray:
