@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-__all__ = ["rank_order", "take"]
+__all__ = ["put", "rank_order", "take"]
 
 
 @njit(cache=True, parallel=True, nogil=True)
@@ -23,6 +23,20 @@ def take(values: np.ndarray, order: np.ndarray) -> np.ndarray:
     values = np.ascontiguousarray(values)
     out = np.empty(order.shape[0], values.dtype)
     _take(values, order, out)
+    return out
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def _put(values, order, out):
+    for i in prange(order.shape[0]):
+        out[order[i]] = values[i]
+
+
+def put(values: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """The inverse of take: out[order] = values, scattered in parallel (order a permutation)."""
+    values = np.ascontiguousarray(values)
+    out = np.empty(order.shape[0], values.dtype)
+    _put(values, order, out)
     return out
 
 

@@ -14,11 +14,12 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from engine_kernels.flows.draws import block_uniforms, unit_key
+from engine_kernels.flows.draws import block_uniforms
 from engine_kernels.flows.lifecycle import _log_normal, price_point
+from engine_kernels.randomness.streams import fold_id
 from engine_kernels.vocabulary import TRANSFER_KINDS
 
-__all__ = ["day_transfers", "transfer_unit"]
+__all__ = ["day_transfers", "party_streams", "transfer_unit"]
 
 P2P, BILL, SALARY, BENEFIT = range(len(TRANSFER_KINDS))
 _DAY_S = 86_400
@@ -72,36 +73,59 @@ def _payee(u0, u1, u2, p, spatial, position, household, country_offsets, househo
 
 
 @njit(cache=True, parallel=True, nogil=True)
-def _counts(label_key, day, day_of_month, last_day, party_id, party_type, salaried, paydays, payday_cumulative,
-            p2p_rate, bill_rate, p2p_out, bill_out, credit_out):
-    """Each party's P2P and bill counts of the day, and its credit kind (-1 none)."""
+def _party_streams(label_key, party_id, party_type, paydays, payday_cumulative, key_out, payday_out):
     for p in prange(party_id.shape[0]):
-        u = block_uniforms(unit_key(label_key, party_id[p], np.uint64(day)), 0)
-        p2p_out[p] = _poisson(u[0], p2p_rate[party_type[p]])
-        bill_out[p] = _poisson(u[1], bill_rate[party_type[p]])
-        credit_out[p] = -1
+        key_out[p] = fold_id(np.uint64(label_key), np.uint64(party_id[p]), np.uint64(0))
+        payday_out[p] = 0
         if party_type[p] == 0:  # retail: a monthly credit on the party's keyed payday
-            pay = block_uniforms(unit_key(label_key, party_id[p], np.uint64(0)), 0)[0]
+            pay = block_uniforms(fold_id(key_out[p], np.uint64(0), np.uint64(1)), 0)[0]
             j = 0
             while j < paydays.shape[0] - 1 and pay >= payday_cumulative[j]:
                 j += 1
-            if _is_payday(day_of_month, last_day, paydays[j]):
-                credit_out[p] = SALARY if salaried[p] else BENEFIT
+            payday_out[p] = paydays[j]
+
+
+def party_streams(label_key, party_id, party_type, paydays, payday_cumulative) -> tuple[np.ndarray, np.ndarray]:
+    """What does not change from day to day, for a run to compute once: each party's key under
+    the label (its id folded in, so a unit's key is one fold away: the same keys as
+    unit_key(label_key, party_id, unit)) and its payday (day of month; 0 for none)."""
+    n = party_id.shape[0]
+    key, payday = np.empty(n, np.uint64), np.empty(n, np.int64)
+    _party_streams(np.uint64(label_key), party_id, party_type, paydays, payday_cumulative, key, payday)
+    return key, payday
+
+
+@njit(cache=True, nogil=True)
+def _unit(party_key, unit):
+    return fold_id(party_key, np.uint64(unit), np.uint64(1))
 
 
 @njit(cache=True, parallel=True, nogil=True)
-def _fill(label_key, day, day_start_us, first, p2p, bill, credit, party_id, income, party_country, offset_s, spatial,
+def _counts(day, day_of_month, last_day, party_key, payday, party_type, salaried, p2p_rate, bill_rate, p2p_out,
+            bill_out, credit_out):
+    """Each party's P2P and bill counts of the day, and its credit kind (-1 none)."""
+    for p in prange(party_key.shape[0]):
+        u = block_uniforms(_unit(party_key[p], day), 0)
+        p2p_out[p] = _poisson(u[0], p2p_rate[party_type[p]])
+        bill_out[p] = _poisson(u[1], bill_rate[party_type[p]])
+        credit_out[p] = -1
+        if payday[p] > 0 and _is_payday(day_of_month, last_day, payday[p]):
+            credit_out[p] = SALARY if salaried[p] else BENEFIT
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def _fill(day, day_start_us, first, p2p, bill, credit, party_key, income, party_country, offset_s, spatial,
           position, household, country_offsets, employers_offsets, employers, payers_offsets, payers, billers_offsets,
           billers, price_fx, minor_unit, household_share, abroad_share, neighbourhood, salary_usd, salary_sigma,
           benefit_usd, benefit_sigma, p2p_median, p2p_sigma, p2p_round, bill_median, bill_sigma, hours_cumulative,
           ninety_nine, round_share, payer_o, payee_o, biller_o, kind_o, origin_o, unit_o, ts_o, amount_o):
-    everyone = party_id.shape[0]
-    for p in prange(party_id.shape[0]):
+    everyone = party_key.shape[0]
+    for p in prange(party_key.shape[0]):
         for k in range(first[p + 1] - first[p]):
             m = first[p] + k
             kind = P2P if k < p2p[p] else (BILL if k < p2p[p] + bill[p] else credit[p])
             unit = np.uint64(transfer_unit(day, kind, k))
-            stream = unit_key(label_key, party_id[p], unit)
+            stream = _unit(party_key[p], unit)
             v = block_uniforms(stream, 0)
             w = block_uniforms(stream, 1)
             c = party_country[p]
@@ -132,7 +156,7 @@ def _fill(label_key, day, day_start_us, first, p2p, bill, credit, party_id, inco
                 table_o, table = (employers_offsets, employers) if kind == SALARY else (payers_offsets, payers)
                 lo, hi = table_o[c], table_o[c + 1]
                 if hi > lo:
-                    h = unit_key(label_key, party_id[p], np.uint64(kind))  # the same employer every month
+                    h = _unit(party_key[p], kind)  # the same employer every month
                     payer, payee = table[lo + np.int64(h % np.uint64(hi - lo))], me
                 base = salary_usd[income[p]] if kind == SALARY else benefit_usd[income[p]]
                 sigma = salary_sigma if kind == SALARY else benefit_sigma
@@ -158,20 +182,21 @@ def day_transfers(label_key, day, day_start_us, day_of_month, last_day, party_id
                   employers, payers_offsets, payers, billers_offsets, billers, price_fx, minor_unit,
                   p2p_rate, bill_rate, household_share, abroad_share, neighbourhood, paydays, payday_cumulative,
                   salary_usd, salary_sigma, benefit_usd, benefit_sigma, p2p_median, p2p_sigma, p2p_round,
-                  bill_median, bill_sigma, hours_cumulative, ninety_nine, round_share):
+                  bill_median, bill_sigma, hours_cumulative, ninety_nine, round_share, streams=None):
     """Every transfer of the day as (payer, payee, biller, kind, origin, unit, ts µs, amount in the
     payer's money), in (origin, rank) order. `origin` is the party whose stream drew it (the payee
     of a credit) and (party_id[origin], unit) its unit key; payee and biller are -1 where they do
-    not apply."""
+    not apply. `streams` are party_streams(label_key, party_id, ...) when the caller keeps them."""
     n = party_id.shape[0]
+    party_key, payday = streams or party_streams(label_key, party_id, party_type, paydays, payday_cumulative)
     p2p, bill, credit = np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n, np.int64)
-    _counts(label_key, day, day_of_month, last_day, party_id, party_type, salaried, paydays, payday_cumulative,
-            p2p_rate, bill_rate, p2p, bill, credit)
+    _counts(day, day_of_month, last_day, party_key, payday, party_type, salaried, p2p_rate, bill_rate, p2p, bill,
+            credit)
     first = np.concatenate(([0], np.cumsum(p2p + bill + (credit >= 0)))).astype(np.int64)
     m = int(first[-1])
     payer, payee, biller, origin = (np.empty(m, np.int64) for _ in range(4))
     kind, unit, ts, amount = np.empty(m, np.int8), np.empty(m, np.uint64), np.empty(m, np.int64), np.empty(m)
-    _fill(label_key, day, day_start_us, first, p2p, bill, credit, party_id, income, party_country, offset_s, spatial,
+    _fill(day, day_start_us, first, p2p, bill, credit, party_key, income, party_country, offset_s, spatial,
           position, household, country_offsets, employers_offsets, employers, payers_offsets, payers, billers_offsets,
           billers, price_fx, minor_unit, household_share, abroad_share, neighbourhood, salary_usd, salary_sigma,
           benefit_usd, benefit_sigma, p2p_median, p2p_sigma, p2p_round, bill_median, bill_sigma, hours_cumulative,

@@ -47,6 +47,17 @@ def patronage(context: dg.AssetExecutionContext, engine: EngineResource):
     return Publication(patronage_table(world, sites), world.draws.words)
 
 
+def _day_tables(world: World, scenario: str, built) -> dict:
+    """The day's tables, each made by the writer thread as it starts to write it: the main
+    thread goes on to the next day's kernels meanwhile."""
+
+    def later(make):
+        yield make()
+
+    return {"flows": later(lambda: flows_table(world, scenario, built)), "events": later(lambda: events_table(built)),
+            "sessions": later(lambda: sessions_table(world, built))}
+
+
 def publish_days(read: Reader, days: list[tuple[str, dt.date]], world: World | None = None) -> tuple[dict, dict, dict]:
     """Build and publish each (scenario, day), one day written while the next is built (on the
     run's world, loaded here unless given)."""
@@ -62,13 +73,11 @@ def publish_days(read: Reader, days: list[tuple[str, dt.date]], world: World | N
             arrivals = read.scan("seg_5b/arrival_events", key).select(ARRIVAL_COLUMNS).collect()
             built = build_day(world, scenario, day, arrivals, pools)
             del arrivals
-            tables = {"flows": flows_table(world, scenario, built), "events": events_table(built),
-                      "sessions": sessions_table(world, built)}
-            words = built.words
-            del built  # only the tables in the queue stay alive while the next day is built
-            futures.append({name: queue.put(contracts[name], key, Publication(tables.pop(name),
-                                                                                words if name == "flows" else {}))
+            tables = _day_tables(world, scenario, built)
+            futures.append({name: queue.put(contracts[name], key, Publication(tables[name], built.words
+                                                                                if name == "flows" else {}))
                             for name in DAY_TABLES})
+            del built, tables  # only the queue holds the day while the next one is built
         queue.wait()
     return tuple({i: f[name].result() for i, f in enumerate(futures)} for name in DAY_TABLES)
 

@@ -16,7 +16,7 @@ from engine_assets.behaviour.seg_6b.world import World, codes_of, index_of, zone
 from engine_kernels.civil_time.transitions import utc_to_local
 from engine_kernels.flows.attach import attach_arrivals, equip
 from engine_kernels.flows.lifecycle import Lifecycle, draw_amounts, expand_events, lifecycle
-from engine_kernels.flows.order import rank_order, take
+from engine_kernels.flows.order import put, rank_order, take
 from engine_kernels.flows.sessions import Sessions, sessionise
 from engine_kernels.flows.transfers import BILL, P2P, SALARY, day_transfers
 from engine_kernels.ids import flow_ids, session_ids
@@ -24,6 +24,11 @@ from engine_kernels.randomness import substreams
 from engine_kernels.vocabulary import ATM_WITHDRAWAL, CNP_PURCHASE, CP_PURCHASE, TRANSFER
 
 _DAY_US = 86_400_000_000
+# Columns a day carries in narrower types than the kernels return: codes, and indices into the
+# world's arrays (the reference world has 15M instruments); a day holds ~2-3M flows.
+_NARROW = {"flow_type": np.int8, "transfer_kind": np.int8, "attachment": np.int8, "rail": np.int8, "sector": np.int8,
+           **{k: np.int32 for k in ("zone", "party", "instrument", "device", "ip", "merchant", "merchant_country",
+                                    "site", "edge", "payee", "currency")}}
 ARRIVAL_COLUMNS = ["arrival_id", "ts_utc", "merchant_id", "legal_country_iso", "site_id", "edge_id", "is_virtual",
                    "tzid", "ts_local", "channel_group"]
 
@@ -73,21 +78,27 @@ class Day:
 
 
 def _card_flows(world: World, arrivals: pl.DataFrame, pools: tuple[np.ndarray, np.ndarray]):
-    """Payer, means and amounts of every arrival, in arrival order."""
+    """Payer, means and amounts of every arrival, in site order: the ids are then looked up and
+    each site's regulars and neighbours read in order rather than at random (flows are ranked
+    afterwards, and every draw is keyed on the arrival, so this order shows nowhere)."""
     policy = world.identity.policies.flows.model
     att = policy.attachment
     n = arrivals.height
-    arrival_id = arrivals["arrival_id"].to_numpy()
-    merchant = index_of(world.merchant_id, arrivals["merchant_id"].to_numpy(), "seg_5b/arrival_events.merchant_id")
-    acquirer = codes_of(arrivals["legal_country_iso"], world.countries)
-    virtual = arrivals["is_virtual"].to_numpy()
-    online = (arrivals["channel_group"].cast(pl.String) == "card_not_present").to_numpy()
+    order = np.argsort(arrivals["site_id"].fill_null(np.iinfo(np.uint64).max).to_numpy())
+
+    def column(name: str, fill=None) -> np.ndarray:
+        values = arrivals[name]
+        return take(values.fill_null(fill).to_numpy() if fill is not None else values.to_numpy(), order)
+
+    arrival_id = column("arrival_id")
+    merchant = index_of(world.merchant_id, column("merchant_id"), "seg_5b/arrival_events.merchant_id")
+    acquirer = take(codes_of(arrivals["legal_country_iso"], world.countries), order)
+    virtual = column("is_virtual")
+    online = take(codes_of(arrivals["channel_group"], ["card_not_present"], -1) == 0, order)
     site = np.full(n, -1, np.int64)
-    site[~virtual] = index_of(world.site_id, arrivals["site_id"].fill_null(0).to_numpy()[~virtual],
-                              "seg_5b/arrival_events.site_id")
+    site[~virtual] = index_of(world.site_id, column("site_id", 0)[~virtual], "seg_5b/arrival_events.site_id")
     edge = np.full(n, -1, np.int64)
-    edge[virtual] = index_of(world.edge_id, arrivals["edge_id"].fill_null(0).to_numpy()[virtual],
-                             "seg_5b/arrival_events.edge_id")
+    edge[virtual] = index_of(world.edge_id, column("edge_id", 0)[virtual], "seg_5b/arrival_events.edge_id")
     market = np.where(virtual, world.edge_country[np.maximum(edge, 0)], acquirer)
     sector = world.merchant_sector[merchant]
     keys, sizes = pools
@@ -111,24 +122,32 @@ def _card_flows(world: World, arrivals: pl.DataFrame, pools: tuple[np.ndarray, n
     draw_amounts(np.uint64(key(substreams.AMOUNT)), arrival_id, zero, flow_type.astype(np.int8), median,
                  amounts.sigma[sector], money.minor_unit[acquirer], amounts.ninety_nine, amounts.round_share,
                  amounts.atm_values, amounts.atm_weights, money.price_fx[acquirer], amount)
-    return dict(unit_a=arrival_id, unit_b=zero, arrival_id=arrival_id, flow_type=flow_type, transfer_kind=np.full(n, -1),
-                attachment=how.astype(np.int64), ts_utc=arrivals["ts_utc"].dt.epoch("us").to_numpy(),
-                ts_local=arrivals["ts_local"].dt.epoch("us").to_numpy(), zone_name=arrivals["tzid"].cast(pl.String),
-                party=party, instrument=instrument, device=device, ip=ip, merchant=merchant, merchant_country=acquirer,
-                site=site, edge=edge, payee=np.full(n, -1), rail=np.full(n, -1), amount=amount, currency=acquirer,
-                median=median, sector=sector)
+    return order, dict(
+        unit_a=arrival_id, unit_b=zero, arrival_id=arrival_id, flow_type=flow_type, transfer_kind=np.full(n, -1),
+        attachment=how.astype(np.int64), ts_utc=take(arrivals["ts_utc"].dt.epoch("us").to_numpy(), order),
+        ts_local=take(arrivals["ts_local"].dt.epoch("us").to_numpy(), order),
+        zone=take(codes_of(arrivals["tzid"], world.transitions.tzids), order),
+        party=party, instrument=instrument, device=device, ip=ip, merchant=merchant, merchant_country=acquirer,
+        site=site, edge=edge, payee=np.full(n, -1), rail=np.full(n, -1), amount=amount, currency=acquirer,
+        median=median, sector=sector)
 
 
 def _equip(world: World, unit_a, unit_b, flow_type, party, site):
+    """The kernel runs over the flows in party order: a party's cards, tokens, devices and
+    addresses lie together in the world's lists, so it streams through them instead of missing
+    the cache at every flow (half the time at the reference scale); the draws are keyed, so the
+    order changes nothing else."""
     n = party.size
+    order = np.argsort(party)
     instrument, device, ip = np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n, np.int64)
     att = world.identity.policies.flows.model.attachment
-    equip(np.uint64(world.identity.substream_key(substreams.EQUIP)), unit_a, unit_b, flow_type, party, site,
-          world.party_country, att.card_decay, np.append(att.wallet_share, [0.0, 0.0]), att.other_ip_share,
-          world.card_offsets, world.card_list, world.card_is_debit, world.token_offsets, world.token_list,
-          world.device_offsets, world.device_list, world.terminal_offsets, world.terminal_list, world.ip_offsets,
-          world.ip_list, world.other_ip_offsets, world.other_ip_list, instrument, device, ip)
-    return instrument, device, ip
+    equip(np.uint64(world.identity.substream_key(substreams.EQUIP)), take(unit_a, order), take(unit_b, order),
+          take(flow_type, order), take(party, order), take(site, order), world.party_country, att.card_decay,
+          np.append(att.wallet_share, [0.0, 0.0]), att.other_ip_share, world.card_offsets, world.card_list,
+          world.card_is_debit, world.token_offsets, world.token_list, world.device_offsets, world.device_list,
+          world.terminal_offsets, world.terminal_list, world.ip_offsets, world.ip_list, world.other_ip_offsets,
+          world.other_ip_list, instrument, device, ip)
+    return put(instrument, order), put(device, order), put(ip, order)
 
 
 def _transfers(world: World, day: dt.date):
@@ -148,7 +167,7 @@ def _transfers(world: World, day: dt.date):
         policy.salary_usd, policy.salary_sigma, policy.benefit_usd, policy.benefit_sigma, policy.p2p_amount.median,
         policy.p2p_amount.sigma, policy.p2p_round_share, policy.bill_amount.median, policy.bill_amount.sigma,
         policy.hours, world.identity.policies.flows.model.amounts.ninety_nine,
-        world.identity.policies.flows.model.amounts.round_share)
+        world.identity.policies.flows.model.amounts.round_share, world.transfer_streams)
     n = payer.size
     unit_a = world.party_id[origin]
     instrument, device, ip = _equip(world, unit_a, unit, np.full(n, TRANSFER, np.int8), payer, np.full(n, -1))
@@ -168,10 +187,23 @@ def _transfers(world: World, day: dt.date):
     merchant_country[biller >= 0] = payer_country[biller >= 0]
     return dict(unit_a=unit_a, unit_b=unit, arrival_id=np.zeros(n, np.uint64), flow_type=np.full(n, TRANSFER),
                 transfer_kind=kind.astype(np.int64), attachment=np.full(n, -1), ts_utc=ts, ts_local=local,
-                zone_name=None, zone=world.home_zone[payer], party=payer, instrument=instrument, device=device, ip=ip,
+                zone=world.home_zone[payer], party=payer, instrument=instrument, device=device, ip=ip,
                 merchant=biller, merchant_country=merchant_country, site=np.full(n, -1), edge=np.full(n, -1),
                 payee=payee, rail=rail, rails=rails, amount=amount, currency=payer_country,
                 median=medians * world.money.price_fx[payer_country], sector=np.full(n, -1)), payee_country
+
+
+def _ranked(both: dict, n_card: int, site_order: np.ndarray) -> np.ndarray:
+    """Positions in `both` (card flows in site order, then transfers) of the flows ranked by
+    (ts_utc, unit). The arrivals are ranked in their own order, which is nearly by time, so the
+    sort is cheap; each then points at its row in site order."""
+    keys = [np.concatenate([put(both[k][:n_card], site_order), both[k][n_card:]]) for k in ("ts_utc", "unit_a",
+                                                                                             "unit_b")]
+    ranked = rank_order(*keys)
+    if n_card == 0:
+        return ranked
+    at = put(np.arange(n_card), site_order)  # the site-order row of each arrival
+    return np.where(ranked < n_card, take(at, np.minimum(ranked, n_card - 1)), ranked)
 
 
 def build_day(world: World, scenario: str, day: dt.date, arrivals: pl.DataFrame, pools) -> Day:
@@ -179,17 +211,15 @@ def build_day(world: World, scenario: str, day: dt.date, arrivals: pl.DataFrame,
     policy = identity.policies.flows.model
     key = identity.substream_key
     start = int((dt.datetime.combine(day, dt.time()) - dt.datetime(1970, 1, 1)).total_seconds()) * 1_000_000
-    card = _card_flows(world, arrivals, pools)
+    site_order, card = _card_flows(world, arrivals, pools)
     moves, payee_country = _transfers(world, day)
     zones = world.transitions.tzids
-    card_zone = codes_of(card.pop("zone_name"), zones)
-    moves.pop("zone_name")
-    card["zone"] = card_zone
     rails = moves.pop("rails")
     n_card, n_moves = card["party"].size, moves["party"].size
-    both = {k: np.concatenate([np.asarray(card.pop(k)), np.asarray(moves.pop(k))]) for k in list(card)}
+    both = {k: np.concatenate([card.pop(k), moves.pop(k)], dtype=_NARROW.get(k), casting="same_kind")
+            for k in list(card)}
     del card, moves  # a reference day is ~2M flows: keep one copy of each column alive, not three
-    order = rank_order(both["ts_utc"], both["unit_a"], both["unit_b"])
+    order = _ranked(both, n_card, site_order)
     f = {k: take(both.pop(k), order) for k in list(both)}
     n = order.size
     scenario_index = identity.policies.scenarios.names.index(scenario)

@@ -16,6 +16,7 @@ from engine_assets.storage.reader import Reader
 from engine_assets.world.seg_2a.clock import read_transitions
 from engine_kernels.civil_time.transitions import Transitions
 from engine_kernels.entities.draws import Draws
+from engine_kernels.flows.transfers import party_streams
 from engine_kernels.randomness import substreams
 from engine_kernels.vocabulary import (
     INCOME_BANDS,
@@ -275,7 +276,10 @@ class World:
         self.employer_offsets, self.employers = csr(self.party_country[business], countries), business
         public = np.flatnonzero(self.segment == SEGMENTS.index("public_body"))
         self.payer_offsets, self.payers = csr(self.party_country[public], countries), public
-        self.salaried = self.identity.policies.flows.model.transfers.salary_segments[self.segment]
+        transfers = self.identity.policies.flows.model.transfers
+        self.salaried = transfers.salary_segments[self.segment]
+        self.transfer_streams = party_streams(self.identity.substream_key(substreams.TRANSFER), self.party_id,
+                                              self.party_type, transfers.paydays, transfers.payday_weights)
 
     def attach_patronage(self, patronage: pl.LazyFrame | pl.DataFrame) -> None:
         """Regulars and neighbours of each site as CSRs over site indices. One relation's two id

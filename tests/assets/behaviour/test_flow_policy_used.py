@@ -30,7 +30,7 @@ from engine_kernels.flows.policy import FlowPolicy
 # Distributions held as cumulative shares: reshaped to a flat distribution of the same length.
 CUMULATIVE = {"amounts.atm_weights", "transfers.payday_weights", "transfers.hours"}
 # Read when the world is loaded (who is salaried, who bills): the world is loaded again.
-WORLD = {"transfers.biller_sectors", "transfers.salary_segments"}
+WORLD = {"transfers.biller_sectors", "transfers.salary_segments", "transfers.paydays", "transfers.payday_weights"}
 # The ci world has no merchant of a cash category, so no ATM withdrawal: tests/kernels/flows/test_amounts.py
 # shows these values shape ATM amounts.
 EXEMPT = {"amounts.atm_values", "amounts.atm_weights"}
