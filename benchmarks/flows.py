@@ -42,7 +42,7 @@ from engine_assets.behaviour.seg_6b.assets import (  # noqa: E402
 )
 from engine_assets.behaviour.seg_6b.day import ARRIVAL_COLUMNS, build_day  # noqa: E402
 from engine_assets.behaviour.seg_6b.patronage import patronage_table  # noqa: E402
-from engine_assets.behaviour.seg_6b.tables import events_table, flows_table, sessions_table  # noqa: E402
+from engine_assets.behaviour.seg_6b.tables import day_tables  # noqa: E402
 from engine_assets.behaviour.seg_6b.world import market_pools, weekly_volumes  # noqa: E402
 from engine_assets.quality.contracts import load_contract  # noqa: E402
 from engine_assets.quality.gates import verify_gate  # noqa: E402
@@ -83,9 +83,8 @@ def write_limit(world, read, days: list[tuple[str, dt.date]], scratch: Path) -> 
         key = {"scenario": scenario, "day": day.isoformat()}
         arrivals = read.scan("seg_5b/arrival_events", key).select(ARRIVAL_COLUMNS).collect()
         built = build_day(world, scenario, day, arrivals, pools)
-        tables = {"flows": flows_table(world, scenario, built), "events": events_table(built),
-                  "sessions": sessions_table(world, built)}
-        for name, table in tables.items():
+        for name, made in day_tables(world, scenario, built).items():
+            table = next(made)
             rows[name] += table.num_rows
             target = scratch / name / f"{day}.parquet"
             target.parent.mkdir(parents=True, exist_ok=True)

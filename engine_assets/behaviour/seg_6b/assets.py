@@ -12,7 +12,7 @@ import dagster as dg
 
 from engine_assets.behaviour.seg_6b.day import ARRIVAL_COLUMNS, build_day
 from engine_assets.behaviour.seg_6b.patronage import patronage_table
-from engine_assets.behaviour.seg_6b.tables import events_table, flows_table, sessions_table
+from engine_assets.behaviour.seg_6b.tables import day_tables
 from engine_assets.behaviour.seg_6b.world import WORLD_READS, World, market_pools, weekly_volumes
 from engine_assets.quality.contracts import load_contract
 from engine_assets.run.partitions import COUNTRIES, SCENARIO_DAYS, scenario_days
@@ -47,17 +47,6 @@ def patronage(context: dg.AssetExecutionContext, engine: EngineResource):
     return Publication(patronage_table(world, sites), world.draws.words)
 
 
-def _day_tables(world: World, scenario: str, built) -> dict:
-    """The day's tables, each made by the writer thread as it starts to write it: the main
-    thread goes on to the next day's kernels meanwhile."""
-
-    def later(make):
-        yield make()
-
-    return {"flows": later(lambda: flows_table(world, scenario, built)), "events": later(lambda: events_table(built)),
-            "sessions": later(lambda: sessions_table(world, built))}
-
-
 def publish_days(read: Reader, days: list[tuple[str, dt.date]], world: World | None = None) -> tuple[dict, dict, dict]:
     """Build and publish each (scenario, day), one day written while the next is built (on the
     run's world, loaded here unless given)."""
@@ -73,7 +62,7 @@ def publish_days(read: Reader, days: list[tuple[str, dt.date]], world: World | N
             arrivals = read.scan("seg_5b/arrival_events", key).select(ARRIVAL_COLUMNS).collect()
             built = build_day(world, scenario, day, arrivals, pools)
             del arrivals
-            tables = _day_tables(world, scenario, built)
+            tables = day_tables(world, scenario, built)
             futures.append({name: queue.put(contracts[name], key, Publication(tables[name], built.words
                                                                                 if name == "flows" else {}))
                             for name in DAY_TABLES})

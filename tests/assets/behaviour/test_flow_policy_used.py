@@ -20,7 +20,7 @@ from engine_assets.behaviour.seg_6b.assets import flows as flows_asset
 from engine_assets.behaviour.seg_6b.assets import load_world
 from engine_assets.behaviour.seg_6b.day import ARRIVAL_COLUMNS, build_day
 from engine_assets.behaviour.seg_6b.patronage import patronage_table
-from engine_assets.behaviour.seg_6b.tables import events_table, flows_table, sessions_table
+from engine_assets.behaviour.seg_6b.tables import day_tables
 from engine_assets.behaviour.seg_6b.world import country_money, market_pools, weekly_volumes
 from engine_assets.run.partitions import DAYS, POLICIES
 from engine_assets.run.resources import EngineResource
@@ -99,7 +99,8 @@ def baseline(flows_world):
 
     def build(w):
         built = build_day(w, "baseline", date, arrivals, market_pools(w, markets))
-        return flows_table(w, "baseline", built), events_table(built), sessions_table(w, built)
+        tables = day_tables(w, "baseline", built)
+        return tuple(next(tables[name]) for name in ("flows", "events", "sessions"))
 
     return identity, read, world, sites, build, build(world)
 
