@@ -28,6 +28,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ["ENGINE_PROFILE"] = "reference"
 
+import pyarrow as pa  # noqa: E402
 import pyarrow.parquet as pq  # noqa: E402
 from stages import Stages, build_world_to_3b, peak_rss_mb  # noqa: E402
 
@@ -84,7 +85,7 @@ def write_limit(world, read, days: list[tuple[str, dt.date]], scratch: Path) -> 
         arrivals = read.scan("seg_5b/arrival_events", key).select(ARRIVAL_COLUMNS).collect()
         built = build_day(world, scenario, day, arrivals, pools)
         for name, made in day_tables(world, scenario, built).items():
-            table = next(made)
+            table = pa.concat_tables(made)
             rows[name] += table.num_rows
             target = scratch / name / f"{day}.parquet"
             target.parent.mkdir(parents=True, exist_ok=True)

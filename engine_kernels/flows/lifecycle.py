@@ -123,6 +123,13 @@ class Lifecycle:
         self.refund_amount = np.empty(n, np.float64)
         self.events = np.empty(n, np.int64)
 
+    def rows(self, rows: slice) -> "Lifecycle":
+        """The outcomes of a slice of flows (views, no copy)."""
+        out = Lifecycle(0)
+        for name, values in vars(self).items():
+            setattr(out, name, values[rows])
+        return out
+
     def arrays(self):
         return (self.outcome, self.reason, self.three_ds, self.auth_at, self.latency_us, self.approved,
                 self.reversal_at, self.clearing_at, self.refund_at, self.refund_amount, self.events)

@@ -27,6 +27,13 @@ class Sessions:
         self.start, self.end, self.flows = start, end, flows
         self.session_id = np.zeros(flows.size, np.uint64)  # set by the caller, which knows the day
 
+    def rows(self, rows: slice) -> "Sessions":
+        """A slice of the sessions (views; flow_session, which is per flow, is kept whole)."""
+        out = Sessions(self.flow_session, *(a[rows] for a in (self.first, self.party, self.device, self.ip,
+                                                               self.start, self.end, self.flows)))
+        out.session_id = self.session_id[rows]
+        return out
+
 
 @njit(cache=True, parallel=True, nogil=True)
 def _keys_and_minutes(label_key, party_id, ts, lead_median, lead_sigma, tail_median, tail_sigma, lead, tail):

@@ -6,6 +6,7 @@ id and the transfer's day, kind and rank), so the day is the same computed alone
 Flows are ranked by (ts_utc, unit) and flow_id carries the scenario, day and rank.
 """
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 
@@ -67,6 +68,13 @@ class DayFlows:
     life: Lifecycle
     session: np.ndarray  # rank of the flow's session in the day, -1 offline
     session_id: np.ndarray  # uint64, 0 offline
+
+
+    def rows(self, rows: slice) -> "DayFlows":
+        """The flows of a slice of rows (views, no copy)."""
+        return dataclasses.replace(self, life=self.life.rows(rows), **{
+            f.name: getattr(self, f.name)[rows] for f in dataclasses.fields(self)
+            if isinstance(getattr(self, f.name), np.ndarray)})
 
 
 @dataclass

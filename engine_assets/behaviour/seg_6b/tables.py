@@ -4,12 +4,13 @@ Ids are uint64, times timestamp[us, UTC] (local times naive), categories diction
 the vocabularies of engine_kernels/vocabulary.py; a missing id or category is a null.
 """
 
+from collections.abc import Iterator
+
 import numpy as np
 import pyarrow as pa
 
-from collections.abc import Iterator
-
 from engine_assets.behaviour.seg_6b.day import Day, DayFlows
+from engine_assets.storage.publish import ROW_GROUP_ROWS
 from engine_assets.behaviour.seg_6b.world import World
 from engine_kernels.flows.order import take
 from engine_kernels.flows.sessions import Sessions
@@ -48,21 +49,23 @@ def _maybe(values: np.ndarray, mask: np.ndarray) -> pa.Array:
 
 
 def day_tables(world: World, scenario: str, day: Day) -> dict[str, Iterator[pa.Table]]:
-    """The day's three tables, each made when its publication first reads it (on the writer
-    thread, while the next day is built) from only the parts of the day it needs, which are let go
-    once it is made: a reference payday holds 3M flows and 9M events."""
+    """The day's three tables, each made when its publication reads it (on the writer thread,
+    while the next day is built), a row group at a time, from only the parts of the day it needs,
+    which are let go once it is made: a reference payday holds 3M flows and 9M events."""
     flow_id = day.flows.flow_id
 
-    def made(make, *parts):
-        table = make(*parts)
+    def made(make, rows: int, *parts):
+        for lo in range(0, max(rows, 1), ROW_GROUP_ROWS):
+            yield make(*parts, slice(lo, lo + ROW_GROUP_ROWS))
         del parts
-        yield table
 
-    return {"flows": made(flows_table, world, scenario, day.flows), "events": made(events_table, flow_id, day.events),
-            "sessions": made(sessions_table, world, flow_id, day.sessions)}
+    return {"flows": made(flows_table, flow_id.size, world, scenario, day.flows),
+            "events": made(events_table, day.events[0].size, flow_id, day.events),
+            "sessions": made(sessions_table, day.sessions.party.size, world, flow_id, day.sessions)}
 
 
-def flows_table(world: World, scenario: str, f: DayFlows) -> pa.Table:
+def flows_table(world: World, scenario: str, f: DayFlows, rows: slice = slice(None)) -> pa.Table:
+    f = f.rows(rows)
     life = f.life
     n = f.flow_id.size
     answered = life.auth_at >= 0
@@ -110,8 +113,8 @@ def flows_table(world: World, scenario: str, f: DayFlows) -> pa.Table:
     })
 
 
-def events_table(flow_id: np.ndarray, events: tuple) -> pa.Table:
-    row, seq, kind, at, value, code = events
+def events_table(flow_id: np.ndarray, events: tuple, rows: slice = slice(None)) -> pa.Table:
+    row, seq, kind, at, value, code = (column[rows] for column in events)
     return pa.table({
         "flow_id": pa.array(take(flow_id, row), pa.uint64()),
         "seq": pa.array(seq, pa.int16()),
@@ -122,7 +125,8 @@ def events_table(flow_id: np.ndarray, events: tuple) -> pa.Table:
     })
 
 
-def sessions_table(world: World, flow_id: np.ndarray, s: Sessions) -> pa.Table:
+def sessions_table(world: World, flow_id: np.ndarray, s: Sessions, rows: slice = slice(None)) -> pa.Table:
+    s = s.rows(rows)
     return pa.table({
         "session_id": pa.array(s.session_id, pa.uint64()),
         "party_id": pa.array(s.party, pa.uint64()),

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 
 import numpy as np
 import polars as pl
+import pyarrow as pa
 import pytest
 
 from engine_assets.behaviour.seg_6b.assets import flows as flows_asset
@@ -100,7 +101,7 @@ def baseline(flows_world):
     def build(w):
         built = build_day(w, "baseline", date, arrivals, market_pools(w, markets))
         tables = day_tables(w, "baseline", built)
-        return tuple(next(tables[name]) for name in ("flows", "events", "sessions"))
+        return tuple(pa.concat_tables(tables[name]) for name in ("flows", "events", "sessions"))
 
     return identity, read, world, sites, build, build(world)
 
