@@ -201,12 +201,13 @@ def _transfers(world: World, day: dt.date):
                 median=medians * world.money.price_fx[payer_country], sector=np.full(n, -1)), payee_country
 
 
-def _ranked(both: dict, n_card: int, site_order: np.ndarray) -> np.ndarray:
+def _ranked(arrivals: pl.DataFrame, both: dict, n_card: int, site_order: np.ndarray) -> np.ndarray:
     """Positions in `both` (card flows in site order, then transfers) of the flows ranked by
     (ts_utc, unit). The arrivals are ranked in their own order, which is nearly by time, so the
     sort is cheap; each then points at its row in site order."""
-    keys = [np.concatenate([put(both[k][:n_card], site_order), both[k][n_card:]]) for k in ("ts_utc", "unit_a",
-                                                                                             "unit_b")]
+    keys = [np.concatenate([first, both[k][n_card:]]) for first, k in (
+        (arrivals["ts_utc"].dt.epoch("us").to_numpy(), "ts_utc"), (arrivals["arrival_id"].to_numpy(), "unit_a"),
+        (np.zeros(n_card, np.uint64), "unit_b"))]  # a card flow's unit is (arrival_id, 0)
     ranked = rank_order(*keys)
     if n_card == 0:
         return ranked
@@ -227,7 +228,7 @@ def build_day(world: World, scenario: str, day: dt.date, arrivals: pl.DataFrame,
     both = {k: np.concatenate([card.pop(k), moves.pop(k)], dtype=_NARROW.get(k), casting="same_kind")
             for k in list(card)}
     del card, moves  # a reference day is ~2M flows: keep one copy of each column alive, not three
-    order = _ranked(both, n_card, site_order)
+    order = _ranked(arrivals, both, n_card, site_order)
     f = {k: take(both.pop(k), order) for k in list(both)}
     n = order.size
     scenario_index = identity.policies.scenarios.names.index(scenario)

@@ -21,10 +21,12 @@ import numpy as np
 import polars as pl
 
 from engine_assets.behaviour.seg_6b.assets import DAY_TABLES, GROUP
+from engine_assets.behaviour.seg_6b.world import codes_of
 from engine_assets.quality.gates import MISSING_PARTITIONS_REMEDY, ValidationCheck, validation_asset
 from engine_assets.quality.realism import Sample, corridor, invariant, reported
 from engine_assets.run.partitions import DAYS
 from engine_assets.storage.reader import Reader
+from engine_kernels.flows.audit import audit_events
 from engine_kernels.flows.patronage import great_circle_km
 from engine_kernels.vocabulary import EVENT_TYPES
 
@@ -71,12 +73,24 @@ _FK = {"party_id": "parties", "counterparty_party_id": "parties", "account_id": 
        "ip_id": "ips", "merchant_id": "merchants", "site_id": "sites", "edge_id": "edges"}
 
 
+_FLOW_COLUMNS = ["flow_id", "arrival_id", "flow_type", "outcome", "decline_reason", "three_ds", "is_cross_border",
+                 "amount", "billing_amount", "currency", "billing_currency", "auth_latency_ms", *_FK]
+
+
 def _dangling(values: pl.Series, ids: np.ndarray) -> int:
     v = values.drop_nulls().unique().to_numpy()
     if v.size == 0:
         return 0
     at = np.minimum(np.searchsorted(ids, v), max(ids.size - 1, 0))
     return int((ids[at] != v).sum()) if ids.size else int(v.size)
+
+
+def _rows_of(sorted_ids: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Position of each id in `sorted_ids` (0 when absent) and whether it is there."""
+    if sorted_ids.size == 0:
+        return np.zeros(ids.size, np.int64), np.zeros(ids.size, np.bool_)
+    at = np.minimum(np.searchsorted(sorted_ids, ids), sorted_ids.size - 1)
+    return at, sorted_ids[at] == ids
 
 
 def _check_day(read: Reader, ids: dict[str, np.ndarray], homes: pl.DataFrame, sites: pl.DataFrame,
@@ -86,31 +100,26 @@ def _check_day(read: Reader, ids: dict[str, np.ndarray], homes: pl.DataFrame, si
     if not all(read.is_published(f"{GROUP}/{name}", key) for name in DAY_TABLES):
         t.missing = 1
         return t
-    flows = read.scan(f"{GROUP}/flows", key).collect()
-    events = read.scan(f"{GROUP}/events", key).collect()
+    flows = read.scan(f"{GROUP}/flows", key).select(_FLOW_COLUMNS).collect()
+    events = read.scan(f"{GROUP}/events", key).select("flow_id", "seq", "event_type", "ts_utc", "amount").collect()
     arrivals = read.scan("seg_5b/arrival_events", key).select("arrival_id").collect()["arrival_id"].to_numpy()
     paid = np.sort(flows["arrival_id"].drop_nulls().to_numpy())
     t.arrivals_unpaid = int(abs(paid.size - arrivals.size) + (0 if paid.size != arrivals.size else
                                                               (paid != np.sort(arrivals)).sum()))
-    ev = events.with_columns(code=pl.col("event_type").cast(pl.String).replace_strict(
-        {n: i for i, n in enumerate(EVENT_TYPES)}, return_dtype=pl.Int64), t_us=pl.col("ts_utc").dt.epoch("us"))
-    per_flow = ev.group_by("flow_id").agg(
-        signature=((pl.col("code") + 1) * pl.lit(8, pl.Int64).pow(pl.col("seq").cast(pl.Int64))).sum(),
-        seq_ok=(pl.col("seq") == pl.int_range(pl.len())).all(),
-        times_ok=(pl.col("t_us").diff().drop_nulls() > 0).all(),
-        cleared=pl.col("amount").filter(pl.col("code") == CLEARING).sum(),
-        settled=(pl.col("code").is_in([CLEARING, REVERSAL])).any(),
-        refunded=pl.col("amount").filter(pl.col("code") == REFUND).sum(),
-        has_refund=(pl.col("code") == REFUND).any(),
-    )
-    joined = flows.select("flow_id", "flow_type", "outcome").join(per_flow, on="flow_id", how="left")
-    approved = joined["outcome"].cast(pl.String).is_in(["approved", "partially_approved"])
-    orphans = per_flow.height - per_flow.join(flows.select("flow_id"), on="flow_id", how="semi").height
-    t.bad_template = int((~joined["signature"].is_in(list(ALLOWED)).fill_null(False)
-                          | ~joined["seq_ok"].fill_null(False)).sum()) + orphans
-    t.bad_times = int((~joined["times_ok"].fill_null(True)).sum())
-    t.clearing_without_approval = int((joined["settled"].fill_null(False) != approved).sum())
-    t.refunds_over = int((joined["refunded"].fill_null(0) > joined["cleared"].fill_null(0) + 1e-9).sum())
+    audit = audit_events(events["flow_id"].to_numpy(), events["seq"].to_numpy(), codes_of(events["event_type"],
+                         EVENT_TYPES, -1), events["ts_utc"].dt.epoch("us").to_numpy(),
+                         events["amount"].fill_null(0.0).to_numpy())
+    del events
+    flow_id = flows["flow_id"].to_numpy()
+    at, found = _rows_of(audit.flow_id, flow_id)
+    orphans = int((~_rows_of(np.sort(flow_id), audit.flow_id)[1]).sum())
+    approved = flows["outcome"].cast(pl.String).is_in(["approved", "partially_approved"]).to_numpy()
+    signed = np.isin(audit.signature[at], list(ALLOWED)) & audit.seq_ok[at]
+    t.bad_template = int((~(found & signed)).sum()) + orphans
+    t.bad_times = int((found & ~audit.times_ok[at]).sum())
+    t.clearing_without_approval = int(((found & audit.settled[at]) != approved).sum())
+    cleared_amount, refunded_amount = np.where(found, audit.cleared[at], 0), np.where(found, audit.refunded[at], 0)
+    t.refunds_over = int((refunded_amount > cleared_amount + 1e-9).sum())
     for column, table in _FK.items():
         n = _dangling(flows[column], ids[table])
         if n:
@@ -122,8 +131,8 @@ def _check_day(read: Reader, ids: dict[str, np.ndarray], homes: pl.DataFrame, si
     t.flows = flows.height
     kinds = flows["flow_type"].cast(pl.String)
     outcome = flows["outcome"].cast(pl.String)
-    refunded = joined["has_refund"].fill_null(False)
-    cleared = joined["cleared"].fill_null(0) > 0
+    refunded = pl.Series(found & audit.has_refund[at])
+    cleared = pl.Series(cleared_amount > 0)
     for kind in (*_CARD, "transfer"):
         mine = kinds == kind
         t.by_type[kind] = [int(mine.sum()), int((mine & (outcome == "declined")).sum()), int((mine & cleared).sum()),

@@ -94,3 +94,49 @@ def test_a_day_alone_gives_the_bytes_it_had_inside_the_batch(flows_world):
         assert after.equals(before[dataset]), dataset
     ids = _table(flows_world, "seg_6b/flows", DAYS_[1])["flow_id"].to_numpy()
     assert np.array_equal(ids, before["seg_6b/flows"]["flow_id"].to_numpy())
+
+
+class _Tampered:
+    """A reader whose events of one day went through `tamper`."""
+
+    def __init__(self, read, day, tamper):
+        self.read, self.day, self.tamper = read, day, tamper
+
+    def __getattr__(self, name):
+        return getattr(self.read, name)
+
+    def scan(self, dataset, key=None):
+        frame = self.read.scan(dataset, key) if key is not None else self.read.scan(dataset)
+        if dataset == "seg_6b/events" and key and key["day"] == self.day:
+            return self.tamper(frame.collect()).lazy()
+        return frame
+
+
+def test_the_validation_finds_broken_lifecycles(flows_world):
+    from engine_assets.behaviour.seg_6b import validation as v
+
+    read = Reader.for_assets_def(v.validation, _identity(flows_world))
+    day = DAYS_[0]
+    events = _table(flows_world, "seg_6b/events", day)
+    refunded = events.filter(pl.col("event_type") == "refund")["flow_id"][0]
+    cleared = events.filter((pl.col("event_type") == "clearing") & ~pl.col("flow_id").is_in(
+        events.filter(pl.col("event_type") == "refund")["flow_id"].implode()))["flow_id"][:2]
+    timed = events.filter(pl.col("seq") == 1)["flow_id"][-1]
+
+    def tamper(frame):
+        frame = frame.with_columns(  # a refund beyond its clearing; a response no later than its request
+            amount=pl.when((pl.col("flow_id") == refunded) & (pl.col("event_type") == "refund"))
+            .then(pl.col("amount") * 1000).otherwise(pl.col("amount")),
+            ts_utc=pl.when((pl.col("flow_id") == timed) & (pl.col("seq") == 1))
+            .then(pl.col("ts_utc").dt.offset_by("-1h")).otherwise(pl.col("ts_utc")))
+        # two approvals that never clear
+        return frame.filter(~((pl.col("event_type") == "clearing") & pl.col("flow_id").is_in(cleared.implode())))
+
+    figures = {o.name: o.figure for o in v.evaluate(_Tampered(read, day, tamper))[0]}
+    clean = {o.name: o.figure for o in v.evaluate(read)[0]}
+    assert clean["refunds_within_cleared"] == clean["event_times_increase"] == 0
+    assert clean["clearing_only_after_approval"] == clean["events_follow_template"] == 0
+    assert figures["refunds_within_cleared"] == 1
+    assert figures["event_times_increase"] == 1
+    assert figures["clearing_only_after_approval"] == 2
+    assert figures["events_follow_template"] == 0  # request, response alone is a declined flow's template
