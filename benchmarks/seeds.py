@@ -30,7 +30,7 @@ from engine_assets.run.errors import NotPublishedError  # noqa: E402
 from engine_assets.run.identity import cached_identity  # noqa: E402
 from engine_assets.storage.publish import published_version  # noqa: E402
 
-# The seeds the issue tracker's users tried first, and eight more.
+# Seeds users reported trying first, and eight more.
 DEFAULT_SEEDS = (7, 42, 101, 202, 1, 3, 11, 99, 555, 2024, 4242, 31337)
 SEGMENTS = ("seg_1a", "seg_3a", "seg_1b", "seg_2a", "seg_2b", "seg_3b", "seg_5a", "seg_5b", "seg_6a", "seg_6b")
 
