@@ -23,7 +23,7 @@ class AttachmentPolicy:
     favourite_distance_km: float
     favourite_exponent: float
     regular_share: np.ndarray  # by sector
-    neighbour_visits_per_week: float
+    neighbour_visits_per_week: np.ndarray  # by sector
     neighbours: tuple[int, int]  # min, max per site
     domestic_share: float
     travel_share: float

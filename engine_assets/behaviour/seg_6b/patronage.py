@@ -41,7 +41,7 @@ def patronage_table(world: World, site_volume: pl.DataFrame) -> pa.Table:
             parts.append((candidates[pick], homes, km, 0))
         walk_in = volume[mine] * outside * (1 - policy.regular_share[sector[mine]])
         lo, hi = policy.neighbours
-        counts = np.clip(np.ceil(walk_in / policy.neighbour_visits_per_week), lo, hi).astype(np.int64)
+        counts = np.clip(np.ceil(walk_in / policy.neighbour_visits_per_week[sector[mine]]), lo, hi).astype(np.int64)
         offsets, home, km = neighbours(sites_all[mine], homes_all[homes], counts)
         parts.append((np.repeat(mine, np.diff(offsets)), homes[home], km, 1))
     site = np.concatenate([p[0] for p in parts]) if parts else np.zeros(0, np.int64)
