@@ -44,7 +44,9 @@ def test_every_outlet_has_one_site_inside_its_country_with_a_zone_of_its_country
     sites, _ = reader_for(identity, "seg_1b/site_locations").every_country("seg_1b/site_locations")
     catalogue, _ = reader_for(identity, "seg_1a/outlet_catalogue").every_country("seg_1a/outlet_catalogue")
     zones, _ = reader_for(identity, "seg_2a/site_timezones").every_country("seg_2a/site_timezones")
-    assert sites.height == catalogue.height == zones.height > 300 and sites["site_id"].n_unique() == sites.height
+    # The ci profile's 60 merchants hold ~6.5 outlets each on average, with a heavy tail; a world
+    # redrawn under another parameter hash must still clear two per merchant.
+    assert sites.height == catalogue.height == zones.height > 2 * 60 and sites["site_id"].n_unique() == sites.height
     us = zones.filter(pl.col("legal_country_iso") == "US")["tzid"].cast(pl.String).unique().to_list()
     assert len(us) >= 2 and all(z.startswith(("America/", "Pacific/Honolulu")) for z in us)
     assert set(zones.filter(pl.col("legal_country_iso") == "IN")["tzid"].cast(pl.String)) == {"Asia/Kolkata"}
