@@ -80,11 +80,7 @@ _FLOW_COLUMNS = ["flow_id", "arrival_id", "flow_type", "outcome", "decline_reaso
 
 
 def _dangling(values: pl.Series, ids: np.ndarray) -> int:
-    v = values.drop_nulls().unique().to_numpy()
-    if v.size == 0:
-        return 0
-    at = np.minimum(np.searchsorted(ids, v), max(ids.size - 1, 0))
-    return int((ids[at] != v).sum()) if ids.size else int(v.size)
+    return int((~_rows_of(ids, values.drop_nulls().unique().to_numpy())[1]).sum())
 
 
 def _rows_of(sorted_ids: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
