@@ -11,6 +11,8 @@ All ids are uint64; fields are listed from the most significant bit down.
                      kind (4) | country index (10) | serial in the country (50)     6A, per country
     flow_id          scenario (8) | UTC day (20) | rank in the day (36)             6B flows, per scenario and day
     session_id       scenario (8) | UTC day (20) | rank in the day (36)             6B sessions, per scenario and day
+    campaign_id      scenario (8) | fraud type (8) | serial 1..n (48)               6B fraud_campaigns, per scenario
+    case_id          scenario (8) | 0 (8) | serial 1..n (48)                        6B cases, per scenario
 
 country index  the country's position in the sorted ISO alpha-2 code list (COUNTRY_INDEX in
                engine_assets/world/seg_1b/assets.py), fixed by the code list, not by the profile;
@@ -32,15 +34,15 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["ARRIVAL_ID", "EDGE_ID", "ENTITY_ID", "ID_KINDS", "SITE_ID", "arrival_ids", "edge_ids", "entity_ids",
-           "flow_ids", "session_ids",
-           "merchant_ids", "site_ids"]
+__all__ = ["ARRIVAL_ID", "CAMPAIGN_ID", "EDGE_ID", "ENTITY_ID", "ID_KINDS", "SITE_ID", "arrival_ids", "campaign_ids",
+           "case_ids", "edge_ids", "entity_ids", "flow_ids", "merchant_ids", "session_ids", "site_ids"]
 
 _MERCHANT_BITS = 40
 # (field, bits) from the most significant; each layout fills 64 bits.
 SITE_ID = (("merchant_id", _MERCHANT_BITS), ("country_index", 10), ("site_order", 14))
 EDGE_ID = (("merchant_id", 48), ("edge_index", 16))
 ARRIVAL_ID = (("scenario", 8), ("day", 20), ("rank", 36))
+CAMPAIGN_ID = (("scenario", 8), ("fraud_type", 8), ("serial", 48))
 ENTITY_ID = (("kind", 4), ("country_index", 10), ("serial", 50))
 ID_KINDS = {"party": 1, "account": 2, "instrument": 3, "device": 4, "ip": 5, "household": 6, "ring": 7}
 
@@ -77,6 +79,16 @@ def flow_ids(scenario: int, day: int, rank: np.ndarray) -> np.ndarray:
 def session_ids(scenario: int, day: int, rank: np.ndarray) -> np.ndarray:
     """uint64 session ids of one scenario's UTC day, ranked by (start, party, device)."""
     return _pack("session_id", ARRIVAL_ID, scenario, day, rank)
+
+
+def campaign_ids(scenario: int, fraud_type: np.ndarray, serial: np.ndarray) -> np.ndarray:
+    """uint64 ids of a scenario's fraud campaigns: the type (index in FRAUD_TYPES) and a 1-based serial in it."""
+    return _pack("campaign_id", CAMPAIGN_ID, scenario, fraud_type, serial)
+
+
+def case_ids(scenario: int, serial: np.ndarray) -> np.ndarray:
+    """uint64 ids of a scenario's cases, 1-based in (opened_at, key) order."""
+    return _pack("case_id", CAMPAIGN_ID, scenario, 0, serial)
 
 
 def entity_ids(kind: str, country_index: int, serial: np.ndarray) -> np.ndarray:

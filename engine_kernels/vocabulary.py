@@ -16,47 +16,60 @@ PARTY_TYPES ... ROLES  the entity world (6A): who the parties are, what they hol
 FLOW_TYPES ... EVENT_TYPES  payments (6B): a flow's type and channel, how its payer was found, its
                        authorisation outcome, decline reason, ISO 8583 response code and 3-D Secure
                        result, and the types of its events in lifecycle order
+FRAUD_TYPES ... CASE_KEYS  fraud (6B): campaign types, a flow's truth label and its payer's role, the
+                       bank's rule inputs and decisions, its labels, disputes, chargebacks and cases
 """
 
 __all__ = [
-    "ATTACHMENTS",
-    "DECLINE_REASONS",
-    "EVENT_TYPES",
-    "FLOW_TYPES",
-    "FLOW_TYPE_KEYS",
-    "OUTCOMES",
-    "PATRONAGE_RELATIONS",
-    "PAYMENT_CHANNELS",
-    "RESPONSE_CODES",
-    "THREE_DS_RESULTS",
-    "TRANSFER_KINDS",
-    "CARD_NOT_PRESENT",
-    "CARD_PRESENT",
-    "CHANNELS",
-    "DEMAND_CLASSES",
-    "HYBRID",
-    "NON_VIRTUAL",
     "ACCOUNT_TYPES",
     "AGE_BANDS",
     "ASN_CLASSES",
+    "ATTACHMENTS",
+    "BANK_LABELS",
+    "CARD_NOT_PRESENT",
+    "CARD_PRESENT",
+    "CASE_DECISIONS",
+    "CASE_KEYS",
+    "CHANNELS",
+    "CHARGEBACK_OUTCOMES",
+    "DECLINE_REASONS",
+    "DEMAND_CLASSES",
     "DEVICE_TYPES",
+    "DEVICE_USAGES",
+    "DISPUTE_KINDS",
     "ENTITY_KINDS",
+    "EVENT_TYPES",
+    "FLOW_TYPES",
+    "FLOW_TYPE_KEYS",
     "FRAUD_ROLES",
+    "FRAUD_TYPES",
+    "HYBRID",
     "INCOME_BANDS",
     "INSTRUMENT_FORMS",
     "INSTRUMENT_TYPES",
     "IP_TYPES",
+    "LABELS",
+    "LABEL_ROLES",
     "LINK_ROLES",
+    "NON_VIRTUAL",
     "ONLINE_DEMAND_CLASSES",
     "OPERATING_SYSTEMS",
+    "OUTCOMES",
     "PARTY_TYPES",
+    "PATRONAGE_RELATIONS",
+    "PAYMENT_CHANNELS",
     "REGIONS",
+    "RESPONSE_CODES",
     "RISK_TIERS",
+    "RULE_DECISIONS",
+    "RULE_FEATURES",
+    "SCAM_KINDS",
     "SCHEMES",
+    "SECTORS",
     "SEGMENTS",
     "SEGMENTS_BY_TYPE",
-    "DEVICE_USAGES",
-    "SECTORS",
+    "THREE_DS_RESULTS",
+    "TRANSFER_KINDS",
     "VIRTUAL_CLASSES",
     "VIRTUAL_ONLY",
 ]
@@ -121,3 +134,22 @@ RESPONSE_CODES = ("00", "10", "51", "05", "59", "14")
 THREE_DS_RESULTS = ("frictionless", "challenge_passed", "challenge_failed")
 # Event types in the order a flow's events may follow one another.
 EVENT_TYPES = ("authentication", "auth_request", "auth_response", "reversal", "clearing", "refund")
+
+# --- 6B: fraud, labels and the bank's view ---
+FRAUD_TYPES = ("card_testing", "stolen_cards", "account_takeover", "app_scam", "refund_abuse", "merchant_collusion",
+               "first_party")
+# A flow's truth: legitimate, or the type of the campaign that made or claimed it.
+LABELS = ("legit", *FRAUD_TYPES)
+# The part a flow's payer plays in its campaign.
+LABEL_ROLES = ("victim", "fraudster", "mule")
+SCAM_KINDS = ("purchase", "investment", "romance")
+# Auth-time inputs of the bank's rule (engine_kernels/fraud/rule.py), in weight order.
+RULE_FEATURES = ("new_device", "risky_ip", "ip_country_mismatch", "card_not_present", "cross_border", "night",
+                 "cash_like", "amount_vs_usual")
+RULE_DECISIONS = ("approve", "decline")
+# What the bank believes of a flow at a moment: nothing yet, fraud, or legitimate.
+BANK_LABELS = ("unknown", "fraud", "legit")
+DISPUTE_KINDS = ("fraud", "service")
+CHARGEBACK_OUTCOMES = ("cardholder_won", "merchant_won")
+CASE_KEYS = ("card", "party")
+CASE_DECISIONS = ("fraud", "legit", "service", "open")

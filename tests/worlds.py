@@ -18,7 +18,9 @@ UPSTREAM = ["reference/holidays", "reference/reference_validation", "seg_1a/merc
             "seg_1a/candidate_countries", "seg_1a/foreign_membership", "seg_2a/tz_transitions"]
 KEYS = COUNTRIES.get_partition_keys()
 DIGESTED = ("seg_3a", "seg_1b", "seg_2a", "seg_2b", "seg_3b", "seg_5a", "seg_6a")
-DAY_TABLES = ("seg_6b/flows", "seg_6b/events", "seg_6b/sessions")
+DAY_TABLES = ("seg_6b/flows", "seg_6b/events", "seg_6b/sessions", "seg_6b/truth_labels", "seg_6b/bank_view",
+              "seg_6b/transactions")
+PLAN_TABLES = ("seg_6b/fraud_campaigns", "seg_6b/fraud_targets")
 ENTITY_TABLES = [f"seg_6a/{name}" for name in ("parties", "accounts", "instruments", "devices", "device_links", "ips",
                                                "ip_links", "fraud_roles")]
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import dagster as dg
 
 from engine_assets.run.layers import Layer
-from engine_assets.run.partitions import dimensions
+from engine_assets.run.partitions import SCENARIOS, dimensions
 
 # Dagster's run tags for one partition and for a range of partitions.
 PARTITION = "dagster/partition"
@@ -92,10 +92,10 @@ def build_stages(assets: list[dg.AssetsDefinition], layers: Sequence[Layer]) -> 
 
 def _label(stage: Stage) -> str:
     if stage.partitions_def is None:
-        return "validation" if all(k.path[-1].endswith("validation") for k in stage.keys) else "final"
+        return "validation" if any(k.path[-1].endswith("validation") for k in stage.keys) else "final"
     if any(isinstance(d, dg.TimeWindowPartitionsDefinition) for d in _dimensions(stage.partitions_def)):
         return "daily"
-    return "by_partition"
+    return "by_scenario" if stage.partitions_def == SCENARIOS else "by_partition"
 
 
 def _dimensions(pdef: dg.PartitionsDefinition) -> list[dg.PartitionsDefinition]:

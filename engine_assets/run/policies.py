@@ -18,10 +18,12 @@ import numpy as np
 
 from engine_assets.run.entity_policy import EntityRealism, parse_entities
 from engine_assets.run.flow_policy import FlowRealism, parse_flows
+from engine_assets.run.fraud_policy import FraudRealism, parse_fraud
 from engine_assets.run.policy_fields import _ordered_pair, _realism
 from engine_kernels.arrivals.bursts import BurstPolicy
 from engine_kernels.entities.policy import EntityPolicy
 from engine_kernels.flows.policy import FlowPolicy
+from engine_kernels.fraud.policy import FraudPolicy
 from engine_kernels.civil_time.tzdb import use_pinned_tzdata
 from engine_kernels.intensity.calendar import CONVENTIONS, campaign_start
 from engine_kernels.intensity.calendar_events import CalendarPolicy, Campaign
@@ -161,6 +163,7 @@ class Policies:
     bursts: SegmentPolicy[BurstPolicy, BurstRealism]
     entities: "SegmentPolicy[EntityPolicy, EntityRealism]"
     flows: "SegmentPolicy[FlowPolicy, FlowRealism]"
+    fraud: "SegmentPolicy[FraudPolicy, FraudRealism]"
     scenarios: Scenarios
 
 
@@ -519,5 +522,6 @@ POLICY_FILES: dict[str, tuple[str, Callable[[Document], Any]]] = {
     "5b": ("bursts", parse_bursts),
     "6a": ("entities", lambda d: SegmentPolicy(*parse_entities(d))),
     "6b": ("flows", lambda d: SegmentPolicy(*parse_flows(d))),
+    "fraud": ("fraud", lambda d: SegmentPolicy(*parse_fraud(d))),
     "scenarios": ("scenarios", parse_scenarios),
 }

@@ -141,7 +141,8 @@ def _lifecycle(label_key, unit_a, unit_b, flow_type, ts_utc, amount, amount_rati
                partial_lo, partial_hi, latency_median, latency_sigma, timeout_ms, frictionless, challenge_failure,
                frictionless_lo, frictionless_hi, challenge_median, challenge_sigma, clearing_median, clearing_sigma,
                clearing_cap, reversal_share, reversal_median, reversal_sigma, refund_share, partial_refund_share,
-               partial_refund_lo, partial_refund_hi, refund_median, refund_sigma, refund_cap,
+               partial_refund_lo, partial_refund_hi, refund_median, refund_sigma, refund_cap, forced_reason,
+               claimed_refund_days,
                outcome, reason, three_ds, auth_at, latency_us, approved, reversal_at, clearing_at, refund_at,
                refund_amount, events):
     for i in prange(flow_type.shape[0]):
@@ -183,6 +184,11 @@ def _lifecycle(label_key, unit_a, unit_b, flow_type, ts_utc, amount, amount_rati
         p = 0.0
         if declinable[i]:
             p = min(decline[t] * income_odds[income[i]] * amount_ratio[i] ** elasticity, 0.5)
+        if declinable[i] and forced_reason[i] >= 0:  # a dead card, or the bank's rule
+            outcome[i] = DECLINED
+            reason[i] = forced_reason[i]
+            events[i] = n_events
+            continue
         if v[0] < p:
             outcome[i] = DECLINED
             r = 0
@@ -202,7 +208,8 @@ def _lifecycle(label_key, unit_a, unit_b, flow_type, ts_utc, amount, amount_rati
             clearing_at[i] = responded + max(np.int64(settle_hours[i] * _HOUR_US), np.int64(_MS))
             events[i] = n_events + 1
             continue
-        if w[0] < reversal_share[t]:
+        claimed = claimed_refund_days[i] == claimed_refund_days[i]  # not nan: a refund is claimed
+        if w[0] < reversal_share[t] and not claimed:
             reversal_at[i] = responded + max(np.int64(_log_normal(w[1], reversal_median, reversal_sigma, 1440.0)
                                                      * 60e6), np.int64(_MS))
             events[i] = n_events + 1
@@ -210,10 +217,10 @@ def _lifecycle(label_key, unit_a, unit_b, flow_type, ts_utc, amount, amount_rati
         hours = _log_normal(w[1], clearing_median[t], clearing_sigma[t], clearing_cap[t])
         clearing_at[i] = responded + max(np.int64(hours * _HOUR_US), np.int64(_MS))
         n_events += 1
-        if t != ATM_WITHDRAWAL and w[2] < refund_share[t]:
-            days = _log_normal(w[3], refund_median, refund_sigma, refund_cap)
+        if claimed or (t != ATM_WITHDRAWAL and w[2] < refund_share[t]):
+            days = claimed_refund_days[i] if claimed else _log_normal(w[3], refund_median, refund_sigma, refund_cap)
             refund_at[i] = clearing_at[i] + max(np.int64(days * 24 * _HOUR_US), np.int64(_MS))
-            if x[1] < partial_refund_share:
+            if x[1] < partial_refund_share and not claimed:
                 fraction = partial_refund_lo + x[2] * (partial_refund_hi - partial_refund_lo)
                 refund_amount[i] = min(max(round(granted * fraction / minor_unit[i]) * minor_unit[i],
                                            minor_unit[i]), granted)
@@ -224,11 +231,18 @@ def _lifecycle(label_key, unit_a, unit_b, flow_type, ts_utc, amount, amount_rati
 
 
 def lifecycle(label_key: int, unit_a, unit_b, flow_type, ts_utc, amount, amount_ratio, income, minor_unit, partial_ok,
-              three_ds_rate, settle_hours, declinable, auth, life) -> Lifecycle:
+              three_ds_rate, settle_hours, declinable, auth, life, forced_reason=None,
+              claimed_refund_days=None) -> Lifecycle:
     """Outcome arrays of every flow under the policy's authorisation and lifecycle tables.
     three_ds_rate: probability the flow goes through 3-D Secure (1 where the issuer mandates it);
-    settle_hours: a transfer's settlement delay; declinable: whether the payer can be declined."""
-    out = Lifecycle(flow_type.shape[0])
+    settle_hours: a transfer's settlement delay; declinable: whether the payer can be declined;
+    forced_reason: a decline reason the flow gets whatever its draws (-1 none); claimed_refund_days:
+    a full refund claimed that many days after clearing (nan none). Neither changes any draw, so
+    the other flows' lifecycles are the same with or without them."""
+    n = flow_type.shape[0]
+    out = Lifecycle(n)
+    forced_reason = np.full(n, -1, np.int8) if forced_reason is None else forced_reason.astype(np.int8)
+    claimed_refund_days = np.full(n, np.nan) if claimed_refund_days is None else claimed_refund_days
     clearing = life.clearing_hours
     _lifecycle(np.uint64(label_key), unit_a, unit_b, flow_type, ts_utc, amount, amount_ratio, income, minor_unit,
                partial_ok, three_ds_rate, settle_hours, declinable, auth.decline, auth.income_odds,
@@ -239,7 +253,7 @@ def lifecycle(label_key: int, unit_a, unit_b, flow_type, ts_utc, amount, amount_
                np.array([c.cap for c in clearing]), np.append(life.reversal_share, 0.0),
                life.reversal_minutes.median, life.reversal_minutes.sigma, np.append(life.refund_share, [0.0, 0.0]),
                life.partial_refund_share, *life.partial_refund_fraction, life.refund_days.median,
-               life.refund_days.sigma, life.refund_days.cap, *out.arrays())
+               life.refund_days.sigma, life.refund_days.cap, forced_reason, claimed_refund_days, *out.arrays())
     return out
 
 

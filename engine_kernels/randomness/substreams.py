@@ -64,5 +64,11 @@ AMOUNT = "6b.amount"
 LIFECYCLE = "6b.lifecycle"
 TRANSFER = "6b.transfer"
 SESSION = "6b.session"
+# 6B: fraud campaigns, the bank's rule and its later view
+FRAUD_PLAN = "6b.fraud_plan"
+FRAUD_TARGET = "6b.fraud_target"
+FRAUD_ACT = "6b.fraud_act"
+FRAUD_RULE = "6b.fraud_rule"
+BANK_VIEW = "6b.bank_view"
 
 LABELS = tuple(value for name, value in sorted(globals().items()) if name.isupper() and name not in ("EDGE_PREFIX", "HOME_PREFIX"))

@@ -54,6 +54,14 @@ _6B = {
               "three_ds": vocabulary.THREE_DS_RESULTS, "outcome": vocabulary.OUTCOMES,
               "decline_reason": vocabulary.DECLINE_REASONS, "response_code": vocabulary.RESPONSE_CODES},
     "events": {"event_type": vocabulary.EVENT_TYPES, "response_code": vocabulary.RESPONSE_CODES},
+    "fraud_campaigns": {"fraud_type": vocabulary.FRAUD_TYPES, "scam_kind": vocabulary.SCAM_KINDS},
+    "fraud_targets": {"role": vocabulary.LABEL_ROLES},
+    "truth_labels": {"label": vocabulary.LABELS, "role": vocabulary.LABEL_ROLES},
+    "bank_view": {"rule_decision": vocabulary.RULE_DECISIONS, "dispute_kind": vocabulary.DISPUTE_KINDS,
+                  "chargeback_outcome": vocabulary.CHARGEBACK_OUTCOMES, "bank_label": vocabulary.BANK_LABELS},
+    "transactions": {"flow_type": vocabulary.FLOW_TYPES, "channel": vocabulary.PAYMENT_CHANNELS,
+                     "fraud_type": vocabulary.LABELS, "bank_label": vocabulary.BANK_LABELS},
+    "cases": {"key_kind": vocabulary.CASE_KEYS, "decision": vocabulary.CASE_DECISIONS},
 }
 KERNEL_COLUMNS |= {(f"seg_6b/{table}", column): values for table, columns in _6B.items()
                    for column, values in columns.items()}

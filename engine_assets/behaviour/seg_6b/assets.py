@@ -10,12 +10,16 @@ import datetime as dt
 
 import dagster as dg
 
+from engine_assets.behaviour.seg_6b.cases import cases_table
+from engine_assets.behaviour.seg_6b.campaigns import ROLE_READS, draw_fraud, plan_tables, plan_words
 from engine_assets.behaviour.seg_6b.day import ARRIVAL_COLUMNS, build_day
 from engine_assets.behaviour.seg_6b.patronage import patronage_table
 from engine_assets.behaviour.seg_6b.tables import day_tables
+from engine_assets.behaviour.seg_6b.transactions import LOOKUP_READS, history_days, history_of, lookups, \
+    transactions_table
 from engine_assets.behaviour.seg_6b.world import WORLD_READS, World, market_pools, weekly_volumes
 from engine_assets.quality.contracts import load_contract
-from engine_assets.run.partitions import COUNTRIES, SCENARIO_DAYS, scenario_days
+from engine_assets.run.partitions import COUNTRIES, SCENARIO_DAYS, SCENARIOS, scenario_days
 from engine_assets.run.resources import EngineResource
 from engine_assets.storage.datasets import PublishQueue
 from engine_assets.storage.io_manager import dataset_out
@@ -23,9 +27,10 @@ from engine_assets.storage.publish import Publication
 from engine_assets.storage.reader import Reader, upstream
 
 GROUP = "seg_6b"
-DAY_TABLES = ("flows", "events", "sessions")
+DAY_TABLES = ("flows", "events", "sessions", "truth_labels", "bank_view")
+PLAN_TABLES = ("fraud_campaigns", "fraud_targets")
 # Country-partitioned datasets, read whole by the scenario-free and the daily assets alike.
-BY_COUNTRY = [d for d in (*WORLD_READS, "seg_2b/site_weights") if d.startswith(("seg_6a/", "seg_1b/", "seg_2b/"))]
+BY_COUNTRY = [d for d in (*WORLD_READS, *ROLE_READS) if d.startswith(("seg_6a/", "seg_1b/", "seg_2b/"))]
 WHOLE = [d for d in (*WORLD_READS, "seg_5a/merchant_zone_profile", "seg_3b/virtual_classification")
          if d not in BY_COUNTRY]
 
@@ -54,13 +59,15 @@ def publish_days(read: Reader, days: list[tuple[str, dt.date]], world: World | N
     _, markets = weekly_volumes(read)
     pools = market_pools(world, markets)
     contracts = {name: load_contract(f"{GROUP}/{name}") for name in DAY_TABLES}
+    # The plan's acts are drawn again from the same keyed units as seg_6b/fraud_campaigns drew them.
+    frauds = {s: draw_fraud(read, world, s) for s in sorted({s for s, _ in days})}
     futures = []
     # One day's tables in flight while the next is built: a day of the reference profile is ~2M flows.
     with PublishQueue(read.identity, pending=len(DAY_TABLES)) as queue:
         for scenario, day in days:
             key = {"scenario": scenario, "day": day.isoformat()}
             arrivals = read.scan("seg_5b/arrival_events", key).select(ARRIVAL_COLUMNS).collect()
-            built = build_day(world, scenario, day, arrivals, pools)
+            built = build_day(world, scenario, day, arrivals, pools, frauds[scenario])
             del arrivals
             tables = day_tables(world, scenario, built)
             futures.append({name: queue.put(contracts[name], key, Publication(tables[name], built.words
@@ -72,8 +79,33 @@ def publish_days(read: Reader, days: list[tuple[str, dt.date]], world: World | N
 
 
 @dg.multi_asset(
+    outs={name: dataset_out(f"{GROUP}/{name}") for name in PLAN_TABLES},
+    **upstream(GROUP, reads=[f"{GROUP}/patronage", *WHOLE], reads_whole=BY_COUNTRY), partitions_def=SCENARIOS,
+    backfill_policy=dg.BackfillPolicy.single_run(), group_name=GROUP,
+)
+def fraud_campaigns(context: dg.AssetExecutionContext, engine: EngineResource):
+    """The scenario's fraud campaigns and their targets, drawn from policy over 6A's roles and exposure."""
+    read = Reader.of(context, engine.identity())
+    world = load_world(read)
+    out = {}
+    for scenario in context.partition_keys:
+        fraud = draw_fraud(read, world, scenario)
+        words = plan_words(fraud)
+        out[scenario] = [Publication(t, words if i == 0 else {}) for i, t in enumerate(plan_tables(world, fraud))]
+    return tuple({s: tables[i] for s, tables in out.items()} for i in range(len(PLAN_TABLES)))
+
+
+def _after_plan(spec: dict) -> dict:
+    """The daily assets' upstreams plus their scenario's plan, which they draw again rather than read."""
+    plan = dg.AssetDep([GROUP, "fraud_campaigns"],
+                       partition_mapping=dg.MultiToSingleDimensionPartitionMapping(partition_dimension_name="scenario"))
+    return {**spec, "deps": [*spec["deps"], plan]}
+
+
+@dg.multi_asset(
     outs={name: dataset_out(f"{GROUP}/{name}") for name in DAY_TABLES},
-    **upstream(GROUP, reads=["seg_5b/arrival_events", f"{GROUP}/patronage", *WHOLE], reads_whole=BY_COUNTRY),
+    **_after_plan(upstream(GROUP, reads=["seg_5b/arrival_events", f"{GROUP}/patronage", *WHOLE],
+                           reads_whole=BY_COUNTRY)),
     partitions_def=SCENARIO_DAYS, backfill_policy=dg.BackfillPolicy.multi_run(max_partitions_per_run=30),
     group_name=GROUP,
 )
@@ -84,4 +116,59 @@ def flows(context: dg.AssetExecutionContext, engine: EngineResource):
     return tuple({k: out[i] for i, k in enumerate(keys)} for out in published)
 
 
-ASSETS = [patronage, flows]
+def publish_transactions(read: Reader, days: list[tuple[str, dt.date]]) -> dict:
+    """Build and publish each (scenario, day)'s training table; a run keeps the week before its
+    current day in memory, so each day's flows are read once however many days the run builds."""
+    look = lookups(read)
+    contract = load_contract(f"{GROUP}/transactions")
+    first = read.identity.profile.horizon.start
+    week: dict[tuple[str, dt.date], object] = {}
+    futures = []
+    with PublishQueue(read.identity, pending=1) as queue:
+        for scenario, day in days:
+            wanted = [(scenario, d) for d in history_days(day, first)]
+            week = {k: v for k, v in week.items() if k in wanted}
+            for s, d in wanted:
+                if (s, d) not in week:
+                    week[(s, d)] = history_of(read, s, d.isoformat(), look.cards)
+            key = {"scenario": scenario, "day": day.isoformat()}
+            table, today = transactions_table(read.scan(f"{GROUP}/flows", key).collect(), [week[k] for k in wanted],
+                                              read.scan(f"{GROUP}/truth_labels", key).collect(),
+                                              read.scan(f"{GROUP}/bank_view", key).collect(), look)
+            futures.append(queue.put(contract, key, Publication(table, {})))
+            week[(scenario, day)] = today
+        queue.wait()
+    return {i: f.result() for i, f in enumerate(futures)}
+
+
+# A day's features look back a week: its partition reads the flows of the seven days before it too.
+_LOOKBACK = dg.MultiPartitionMapping({
+    "scenario": dg.DimensionPartitionMapping("scenario", dg.IdentityPartitionMapping()),
+    "day": dg.DimensionPartitionMapping("day", dg.TimeWindowPartitionMapping(start_offset=-7,
+                                                                            allow_nonexistent_upstream_partitions=True)),
+})
+
+
+def _with_lookback(spec: dict) -> dict:
+    return {**spec, "deps": [dg.AssetDep([GROUP, "flows"], partition_mapping=_LOOKBACK), *spec["deps"]]}
+
+
+@dg.asset(key=[GROUP, "transactions"], io_manager_key="shards",
+          **_with_lookback(upstream(GROUP, reads=[f"{GROUP}/truth_labels", f"{GROUP}/bank_view", "seg_1a/merchants"],
+                                    reads_whole=[d for d in LOOKUP_READS if d != "seg_1a/merchants"])),
+          partitions_def=SCENARIO_DAYS, backfill_policy=dg.BackfillPolicy.multi_run(max_partitions_per_run=30),
+          group_name=GROUP)
+def transactions(context: dg.AssetExecutionContext, engine: EngineResource):
+    """The training table: every flow with its raw fields, authorisation-time features and labels."""
+    published = publish_transactions(Reader.of(context, engine.identity()), scenario_days(context.partition_keys))
+    return {k: published[i] for i, k in enumerate(context.partition_keys)}
+
+
+@dg.asset(key=[GROUP, "cases"], io_manager_key="shards", group_name=GROUP,
+          **upstream(GROUP, reads_whole=[f"{GROUP}/flows", f"{GROUP}/bank_view"]))
+def cases(context: dg.AssetExecutionContext, engine: EngineResource):
+    """The bank's cases: every scenario's alerts and disputes gathered per card or party, with their timelines."""
+    return Publication(cases_table(Reader.of(context, engine.identity())), {})
+
+
+ASSETS = [patronage, fraud_campaigns, flows, transactions, cases]

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
+from engine_assets.behaviour.seg_6b.campaigns import Fraud
+from engine_assets.behaviour.seg_6b.fraud_day import Truth, day_acts, rule_features, truth as _truth
 from engine_assets.behaviour.seg_6b.world import World, codes_of, index_of, zone_offsets
 from engine_kernels.civil_time.transitions import utc_to_local
 from engine_kernels.flows.attach import attach_arrivals, equip
@@ -20,9 +22,12 @@ from engine_kernels.flows.lifecycle import Lifecycle, draw_amounts, expand_event
 from engine_kernels.flows.order import put, rank_order, take
 from engine_kernels.flows.sessions import Sessions, sessionise
 from engine_kernels.flows.transfers import BILL, P2P, SALARY, day_transfers
+from engine_kernels.fraud.bank import bank_view
+from engine_kernels.fraud.draws import uniforms
+from engine_kernels.fraud.rule import rule_scores
 from engine_kernels.ids import flow_ids, session_ids
 from engine_kernels.randomness import substreams
-from engine_kernels.vocabulary import ATM_WITHDRAWAL, CNP_PURCHASE, CP_PURCHASE, TRANSFER
+from engine_kernels.vocabulary import ATM_WITHDRAWAL, CNP_PURCHASE, CP_PURCHASE, DECLINE_REASONS, TRANSFER
 
 _DAY_US = 86_400_000_000
 # Columns a day carries in narrower types than the kernels return: codes, and indices into the
@@ -68,11 +73,12 @@ class DayFlows:
     life: Lifecycle
     session: np.ndarray  # rank of the flow's session in the day, -1 offline
     session_id: np.ndarray  # uint64, 0 offline
+    truth: Truth
 
 
     def rows(self, rows: slice) -> "DayFlows":
         """The flows of a slice of rows (views, no copy)."""
-        return dataclasses.replace(self, life=self.life.rows(rows), **{
+        return dataclasses.replace(self, life=self.life.rows(rows), truth=self.truth.rows(rows), **{
             f.name: getattr(self, f.name)[rows] for f in dataclasses.fields(self)
             if isinstance(getattr(self, f.name), np.ndarray)})
 
@@ -158,6 +164,16 @@ def _equip(world: World, unit_a, unit_b, flow_type, party, site):
     return put(instrument, order), put(device, order), put(ip, order)
 
 
+def _rails(world: World, payer: np.ndarray, payee: np.ndarray):
+    """(rail names, each transfer's rail, payee country): the payer country's domestic rail, SWIFT abroad."""
+    payer_country = world.party_country[payer]
+    payee_country = np.where(payee >= 0, world.party_country[np.maximum(payee, 0)], payer_country)
+    rails = sorted(set(world.money.rail)) + ["SWIFT"]
+    rail = np.array([rails.index(r) for r in world.money.rail], np.int64)[payer_country]
+    rail[payee_country != payer_country] = len(rails) - 1
+    return rails, rail, payee_country
+
+
 def _transfers(world: World, day: dt.date):
     policy = world.identity.policies.flows.model.transfers
     start = int((dt.datetime.combine(day, dt.time()) - dt.datetime(1970, 1, 1)).total_seconds()) * 1_000_000
@@ -183,10 +199,7 @@ def _transfers(world: World, day: dt.date):
     credit = kind >= SALARY
     device[credit], ip[credit] = -1, -1  # employers' and public bodies' payroll runs are not sessions
     payer_country = world.party_country[payer]
-    payee_country = np.where(payee >= 0, world.party_country[np.maximum(payee, 0)], payer_country)
-    rails = sorted(set(world.money.rail)) + ["SWIFT"]
-    rail = np.array([rails.index(r) for r in world.money.rail], np.int64)[payer_country]
-    rail[payee_country != payer_country] = len(rails) - 1
+    rails, rail, payee_country = _rails(world, payer, payee)
     local = utc_to_local(ts, world.home_zone[payer], world.transitions)
     medians = np.select([kind == P2P, kind == BILL], [policy.p2p_amount.median, policy.bill_amount.median],
                         np.where(kind == SALARY, policy.salary_usd[world.income[np.maximum(payee, 0)]],
@@ -215,7 +228,7 @@ def _ranked(arrivals: pl.DataFrame, both: dict, n_card: int, site_order: np.ndar
     return np.where(ranked < n_card, take(at, np.minimum(ranked, n_card - 1)), ranked)
 
 
-def build_day(world: World, scenario: str, day: dt.date, arrivals: pl.DataFrame, pools) -> Day:
+def build_day(world: World, scenario: str, day: dt.date, arrivals: pl.DataFrame, pools, fraud: Fraud | None = None) -> Day:
     identity = world.identity
     policy = identity.policies.flows.model
     key = identity.substream_key
@@ -225,19 +238,28 @@ def build_day(world: World, scenario: str, day: dt.date, arrivals: pl.DataFrame,
     zones = world.transitions.tzids
     rails = moves.pop("rails")
     n_card, n_moves = card["party"].size, moves["party"].size
-    both = {k: np.concatenate([card.pop(k), moves.pop(k)], dtype=_NARROW.get(k), casting="same_kind")
+    parts = [card, moves]
+    acts = None if fraud is None else day_acts(
+        world, fraud, day, lambda *a: _equip(world, *a), lambda payer, payee: _rails(world, payer, payee))
+    if acts is not None:
+        parts.append(acts[0])
+        acts = acts[1]
+    both = {k: np.concatenate([p.pop(k) for p in parts], dtype=_NARROW.get(k), casting="same_kind")
             for k in list(card)}
-    del card, moves  # a reference day is ~2M flows: keep one copy of each column alive, not three
+    del card, moves, parts  # a reference day is ~2M flows: keep one copy of each column alive, not three
     order = _ranked(arrivals, both, n_card, site_order)
     f = {k: take(both.pop(k), order) for k in list(both)}
     n = order.size
+    truth = _truth(world, fraud, acts, n_card + n_moves, order, f)
     scenario_index = identity.policies.scenarios.names.index(scenario)
     flow_id = flow_ids(scenario_index, start // _DAY_US, np.arange(n, dtype=np.uint64))
     party_country = world.party_country[f["party"]]
     money = world.money
     is_transfer = f["flow_type"] == TRANSFER
     payee = f["payee"]
-    counter_country = take(np.concatenate([np.full(n_card, -1), payee_country]), order)
+    n_acts = n - n_card - n_moves
+    counter_country = take(np.concatenate([np.full(n_card, -1), payee_country,
+                                           acts["payee_country"] if n_acts else np.zeros(0, np.int64)]), order)
     cross = np.where(is_transfer, (counter_country != party_country) & (counter_country >= 0),
                      party_country != f["merchant_country"])
     billing_currency = np.where(is_transfer, f["currency"], party_country)
@@ -254,10 +276,29 @@ def build_day(world: World, scenario: str, day: dt.date, arrivals: pl.DataFrame,
     settle[is_transfer] = rail_hours[f["rail"][is_transfer]]
     declinable = ~is_transfer | (f["transfer_kind"] <= BILL)
     partial_ok = (f["flow_type"] == CP_PURCHASE) & policy.authorisation.partial_sectors[np.maximum(f["sector"], 0)]
-    life = lifecycle(key(substreams.LIFECYCLE), f["unit_a"].astype(np.uint64), f["unit_b"].astype(np.uint64),
+    unit_a, unit_b = f["unit_a"].astype(np.uint64), f["unit_b"].astype(np.uint64)
+    rule = identity.policies.fraud.model.bank.rule
+    noise = uniforms(key(substreams.FRAUD_RULE), unit_a, unit_b, 2)
+    score = rule_scores(noise[:, 0], rule_features(world, f, cross), rule)
+    forced = np.where(truth.invalid, DECLINE_REASONS.index("invalid_card_data"),
+                      np.where(score >= rule.threshold, DECLINE_REASONS.index("suspected_fraud"), -1))
+    life = lifecycle(key(substreams.LIFECYCLE), unit_a, unit_b,
                      f["flow_type"].astype(np.int8), f["ts_utc"], f["amount"], f["amount"] / f["median"],
                      world.income[f["party"]], money.minor_unit[f["currency"]], partial_ok, three_ds, settle,
-                     declinable, policy.authorisation, policy.lifecycle)
+                     declinable, policy.authorisation, policy.lifecycle, forced, truth.refund_days)
+    del unit_a, unit_b
+    # The bank also declines for suspected fraud on signals the rule's inputs do not show (part 1
+    # draws those declines at policy rates): their scores lie above the threshold it declines at.
+    flagged = (life.reason == DECLINE_REASONS.index("suspected_fraud")) & (score < rule.threshold)
+    score[flagged] = rule.threshold + (1 - rule.threshold) * noise[flagged, 1]
+    truth.rule_score = score.astype(np.float32)
+    del noise, score, forced
+    answered = np.where(life.auth_at >= 0, life.auth_at + life.latency_us, -1)
+    suspect = life.reason == DECLINE_REASONS.index("suspected_fraud")
+    truth.rule_decision = suspect.astype(np.int8)
+    truth.bank = bank_view(key(substreams.BANK_VIEW), flow_id, truth.label.astype(np.int64) - 1, truth.role,
+                           f["flow_type"], answered, (life.outcome == 0) | (life.outcome == 1), suspect,
+                           identity.policies.fraud.model.bank)
     events = expand_events(f["ts_utc"], f["amount"], life)
     for spent in ("unit_a", "unit_b", "median", "sector"):  # a payday holds 3M flows: let go of what is done
         del f[spent]
@@ -283,8 +324,8 @@ def build_day(world: World, scenario: str, day: dt.date, arrivals: pl.DataFrame,
         rail=f["rail"], rails=rails, amount=f["amount"], currency=f["currency"], billing_amount=billing,
         billing_currency=billing_currency, cross_border=cross, life=life, session=session,
         session_id=np.where(session >= 0, sessions.session_id[np.maximum(session, 0)] if sessions.party.size else 0,
-                            0).astype(np.uint64))
+                            0).astype(np.uint64), truth=truth)
     words = {substreams.ATTACH: 4 * n_card, substreams.EQUIP: 8 * n, substreams.AMOUNT: 4 * n_card,
              substreams.LIFECYCLE: 16 * n, substreams.TRANSFER: 4 * world.party_id.size + 8 * n_moves,
-             substreams.SESSION: 4 * sessions.party.size}
+             substreams.SESSION: 4 * sessions.party.size, substreams.FRAUD_RULE: 8 * n, substreams.BANK_VIEW: 8 * n}
     return Day(flows, events, sessions, words)

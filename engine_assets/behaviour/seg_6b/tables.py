@@ -4,12 +4,14 @@ Ids are uint64, times timestamp[us, UTC] (local times naive), categories diction
 the vocabularies of engine_kernels/vocabulary.py; a missing id or category is a null.
 """
 
+import datetime as dt
 from collections.abc import Iterator
 
 import numpy as np
 import pyarrow as pa
 
 from engine_assets.behaviour.seg_6b.day import Day, DayFlows
+from engine_assets.behaviour.seg_6b.fraud_day import Truth
 from engine_assets.storage.publish import ROW_GROUP_ROWS
 from engine_assets.behaviour.seg_6b.world import World
 from engine_kernels.flows.order import take
@@ -19,6 +21,12 @@ from engine_kernels.vocabulary import (
     DECLINE_REASONS,
     EVENT_TYPES,
     FLOW_TYPES,
+    BANK_LABELS,
+    CHARGEBACK_OUTCOMES,
+    DISPUTE_KINDS,
+    LABEL_ROLES,
+    LABELS,
+    RULE_DECISIONS,
     OUTCOMES,
     PAYMENT_CHANNELS,
     RESPONSE_CODES,
@@ -61,7 +69,9 @@ def day_tables(world: World, scenario: str, day: Day) -> dict[str, Iterator[pa.T
 
     return {"flows": made(flows_table, flow_id.size, world, scenario, day.flows),
             "events": made(events_table, day.events[0].size, flow_id, day.events),
-            "sessions": made(sessions_table, day.sessions.party.size, world, flow_id, day.sessions)}
+            "sessions": made(sessions_table, day.sessions.party.size, world, flow_id, day.sessions),
+            "truth_labels": made(labels_table, flow_id.size, flow_id, day.flows.truth),
+            "bank_view": made(bank_table, flow_id.size, world, flow_id, day.flows.truth)}
 
 
 def flows_table(world: World, scenario: str, f: DayFlows, rows: slice = slice(None)) -> pa.Table:
@@ -76,7 +86,7 @@ def flows_table(world: World, scenario: str, f: DayFlows, rows: slice = slice(No
     currency_code = np.array([currencies.index(c) for c in world.money.currency], np.int64)
     return pa.table({
         "flow_id": pa.array(f.flow_id, pa.uint64()),
-        "arrival_id": _maybe(f.arrival_id, f.flow_type == 3),
+        "arrival_id": _maybe(f.arrival_id, f.arrival_id == 0),
         "scenario_id": _codes(np.zeros(n), [scenario]),
         "flow_type": _codes(f.flow_type, FLOW_TYPES),
         "channel": _codes(_CHANNEL_OF_TYPE[f.flow_type], PAYMENT_CHANNELS),
@@ -136,4 +146,38 @@ def sessions_table(world: World, flow_id: np.ndarray, s: Sessions, rows: slice =
         "ended_at": pa.array(s.end, _UTC),
         "flows": pa.array(s.flows.astype(np.int32)),
         "first_flow_id": pa.array(flow_id[s.first], pa.uint64()),
+    })
+
+
+def labels_table(flow_id: np.ndarray, truth: Truth, rows: slice = slice(None)) -> pa.Table:
+    t = truth.rows(rows)
+    return pa.table({
+        "flow_id": pa.array(flow_id[rows], pa.uint64()),
+        "label": _codes(t.label, LABELS),
+        "campaign_id": _maybe(t.campaign_id, t.campaign_id == 0),
+        "role": _codes(t.role, LABEL_ROLES),
+    })
+
+
+def _time(at: np.ndarray) -> pa.Array:
+    return pa.array(at, _UTC, mask=at < 0)
+
+
+def bank_table(world: World, flow_id: np.ndarray, truth: Truth, rows: slice = slice(None)) -> pa.Table:
+    t = truth.rows(rows)
+    bank = t.bank
+    horizon_end = (world.identity.profile.horizon.end - dt.date(1970, 1, 1)).days * 86_400_000_000 + 86_400_000_000
+    label, since = bank.label_as_of(horizon_end)
+    return pa.table({
+        "flow_id": pa.array(flow_id[rows], pa.uint64()),
+        "rule_score": pa.array(t.rule_score, pa.float32()),
+        "rule_decision": _codes(t.rule_decision, RULE_DECISIONS),
+        "detected_at": _time(bank.detected_at),
+        "disputed_at": _time(bank.disputed_at),
+        "dispute_kind": _codes(bank.dispute_kind, DISPUTE_KINDS),
+        "chargeback_at": _time(bank.chargeback_at),
+        "chargeback_outcome": _codes(bank.chargeback_outcome, CHARGEBACK_OUTCOMES),
+        "confirmed_legit_at": _time(bank.confirmed_legit_at),
+        "bank_label": _codes(label, BANK_LABELS),
+        "bank_label_at": _time(since),
     })

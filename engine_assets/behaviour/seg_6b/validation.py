@@ -15,6 +15,7 @@ counts and small aggregates, merged at the end.
 """
 
 import calendar
+import datetime as dt
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -23,6 +24,8 @@ import numpy as np
 import polars as pl
 
 from engine_assets.behaviour.seg_6b.assets import DAY_TABLES, GROUP
+from engine_assets.behaviour.seg_6b.fraud_validation import FRAUD_CHECKS, FRAUD_REMEDIES, fraud_day, fraud_outcomes
+from engine_assets.behaviour.seg_6b.learnability import learnability
 from engine_assets.behaviour.seg_6b.world import codes_of
 from engine_assets.quality.gates import MISSING_PARTITIONS_REMEDY, ValidationCheck, validation_asset
 from engine_assets.quality.realism import Sample, corridor, invariant, reported
@@ -95,7 +98,7 @@ def _check_day(read: Reader, ids: dict[str, np.ndarray], homes: pl.DataFrame, si
                tokens: pl.DataFrame, currencies: set[str], scenario: str, day: str) -> _Tally:
     t = _Tally()
     key = {"scenario": scenario, "day": day}
-    if not all(read.is_published(f"{GROUP}/{name}", key) for name in DAY_TABLES):
+    if not all(read.is_published(f"{GROUP}/{name}", key) for name in (*DAY_TABLES, "transactions")):
         t.missing = 1
         return t
     flows = read.scan(f"{GROUP}/flows", key).select(_FLOW_COLUMNS).collect()
@@ -219,6 +222,14 @@ def evaluate(read: Reader):
                 tallies.append(tally)
                 if tally.missing:
                     unbuilt.append(f"{scenario}|{day}")
+    fraud_tallies = []
+    usd = identity.policies.flows.model.amounts.fx_per_usd
+    for scenario in identity.profile.scenarios:
+        windows = read.scan(f"{GROUP}/fraud_campaigns", scenario).select("campaign_id", "window_start",
+                                                                          "window_end").collect()
+        built = [d for d in days if f"{scenario}|{d}" not in unbuilt]
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="6b-fraud-validation") as pool:
+            fraud_tallies.extend(pool.map(lambda d: fraud_day(read, scenario, d, windows, usd), built))
     first = tallies[:len(days)]  # realism of the first scenario
     total = lambda name, ts=tallies: sum(getattr(t, name) for t in ts)  # noqa: E731
     dangling: dict[str, int] = {}
@@ -290,6 +301,11 @@ def evaluate(read: Reader):
         corridor("auth_latency_p99_ms", float(np.percentile(latency, 99)) if latency.size else None,
                  high=realism.auth_latency_p99_ms_max, digits=1, sample=sample),
     ]
+    first_day_us = (identity.profile.horizon.start - dt.date(1970, 1, 1)).days * 86_400_000_000
+    learned = learnability(read, identity.profile.scenarios[0], days, flows, first_day_us) if not unbuilt else {}
+    outcomes += fraud_outcomes(fraud_tallies, fraud_tallies[:len(days)], identity.policies.fraud.realism,
+                               read.table(f"{GROUP}/cases"), learned,
+                               Sample(flows, identity.policies.fraud.realism.enforce_from_flows, "flows"))
     return outcomes, {}
 
 
@@ -312,6 +328,7 @@ REMEDIES = {
     "home_to_site_km": (
         "Distances follow the world's store density: more merchants (`merchants` in config/profiles/<name>.yaml) or "
         "`attachment.favourites` and `attachment.domestic_share` in config/policies/6b.yaml."),
+    **FRAUD_REMEDIES,
     **{f"primary_store_share_{s}": (
         f"Set `attachment.regular_share.{s}` (and the domestic and travel shares) in config/policies/6b.yaml.")
        for s in ("grocery", "restaurants")},
@@ -342,15 +359,18 @@ CHECKS = [ValidationCheck(name, text, blocking=not name.startswith(("repeat_shar
     ("transfers_per_party_month", "Realism: account-to-account transfers per party a month."),
     ("auth_latency_median_ms", "Realism: median authorisation latency (150-400 ms)."),
     ("auth_latency_p99_ms", "Realism: p99 authorisation latency (<= 2 s)."),
+    *FRAUD_CHECKS,
 )]
 
 
 validation = validation_asset(
     GROUP,
-    reads=[*(f"{GROUP}/{name}" for name in DAY_TABLES), "seg_5b/arrival_events", "seg_6a/parties",
+    reads=[*(f"{GROUP}/{name}" for name in (*DAY_TABLES, "transactions", "fraud_campaigns", "cases")),
+           "seg_5b/arrival_events", "seg_6a/parties",
            "seg_6a/accounts", "seg_6a/instruments", "seg_6a/devices", "seg_6a/ips", "seg_1a/merchants",
            "seg_1b/site_locations", "seg_3b/edge_catalogue", "reference/countries"],
     evaluate=evaluate,
-    description="Every arrival paid once by a believable customer; whole, ordered lifecycles; realistic rates.",
+    description="Every arrival paid once by a believable customer; whole, ordered lifecycles; realistic rates; "
+                "every flow labelled once; realistic, learnable fraud.",
     checks=CHECKS,
 )

@@ -30,7 +30,7 @@ from engine_kernels.vocabulary import (
 # What the run reads of the world besides arrivals (engine_assets/behaviour/seg_6b/assets.py declares them).
 WORLD_READS = ("seg_6a/parties", "seg_6a/accounts", "seg_6a/instruments", "seg_6a/devices", "seg_6a/device_links",
                "seg_6a/ips", "seg_6a/ip_links", "seg_1b/site_locations", "seg_1a/merchants", "seg_3b/edge_catalogue",
-               "reference/countries", "seg_2a/tz_transitions")
+               "reference/countries", "seg_2a/tz_transitions", "seg_2b/site_weights")
 CASH_MCCS = (6010, 6011)
 OTHER_IP_TYPES = ("public_wifi", "mobile_cgnat")
 
@@ -140,9 +140,16 @@ class World:
         self._ips(read)
         self._sites(read, terminals)
         self._merchants(read)
-        edges = read.table("seg_3b/edge_catalogue").select("edge_id", "country_iso").sort("edge_id")
+        edges = read.table("seg_3b/edge_catalogue").select("edge_id", "merchant_id", "country_iso").sort("edge_id")
         self.edge_id = edges["edge_id"].to_numpy()
         self.edge_country = codes_of(edges["country_iso"], countries, -1)
+        self.edge_merchant = index_of(self.merchant_id, edges["merchant_id"].to_numpy(), "seg_3b/edge_catalogue")
+        self.edge_zone = codes_of(read.table("seg_3b/edge_catalogue").sort("edge_id")["tzid"], self.transitions.tzids,
+                                  -1).astype(np.int16)
+        zones = read.every_country("seg_2b/site_weights", ["site_id", "tzid"], tagged=False)[0]
+        self.site_zone = np.full(self.site_id.size, -1, np.int16)
+        self.site_zone[index_of(self.site_id, zones["site_id"].to_numpy(), "seg_2b/site_weights.site_id")] = \
+            codes_of(zones["tzid"], self.transitions.tzids, -1)
         self._by_country()
 
     def _parties(self, read: Reader) -> None:
@@ -209,6 +216,7 @@ class World:
                         "device_id")
         self.device_id = devices["device_id"].to_numpy()
         farm = codes_of(devices["usage"], ["farm"], -1) == 0  # a ring's farm devices buy nothing legitimate
+        self.farm_devices = np.flatnonzero(farm)
         terminal = np.flatnonzero(~devices["site_id"].is_null().to_numpy())
         at_site = devices["site_id"].fill_null(0).to_numpy()[terminal]
         del devices
@@ -229,6 +237,8 @@ class World:
         order = np.lexsort((ip, ~ip_links["is_first"].to_numpy(), on))
         self.ip_offsets, self.ip_list = csr(on, self.device_id.size), _small(ip[order])
         ip_type = codes_of(ips["ip_type"], IP_TYPES)
+        self.ip_type = ip_type.astype(np.int8)
+        self.ip_country = codes_of(ips["country_iso"], self.countries, -1).astype(np.int16)
         other = np.flatnonzero(np.isin(ip_type, [IP_TYPES.index(t) for t in OTHER_IP_TYPES]))
         other_country = codes_of(ips["country_iso"], self.countries, -1)[other]
         other = other[other_country >= 0]

@@ -1,8 +1,10 @@
 """Jobs derived from the asset graph: stages by layer and partitioning, and how each may be launched."""
 
 import dagster as dg
+
 import pytest
 
+from engine_assets.behaviour.seg_6b.assets import DAY_TABLES
 from engine_assets.definitions import ASSETS, LAYERS, defs
 from engine_assets.run.jobs import RANGE_END, RANGE_START, build_stages, stage_tags
 from engine_assets.run.layers import Layer, Segment
@@ -15,10 +17,11 @@ def _stages(assets, layers=LAYERS):
     return {s.name: s for s in build_stages(assets, layers)}
 
 
-def test_the_world_is_built_by_seven_jobs_in_order():
+def test_the_world_is_built_by_eight_jobs_in_order():
     stages = build_stages(ASSETS, LAYERS)
     assert [s.name for s in stages] == ["world_job", "clock_job", "behaviour_job", "clock_daily_job",
-                                        "clock_validation_job", "behaviour_daily_job", "behaviour_validation_job"]
+                                        "clock_validation_job", "behaviour_by_scenario_job", "behaviour_daily_job",
+                                        "behaviour_validation_job"]
     assert [j.name for j in defs.jobs] == [s.name for s in stages]
     by_name = {s.name: s for s in stages}
     assert by_name["world_job"].partitions_def == COUNTRIES and not by_name["world_job"].per_partition
@@ -29,8 +32,12 @@ def test_the_world_is_built_by_seven_jobs_in_order():
     assert {k.to_user_string() for k in behaviour.keys if k.path[0] != "seg_6a"} == {"seg_6b/patronage"}
     flows = by_name["behaviour_daily_job"]
     assert flows.per_partition and flows.partitions_def == SCENARIO_DAYS
-    assert {k.to_user_string() for k in flows.keys} == {"seg_6b/flows", "seg_6b/events", "seg_6b/sessions"}
-    assert [k.to_user_string() for k in by_name["behaviour_validation_job"].keys] == ["seg_6b/seg_6b_validation"]
+    assert {k.to_user_string() for k in flows.keys} == {f"seg_6b/{name}" for name in (*DAY_TABLES, "transactions")}
+    plan = by_name["behaviour_by_scenario_job"]
+    assert plan.partitions_def == SCENARIOS and not plan.per_partition
+    assert {k.to_user_string() for k in plan.keys} == {"seg_6b/fraud_campaigns", "seg_6b/fraud_targets"}
+    assert {k.to_user_string() for k in by_name["behaviour_validation_job"].keys} == {"seg_6b/cases",
+                                                                                     "seg_6b/seg_6b_validation"}
     daily = by_name["clock_daily_job"]
     assert daily.per_partition and daily.partitions_def == SCENARIO_DAYS
     assert {k.to_user_string() for k in daily.keys} == {"seg_5b/bucket_counts", "seg_5b/arrival_events"}

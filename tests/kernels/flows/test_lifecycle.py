@@ -259,3 +259,28 @@ def test_event_counts_by_path(plain):
     expected = 2 + (life.reversal_at[ok] >= 0) + (life.clearing_at[ok] >= 0) + (life.refund_at[ok] >= 0)
     assert (life.events[ok] == expected).all()
     assert life.events.sum() == _events(f, life)[0].size
+
+
+def test_forced_declines_and_claimed_refunds_leave_every_other_flow_as_it_was(plain, flows, key):
+    """A forced decline reason wins over the draws where the payer can be declined; a claimed refund
+    is full and comes the claimed days after clearing; the other flows' lifecycles do not move."""
+    f, before = plain
+    n = f.flow_type.size
+    forced = np.full(n, -1, np.int8)
+    forced[::7] = DECLINE_REASONS.index("invalid_card_data")
+    claimed = np.full(n, np.nan)
+    claimed[3::11] = 4.0
+    life = lifecycle(key("6b.lifecycle"), f.unit_a, f.unit_b, f.flow_type, f.ts_utc, f.amount, f.amount_ratio, f.income,
+                     f.minor_unit, f.partial_ok, f.three_ds_rate, f.settle_hours, f.declinable,
+                     flows.authorisation, flows.lifecycle, forced, claimed)
+    hit = forced >= 0
+    assert (life.outcome[hit] == DECLINED).all()
+    assert (life.reason[hit] == DECLINE_REASONS.index("invalid_card_data")).all()
+    untouched = ~hit & np.isnan(claimed)
+    for name in ("outcome", "reason", "auth_at", "clearing_at", "refund_at", "approved"):
+        assert np.array_equal(getattr(life, name)[untouched], getattr(before, name)[untouched]), name
+    refunded = ~hit & ~np.isnan(claimed) & (life.clearing_at >= 0) & (f.flow_type != TRANSFER)
+    assert refunded.sum() > 1_000
+    assert (life.refund_at[refunded] - life.clearing_at[refunded] == 4 * 24 * HOUR_US).all()
+    assert np.array_equal(life.refund_amount[refunded], life.approved[refunded])
+    assert (life.reversal_at[refunded] < 0).all()

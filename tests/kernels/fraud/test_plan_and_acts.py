@@ -1,0 +1,203 @@
+"""The fraud plan and its acts (engine_kernels/fraud/plan.py, acts.py) on a small hand-made world
+under config/policies/fraud.yaml: counts around the policy's rates, targets through roles and
+exposure, and what each campaign type does."""
+
+import dataclasses
+
+import numpy as np
+import pytest
+import yaml
+
+from engine_assets.run.config import CONFIG_DIR
+from engine_assets.run.fraud_policy import parse_fraud
+from engine_kernels.fraud.acts import Places, draw_acts
+from engine_kernels.fraud.plan import (
+    APP,
+    ATO,
+    CARD_TESTING,
+    COLLUSION,
+    DAY_US,
+    FIRST_PARTY,
+    MULE,
+    REFUND,
+    STOLEN,
+    VICTIM,
+    Pools,
+    draw_plan,
+)
+from engine_kernels.randomness.streams import label_key
+from engine_kernels.vocabulary import ATM_WITHDRAWAL, CNP_PURCHASE, CP_PURCHASE, FRAUD_TYPES, TRANSFER
+
+PH = "ab" * 32
+FIRST_DAY = 20_500
+N_DAYS = 60
+N_PARTIES = 2_000_000  # the rates are per million parties: enough campaigns of every type
+SCALE = 40  # the small world's parties stand for this many
+
+
+def keys(label):
+    return label_key(7, PH, label)
+
+
+@pytest.fixture(scope="module")
+def policy():
+    with open(CONFIG_DIR / "policies" / "fraud.yaml") as f:
+        return parse_fraud(yaml.safe_load(f))[0]
+
+
+@pytest.fixture(scope="module")
+def world():
+    """50,000 parties in 4 countries, 400 sites with 30 regulars each, 200 edges, a few roles."""
+    rng = np.random.default_rng(3)
+    n_parties, n_sites, n_edges, n_merchants = 50_000, 400, 200, 150
+    party_country = rng.integers(0, 4, n_parties)
+    first_card = np.where(rng.random(n_parties) < 0.9, np.arange(n_parties) + 1_000_000, -1)
+    regular_party = np.concatenate([rng.choice(n_parties, 30, replace=False) for _ in range(n_sites)])
+    site_merchant = rng.integers(0, n_merchants, n_sites)
+    site_country = rng.integers(0, 4, n_sites)
+    edge_merchant = rng.integers(0, n_merchants, n_edges)
+    cash = np.sort(rng.choice(n_sites, 40, replace=False))
+    cash = cash[np.argsort(site_country[cash], kind="stable")]
+    pools = Pools(card_parties=np.flatnonzero(first_card >= 0), first_card=first_card, sites=np.arange(n_sites),
+                  regular_offsets=np.arange(0, n_sites * 30 + 1, 30), regular_party=regular_party,
+                  mules=np.arange(100, 140), fraudsters=np.arange(200, 260), ring_parties=np.arange(300, 330),
+                  colluders=np.array([5, 6]))
+    csr = lambda group, n: np.concatenate(([0], np.cumsum(np.bincount(group, minlength=n))))  # noqa: E731
+    places = Places(
+        risky_edges=np.arange(0, n_edges, 2), risky_sites=np.arange(1, n_sites, 3), edges=np.arange(n_edges), edge_merchant=edge_merchant,
+        edge_country=rng.integers(0, 4, n_edges), cash_sites=cash, cash_offsets=csr(site_country[cash], 4),
+        site_merchant=site_merchant, site_country=site_country, terminal_offsets=np.arange(n_sites + 1),
+        terminal_list=np.arange(n_sites) + 5_000_000,
+        merchant_site_offsets=csr(site_merchant, n_merchants), merchant_sites=np.argsort(site_merchant, kind="stable"),
+        merchant_edge_offsets=csr(edge_merchant, n_merchants), merchant_edges=np.argsort(edge_merchant, kind="stable"),
+        farm_devices=np.arange(7_000_000, 7_000_020), risky_ips=np.arange(8_000_000, 8_000_050),
+        other_ip_offsets=np.arange(0, 41, 10), other_ip_list=np.arange(9_000_000, 9_000_040),
+        party_country=party_country, first_card=first_card, price_fx=np.array([1.0, 0.9, 150.0, 3.7]),
+        minor_unit=np.array([0.01, 0.01, 1.0, 0.01]))
+    return pools, places
+
+
+@pytest.fixture(scope="module")
+def drawn(policy, world):
+    pools, places = world
+    plan = draw_plan(keys, policy, 0, FIRST_DAY, N_DAYS, N_PARTIES, pools)
+    return plan, draw_acts(keys, policy, plan, places)
+
+
+def test_campaign_counts_follow_the_policy_rates(policy, world):
+    """Over 30 scenarios each type's mean count is its rate x parties x (horizon + lead-in) months."""
+    pools, _ = world
+    from engine_kernels.fraud.plan import _lead_days
+
+    lead = _lead_days(policy)
+    counts = np.array([np.bincount(draw_plan(keys, policy, s, FIRST_DAY, N_DAYS, N_PARTIES, pools).fraud_type,
+                                   minlength=len(FRAUD_TYPES)) for s in range(30)])
+    for t, rate in enumerate(policy.campaigns):
+        mean = rate.per_million_month * N_PARTIES / 1e6 * (N_DAYS + lead[t]) / 30
+        sd = np.sqrt(mean + mean ** 2 / policy.dispersion) / np.sqrt(30)
+        assert counts[:, t].mean() == pytest.approx(mean, abs=4.5 * sd + 0.5), FRAUD_TYPES[t]
+    assert counts.std(axis=0).min() > 0  # campaigns vary from scenario to scenario
+
+
+def test_plan_is_keyed(policy, world, drawn):
+    plan, _ = drawn
+    again = draw_plan(keys, policy, 0, FIRST_DAY, N_DAYS, N_PARTIES, world[0])
+    for field in dataclasses.fields(plan):
+        assert np.array_equal(getattr(plan, field.name), getattr(again, field.name)), field.name
+    other = draw_plan(keys, policy, 1, FIRST_DAY, N_DAYS, N_PARTIES, world[0])
+    assert not np.array_equal(other.start_day[:50], plan.start_day[:50])
+
+
+def test_targets_come_through_roles_and_exposure(drawn, world):
+    pools, _ = world
+    plan, _ = drawn
+    t = plan.fraud_type[plan.campaign]
+    stolen = np.flatnonzero(t == STOLEN)
+    assert stolen.size > 100
+    for i in stolen:
+        site = plan.site[plan.campaign[i]]
+        regulars = pools.regular_party[pools.regular_offsets[site]:pools.regular_offsets[site + 1]]
+        assert plan.party[i] in regulars
+    # one target per regular: a campaign never steals the same card twice
+    pairs = plan.campaign[stolen] * 10**7 + plan.party[stolen]
+    assert np.unique(pairs).size == pairs.size
+    assert np.isin(plan.mule[plan.fraud_type == APP], pools.mules).all()
+    assert np.isin(plan.party[np.isin(t, [REFUND, FIRST_PARTY])], pools.fraudsters).all()
+    assert np.isin(plan.party[t == COLLUSION], pools.ring_parties).all()
+    assert np.isin(plan.merchant[plan.fraud_type == COLLUSION], pools.colluders).all()
+    assert (plan.role[np.isin(t, [CARD_TESTING, STOLEN, ATO, APP])] == VICTIM).all()
+
+
+def test_card_testing_probes_then_charges_the_cards_that_work(drawn, policy, world):
+    plan, acts = drawn
+    _, places = world
+    ct = plan.fraud_type[acts.campaign] == CARD_TESTING
+    probe = ct & (acts.unit % 65536 < 1000)
+    assert probe.sum() > 500
+    units = places.minor_unit[acts.merchant_country[probe]]
+    assert (acts.amount[probe] <= 2.0 + units).all()
+    assert (acts.flow_type[probe] == CNP_PURCHASE).all()
+    assert np.isin(acts.ip[probe], places.risky_ips).all() and np.isin(acts.device[probe], places.farm_devices).all()
+    dead = np.unique(acts.target[probe & acts.invalid])
+    share = dead.size / np.unique(acts.target[probe]).size
+    assert share == pytest.approx(policy.card_testing.invalid_share, abs=0.06)
+    charged = np.unique(acts.target[ct & ~probe])
+    assert charged.size > 50 and not np.isin(charged, dead).any()
+
+
+def test_stolen_cards_are_used_a_few_times_a_day_and_adapt(drawn, policy, world):
+    plan, acts = drawn
+    _, places = world
+    st = plan.fraud_type[acts.campaign] == STOLEN
+    day = acts.ts_utc[st] // DAY_US
+    per_day = np.unique(acts.target[st] * 100_000 + day, return_counts=True)[1]
+    assert per_day.min() >= policy.stolen_cards.per_day.lo and per_day.max() <= policy.stolen_cards.per_day.hi
+    adapted_from = plan.adapted_from[acts.campaign[st]]
+    adapted = acts.ts_utc[st] >= adapted_from
+    assert 0.1 < adapted.mean() < 0.9
+    assert (acts.instrument[st] == plan.instrument[acts.target[st]]).all()
+    early, late = ~adapted, adapted
+    assert np.isin(acts.ip[st][early & (acts.flow_type[st] == CNP_PURCHASE)], places.risky_ips).all()
+    assert not np.isin(acts.ip[st][late], places.risky_ips).any()
+    assert (acts.flow_type[st][late] == CNP_PURCHASE).all()
+    offline = 1 - policy.stolen_cards.online_share
+    assert (acts.flow_type[st][early] == ATM_WITHDRAWAL).mean() == pytest.approx(offline / 2, abs=0.05)
+    assert (acts.flow_type[st][early] == CP_PURCHASE).mean() == pytest.approx(offline / 2, abs=0.05)
+
+
+def test_scams_pay_a_mule_who_forwards_and_cashes_out(drawn, policy):
+    plan, acts = drawn
+    app = plan.fraud_type[acts.campaign] == APP
+    paid = app & (acts.role == VICTIM)
+    assert (acts.flow_type[paid] == TRANSFER).all()
+    assert (acts.payee[paid] == plan.mule[acts.campaign[paid]]).all()
+    forward = app & (acts.role == MULE) & (acts.flow_type == TRANSFER)
+    assert (acts.party[forward] == plan.mule[acts.campaign[forward]]).all()
+    assert (acts.payee[forward] == plan.second_mule[acts.campaign[forward]]).all()
+    cash = app & (acts.role == MULE) & (acts.flow_type == ATM_WITHDRAWAL)
+    assert cash.sum() > 0 and (acts.party[cash] == plan.second_mule[acts.campaign[cash]]).all()
+    # every forward comes after the payment it passes on, and forwards less
+    pay = {(t, u % 65536): (ts, a) for t, u, ts, a in zip(acts.target[paid], acts.unit[paid], acts.ts_utc[paid],
+                                                          acts.amount[paid])}
+    for t, u, ts, a in zip(acts.target[forward], acts.unit[forward], acts.ts_utc[forward], acts.amount[forward]):
+        t0, a0 = pay[(t, u % 65536 - 500)]
+        assert ts > t0 and a <= a0
+
+
+def test_refund_abuse_claims_refunds_and_collusion_buys_at_the_colluder(drawn, world):
+    plan, acts = drawn
+    _, places = world
+    refund = plan.fraud_type[acts.campaign] == REFUND
+    assert refund.sum() > 0 and (~np.isnan(acts.refund_days[refund])).all()
+    assert np.isnan(acts.refund_days[~refund]).all()
+    coll = plan.fraud_type[acts.campaign] == COLLUSION
+    assert coll.sum() > 0
+    assert (acts.merchant[coll] == plan.merchant[acts.campaign[coll]]).all()
+    assert np.isin(acts.flow_type[coll], [CP_PURCHASE, CNP_PURCHASE]).all()
+
+
+def test_acts_are_time_ordered_and_first_party_makes_none(drawn):
+    plan, acts = drawn
+    assert (np.diff(acts.ts_utc) >= 0).all()
+    assert not (plan.fraud_type[acts.campaign] == FIRST_PARTY).any()
+    assert (acts.amount > 0).all()
