@@ -14,6 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.stats import poisson
 
+from numba import njit
+
+from engine_kernels.flows.lifecycle import price_point
 from engine_kernels.fraud.draws import between, log_normal, pick, uniforms
 from engine_kernels.fraud.plan import APP, ATO, CARD_TESTING, COLLUSION, DAY_US, MULE, REFUND, STOLEN, Plan
 from engine_kernels.fraud.policy import FraudPolicy
@@ -27,18 +30,61 @@ _ATM_LIMIT_USD = 500.0  # a day's cash machine limit caps what a mule takes out 
 
 
 @dataclass
+class Weighted:
+    """Places (edges or sites) grouped by country, each with a weight (its expected volume): one is
+    picked by weight in a given country, or anywhere."""
+
+    items: np.ndarray  # sorted by country
+    offsets: np.ndarray  # per country, over items
+    in_country: np.ndarray  # country + the item's cumulative share of its country's weight
+    anywhere: np.ndarray  # cumulative share of all the weight
+
+    @classmethod
+    def of(cls, items: np.ndarray, country: np.ndarray, weight: np.ndarray, n_countries: int) -> "Weighted":
+        order = np.lexsort((items, country))
+        # a place without a measured volume still gets a sliver of weight (large enough to survive
+        # the running sum), never a NaN
+        weight = np.nan_to_num(weight[order].astype(np.float64))
+        weight = np.maximum(weight, 1e-6 * weight.mean() if weight.size and weight.mean() > 0 else 1.0)
+        items, country = items[order], country[order]
+        offsets = np.concatenate(([0], np.cumsum(np.bincount(country, minlength=n_countries))))
+        within = np.cumsum(weight)
+        base = np.concatenate(([0.0], within))[offsets[:-1]][country]
+        total = (np.concatenate(([0.0], within))[offsets[1:]] - np.concatenate(([0.0], within))[offsets[:-1]])[country]
+        return cls(items, offsets, country + (within - base) / total, within / within[-1] if within.size else within)
+
+    def pick(self, u, country=None, home=None) -> np.ndarray:
+        """An item per uniform u: in `country` where `home` is true and the country has any, else anywhere
+        (-1 when there are none at all)."""
+        u = np.asarray(u, np.float64)
+        if self.items.size == 0:
+            return np.full(u.shape, -1, np.int64)
+        anywhere = self.items[np.minimum(np.searchsorted(self.anywhere, u), self.items.size - 1)]
+        if country is None:
+            return anywhere.astype(np.int64)
+        country = np.broadcast_to(np.asarray(country), u.shape)
+        c = np.maximum(country, 0)
+        has = (self.offsets[c + 1] > self.offsets[c]) & (country >= 0) & np.asarray(home, bool)
+        at = np.minimum(np.searchsorted(self.in_country, c + u), self.items.size - 1)
+        at = np.minimum(np.clip(at, self.offsets[c], self.offsets[c + 1] - 1), self.items.size - 1)
+        return np.where(has, self.items[np.maximum(at, 0)], anywhere).astype(np.int64)
+
+
+@dataclass
 class Places:
     """Where campaigns act and with what, as indices into the world's arrays."""
 
-    risky_edges: np.ndarray  # edges of merchants selling what resells (digital goods, electronics, travel)
-    risky_sites: np.ndarray  # sites of such merchants
-    edges: np.ndarray  # every edge
+    edges: Weighted  # every edge, by its expected online volume
+    risky_edges: Weighted  # the same, tilted towards merchants whose goods resell (digital, electronics, travel)
+    cash_sites: Weighted  # cash machines by their volume
+    sites: Weighted  # every site by its volume
+    risky_sites: Weighted  # the same, tilted towards merchants whose goods resell
+    domestic_share: float  # share of acts in the victim's (or fraudster's) own country
     edge_merchant: np.ndarray
     edge_country: np.ndarray
-    cash_sites: np.ndarray  # sites of cash machines, sorted by country
-    cash_offsets: np.ndarray  # per country, over cash_sites
     site_merchant: np.ndarray
     site_country: np.ndarray
+    site_cash: np.ndarray  # the site is a cash machine
     terminal_offsets: np.ndarray
     terminal_list: np.ndarray
     merchant_site_offsets: np.ndarray  # per merchant, over merchant_sites
@@ -53,6 +99,12 @@ class Places:
     first_card: np.ndarray  # per party, -1 without
     price_fx: np.ndarray  # per country: local units per US dollar at US prices
     minor_unit: np.ndarray  # per country
+    merchant_median_usd: np.ndarray  # per merchant: its sector's usual amount (6b.yaml amounts)
+    merchant_sigma: np.ndarray
+    party_offset_us: np.ndarray  # per party: its home zone's UTC offset mid-horizon
+    hour_share: np.ndarray  # 24 shares: when in their local day people pay (6b.yaml transfers.hours)
+    ninety_nine: float  # price points of purchases (6b.yaml amounts)
+    round_share: float
 
 
 @dataclass
@@ -143,6 +195,31 @@ class _Builder:
         return Acts(**{k: v[order] for k, v in cols.items()})
 
 
+def _usd(places: Places, merchant: np.ndarray, u, factor) -> np.ndarray:
+    """A purchase's dollars: the merchant's usual amount times a log-normal factor (sigmas add in quadrature)."""
+    sigma = np.hypot(places.merchant_sigma[merchant], factor.sigma)
+    return log_normal(u, places.merchant_median_usd[merchant] * factor.median, sigma)
+
+
+def _moment(places: Places, day, u, party) -> np.ndarray:
+    """µs since 1970 of a moment of a local day (days since 1970, whole) of the party, at an hour
+    drawn by u from the local-day profile: fraudsters pay in their victims' waking hours like
+    everyone else, or their own flows would give them away."""
+    cum = np.cumsum(places.hour_share) / places.hour_share.sum()
+    u = np.asarray(u, np.float64)
+    hour = np.minimum(np.searchsorted(cum, u, side="right"), 23)
+    below = np.where(hour > 0, cum[np.maximum(hour - 1, 0)], 0.0)
+    within = np.clip((u - below) / np.maximum(cum[hour] - below, 1e-12), 0.0, 1.0 - 1e-9)
+    local = np.asarray(day, np.int64) * DAY_US + ((hour + within) * _HOUR_US).astype(np.int64)
+    return local - places.party_offset_us[party]
+
+
+@njit(cache=True)
+def _price_points(amount, u, ninety_nine, round_share, minor_unit, out):
+    for i in range(amount.shape[0]):
+        out[i] = price_point(amount[i], u[i], ninety_nine, round_share, minor_unit[i])
+
+
 def _expand(target_rows: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(target row, act number) of every act, `counts[i]` acts for target_rows[i]."""
     rows = np.repeat(target_rows, counts)
@@ -176,12 +253,12 @@ def draw_acts(keys, policy: FraudPolicy, plan: Plan, places: Places) -> Acts:
     w = act_uniforms(rows, k)
     c = plan.campaign[rows]
     burst = day_start[c] + (plan.anchor_u[c] * 0.8 * DAY_US).astype(np.int64)
-    edge = pick((plan.anchor_u[c] * 7919 + (k % 3) / 3.0) % 1.0, places.risky_edges)
+    edge = places.risky_edges.pick((plan.anchor_u[c] * 7919 + (k % 3) / 3.0) % 1.0)  # a few merchants a burst
     country = places.edge_country[np.maximum(edge, 0)]
     probe = p.probe_usd[0] + w[:, 1] * (p.probe_usd[1] - p.probe_usd[0])  # 0-2 units of the local money
     out.add(places, **common(rows, k), ts_utc=burst + (w[:, 0] * _BURST_HOURS * _HOUR_US).astype(np.int64),
             flow_type=np.full(rows.size, CNP_PURCHASE), instrument=plan.instrument[rows], edge=edge,
-            device=pick(w[:, 2], places.farm_devices), ip=pick(w[:, 3], places.risky_ips),
+            device=pick(plan.anchor_u[c], places.farm_devices), ip=pick(v[rows, 10], places.risky_ips),
             amount=np.maximum(np.round(probe / places.minor_unit[country]) * places.minor_unit[country],
                               places.minor_unit[country]),
             invalid=v[rows, 3] < p.invalid_share)
@@ -190,17 +267,19 @@ def draw_acts(keys, policy: FraudPolicy, plan: Plan, places: Places) -> Acts:
     w = act_uniforms(rows, 1000 + k)
     c = plan.campaign[rows]
     after = log_normal(w[:, 0], p.charge_hours.median, p.charge_hours.sigma, p.charge_hours.cap)
-    edge = pick(w[:, 1], places.risky_edges)
+    home = places.party_country[plan.party[rows]]
+    edge = places.risky_edges.pick(w[:, 1], home, w[:, 5] < places.domestic_share)
     out.add(places, **common(rows, 1000 + k),
             ts_utc=day_start[c] + (plan.anchor_u[c] * 0.8 * DAY_US).astype(np.int64)
             + ((_BURST_HOURS + after) * _HOUR_US).astype(np.int64),
             flow_type=np.full(rows.size, CNP_PURCHASE), instrument=plan.instrument[rows], edge=edge,
-            device=pick(w[:, 2], places.farm_devices), ip=pick(w[:, 3], places.risky_ips),
-            amount=_money(log_normal(w[:, 4], p.charge_usd.median, p.charge_usd.sigma),
+            device=pick(v[rows, 11], places.farm_devices), ip=pick(v[rows, 10], places.risky_ips),
+            amount=_money(_usd(places, places.edge_merchant[np.maximum(edge, 0)], w[:, 4], p.charge_factor),
                           places.edge_country[np.maximum(edge, 0)], places))
 
-    # --- stolen cards: used days after the compromise, online or at cash machines abroad; adapted
-    # campaigns buy ordinary things for less, from addresses in the victim's country
+    # --- stolen cards: used days after the compromise, online or with counterfeits in store; adapted
+    # campaigns buy ordinary things online for less, from addresses in the victim's country and a
+    # device spoofing the victim's
     st = np.flatnonzero(t_type == STOLEN)
     s = policy.stolen_cards
     exposed = plan.start_day[plan.campaign[st]] + np.floor(v[st, 2] * plan.days[plan.campaign[st]]).astype(np.int64)
@@ -209,23 +288,31 @@ def draw_acts(keys, policy: FraudPolicy, plan: Plan, places: Places) -> Acts:
     rows, k = _expand(st, between(v[st, 4], s.days.lo, s.days.hi) * per_day)
     w = act_uniforms(rows, k)
     at = np.searchsorted(st, rows)
-    ts = (first_use[at] + k // per_day[at]) * DAY_US + (w[:, 0] * DAY_US).astype(np.int64)
+    ts = _moment(places, first_use[at] + k // per_day[at], w[:, 0], plan.party[rows])
     adapted_from = plan.adapted_from[plan.campaign[rows]]
     adapted = (adapted_from >= 0) & (ts >= adapted_from)
-    online = adapted | (w[:, 1] < s.online_share)
+    online = w[:, 1] < s.online_share
     victim_country = places.party_country[plan.party[rows]]
-    edge = np.where(online, np.where(adapted, pick(w[:, 2], places.edges), pick(w[:, 2], places.risky_edges)), -1)
-    cash = ~online & (w[:, 6] < 0.5)  # a counterfeit card at a cash machine, or buying goods that resell
-    site = np.where(online, -1, np.where(cash, pick(w[:, 2], places.cash_sites), pick(w[:, 2], places.risky_sites)))
+    home = w[:, 7] < places.domestic_share
+    edge = np.where(online, np.where(adapted, places.edges.pick(w[:, 2], victim_country, home),
+                                     places.risky_edges.pick(w[:, 2], victim_country, home)), -1)
+    # A counterfeit card buys what resells, or takes cash where cash machines see volume; once
+    # adapted, it shops like anyone near the victim's home.
+    site = np.where(online, -1, np.where(adapted, places.sites.pick(w[:, 2], victim_country, True),
+                                         places.risky_sites.pick(w[:, 2], victim_country, home)))
+    cash = ~online & places.site_cash[np.maximum(site, 0)]
     country = np.where(online, places.edge_country[np.maximum(edge, 0)], places.site_country[np.maximum(site, 0)])
-    usd = log_normal(w[:, 3], s.amount_usd.median, s.amount_usd.sigma)
-    usd = np.where(adapted, usd * policy.adaptation.amount_factor, usd)
-    ip = np.where(adapted, _csr_pick(w[:, 4], places.other_ip_offsets, places.other_ip_list, victim_country),
-                  pick(w[:, 4], places.risky_ips))
+    usd = _usd(places, np.where(online, places.edge_merchant[np.maximum(edge, 0)],
+                                places.site_merchant[np.maximum(site, 0)]), w[:, 3], s.amount_factor)
+    usd = np.where(adapted, usd * policy.adaptation.amount_factor, usd) * np.where(online, 1.0, s.in_store_factor)
+    # A ring works a card from one device and one address at a time: the card's, for its whole run.
+    ip = np.where(adapted, _csr_pick(v[rows, 10], places.other_ip_offsets, places.other_ip_list, victim_country),
+                  pick(v[rows, 10], places.risky_ips))
     out.add(places, **common(rows, k), ts_utc=ts,
             flow_type=np.where(online, CNP_PURCHASE, np.where(cash, ATM_WITHDRAWAL, CP_PURCHASE)),
             instrument=plan.instrument[rows], edge=edge, site=site,
-            device=np.where(online, pick(w[:, 5], places.farm_devices),
+            # adapted rings spoof the victim's device fingerprint: the payer's own device (-1)
+            device=np.where(online, np.where(adapted, -1, pick(v[rows, 11], places.farm_devices)),
                             _csr_pick(w[:, 5], places.terminal_offsets, places.terminal_list, site)),
             ip=np.where(online, ip, -1), amount=_money(usd, country, places, note_usd=np.where(cash, 20.0, 0.0)))
 
@@ -233,11 +320,16 @@ def draw_acts(keys, policy: FraudPolicy, plan: Plan, places: Places) -> Acts:
     # and purchases online
     a = policy.account_takeover
     ato = np.flatnonzero(t_type == ATO)
-    t0 = day_start[plan.campaign[ato]] + (v[ato, 2] * plan.days[plan.campaign[ato]] * DAY_US).astype(np.int64)
-    device = pick(v[ato, 3], places.farm_devices)
+    span = v[ato, 2] * plan.days[plan.campaign[ato]]
+    t0 = _moment(places, plan.start_day[plan.campaign[ato]] + np.floor(span).astype(np.int64), span % 1.0,
+                 plan.party[ato])
     victim_country = places.party_country[plan.party[ato]]
-    ip = np.where(v[ato, 4] < 0.5, pick(v[ato, 5], places.risky_ips),
-                  _csr_pick(v[ato, 5], places.other_ip_offsets, places.other_ip_list, victim_country))
+    # A remote-access takeover works the victim's own device and connection (-1: the payer's own).
+    remote = v[ato, 9] < a.remote_access_share
+    device = np.where(remote, -1, pick(v[ato, 3], places.farm_devices))
+    ip = np.where(remote, -1, np.where(v[ato, 4] < 0.5, pick(v[ato, 5], places.risky_ips),
+                                       _csr_pick(v[ato, 5], places.other_ip_offsets, places.other_ip_list,
+                                                 victim_country)))
     balance = log_normal(v[ato, 6], a.balance_usd.median, a.balance_usd.sigma)
     drains = between(v[ato, 7], a.drains.lo, a.drains.hi)
     rows, k = _expand(ato, drains)
@@ -252,11 +344,11 @@ def draw_acts(keys, policy: FraudPolicy, plan: Plan, places: Places) -> Acts:
     rows, k = _expand(ato, between(v[ato, 8], buys.lo, buys.hi))
     w = act_uniforms(rows, 100 + k)
     at = np.searchsorted(ato, rows)
-    edge = pick(w[:, 1], places.edges)
+    edge = places.edges.pick(w[:, 1], victim_country[at], w[:, 3] < places.domestic_share)
     out.add(places, **common(rows, 100 + k), ts_utc=t0[at] + ((0.5 + w[:, 0] * 6) * _HOUR_US).astype(np.int64),
             flow_type=np.full(rows.size, CNP_PURCHASE), instrument=plan.instrument[rows], edge=edge,
             device=device[at], ip=ip[at],
-            amount=_money(log_normal(w[:, 2], a.amount_usd.median, a.amount_usd.sigma),
+            amount=_money(_usd(places, places.edge_merchant[np.maximum(edge, 0)], w[:, 2], a.purchase_factor),
                           places.edge_country[np.maximum(edge, 0)], places))
 
     # --- APP scams: victims push transfers to a mule, who forwards most within hours to a second
@@ -270,7 +362,8 @@ def draw_acts(keys, policy: FraudPolicy, plan: Plan, places: Places) -> Acts:
     w = act_uniforms(rows, k)
     c = plan.campaign[rows]
     at = np.searchsorted(ap, rows)
-    ts = day_start[c] + (w[:, 0] * plan.days[c] * DAY_US).astype(np.int64)
+    span = w[:, 0] * plan.days[c]
+    ts = _moment(places, plan.start_day[c] + np.floor(span).astype(np.int64), span % 1.0, plan.party[rows])
     victim_country = places.party_country[plan.party[rows]]
     med = np.array([x.amount_usd.median for x in app.kinds])[kind[at]]
     sig = np.array([x.amount_usd.sigma for x in app.kinds])[kind[at]]
@@ -286,13 +379,11 @@ def draw_acts(keys, policy: FraudPolicy, plan: Plan, places: Places) -> Acts:
     out.add(places, campaign=c[ok], target=rows[ok], unit=(plan.serial[rows[ok]] << 16) + 500 + k[ok], party=mule[ok],
             role=np.full(ok.sum(), MULE), ts_utc=fwd_at[ok], flow_type=np.full(ok.sum(), TRANSFER), payee=second[ok],
             merchant_country=np.full(ok.sum(), -1),
-            amount=np.maximum(np.round(fwd[ok] / places.minor_unit[mule_country[ok]]) * places.minor_unit[mule_country[ok]],
-                              places.minor_unit[mule_country[ok]]))
+            amount=_money(fwd[ok] / places.price_fx[mule_country[ok]], mule_country[ok], places))
     card = places.first_card[np.maximum(second, 0)]
     cash = ok & (w[:, 4] < app.cash_out_share) & (card >= 0)
     second_country = places.party_country[np.maximum(second, 0)]
-    site = _csr_pick(w[cash, 5], places.cash_offsets, places.cash_sites, second_country[cash])
-    site = np.where(site >= 0, site, pick(w[cash, 5], places.cash_sites))
+    site = places.cash_sites.pick(w[cash, 5], second_country[cash], True)
     sc = places.site_country[np.maximum(site, 0)]
     out.add(places, campaign=c[cash], target=rows[cash], unit=(plan.serial[rows[cash]] << 16) + 700 + k[cash],
             party=second[cash], role=np.full(cash.sum(), MULE),
@@ -309,10 +400,12 @@ def draw_acts(keys, policy: FraudPolicy, plan: Plan, places: Places) -> Acts:
     rows, k = _expand(ra, poisson.ppf(v[ra, 2], mean).astype(np.int64))
     w = act_uniforms(rows, k)
     c = plan.campaign[rows]
-    edge = pick(w[:, 1], places.edges)
-    out.add(places, **common(rows, k), ts_utc=day_start[c] + (w[:, 0] * plan.days[c] * DAY_US).astype(np.int64),
+    edge = places.edges.pick(w[:, 1], places.party_country[plan.party[rows]], w[:, 4] < places.domestic_share)
+    span = w[:, 0] * plan.days[c]
+    out.add(places, **common(rows, k),
+            ts_utc=_moment(places, plan.start_day[c] + np.floor(span).astype(np.int64), span % 1.0, plan.party[rows]),
             flow_type=np.full(rows.size, CNP_PURCHASE), instrument=plan.instrument[rows], edge=edge,
-            amount=_money(log_normal(w[:, 2], r.amount_usd.median, r.amount_usd.sigma),
+            amount=_money(_usd(places, places.edge_merchant[np.maximum(edge, 0)], w[:, 2], r.amount_factor),
                           places.edge_country[np.maximum(edge, 0)], places),
             refund_days=log_normal(w[:, 3], r.refund_days.median, r.refund_days.sigma, r.refund_days.cap))
 
@@ -330,12 +423,22 @@ def draw_acts(keys, policy: FraudPolicy, plan: Plan, places: Places) -> Acts:
     edge = np.where(site < 0, _csr_pick(w[:, 1], places.merchant_edge_offsets, places.merchant_edges, merchant), -1)
     country = np.where(site >= 0, places.site_country[np.maximum(site, 0)], places.edge_country[np.maximum(edge, 0)])
     keep = (site >= 0) | (edge >= 0)
-    usd = log_normal(w[:, 2], m.amount_usd.median, m.amount_usd.sigma) * (1 + m.growth_per_day) ** x
+    usd = _usd(places, np.maximum(merchant, 0), w[:, 2], m.amount_factor) * (1 + m.growth_per_day) ** x
     dev = np.where(site >= 0, _csr_pick(w[:, 3], places.terminal_offsets, places.terminal_list, site),
                    pick(w[:, 3], places.farm_devices))
-    cols = dict(**common(rows, k), ts_utc=day_start[c] + (x * DAY_US).astype(np.int64),
+    cols = dict(**common(rows, k),
+                ts_utc=_moment(places, plan.start_day[c] + np.floor(x).astype(np.int64), x % 1.0, plan.party[rows]),
                 flow_type=np.where(site >= 0, CP_PURCHASE, CNP_PURCHASE), instrument=plan.instrument[rows],
                 site=site, edge=edge, device=dev, amount=_money(usd, country, places))
     out.add(places, **{n: np.asarray(col)[keep] for n, col in cols.items()})
     acts = out.acts()
-    return acts.rows((acts.flow_type == TRANSFER) | (acts.instrument >= 0))  # a card payment needs a card
+    acts = acts.rows((acts.flow_type == TRANSFER) | (acts.instrument >= 0))  # a card payment needs a card
+    # Purchases end in price points like everyone's (x.99, round numbers); the tiny card tests do not.
+    shop = ((acts.flow_type == CP_PURCHASE) | (acts.flow_type == CNP_PURCHASE)) & (acts.amount > 5 * places.minor_unit[
+        np.maximum(acts.merchant_country, 0)] * 100)
+    rows = np.flatnonzero(shop)
+    priced = np.empty(rows.size)
+    _price_points(acts.amount[rows], uniforms(act_key, cid[acts.campaign[rows]], acts.unit[rows] + (1 << 40), 1)[:, 0],
+                  places.ninety_nine, places.round_share, places.minor_unit[acts.merchant_country[rows]], priced)
+    acts.amount[rows] = priced
+    return acts

@@ -52,9 +52,11 @@ class BankView:
 
 
 def bank_view(label_key: int, flow_id: np.ndarray, fraud_type: np.ndarray, role: np.ndarray, flow_type: np.ndarray,
-              answered_at: np.ndarray, approved: np.ndarray, rule_declined: np.ndarray, policy: BankPolicy) -> BankView:
+              paid_at: np.ndarray, answered_at: np.ndarray, approved: np.ndarray, rule_declined: np.ndarray,
+              policy: BankPolicy) -> BankView:
     """The bank's later view of a day's flows. fraud_type: FRAUD_TYPES code or -1 for legitimate
-    flows; role: LABEL_ROLES code or -1; answered_at: the authorisation response (-1 where none);
+    flows; role: LABEL_ROLES code or -1; paid_at: the payment's time, which dispute delays count
+    from; answered_at: the authorisation response (-1 where none);
     approved: whether the flow was approved; rule_declined: declined for suspected fraud."""
     n = flow_id.size
     u = uniforms(label_key, flow_id, 0, 8)
@@ -79,7 +81,7 @@ def bank_view(label_key: int, flow_id: np.ndarray, fraud_type: np.ndarray, role:
     disputed = disputes_fraud | service
     disputed_at = np.full(n, -1, np.int64)
     days = log_normal(u[disputed, 3], policy.dispute_days.median, policy.dispute_days.sigma, policy.dispute_days.cap)
-    disputed_at[disputed] = answered_at[disputed] + np.maximum((days * _DAY_US).astype(np.int64), _MINUTE_US)
+    disputed_at[disputed] = paid_at[disputed] + np.maximum((days * _DAY_US).astype(np.int64), _MINUTE_US)
     dispute_kind = np.where(disputes_fraud, FRAUD_DISPUTE, np.where(service, SERVICE_DISPUTE, -1)).astype(np.int8)
 
     # Some disputed card purchases become chargebacks to the merchant's acquirer; cash taken at a
@@ -89,7 +91,8 @@ def bank_view(label_key: int, flow_id: np.ndarray, fraud_type: np.ndarray, role:
     days = log_normal(u[charged, 5], policy.chargeback_days.median, policy.chargeback_days.sigma,
                       policy.chargeback_days.cap)
     chargeback_at[charged] = disputed_at[charged] + np.maximum((days * _DAY_US).astype(np.int64), _MINUTE_US)
-    outcome = np.where(charged, np.where(u[:, 4] < policy.chargeback_share * policy.cardholder_wins, CARDHOLDER_WON, MERCHANT_WON), -1)
+    wins = u[:, 4] < policy.chargeback_share * policy.cardholder_wins  # u[:, 4] < share chose the chargeback
+    outcome = np.where(charged, np.where(wins, CARDHOLDER_WON, MERCHANT_WON), -1)
 
     # Customers confirm as genuine some of the legitimate payments the bank declined as suspect.
     confirmed_at = np.full(n, -1, np.int64)

@@ -43,6 +43,10 @@ class Pools:
     fraudsters: np.ndarray  # parties 6A gave a fraud role (synthetic identities, ring members)
     ring_parties: np.ndarray  # ring organisers and associates holding cards
     colluders: np.ndarray  # merchants 6A made collusive (else risky), with sites or edges
+    party_country: np.ndarray
+    merchant_country: np.ndarray  # per merchant: its home country
+    country_offsets: np.ndarray  # per country, over country_party
+    country_party: np.ndarray  # card-active parties by country
 
 
 @dataclass
@@ -119,12 +123,12 @@ def draw_plan(keys, policy: FraudPolicy, scenario: int, first_day: int, n_days: 
     using = start[stolen] + (lead_days.lo + lead_days.hi) / 2
     adapted[stolen] = np.where(start[stolen] >= first_day + adapt.learned_after_days, start[stolen] * DAY_US,
                                ((using + after) * DAY_US).astype(np.int64))
-    targets = _targets(keys(substreams.FRAUD_TARGET), policy, cid, ftype, u, site, merchant, pools)
+    targets = _targets(keys(substreams.FRAUD_TARGET), policy, cid, ftype, u, site, mule, merchant, pools)
     return Plan(cid, ftype.astype(np.int8), start, days, site, merchant, mule, second, kind.astype(np.int8), adapted,
                 u[:, 3].copy(), *targets)
 
 
-def _targets(key: int, policy: FraudPolicy, cid, ftype, u, site, merchant, pools: Pools):
+def _targets(key: int, policy: FraudPolicy, cid, ftype, u, site, mule, merchant, pools: Pools):
     """Targets of every campaign: cards or parties, in the campaign's serial order."""
     size = np.array([log_uniform_int(x, c.targets.lo, c.targets.hi)
                      for x, c in zip(u[:, 2], (policy.campaigns[t] for t in ftype))], np.int64)
@@ -146,12 +150,23 @@ def _targets(key: int, policy: FraudPolicy, cid, ftype, u, site, merchant, pools
     party[s] = pools.regular_party[lo + (serial[s] + shift) % np.maximum(count, 1)]
     victims = np.isin(t, [CARD_TESTING, ATO, APP, REFUND, FIRST_PARTY])
     party[victims] = pick(v[victims, 0], pools.card_parties)
+    ring = t == COLLUSION
+    party[ring] = pick(v[ring, 0], pools.ring_parties if pools.ring_parties.size else pools.card_parties)
+    # Scammers and account takers work one country, their victims living where their mule banks; a
+    # bust-out's cards are the colluding merchant's countrymen's (ring members there first).
+    local = np.flatnonzero((np.isin(t, [ATO, APP]) & (mule[row] >= 0)) | ring)
+    country = np.where(t[local] == COLLUSION, pools.merchant_country[np.maximum(merchant[row[local]], 0)],
+                       pools.party_country[np.maximum(mule[row[local]], 0)])
+    moved = (country >= 0) & ~((t[local] == COLLUSION) & (pools.party_country[party[local]] == country))
+    local, country = local[moved], country[moved]
+    lo, n = pools.country_offsets[country], np.diff(pools.country_offsets)[country]
+    at = lo + np.minimum((v[local, 0] * n).astype(np.int64), np.maximum(n - 1, 0))
+    party[local] = np.where(n > 0, pools.country_party[np.minimum(at, max(pools.country_party.size - 1, 0))],
+                            party[local])
     # Refund abusers and first-party fraudsters are 6A's fraud-role parties when it has any.
     own = np.isin(t, [REFUND, FIRST_PARTY])
     if pools.fraudsters.size:
         party[own] = pick(v[own, 0], pools.fraudsters)
-    ring = t == COLLUSION
-    party[ring] = pick(v[ring, 0], pools.ring_parties if pools.ring_parties.size else pools.card_parties)
     instrument = np.where(party >= 0, pools.first_card[np.maximum(party, 0)], -1)
     keep = party >= 0
     return row[keep], serial[keep], _TARGET_ROLE[t[keep]].astype(np.int8), party[keep], instrument[keep]

@@ -33,7 +33,7 @@ class CardTesting:
     invalid_share: float
     charges: Span
     charge_hours: LogNormal
-    charge_usd: LogNormal
+    charge_factor: LogNormal  # on the merchant's usual amount
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,8 @@ class StolenCards:
     days: Span
     per_day: Span
     online_share: float
-    amount_usd: LogNormal
+    amount_factor: LogNormal
+    in_store_factor: float
 
 
 @dataclass(frozen=True)
@@ -50,8 +51,9 @@ class AccountTakeover:
     drains: Span
     drain_share: tuple[float, float]
     purchases: Span
-    amount_usd: LogNormal
+    purchase_factor: LogNormal
     balance_usd: LogNormal
+    remote_access_share: float
 
 
 @dataclass(frozen=True)
@@ -72,14 +74,14 @@ class AppScam:
 @dataclass(frozen=True)
 class RefundAbuse:
     purchases_per_week: float
-    amount_usd: LogNormal
+    amount_factor: LogNormal
     refund_days: LogNormal
 
 
 @dataclass(frozen=True)
 class MerchantCollusion:
     per_card_per_day: float
-    amount_usd: LogNormal
+    amount_factor: LogNormal
     growth_per_day: float
 
 
@@ -118,6 +120,8 @@ class BankPolicy:
 class FraudPolicy:
     dispersion: float
     campaigns: tuple[CampaignRate, ...]  # FRAUD_TYPES order
+    domestic_share: float
+    risky_tilt: float
     card_testing: CardTesting
     stolen_cards: StolenCards
     account_takeover: AccountTakeover

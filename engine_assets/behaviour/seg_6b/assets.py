@@ -144,8 +144,8 @@ def publish_transactions(read: Reader, days: list[tuple[str, dt.date]]) -> dict:
 # A day's features look back a week: its partition reads the flows of the seven days before it too.
 _LOOKBACK = dg.MultiPartitionMapping({
     "scenario": dg.DimensionPartitionMapping("scenario", dg.IdentityPartitionMapping()),
-    "day": dg.DimensionPartitionMapping("day", dg.TimeWindowPartitionMapping(start_offset=-7,
-                                                                            allow_nonexistent_upstream_partitions=True)),
+    "day": dg.DimensionPartitionMapping("day", dg.TimeWindowPartitionMapping(
+        start_offset=-7, allow_nonexistent_upstream_partitions=True)),
 })
 
 

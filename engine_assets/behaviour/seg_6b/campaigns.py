@@ -12,9 +12,9 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
-from engine_assets.behaviour.seg_6b.world import World, csr, index_of
+from engine_assets.behaviour.seg_6b.world import World, codes_of, csr, index_of, weekly_volumes, zone_offsets
 from engine_assets.storage.reader import Reader
-from engine_kernels.fraud.acts import Acts, Places, draw_acts
+from engine_kernels.fraud.acts import Acts, Places, Weighted, draw_acts
 from engine_kernels.fraud.plan import DAY_US, FIRST_PARTY, Plan, Pools, draw_plan
 from engine_kernels.vocabulary import FRAUD_TYPES, IP_TYPES, LABEL_ROLES, PARTY_TYPES, SCAM_KINDS, SECTORS
 
@@ -34,13 +34,18 @@ class Fraud:
 
 
 def _roles(read: Reader, world: World) -> dict[str, np.ndarray]:
-    """Indices of the parties and merchants holding each 6A fraud role."""
+    """Indices of the parties and merchants holding each 6A fraud role; an account's role (a mule
+    account, a risky one) is its holder's."""
     roles = read.every_country("seg_6a/fraud_roles", ["entity_kind", "entity_id", "role"], tagged=False)[0]
     roles = roles.with_columns(pl.col("entity_kind", "role").cast(pl.String))
+    accounts = read.every_country("seg_6a/accounts", ["account_id", "party_id"], tagged=False)[0]
+    held = roles.filter(pl.col("entity_kind") == "account").join(
+        accounts, left_on="entity_id", right_on="account_id").select("role", entity_id=pl.col("party_id"))
+    parties = pl.concat([roles.filter(pl.col("entity_kind") == "party").select("role", "entity_id"), held])
     out = {}
-    for kind, ids in (("party", world.party_id), ("merchant", world.merchant_id)):
-        rows = roles.filter(pl.col("entity_kind") == kind)
-        for role in rows["role"].unique().to_list():
+    for rows, ids, kind in ((parties, world.party_id, "party"),
+                            (roles.filter(pl.col("entity_kind") == "merchant"), world.merchant_id, "merchant")):
+        for role in rows["role"].unique().sort().to_list():
             found = rows.filter(pl.col("role") == role)["entity_id"].to_numpy()
             out[role] = np.unique(index_of(ids, found, f"seg_6a/fraud_roles ({kind} {role})"))
     return out
@@ -59,6 +64,7 @@ def plan_pools(read: Reader, world: World) -> Pools:
     card_parties = np.flatnonzero(world.card_active & retail)
     with_card = first_card >= 0
     fraudsters = np.union1d(roles.get("synthetic_identity", none), roles.get("risky_account", none))
+    fraudsters = fraudsters[world.card_active[fraudsters]]
     ring = np.union1d(roles.get("ring_organiser", none), roles.get("ring_associate", none))
     colluders = roles.get("collusive_merchant", roles.get("risky_merchant", none))
     if colluders.size == 0:
@@ -69,32 +75,66 @@ def plan_pools(read: Reader, world: World) -> Pools:
     return Pools(card_parties=card_parties, first_card=first_card, sites=sites,
                  regular_offsets=world.regular_offsets.astype(np.int64), regular_party=world.regular_party,
                  mules=mules if mules.size else card_parties, fraudsters=fraudsters[with_card[fraudsters]],
-                 ring_parties=ring[with_card[ring]], colluders=colluders)
+                 ring_parties=ring[with_card[ring]], colluders=colluders, party_country=world.party_country,
+                 merchant_country=world.merchant_country,
+                 country_offsets=world.country_offsets.astype(np.int64), country_party=world.country_party)
 
 
-def places(world: World) -> Places:
-    sectors = np.array([SECTORS.index(s) for s in RISKY_SECTORS])
-    edges = np.arange(world.edge_id.size)
-    risky = edges[np.isin(world.merchant_sector[world.edge_merchant], sectors)]
-    risky_sites = np.flatnonzero(np.isin(world.merchant_sector[world.site_merchant], sectors))
-    cash = np.flatnonzero(world.merchant_is_cash[world.site_merchant])
-    cash = cash[np.argsort(world.site_country[cash], kind="stable")]
+def places(read: Reader, world: World) -> Places:
+    """Where campaigns spend, weighted by 5A's expected weekly volume: an edge by its merchant's
+    online volume in the edge's market, a site by its own."""
+    policy = world.identity.policies.fraud.model
     n_countries = len(world.countries)
-    by_merchant = np.argsort(world.site_merchant, kind="stable")
-    edge_by_merchant = np.argsort(world.edge_merchant, kind="stable")
+    sites, markets = weekly_volumes(read)
+    site_volume = np.zeros(world.site_id.size)
+    at_site = index_of(world.site_id, sites["site_id"].to_numpy(), "seg_6b: site volumes")
+    site_volume[at_site] = sites["volume"].to_numpy()
+    market = codes_of(markets["market"], world.countries, -1)
+    key = index_of(world.merchant_id, markets["merchant_id"].to_numpy(), "seg_6b: online markets") * n_countries
+    key = key + market
+    order = np.argsort(key)
+    key, volume = key[order], markets["volume"].to_numpy()[order]
+    wanted = world.edge_merchant * n_countries + world.edge_country
+    at = np.minimum(np.searchsorted(key, wanted), max(key.size - 1, 0))
+    edge_volume = np.where((key.size > 0) & (key[at] == wanted), volume[at] if key.size else 0.0, 0.0)
+    risky = np.isin(world.merchant_sector, [SECTORS.index(s) for s in RISKY_SECTORS])
+    edge_tilt = np.where(risky[world.edge_merchant], policy.risky_tilt, 1.0)
+    site_tilt = np.where(risky[world.site_merchant], policy.risky_tilt, 1.0)
+    edges = np.arange(world.edge_id.size)
+    all_sites = np.arange(world.site_id.size)
+    cash = all_sites[world.merchant_is_cash[world.site_merchant]]
+    edge_country = np.maximum(world.edge_country, 0)
     ip_risky = np.flatnonzero(np.isin(world.ip_type, [IP_TYPES.index("datacentre"), IP_TYPES.index("vpn_proxy")]))
     n_merchants = world.merchant_id.size
     return Places(
-        risky_edges=risky if risky.size else edges, risky_sites=risky_sites if risky_sites.size else
-        np.arange(world.site_id.size), edges=edges, edge_merchant=world.edge_merchant,
-        edge_country=world.edge_country, cash_sites=cash, cash_offsets=csr(world.site_country[cash], n_countries),
+        edges=Weighted.of(edges, edge_country, edge_volume, n_countries),
+        risky_edges=Weighted.of(edges, edge_country, edge_volume * edge_tilt, n_countries),
+        cash_sites=Weighted.of(cash, world.site_country[cash], site_volume[cash], n_countries),
+        sites=Weighted.of(all_sites, world.site_country, site_volume, n_countries),
+        risky_sites=Weighted.of(all_sites, world.site_country, site_volume * site_tilt, n_countries),
+        domestic_share=policy.domestic_share, edge_merchant=world.edge_merchant, edge_country=world.edge_country,
         site_merchant=world.site_merchant, site_country=world.site_country,
-        terminal_offsets=world.terminal_offsets, terminal_list=world.terminal_list,
-        merchant_site_offsets=csr(world.site_merchant, n_merchants), merchant_sites=by_merchant,
-        merchant_edge_offsets=csr(world.edge_merchant, n_merchants), merchant_edges=edge_by_merchant,
+        site_cash=world.merchant_is_cash[world.site_merchant], terminal_offsets=world.terminal_offsets,
+        terminal_list=world.terminal_list,
+        merchant_site_offsets=csr(world.site_merchant, n_merchants),
+        merchant_sites=np.argsort(world.site_merchant, kind="stable"),
+        merchant_edge_offsets=csr(world.edge_merchant, n_merchants),
+        merchant_edges=np.argsort(world.edge_merchant, kind="stable"),
         farm_devices=world.farm_devices, risky_ips=ip_risky, other_ip_offsets=world.other_ip_offsets,
         other_ip_list=world.other_ip_list, party_country=world.party_country, first_card=_first_card(world),
-        price_fx=world.money.price_fx, minor_unit=world.money.minor_unit)
+        price_fx=world.money.price_fx, minor_unit=world.money.minor_unit,
+        merchant_median_usd=world.identity.policies.flows.model.amounts.median_usd[world.merchant_sector],
+        merchant_sigma=world.identity.policies.flows.model.amounts.sigma[world.merchant_sector],
+        party_offset_us=zone_offsets(world.transitions, _middle_us(world))[world.home_zone] * 1_000_000,
+        hour_share=np.diff(world.identity.policies.flows.model.transfers.hours, prepend=0.0),
+        ninety_nine=world.identity.policies.flows.model.amounts.ninety_nine,
+        round_share=world.identity.policies.flows.model.amounts.round_share)
+
+
+def _middle_us(world: World) -> int:
+    horizon = world.identity.profile.horizon
+    middle = horizon.start + (horizon.end - horizon.start) / 2
+    return (middle - dt.date(1970, 1, 1)).days * DAY_US
 
 
 def draw_fraud(read: Reader, world: World, scenario: str) -> Fraud:
@@ -106,7 +146,7 @@ def draw_fraud(read: Reader, world: World, scenario: str) -> Fraud:
     n_days = (horizon.end - horizon.start).days + 1
     plan = draw_plan(identity.substream_key, policy, identity.policies.scenarios.names.index(scenario), first_day,
                      n_days, world.party_id.size, plan_pools(read, world))
-    return Fraud(plan, draw_acts(identity.substream_key, policy, plan, places(world)))
+    return Fraud(plan, draw_acts(identity.substream_key, policy, plan, places(read, world)))
 
 
 def windows(fraud: Fraud) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

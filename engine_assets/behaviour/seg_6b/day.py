@@ -228,7 +228,8 @@ def _ranked(arrivals: pl.DataFrame, both: dict, n_card: int, site_order: np.ndar
     return np.where(ranked < n_card, take(at, np.minimum(ranked, n_card - 1)), ranked)
 
 
-def build_day(world: World, scenario: str, day: dt.date, arrivals: pl.DataFrame, pools, fraud: Fraud | None = None) -> Day:
+def build_day(world: World, scenario: str, day: dt.date, arrivals: pl.DataFrame, pools,
+              fraud: Fraud | None = None) -> Day:
     identity = world.identity
     policy = identity.policies.flows.model
     key = identity.substream_key
@@ -297,7 +298,7 @@ def build_day(world: World, scenario: str, day: dt.date, arrivals: pl.DataFrame,
     suspect = life.reason == DECLINE_REASONS.index("suspected_fraud")
     truth.rule_decision = suspect.astype(np.int8)
     truth.bank = bank_view(key(substreams.BANK_VIEW), flow_id, truth.label.astype(np.int64) - 1, truth.role,
-                           f["flow_type"], answered, (life.outcome == 0) | (life.outcome == 1), suspect,
+                           f["flow_type"], f["ts_utc"], answered, (life.outcome == 0) | (life.outcome == 1), suspect,
                            identity.policies.fraud.model.bank)
     events = expand_events(f["ts_utc"], f["amount"], life)
     for spent in ("unit_a", "unit_b", "median", "sector"):  # a payday holds 3M flows: let go of what is done

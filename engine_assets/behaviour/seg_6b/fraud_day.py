@@ -62,9 +62,11 @@ def day_acts(world: World, fraud: Fraud, day: dt.date, equip, rails_of) -> tuple
     transfer = flow_type == TRANSFER
     own_card, own_device, own_ip = equip(unit_a, unit_b, flow_type.astype(np.int8), a.party, a.site)
     instrument = np.where(transfer, world.handle[a.party], a.instrument)
-    device = np.where(a.device >= 0, a.device, own_device)
-    ip = np.where(a.flow_type == CNP_PURCHASE, np.where(a.ip >= 0, a.ip, own_ip), np.where(transfer, own_ip, -1))
-    ip = np.where(transfer & (a.ip >= 0), a.ip, ip)
+    # In store the site's terminal and its line answer, as for everyone; remotely the act's own
+    # device and address, or the payer's.
+    in_store = (flow_type != CNP_PURCHASE) & ~transfer
+    device = np.where(in_store | (a.device < 0), own_device, a.device)
+    ip = np.where(in_store | (a.ip < 0), own_ip, a.ip)
     rails, rail, payee_country = rails_of(a.party, a.payee)
     rail = np.where(transfer, rail, -1)
     country = np.where(transfer, world.party_country[a.party], a.merchant_country)
@@ -79,7 +81,8 @@ def day_acts(world: World, fraud: Fraud, day: dt.date, equip, rails_of) -> tuple
         unit_a=unit_a, unit_b=unit_b, arrival_id=np.zeros(n, np.uint64), flow_type=flow_type,
         transfer_kind=np.where(transfer, 0, -1), attachment=np.full(n, -1), ts_utc=a.ts_utc,
         ts_local=utc_to_local(a.ts_utc, zone, world.transitions), zone=zone, party=a.party, instrument=instrument,
-        device=device, ip=ip, merchant=np.where(transfer, -1, a.merchant), merchant_country=np.where(transfer, -1, country),
+        device=device, ip=ip, merchant=np.where(transfer, -1, a.merchant),
+        merchant_country=np.where(transfer, -1, country),
         site=a.site, edge=a.edge, payee=a.payee, rail=rail, amount=a.amount, currency=country,
         median=median_usd * world.money.price_fx[country], sector=sector,
     ), dict(rails=rails, payee_country=np.where(transfer, payee_country, -1),
@@ -105,7 +108,8 @@ def first_party_claims(world: World, fraud: Fraud, party: np.ndarray, ts_utc: np
     start = plan.start_day[c] * DAY_US
     end = (plan.start_day[c] + plan.days[c]) * DAY_US
     usd = amount / world.money.price_fx[currency]
-    claim = hit & (flow_type == CNP_PURCHASE) & (ts_utc >= start) & (ts_utc < end) & (usd >= world.identity.policies.fraud.model.first_party_min_usd)
+    least = world.identity.policies.fraud.model.first_party_min_usd
+    claim = hit & (flow_type == CNP_PURCHASE) & (ts_utc >= start) & (ts_utc < end) & (usd >= least)
     out[claim] = c[claim]
     return out
 

@@ -177,9 +177,12 @@ FRAUD_CHECKS = [
 
 FRAUD_REMEDIES = {
     "fraud_share": "Set the campaigns' `per_million_month` rates in config/policies/fraud.yaml.",
-    "fraud_weekly_cv": "More, smaller campaigns: raise `per_million_month` and lower `targets` in config/policies/fraud.yaml.",
-    "cnp_cp_fraud_rate_ratio": "Set `stolen_cards.online_share` and `merchant_collusion` in config/policies/fraud.yaml.",
-    "cnp_share_of_fraud_value": "Set the campaigns' amounts (`amount_usd`) in config/policies/fraud.yaml.",
+    "fraud_weekly_cv": ("More, smaller campaigns: raise `per_million_month` and lower `targets` in "
+                        "config/policies/fraud.yaml."),
+    "cnp_cp_fraud_rate_ratio": ("Set `stolen_cards.online_share` and the `merchant_collusion` rate in "
+                                "config/policies/fraud.yaml."),
+    "cnp_share_of_fraud_value": ("Set the campaigns' amount factors (`stolen_cards.in_store_factor`, "
+                                 "`amount_factor`) in config/policies/fraud.yaml."),
     "chargeback_share": "Set `bank.chargebacks.share` and `bank.disputes` in config/policies/fraud.yaml.",
     "fraud_coded_chargebacks": "Set `bank.disputes.service_per_million` in config/policies/fraud.yaml.",
     "dispute_delay_median_days": "Set `bank.disputes.days` in config/policies/fraud.yaml.",
@@ -187,8 +190,10 @@ FRAUD_REMEDIES = {
     "dispute_delay_max_days": "Set `bank.disputes.days.cap` in config/policies/fraud.yaml.",
     "case_share_of_flows": ("Raise `bank.rule.threshold` in config/policies/fraud.yaml, or lower the suspected_fraud "
                             "shares of `authorisation.reasons` in config/policies/6b.yaml."),
-    "single_feature_auc_max": "A campaign gives itself away: vary its amounts, merchants or addresses in config/policies/fraud.yaml.",
-    "model_auc": "Fraud too easy or too hard: see the campaigns' amounts, addresses and devices in config/policies/fraud.yaml.",
+    "single_feature_auc_max": ("A campaign gives itself away: vary its amounts, merchants or addresses in "
+                               "config/policies/fraud.yaml."),
+    "model_auc": ("Fraud too easy or too hard: see the campaigns' places, amounts, devices and adaptation in "
+                  "config/policies/fraud.yaml."),
     "logistic_below_model": ("The fraud patterns are linear: give the campaigns interactions (adaptation, per-type "
                              "patterns) in config/policies/fraud.yaml."),
 }

@@ -270,6 +270,7 @@ class World:
         policy = self.identity.policies.flows.model
         billers = np.flatnonzero(policy.transfers.biller_sectors[self.merchant_sector])
         home = codes_of(merchants["home_country_iso"], self.countries, -1)
+        self.merchant_country = home
         billers = billers[home[billers] >= 0]
         order = np.lexsort((billers, home[billers]))
         self.biller_offsets, self.billers = csr(home[billers], len(self.countries)), _small(billers[order])

@@ -10,7 +10,7 @@ import yaml
 
 from engine_assets.run.config import CONFIG_DIR
 from engine_assets.run.fraud_policy import parse_fraud
-from engine_kernels.fraud.acts import Places, draw_acts
+from engine_kernels.fraud.acts import Places, Weighted, draw_acts
 from engine_kernels.fraud.plan import (
     APP,
     ATO,
@@ -57,23 +57,36 @@ def world():
     site_country = rng.integers(0, 4, n_sites)
     edge_merchant = rng.integers(0, n_merchants, n_edges)
     cash = np.sort(rng.choice(n_sites, 40, replace=False))
-    cash = cash[np.argsort(site_country[cash], kind="stable")]
+    csr = lambda group, n: np.concatenate(([0], np.cumsum(np.bincount(group, minlength=n))))  # noqa: E731
     pools = Pools(card_parties=np.flatnonzero(first_card >= 0), first_card=first_card, sites=np.arange(n_sites),
                   regular_offsets=np.arange(0, n_sites * 30 + 1, 30), regular_party=regular_party,
                   mules=np.arange(100, 140), fraudsters=np.arange(200, 260), ring_parties=np.arange(300, 330),
-                  colluders=np.array([5, 6]))
-    csr = lambda group, n: np.concatenate(([0], np.cumsum(np.bincount(group, minlength=n))))  # noqa: E731
+                  colluders=np.array([5, 6]), party_country=party_country,
+                  merchant_country=rng.integers(0, 4, n_merchants),
+                  country_offsets=csr(party_country[first_card >= 0], 4),
+                  country_party=np.flatnonzero(first_card >= 0)[np.argsort(party_country[first_card >= 0],
+                                                                           kind="stable")])
+    edge_country = rng.integers(0, 4, n_edges)
+    volume = rng.random(n_edges) + 0.1
+    risky = np.arange(n_edges) % 2 == 0
     places = Places(
-        risky_edges=np.arange(0, n_edges, 2), risky_sites=np.arange(1, n_sites, 3), edges=np.arange(n_edges), edge_merchant=edge_merchant,
-        edge_country=rng.integers(0, 4, n_edges), cash_sites=cash, cash_offsets=csr(site_country[cash], 4),
-        site_merchant=site_merchant, site_country=site_country, terminal_offsets=np.arange(n_sites + 1),
+        edges=Weighted.of(np.arange(n_edges), edge_country, volume, 4),
+        risky_edges=Weighted.of(np.arange(n_edges), edge_country, volume * np.where(risky, 4, 1), 4),
+        cash_sites=Weighted.of(cash, site_country[cash], np.ones(cash.size), 4),
+        sites=Weighted.of(np.arange(n_sites), site_country, np.ones(n_sites), 4),
+        risky_sites=Weighted.of(np.arange(1, n_sites, 3), site_country[1::3], np.ones(site_country[1::3].size), 4),
+        domestic_share=0.6, edge_merchant=edge_merchant, edge_country=edge_country,
+        site_merchant=site_merchant, site_country=site_country, site_cash=np.isin(np.arange(n_sites), cash),
+        terminal_offsets=np.arange(n_sites + 1),
         terminal_list=np.arange(n_sites) + 5_000_000,
         merchant_site_offsets=csr(site_merchant, n_merchants), merchant_sites=np.argsort(site_merchant, kind="stable"),
         merchant_edge_offsets=csr(edge_merchant, n_merchants), merchant_edges=np.argsort(edge_merchant, kind="stable"),
         farm_devices=np.arange(7_000_000, 7_000_020), risky_ips=np.arange(8_000_000, 8_000_050),
         other_ip_offsets=np.arange(0, 41, 10), other_ip_list=np.arange(9_000_000, 9_000_040),
         party_country=party_country, first_card=first_card, price_fx=np.array([1.0, 0.9, 150.0, 3.7]),
-        minor_unit=np.array([0.01, 0.01, 1.0, 0.01]))
+        minor_unit=np.array([0.01, 0.01, 1.0, 0.01]), merchant_median_usd=rng.random(n_merchants) * 50 + 10,
+        merchant_sigma=np.full(n_merchants, 0.6), party_offset_us=(party_country - 1) * 3_600_000_000,
+        hour_share=np.r_[np.full(7, 0.2), np.full(17, 1.0)], ninety_nine=0.3, round_share=0.2)
     return pools, places
 
 
@@ -122,8 +135,14 @@ def test_targets_come_through_roles_and_exposure(drawn, world):
     pairs = plan.campaign[stolen] * 10**7 + plan.party[stolen]
     assert np.unique(pairs).size == pairs.size
     assert np.isin(plan.mule[plan.fraud_type == APP], pools.mules).all()
+    # a scam's victims live in its mule's country
+    scam = np.flatnonzero(t == APP)
+    assert (pools.party_country[plan.party[scam]] == pools.party_country[plan.mule[plan.campaign[scam]]]).all()
     assert np.isin(plan.party[np.isin(t, [REFUND, FIRST_PARTY])], pools.fraudsters).all()
-    assert np.isin(plan.party[t == COLLUSION], pools.ring_parties).all()
+    # a bust-out's cards belong to ring members in the colluder's country, else to its countrymen
+    ring = np.flatnonzero(t == COLLUSION)
+    home = pools.merchant_country[plan.merchant[plan.campaign[ring]]]
+    assert (pools.party_country[plan.party[ring]] == home).all()
     assert np.isin(plan.merchant[plan.fraud_type == COLLUSION], pools.colluders).all()
     assert (plan.role[np.isin(t, [CARD_TESTING, STOLEN, ATO, APP])] == VICTIM).all()
 
@@ -149,7 +168,7 @@ def test_stolen_cards_are_used_a_few_times_a_day_and_adapt(drawn, policy, world)
     plan, acts = drawn
     _, places = world
     st = plan.fraud_type[acts.campaign] == STOLEN
-    day = acts.ts_utc[st] // DAY_US
+    day = (acts.ts_utc[st] + places.party_offset_us[acts.party[st]]) // DAY_US  # the victim's local day
     per_day = np.unique(acts.target[st] * 100_000 + day, return_counts=True)[1]
     assert per_day.min() >= policy.stolen_cards.per_day.lo and per_day.max() <= policy.stolen_cards.per_day.hi
     adapted_from = plan.adapted_from[acts.campaign[st]]
@@ -159,10 +178,12 @@ def test_stolen_cards_are_used_a_few_times_a_day_and_adapt(drawn, policy, world)
     early, late = ~adapted, adapted
     assert np.isin(acts.ip[st][early & (acts.flow_type[st] == CNP_PURCHASE)], places.risky_ips).all()
     assert not np.isin(acts.ip[st][late], places.risky_ips).any()
-    assert (acts.flow_type[st][late] == CNP_PURCHASE).all()
-    offline = 1 - policy.stolen_cards.online_share
-    assert (acts.flow_type[st][early] == ATM_WITHDRAWAL).mean() == pytest.approx(offline / 2, abs=0.05)
-    assert (acts.flow_type[st][early] == CP_PURCHASE).mean() == pytest.approx(offline / 2, abs=0.05)
+    assert (acts.flow_type[st][late] == CNP_PURCHASE).mean() == pytest.approx(policy.stolen_cards.online_share,
+                                                                               abs=0.05)
+    offline = acts.flow_type[st][early] != CNP_PURCHASE
+    assert offline.mean() == pytest.approx(1 - policy.stolen_cards.online_share, abs=0.05)
+    at_site = acts.site[st][early][offline]
+    assert np.array_equal(acts.flow_type[st][early][offline] == ATM_WITHDRAWAL, places.site_cash[at_site])
 
 
 def test_scams_pay_a_mule_who_forwards_and_cashes_out(drawn, policy):
@@ -201,3 +222,44 @@ def test_acts_are_time_ordered_and_first_party_makes_none(drawn):
     assert (np.diff(acts.ts_utc) >= 0).all()
     assert not (plan.fraud_type[acts.campaign] == FIRST_PARTY).any()
     assert (acts.amount > 0).all()
+
+
+def test_weighted_places_follow_their_weights_at_home_and_anywhere():
+    items = np.arange(6)
+    country = np.array([0, 0, 1, 1, 1, 3])
+    weight = np.array([1.0, 3.0, 1.0, 1.0, 2.0, 5.0])
+    w = Weighted.of(items, country, weight, 4)
+    u = (np.arange(40_000) + 0.5) / 40_000
+    home = w.pick(u, np.ones(u.size, np.int64), True)
+    assert np.isin(home, [2, 3, 4]).all()
+    assert np.bincount(home, minlength=6)[[2, 3, 4]] / u.size == pytest.approx([0.25, 0.25, 0.5], abs=0.001)
+    anywhere = w.pick(u)
+    assert np.bincount(anywhere, minlength=6) / u.size == pytest.approx(weight / weight.sum(), abs=0.001)
+    # a country without places, or an act away from home, picks anywhere
+    assert np.array_equal(w.pick(u, np.full(u.size, 2), True), anywhere)
+    assert np.array_equal(w.pick(u, np.zeros(u.size, np.int64), False), anywhere)
+
+
+def test_acts_happen_mostly_at_home(drawn, world):
+    """Refund abusers shop at home at the policy's domestic share, plus the picks from anywhere that
+    land at home by weight."""
+    plan, acts = drawn
+    _, places = world
+    mine = plan.fraud_type[acts.campaign] == REFUND
+    country = places.party_country[acts.party[mine]]
+    home = country == acts.merchant_country[mine]
+    weight = np.diff(np.concatenate(([0.0], places.edges.anywhere)))
+    share = np.bincount(places.edge_country[places.edges.items], weights=weight, minlength=4)
+    expected = places.domestic_share + (1 - places.domestic_share) * share[country].mean()
+    assert mine.sum() > 500 and home.mean() == pytest.approx(expected, abs=0.04)
+
+
+def test_acts_keep_their_victims_waking_hours(drawn, world):
+    """Outside card-testing bursts, acts follow the local-day profile: the seven night hours hold
+    1.4 of its 18.4 shares (7.6%)."""
+    plan, acts = drawn
+    _, places = world
+    mine = np.isin(plan.fraud_type[acts.campaign], [STOLEN, REFUND])
+    local = acts.ts_utc[mine] + places.party_offset_us[acts.party[mine]]
+    hour = (local // 3_600_000_000) % 24
+    assert (hour < 7).mean() == pytest.approx(1.4 / 18.4, abs=0.02)
