@@ -20,6 +20,7 @@ from engine_kernels.flows.lifecycle import price_point
 from engine_kernels.fraud.draws import between, log_normal, pick, uniforms
 from engine_kernels.fraud.plan import APP, ATO, CARD_TESTING, COLLUSION, DAY_US, MULE, REFUND, STOLEN, Plan
 from engine_kernels.fraud.policy import FraudPolicy
+from engine_kernels.randomness import substreams
 from engine_kernels.vocabulary import ATM_WITHDRAWAL, CNP_PURCHASE, CP_PURCHASE, TRANSFER
 
 __all__ = ["Acts", "Places", "draw_acts"]
@@ -229,8 +230,6 @@ def _expand(target_rows: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np
 
 def draw_acts(keys, policy: FraudPolicy, plan: Plan, places: Places) -> Acts:
     """Every act of the plan's campaigns; `keys(label)` gives a substream label's key."""
-    from engine_kernels.randomness import substreams
-
     target_key, act_key = keys(substreams.FRAUD_TARGET), keys(substreams.FRAUD_ACT)
     cid = plan.campaign_id
     t_type = plan.fraud_type[plan.campaign].astype(np.int64)

@@ -19,6 +19,7 @@ from engine_kernels.fraud.policy import FraudPolicy
 from engine_kernels.ids import campaign_ids
 from engine_kernels.randomness.sampling import sample_negative_binomial
 from engine_kernels.randomness.streams import unit_keys
+from engine_kernels.randomness import substreams
 from engine_kernels.vocabulary import FRAUD_TYPES, LABEL_ROLES, SCAM_KINDS
 
 __all__ = ["CARD_TESTING", "STOLEN", "ATO", "APP", "REFUND", "COLLUSION", "FIRST_PARTY", "Plan", "Pools", "draw_plan"]
@@ -91,8 +92,6 @@ def _lead_days(policy: FraudPolicy) -> np.ndarray:
 def draw_plan(keys, policy: FraudPolicy, scenario: int, first_day: int, n_days: int, n_parties: int,
               pools: Pools) -> Plan:
     """The scenario's campaigns and targets; `keys(label)` gives a substream label's key."""
-    from engine_kernels.randomness import substreams
-
     lead = _lead_days(policy)
     counts = _counts(keys(substreams.FRAUD_PLAN), policy, scenario, n_parties, n_days, lead)
     ftype = np.repeat(np.arange(len(FRAUD_TYPES)), counts)

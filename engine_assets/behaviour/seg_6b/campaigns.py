@@ -16,6 +16,7 @@ from engine_assets.behaviour.seg_6b.world import World, codes_of, csr, index_of,
 from engine_assets.storage.reader import Reader
 from engine_kernels.fraud.acts import Acts, Places, Weighted, draw_acts
 from engine_kernels.fraud.plan import DAY_US, FIRST_PARTY, Plan, Pools, draw_plan
+from engine_kernels.randomness import substreams
 from engine_kernels.vocabulary import FRAUD_TYPES, IP_TYPES, LABEL_ROLES, PARTY_TYPES, SCAM_KINDS, SECTORS
 
 # What the plan reads besides the world (engine_assets/behaviour/seg_6b/assets.py declares it).
@@ -203,8 +204,6 @@ def plan_tables(world: World, fraud: Fraud) -> tuple[pa.Table, pa.Table]:
 
 def plan_words(fraud: Fraud) -> dict[str, int]:
     """Words the plan drew, per substream (for the RNG audit)."""
-    from engine_kernels.randomness import substreams
-
     plan = fraud.plan
     return {substreams.FRAUD_PLAN: 8 * plan.campaign_id.size + 4 * len(FRAUD_TYPES),
             substreams.FRAUD_TARGET: 12 * plan.party.size, substreams.FRAUD_ACT: 8 * fraud.acts.size}
