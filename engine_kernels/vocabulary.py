@@ -17,7 +17,8 @@ FLOW_TYPES ... EVENT_TYPES  payments (6B): a flow's type and channel, how its pa
                        authorisation outcome, decline reason, ISO 8583 response code and 3-D Secure
                        result, and the types of its events in lifecycle order
 FRAUD_TYPES ... CASE_KEYS  fraud (6B): campaign types, a flow's truth label and its payer's role, the
-                       bank's rule inputs and decisions, its labels, disputes, chargebacks and cases
+                       bank's rule inputs and decisions, its labels, disputes, chargebacks and
+                       cases; PROFILE_CHANGES are the profile changes a session may open with
 """
 
 __all__ = [
@@ -58,6 +59,7 @@ __all__ = [
     "PARTY_TYPES",
     "PATRONAGE_RELATIONS",
     "PAYMENT_CHANNELS",
+    "PROFILE_CHANGES",
     "REGIONS",
     "RESPONSE_CODES",
     "RISK_TIERS",
@@ -153,3 +155,5 @@ DISPUTE_KINDS = ("fraud", "service")
 CHARGEBACK_OUTCOMES = ("cardholder_won", "merchant_won")
 CASE_KEYS = ("card", "party")
 CASE_DECISIONS = ("fraud", "legit", "service", "open")
+# Changes to a party's profile made at the start of an online session (seg_6b/sessions).
+PROFILE_CHANGES = ("password_reset", "email_change", "phone_change", "new_payee")

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from engine_assets.run.policy_fields import _distribution, _ordered_pair, _realism
+from engine_assets.run.policy_fields import _distribution, _ordered_pair, _realism, _share_map
 from engine_kernels.flows.policy import LogNormal
 from engine_kernels.fraud.policy import (
     AccountTakeover,
@@ -17,13 +17,14 @@ from engine_kernels.fraud.policy import (
     CardTesting,
     FraudPolicy,
     MerchantCollusion,
+    ProfileChange,
     RefundAbuse,
     Rule,
     ScamKind,
     Span,
     StolenCards,
 )
-from engine_kernels.vocabulary import FRAUD_TYPES, RULE_FEATURES, SCAM_KINDS
+from engine_kernels.vocabulary import FRAUD_TYPES, PROFILE_CHANGES, RULE_FEATURES, SCAM_KINDS
 
 Document = Mapping[str, Any]
 
@@ -58,6 +59,12 @@ def _ln(d: Document) -> LogNormal:
     return LogNormal(float(d["median"]), float(d["sigma"]), float(d.get("cap", np.inf)))
 
 
+def _profile_change(d: Document) -> ProfileChange:
+    kinds = {k: _share_map(d[f"{k}_kinds"], PROFILE_CHANGES, f"account_takeover.profile_change.{k}_kinds")
+             for k in ("takeover", "legit")}
+    return ProfileChange(float(d["takeover_share"]), kinds["takeover"], float(d["legit_share"]), kinds["legit"])
+
+
 def parse_fraud(d: Document) -> tuple[FraudPolicy, FraudRealism]:
     """fraud.yaml: the campaigns' model, the bank's view and the corridors of their validation."""
     c = d["campaigns"]
@@ -84,7 +91,7 @@ def parse_fraud(d: Document) -> tuple[FraudPolicy, FraudRealism]:
                                          _ordered_pair(ato["drain_share"], "account_takeover.drain_share"),
                                          _span(ato["purchases"], "account_takeover.purchases"),
                                          _ln(ato["purchase_factor"]), _ln(ato["balance_usd"]),
-                                         float(ato["remote_access_share"])),
+                                         float(ato["remote_access_share"]), _profile_change(ato["profile_change"])),
         app_scam=AppScam(tuple(ScamKind(float(kinds[k]["share"]), _ln(kinds[k]["amount_usd"]),
                                         _span(kinds[k]["payments"], f"app_scam.kinds.{k}.payments"))
                                for k in SCAM_KINDS),

@@ -26,12 +26,14 @@ class Sessions:
         self.first, self.party, self.device, self.ip = first, party, device, ip
         self.start, self.end, self.flows = start, end, flows
         self.session_id = np.zeros(flows.size, np.uint64)  # set by the caller, which knows the day
+        self.profile_change = np.full(flows.size, -1, np.int8)  # set by the caller, which knows the fraud
 
     def rows(self, rows: slice) -> "Sessions":
         """A slice of the sessions (views; flow_session, which is per flow, is kept whole)."""
         out = Sessions(self.flow_session, *(a[rows] for a in (self.first, self.party, self.device, self.ip,
                                                                self.start, self.end, self.flows)))
         out.session_id = self.session_id[rows]
+        out.profile_change = self.profile_change[rows]
         return out
 
 

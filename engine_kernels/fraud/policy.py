@@ -47,6 +47,17 @@ class StolenCards:
 
 
 @dataclass(frozen=True)
+class ProfileChange:
+    """How often a session opens with a profile change, and its kind (PROFILE_CHANGES order), in a
+    takeover's sessions and in the others."""
+
+    takeover_share: float
+    takeover_kinds: np.ndarray
+    legit_share: float
+    legit_kinds: np.ndarray
+
+
+@dataclass(frozen=True)
 class AccountTakeover:
     drains: Span
     drain_share: tuple[float, float]
@@ -54,6 +65,7 @@ class AccountTakeover:
     purchase_factor: LogNormal
     balance_usd: LogNormal
     remote_access_share: float
+    profile_change: ProfileChange
 
 
 @dataclass(frozen=True)

@@ -70,5 +70,6 @@ FRAUD_TARGET = "6b.fraud_target"
 FRAUD_ACT = "6b.fraud_act"
 FRAUD_RULE = "6b.fraud_rule"
 BANK_VIEW = "6b.bank_view"
+PROFILE_CHANGE = "6b.profile_change"
 
 LABELS = tuple(value for name, value in sorted(globals().items()) if name.isupper() and name not in ("EDGE_PREFIX", "HOME_PREFIX"))

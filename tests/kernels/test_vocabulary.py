@@ -62,6 +62,7 @@ _6B = {
     "transactions": {"flow_type": vocabulary.FLOW_TYPES, "channel": vocabulary.PAYMENT_CHANNELS,
                      "fraud_type": vocabulary.LABELS, "bank_label": vocabulary.BANK_LABELS},
     "cases": {"key_kind": vocabulary.CASE_KEYS, "decision": vocabulary.CASE_DECISIONS},
+    "sessions": {"profile_change": vocabulary.PROFILE_CHANGES},
 }
 KERNEL_COLUMNS |= {(f"seg_6b/{table}", column): values for table, columns in _6B.items()
                    for column, values in columns.items()}

@@ -9,13 +9,14 @@ sessions (engine_assets/behaviour/seg_6b/day.py). Days are published as they are
 import datetime as dt
 
 import dagster as dg
+import polars as pl
 
 from engine_assets.behaviour.seg_6b.cases import cases_table
 from engine_assets.behaviour.seg_6b.campaigns import ROLE_READS, draw_fraud, plan_tables, plan_words
 from engine_assets.behaviour.seg_6b.day import ARRIVAL_COLUMNS, build_day
 from engine_assets.behaviour.seg_6b.patronage import patronage_table
 from engine_assets.behaviour.seg_6b.tables import day_tables
-from engine_assets.behaviour.seg_6b.transactions import LOOKUP_READS, history_days, history_of, lookups, \
+from engine_assets.behaviour.seg_6b.transactions import LOOKUP_READS, changes_of, history_days, history_of, lookups, \
     transactions_table
 from engine_assets.behaviour.seg_6b.world import WORLD_READS, World, market_pools, weekly_volumes
 from engine_assets.quality.contracts import load_contract
@@ -130,18 +131,20 @@ def publish_transactions(read: Reader, days: list[tuple[str, dt.date]]) -> dict:
             week = {k: v for k, v in week.items() if k in wanted}
             for s, d in wanted:
                 if (s, d) not in week:
-                    week[(s, d)] = history_of(read, s, d.isoformat(), look.cards)
+                    week[(s, d)] = (history_of(read, s, d.isoformat(), look.cards), changes_of(read, s, d.isoformat()))
             key = {"scenario": scenario, "day": day.isoformat()}
-            table, today = transactions_table(read.scan(f"{GROUP}/flows", key).collect(), [week[k] for k in wanted],
+            changes = changes_of(read, scenario, day.isoformat())
+            table, today = transactions_table(read.scan(f"{GROUP}/flows", key).collect(), [week[k][0] for k in wanted],
+                                              pl.concat([*(week[k][1] for k in wanted), changes]),
                                               read.scan(f"{GROUP}/truth_labels", key).collect(),
                                               read.scan(f"{GROUP}/bank_view", key).collect(), look)
             futures.append(queue.put(contract, key, Publication(table, {})))
-            week[(scenario, day)] = today
+            week[(scenario, day)] = (today, changes)
         queue.wait()
     return {i: f.result() for i, f in enumerate(futures)}
 
 
-# A day's features look back a week: its partition reads the flows of the seven days before it too.
+# A day's features look back a week: its partition reads the flows and sessions of the seven days before it too.
 _LOOKBACK = dg.MultiPartitionMapping({
     "scenario": dg.DimensionPartitionMapping("scenario", dg.IdentityPartitionMapping()),
     "day": dg.DimensionPartitionMapping("day", dg.TimeWindowPartitionMapping(
@@ -150,7 +153,8 @@ _LOOKBACK = dg.MultiPartitionMapping({
 
 
 def _with_lookback(spec: dict) -> dict:
-    return {**spec, "deps": [dg.AssetDep([GROUP, "flows"], partition_mapping=_LOOKBACK), *spec["deps"]]}
+    return {**spec, "deps": [*(dg.AssetDep([GROUP, name], partition_mapping=_LOOKBACK) for name in ("flows", "sessions")),
+                             *spec["deps"]]}
 
 
 @dg.asset(key=[GROUP, "transactions"], io_manager_key="shards",

@@ -24,10 +24,11 @@ from engine_kernels.flows.sessions import Sessions, sessionise
 from engine_kernels.flows.transfers import BILL, P2P, SALARY, day_transfers
 from engine_kernels.fraud.bank import bank_view
 from engine_kernels.fraud.draws import uniforms
+from engine_kernels.fraud.profile import profile_changes
 from engine_kernels.fraud.rule import rule_scores
 from engine_kernels.ids import flow_ids, session_ids
 from engine_kernels.randomness import substreams
-from engine_kernels.vocabulary import ATM_WITHDRAWAL, CNP_PURCHASE, CP_PURCHASE, DECLINE_REASONS, TRANSFER
+from engine_kernels.vocabulary import ATM_WITHDRAWAL, CNP_PURCHASE, CP_PURCHASE, DECLINE_REASONS, LABELS, TRANSFER
 
 _DAY_US = 86_400_000_000
 # Columns a day carries in narrower types than the kernels return: codes, and indices into the
@@ -313,6 +314,10 @@ def build_day(world: World, scenario: str, day: dt.date, arrivals: pl.DataFrame,
     sessions.session_id = session_ids(scenario_index, start // _DAY_US,
                                       np.arange(sessions.party.size, dtype=np.uint64))
     sessions.first = rows[sessions.first]
+    takeover = np.zeros(sessions.party.size, bool)
+    takeover[sessions.flow_session[truth.label[rows] == LABELS.index("account_takeover")]] = True
+    sessions.profile_change = profile_changes(key(substreams.PROFILE_CHANGE), sessions.party, sessions.start,
+                                              takeover, identity.policies.fraud.model.account_takeover.profile_change)
     flows = DayFlows(
         flow_id=flow_id, arrival_id=f["arrival_id"].astype(np.uint64), flow_type=f["flow_type"],
         transfer_kind=f["transfer_kind"], attachment=f["attachment"], ts_utc=f["ts_utc"], ts_local=f["ts_local"],
@@ -328,5 +333,6 @@ def build_day(world: World, scenario: str, day: dt.date, arrivals: pl.DataFrame,
                             0).astype(np.uint64), truth=truth)
     words = {substreams.ATTACH: 4 * n_card, substreams.EQUIP: 8 * n, substreams.AMOUNT: 4 * n_card,
              substreams.LIFECYCLE: 16 * n, substreams.TRANSFER: 4 * world.party_id.size + 8 * n_moves,
-             substreams.SESSION: 4 * sessions.party.size, substreams.FRAUD_RULE: 8 * n, substreams.BANK_VIEW: 8 * n}
+             substreams.SESSION: 4 * sessions.party.size,
+             substreams.PROFILE_CHANGE: 4 * sessions.party.size, substreams.FRAUD_RULE: 8 * n, substreams.BANK_VIEW: 8 * n}
     return Day(flows, events, sessions, words)

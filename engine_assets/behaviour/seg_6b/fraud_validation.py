@@ -50,8 +50,8 @@ def fraud_day(read: Reader, scenario: str, day: str, windows: pl.DataFrame, usd:
     ids = flows["flow_id"].sort()
     for other in (labels, bank, training):
         mine = other["flow_id"]
-        t.unlabelled += int(mine.len() - mine.n_unique()) + int((~ids.is_in(mine)).sum()) + int(
-            (~mine.is_in(ids)).sum())
+        t.unlabelled += int(mine.len() - mine.n_unique()) + int((~ids.is_in(mine.implode())).sum()) + int(
+            (~mine.is_in(ids.implode())).sum())
     x = flows.join(labels, on="flow_id", how="left").join(bank, on="flow_id", how="left")
     t.early_labels = int(x.select(pl.any_horizontal([pl.col(c) < pl.col("ts_utc") for c in _TIMES])
                                   .fill_null(False).sum()).item())

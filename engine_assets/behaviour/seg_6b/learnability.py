@@ -25,7 +25,7 @@ RAW = ("billing_amount", "mcc", "channel", "flow_type", "local_hour", "merchant_
 CATEGORIES = ("mcc", "channel", "flow_type", "merchant_country_iso", "card_country_iso")
 FEATURES = (*RAW, "card_count_1h", "card_count_24h", "card_count_7d", "card_amount_24h", "party_count_1h",
             "party_count_24h", "party_count_7d", "party_amount_24h", "new_device", "new_ip", "ip_country_mismatch",
-            "distance_from_home_km", "amount_vs_usual")
+            "distance_from_home_km", "amount_vs_usual", "hours_since_profile_change")
 # The bank's own rule score is in the table but not a model input: the models learn from what a
 # fraud team computes at authorisation; its single-feature ROC-AUC is reported beside the others.
 REPORTED = ("rule_score",)

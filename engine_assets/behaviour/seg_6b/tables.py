@@ -29,6 +29,7 @@ from engine_kernels.vocabulary import (
     RULE_DECISIONS,
     OUTCOMES,
     PAYMENT_CHANNELS,
+    PROFILE_CHANGES,
     RESPONSE_CODES,
     THREE_DS_RESULTS,
     TRANSFER_KINDS,
@@ -146,6 +147,7 @@ def sessions_table(world: World, flow_id: np.ndarray, s: Sessions, rows: slice =
         "ended_at": pa.array(s.end, _UTC),
         "flows": pa.array(s.flows.astype(np.int32)),
         "first_flow_id": pa.array(flow_id[s.first], pa.uint64()),
+        "profile_change": _codes(s.profile_change, PROFILE_CHANGES),
     })
 
 

@@ -3,7 +3,8 @@ computes at authorisation from the week before it, and the labels with their tim
 
 Velocities and first uses run over the day's flows and the `LOOKBACK_DAYS` days before it (those
 of the horizon), so they are correct across midnight and the same whichever days a run builds.
-A wallet token's payments count on the card it stands for.
+A wallet token's payments count on the card it stands for. Profile changes are read from the
+sessions of the same days.
 """
 
 import datetime as dt
@@ -65,6 +66,22 @@ def history_of(read: Reader, scenario: str, day: str, cards: pl.DataFrame) -> pl
     return _slim(read.scan("seg_6b/flows", {"scenario": scenario, "day": day}).select(_HISTORY).collect(), cards)
 
 
+def changes_of(read: Reader, scenario: str, day: str) -> pl.DataFrame:
+    """The day's profile changes: the party and the start of each session that opened with one."""
+    return read.scan("seg_6b/sessions", {"scenario": scenario, "day": day}).filter(
+        pl.col("profile_change").is_not_null()).select(
+        party=pl.col("party_id"), changed_at=pl.col("started_at").dt.epoch("us")).collect()
+
+
+def _since_change(today: pl.DataFrame, changes: pl.DataFrame) -> np.ndarray:
+    """Hours from each flow back to its party's latest profile change at or before it within the
+    week (NaN for none): a change opens its session, so the session's own flows see it."""
+    at = today.select("party", "ts").with_row_index("row").sort("ts").join_asof(
+        changes.sort("changed_at"), left_on="ts", right_on="changed_at", by="party", strategy="backward",
+        tolerance=WINDOWS["7d"]).sort("row")
+    return ((at["ts"] - at["changed_at"]) / _HOUR_US).fill_null(np.nan).to_numpy()
+
+
 def _velocity(both: pl.DataFrame, key: str, today: int) -> dict[str, np.ndarray]:
     """Counts and sums over the windows for the rows of the day (the last `today` rows of `both`)."""
     rows = both.with_row_index("row").filter(pl.col(key) != 0).sort(key, "ts", "flow_id")
@@ -90,9 +107,10 @@ def _velocity(both: pl.DataFrame, key: str, today: int) -> dict[str, np.ndarray]
     return out | {f"{key}_present": present[first_today:]}
 
 
-def transactions_table(flows: pl.DataFrame, history: list[pl.DataFrame], labels: pl.DataFrame, bank: pl.DataFrame,
-                       look: Lookups) -> tuple[pa.Table, pl.DataFrame]:
-    """The day's training rows in flow_id order, and the day as the next days' history."""
+def transactions_table(flows: pl.DataFrame, history: list[pl.DataFrame], changes: pl.DataFrame, labels: pl.DataFrame,
+                       bank: pl.DataFrame, look: Lookups) -> tuple[pa.Table, pl.DataFrame]:
+    """The day's training rows in flow_id order, and the day as the next days' history. `changes`
+    are the profile changes of the day and the week before it."""
     day = flows.select(_DAY).sort("flow_id")
     today = _slim(day, look.cards)
     both = pl.concat([*history, today], how="vertical_relaxed")
@@ -107,6 +125,7 @@ def transactions_table(flows: pl.DataFrame, history: list[pl.DataFrame], labels:
     remote = day["channel"].cast(pl.String).is_in(["card_not_present", "account_to_account"]).to_numpy()
     has_device = day["device_id"].is_not_null().to_numpy()
     has_ip = day["ip_id"].is_not_null().to_numpy()
+    since_change = _since_change(today, changes)
     usual = np.where(party["party_count_7d"] > 0, party["party_amount_7d"] / np.maximum(party["party_count_7d"], 1), 0)
     x = day.join(look.mcc, on="merchant_id", how="left").join(look.ip_country, on="ip_id", how="left") \
         .join(look.homes, on="party_id", how="left").join(look.sites, on="site_id", how="left")
@@ -144,6 +163,7 @@ def transactions_table(flows: pl.DataFrame, history: list[pl.DataFrame], labels:
         "distance_from_home_km": pa.array(km, pa.float64(), mask=~on_site),
         "amount_vs_usual": pa.array(day["billing_amount"].to_numpy() / np.where(usual > 0, usual, 1.0), pa.float64(),
                                     mask=~(usual > 0)),
+        "hours_since_profile_change": pa.array(since_change, pa.float64(), mask=np.isnan(since_change)),
         "rule_score": known["rule_score"].to_arrow(),
         "is_fraud": (truth["label"].cast(pl.String) != "legit").to_arrow(),
         "fraud_type": truth["label"].to_arrow(),

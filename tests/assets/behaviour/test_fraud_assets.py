@@ -46,7 +46,7 @@ def test_every_flow_has_one_truth_one_bank_row_and_one_training_row(flows_world)
 def test_published_plan_matches_the_day_labels(flows_world):
     campaigns = _scan_plan(flows_world, "seg_6b/fraud_campaigns")
     labels = _scan(flows_world, "seg_6b/truth_labels").filter(pl.col("campaign_id").is_not_null())
-    assert labels["campaign_id"].is_in(campaigns["campaign_id"]).all()
+    assert labels["campaign_id"].is_in(campaigns["campaign_id"].implode()).all()
 
 
 def _scan_plan(root, dataset):
@@ -165,3 +165,39 @@ def test_training_rows_count_the_card_s_earlier_payments_across_midnight(flows_w
     online = rows.filter(pl.col("channel") == "card_not_present")
     assert online["new_device"].null_count() < online.height
     assert rows["amount_vs_usual"].drop_nulls().min() > 0
+
+
+def test_takeovers_change_the_profile_before_they_pay(scaled):
+    world, _, days = scaled
+    shares = world.identity.policies.fraud.model.account_takeover.profile_change
+    takeover_label = LABELS.index("account_takeover")
+    counts = np.zeros((2, 2), np.int64)  # [takeover?][changed?]
+    for day in days.values():
+        f, s = day.flows, day.sessions
+        takeover = np.zeros(s.party.size, bool)
+        online = f.session >= 0
+        takeover[f.session[online & (f.truth.label == takeover_label)]] = True
+        changed = s.profile_change >= 0
+        np.add.at(counts, (takeover.astype(int), changed.astype(int)), 1)
+        assert (s.start[changed] <= f.ts_utc[s.first[changed]]).all()  # made before the session's first flow
+    takeover_rate, legit_rate = counts[1, 1] / counts[1].sum(), counts[0, 1] / counts[0].sum()
+    assert counts[1].sum() >= 20, counts
+    assert takeover_rate > 0.5 and legit_rate < 3 * shares.legit_share, counts
+
+
+def test_training_rows_see_the_party_s_latest_profile_change_across_midnight(flows_world):
+    rows = _scan(flows_world, "seg_6b/transactions").select("party_id", "ts_utc", "hours_since_profile_change")
+    changes = _scan(flows_world, "seg_6b/sessions").filter(pl.col("profile_change").is_not_null()).select(
+        "party_id", "started_at")
+    assert changes.height > 0
+    week = dt.timedelta(days=7)
+    expected = rows.join(changes, on="party_id", how="left").filter(
+        (pl.col("started_at") <= pl.col("ts_utc")) & (pl.col("started_at") >= pl.col("ts_utc") - week)).group_by(
+        "party_id", "ts_utc").agg(latest=pl.col("started_at").max())
+    got = rows.join(expected, on=["party_id", "ts_utc"], how="left").with_columns(
+        hours=(pl.col("ts_utc") - pl.col("latest")).dt.total_microseconds() / 3_600_000_000)
+    seen = got.filter(pl.col("latest").is_not_null())
+    assert seen.height > 0 and (seen["hours"] - seen["hours_since_profile_change"]).abs().max() < 1e-6
+    assert got.filter(pl.col("latest").is_null())["hours_since_profile_change"].null_count() == \
+        got.filter(pl.col("latest").is_null()).height
+    assert (seen["ts_utc"].dt.date() > seen["latest"].dt.date()).any()  # some look back past midnight
