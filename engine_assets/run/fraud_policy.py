@@ -86,7 +86,7 @@ def parse_fraud(d: Document) -> tuple[FraudPolicy, FraudRealism]:
                                  _ln(ct["charge_factor"])),
         stolen_cards=StolenCards(_span(sc["lead_days"], "stolen_cards.lead_days"), _span(sc["days"], "stolen_cards.days"),
                                  _span(sc["per_day"], "stolen_cards.per_day"), float(sc["online_share"]),
-                                 _ln(sc["amount_factor"]), float(sc["in_store_factor"])),
+                                 _ln(sc["amount_factor"]), float(sc["in_store_factor"]), float(sc["limit_usd"])),
         account_takeover=AccountTakeover(_span(ato["drains"], "account_takeover.drains"),
                                          _ordered_pair(ato["drain_share"], "account_takeover.drain_share"),
                                          _span(ato["purchases"], "account_takeover.purchases"),

@@ -304,6 +304,7 @@ def draw_acts(keys, policy: FraudPolicy, plan: Plan, places: Places) -> Acts:
     usd = _usd(places, np.where(online, places.edge_merchant[np.maximum(edge, 0)],
                                 places.site_merchant[np.maximum(site, 0)]), w[:, 3], s.amount_factor)
     usd = np.where(adapted, usd * policy.adaptation.amount_factor, usd) * np.where(online, 1.0, s.in_store_factor)
+    usd = np.minimum(usd, s.limit_usd)
     # A ring works a card from one device and one address at a time: the card's, for its whole run.
     ip = np.where(adapted, _csr_pick(v[rows, 10], places.other_ip_offsets, places.other_ip_list, victim_country),
                   pick(v[rows, 10], places.risky_ips))

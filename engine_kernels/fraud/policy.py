@@ -44,6 +44,7 @@ class StolenCards:
     online_share: float
     amount_factor: LogNormal
     in_store_factor: float
+    limit_usd: float
 
 
 @dataclass(frozen=True)

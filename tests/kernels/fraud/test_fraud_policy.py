@@ -40,6 +40,8 @@ def test_the_shipped_policy_passes_its_schema_and_parses_in_vocabulary_order(doc
     (("bank", "rule", "threshold"), 1.5),
     (("bank", "rule", "weights", "night"), "high"),
     (("app_scam", "kinds", "purchase", "share"), 2),
+    (("stolen_cards", "limit_usd"), 0),
+    (("account_takeover", "profile_change", "takeover_kinds", "sim_swap"), 0.1),
 ])
 def test_the_schema_refuses_broken_values(document, schema, path, value):
     bad = copy.deepcopy(document)
@@ -59,4 +61,8 @@ def test_the_parser_names_what_the_schema_cannot_see(document):
     bad = copy.deepcopy(document)
     bad["app_scam"]["kinds"]["romance"]["share"] = 0.5
     with pytest.raises(ValueError, match="app_scam.kinds"):
+        parse_fraud(bad)
+    bad = copy.deepcopy(document)
+    bad["account_takeover"]["profile_change"]["legit_kinds"]["new_payee"] = 0.2
+    with pytest.raises(ValueError, match="account_takeover.profile_change.legit_kinds"):
         parse_fraud(bad)
