@@ -78,7 +78,7 @@ def _since_change(today: pl.DataFrame, changes: pl.DataFrame) -> np.ndarray:
     week (NaN for none): a change opens its session, so the session's own flows see it."""
     at = today.select("party", "ts").with_row_index("row").sort("ts").join_asof(
         changes.sort("changed_at"), left_on="ts", right_on="changed_at", by="party", strategy="backward",
-        tolerance=WINDOWS["7d"]).sort("row")
+        tolerance=WINDOWS["7d"], check_sortedness=False).sort("row")  # sorted by time, so within each party too
     return ((at["ts"] - at["changed_at"]) / _HOUR_US).fill_null(np.nan).to_numpy()
 
 
