@@ -153,8 +153,8 @@ _LOOKBACK = dg.MultiPartitionMapping({
 
 
 def _with_lookback(spec: dict) -> dict:
-    return {**spec, "deps": [*(dg.AssetDep([GROUP, name], partition_mapping=_LOOKBACK) for name in ("flows", "sessions")),
-                             *spec["deps"]]}
+    history = [dg.AssetDep([GROUP, name], partition_mapping=_LOOKBACK) for name in ("flows", "sessions")]
+    return {**spec, "deps": [*history, *spec["deps"]]}
 
 
 @dg.asset(key=[GROUP, "transactions"], io_manager_key="shards",

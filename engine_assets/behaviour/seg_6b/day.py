@@ -334,5 +334,6 @@ def build_day(world: World, scenario: str, day: dt.date, arrivals: pl.DataFrame,
     words = {substreams.ATTACH: 4 * n_card, substreams.EQUIP: 8 * n, substreams.AMOUNT: 4 * n_card,
              substreams.LIFECYCLE: 16 * n, substreams.TRANSFER: 4 * world.party_id.size + 8 * n_moves,
              substreams.SESSION: 4 * sessions.party.size,
-             substreams.PROFILE_CHANGE: 4 * sessions.party.size, substreams.FRAUD_RULE: 8 * n, substreams.BANK_VIEW: 8 * n}
+             substreams.PROFILE_CHANGE: 4 * sessions.party.size, substreams.FRAUD_RULE: 8 * n,
+             substreams.BANK_VIEW: 8 * n}
     return Day(flows, events, sessions, words)
