@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from engine_kernels.entities.draws import pick
 from engine_kernels.fraud.draws import uniforms
 from engine_kernels.fraud.policy import ProfileChange
 
@@ -23,8 +24,5 @@ def profile_changes(label_key: int, party_id: np.ndarray, start_us: np.ndarray, 
     """Per session: the index of its profile change in PROFILE_CHANGES, or -1 for none."""
     u = uniforms(label_key, party_id, start_us.astype(np.uint64), 2)
     share = np.where(takeover, policy.takeover_share, policy.legit_share)
-    cdf = np.cumsum(np.stack([policy.legit_kinds, policy.takeover_kinds]), axis=1)
-    cdf[:, -1] = 1.0  # shares summing to 1 up to rounding still cover every uniform
-    kind = np.where(takeover, np.searchsorted(cdf[1], u[:, 1], side="right"),
-                    np.searchsorted(cdf[0], u[:, 1], side="right"))
+    kind = pick(u[:, 1], np.cumsum(np.stack([policy.legit_kinds, policy.takeover_kinds]), axis=1)[takeover.astype(int)])
     return np.where(u[:, 0] < share, kind, -1).astype(np.int8)
