@@ -1,66 +1,145 @@
 """Authorisation-time features over a party's or a card's recent history: how many payments and
 how much money in the last hour, day and week, and whether a device or address is new to it.
 
-The history is the day's flows and the days before it (the training table reads a week back),
-so the windows run across midnight. Only strictly earlier payments count: what a fraud team can
-compute when the payment asks for authorisation, without peeking at it or at anything later.
+The history is a `Trail`: one kind of key's payments since a cutoff, sorted by (key, time, flow
+id), with the items (device, address) each used. It rolls from day to day, each day merged in and
+the oldest left behind, so the windows run across midnight and a day costs a merge rather than a
+sort of the whole week. A trail is a function of the payments it holds, whatever order or batches
+the days are built in. Only strictly earlier payments count: what a fraud team can compute when
+the payment asks for authorisation, without peeking at it or at anything later.
 """
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from numba import njit
 
-__all__ = ["first_uses", "window_counts"]
+__all__ = ["Trail", "extend", "first_uses", "window_features"]
+
+
+class Trail(NamedTuple):
+    """Payments sorted by (key, ts, flow)."""
+
+    key: np.ndarray  # int64
+    ts: np.ndarray  # int64 microseconds
+    flow: np.ndarray  # uint64, breaks ties so the order is total
+    amount: np.ndarray  # float64
+    items: np.ndarray  # int64 (rows, kinds of item), -1 for none
+
+    @staticmethod
+    def empty(kinds: int = 0) -> Trail:
+        return Trail(np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.uint64), np.empty(0),
+                     np.empty((0, kinds), np.int64))
 
 
 @njit(cache=True, nogil=True)
-def _windows(group, ts, amount, windows, counts, sums):
-    n = group.shape[0]
-    w = windows.shape[0]
-    prefix = np.zeros(n + 1)
-    for i in range(n):
-        prefix[i + 1] = prefix[i] + amount[i]
-    lo = np.zeros(w, np.int64)
-    start = 0
-    for i in range(n):
-        if i > 0 and group[i] != group[i - 1]:
-            start = i
-            for k in range(w):
-                lo[k] = i
-        # earlier rows of the group strictly before this one's time
-        first_same = i
+def _merge(key, ts, flow, amount, items, cutoff, new_key, new_ts, new_flow, new_amount, new_items, out_key, out_ts,
+           out_flow, out_amount, out_items, placed):
+    """Merge sorted new rows into the trail's rows from the cutoff on; `placed[r]` is where new row r lands."""
+    n, m = key.shape[0], new_key.shape[0]
+    i = j = k = 0
+    while i < n or j < m:
+        if i < n and ts[i] < cutoff:  # what the window has left behind
+            i += 1
+            continue
+        if j >= m or (i < n and (key[i] < new_key[j] or (key[i] == new_key[j] and (
+                ts[i] < new_ts[j] or (ts[i] == new_ts[j] and flow[i] < new_flow[j]))))):
+            out_key[k], out_ts[k], out_flow[k], out_amount[k] = key[i], ts[i], flow[i], amount[i]
+            for c in range(items.shape[1]):
+                out_items[k, c] = items[i, c]
+            i += 1
+        else:
+            out_key[k], out_ts[k], out_flow[k], out_amount[k] = new_key[j], new_ts[j], new_flow[j], new_amount[j]
+            for c in range(items.shape[1]):
+                out_items[k, c] = new_items[j, c]
+            placed[j] = k
+            j += 1
+        k += 1
+    return k
+
+
+def extend(trail: Trail, key: np.ndarray, ts: np.ndarray, flow: np.ndarray, amount: np.ndarray, items: np.ndarray,
+           cutoff_us: int) -> tuple[Trail, np.ndarray]:
+    """The trail's payments from the cutoff on with the rows added, and where each added row (in
+    the given order) now lies. `items` is (rows, kinds), as the trail's."""
+    order = np.lexsort((flow, ts, key))
+    size = trail.key.size + order.size
+    out = Trail(np.empty(size, np.int64), np.empty(size, np.int64), np.empty(size, np.uint64), np.empty(size),
+                np.empty((size, trail.items.shape[1]), np.int64))
+    placed = np.empty(order.size, np.int64)
+    kept = _merge(*trail, np.int64(cutoff_us), key[order].astype(np.int64), ts[order].astype(np.int64),
+                  flow[order].astype(np.uint64), amount[order].astype(np.float64),
+                  np.ascontiguousarray(items[order], np.int64), *out, placed)
+    at = np.empty(order.size, np.int64)
+    at[order] = placed
+    return Trail(*(column[:kept] for column in out)), at
+
+
+@njit(cache=True, nogil=True)
+def _group_start(key, i) -> int:
+    lo, hi = 0, i
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if key[mid] < key[i]:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+@njit(cache=True, nogil=True)
+def _windows(key, ts, amount, at, windows, counts, sums):
+    for r in range(at.shape[0]):
+        i = at[r]
+        start = _group_start(key, i)
+        first_same = i  # rows at the same instant do not count each other
         while first_same > start and ts[first_same - 1] == ts[i]:
             first_same -= 1
-        for k in range(w):
-            if lo[k] < start:
-                lo[k] = start
-            while lo[k] < first_same and ts[lo[k]] <= ts[i] - windows[k]:
-                lo[k] += 1
-            counts[i, k] = first_same - lo[k] if first_same > lo[k] else 0
-            sums[i, k] = prefix[first_same] - prefix[lo[k]] if first_same > lo[k] else 0.0
+        for k in range(windows.shape[0]):
+            lo, hi = start, first_same
+            edge = ts[i] - windows[k]
+            while lo < hi:  # the first row after the window opens
+                mid = (lo + hi) // 2
+                if ts[mid] <= edge:
+                    lo = mid + 1
+                else:
+                    hi = mid
+            counts[r, k] = first_same - lo
+            total = 0.0
+            for q in range(lo, first_same):
+                total += amount[q]
+            sums[r, k] = total
 
 
-def window_counts(group: np.ndarray, ts: np.ndarray, amount: np.ndarray, windows_us) -> tuple[np.ndarray, np.ndarray]:
-    """Rows sorted by (group, ts). For each row and window w: how many rows of its group lie in
-    (ts - w, ts) and the sum of their amounts (rows at the same instant do not count each other)."""
+def window_features(trail: Trail, at: np.ndarray, windows_us) -> tuple[np.ndarray, np.ndarray]:
+    """For the trail's rows at `at` and each window w: how many rows of the same key lie in
+    (ts - w, ts), and the sum of their amounts."""
     windows = np.asarray(windows_us, np.int64)
-    n = group.size
-    counts, sums = np.empty((n, windows.size), np.int32), np.empty((n, windows.size))
-    if n:
-        _windows(np.ascontiguousarray(group), np.ascontiguousarray(ts, np.int64),
-                 np.ascontiguousarray(amount, np.float64), windows, counts, sums)
+    counts, sums = np.zeros((at.size, windows.size), np.int32), np.zeros((at.size, windows.size))
+    if at.size:
+        _windows(trail.key, trail.ts, trail.amount, np.ascontiguousarray(at, np.int64), windows, counts, sums)
     return counts, sums
 
 
-def first_uses(group: np.ndarray, item: np.ndarray, ts: np.ndarray) -> np.ndarray:
-    """Whether each row is the first of its (group, item) pair by time (ties broken by row order):
-    a device or address the party had not used before in the history given. Rows of a missing
-    item (-1) are never new."""
-    order = np.lexsort((np.arange(group.size), ts, item, group))
-    g, it = group[order], item[order]
-    first = np.ones(group.size, bool)
-    first[1:] = (g[1:] != g[:-1]) | (it[1:] != it[:-1])
-    out = np.empty(group.size, bool)
-    out[order] = first
-    return out & (item >= 0)
+@njit(cache=True, nogil=True)
+def _first_uses(key, items, at, first):
+    for r in range(at.shape[0]):
+        i = at[r]
+        start = _group_start(key, i)
+        for c in range(items.shape[1]):
+            first[r, c] = items[i, c] >= 0
+            for q in range(start, i):
+                if items[q, c] == items[i, c]:
+                    first[r, c] = False
+                    break
+
+
+def first_uses(trail: Trail, at: np.ndarray) -> np.ndarray:
+    """For the trail's rows at `at` and each kind of item: whether no earlier row of the same key
+    (by time, then flow id) used the item. Missing items (-1) are never new."""
+    first = np.zeros((at.size, trail.items.shape[1]), bool)
+    if at.size:
+        _first_uses(trail.key, trail.items, np.ascontiguousarray(at, np.int64), first)
+    return first

@@ -9,15 +9,14 @@ sessions (engine_assets/behaviour/seg_6b/day.py). Days are published as they are
 import datetime as dt
 
 import dagster as dg
-import polars as pl
 
 from engine_assets.behaviour.seg_6b.cases import cases_table
 from engine_assets.behaviour.seg_6b.campaigns import ROLE_READS, draw_fraud, plan_tables, plan_words
 from engine_assets.behaviour.seg_6b.day import ARRIVAL_COLUMNS, build_day
 from engine_assets.behaviour.seg_6b.patronage import patronage_table
 from engine_assets.behaviour.seg_6b.tables import day_tables
-from engine_assets.behaviour.seg_6b.transactions import LOOKUP_READS, changes_of, history_days, history_of, lookups, \
-    transactions_table
+from engine_assets.behaviour.seg_6b.transactions import DAY_READS, LOOKUP_READS, changes_of, lookups, \
+    transactions_table, week_before
 from engine_assets.behaviour.seg_6b.world import WORLD_READS, World, market_pools, weekly_volumes
 from engine_assets.quality.contracts import load_contract
 from engine_assets.run.partitions import COUNTRIES, SCENARIO_DAYS, SCENARIOS, scenario_days
@@ -118,28 +117,22 @@ def flows(context: dg.AssetExecutionContext, engine: EngineResource):
 
 
 def publish_transactions(read: Reader, days: list[tuple[str, dt.date]]) -> dict:
-    """Build and publish each (scenario, day)'s training table; a run keeps the week before its
-    current day in memory, so each day's flows are read once however many days the run builds."""
+    """Build and publish each (scenario, day)'s training table. A run carries the week before its
+    current day from day to day, so each day's flows are read once however many days it builds."""
     look = lookups(read)
     contract = load_contract(f"{GROUP}/transactions")
     first = read.identity.profile.horizon.start
-    week: dict[tuple[str, dt.date], object] = {}
+    week = None
     futures = []
     with PublishQueue(read.identity, pending=1) as queue:
         for scenario, day in days:
-            wanted = [(scenario, d) for d in history_days(day, first)]
-            week = {k: v for k, v in week.items() if k in wanted}
-            for s, d in wanted:
-                if (s, d) not in week:
-                    week[(s, d)] = (history_of(read, s, d.isoformat(), look.cards), changes_of(read, s, d.isoformat()))
+            if week is None or (week.scenario, week.next_day) != (scenario, day):
+                week = week_before(read, scenario, day, first, look.cards)
             key = {"scenario": scenario, "day": day.isoformat()}
-            changes = changes_of(read, scenario, day.isoformat())
-            table, today = transactions_table(read.scan(f"{GROUP}/flows", key).collect(), [week[k][0] for k in wanted],
-                                              pl.concat([*(week[k][1] for k in wanted), changes]),
-                                              read.scan(f"{GROUP}/truth_labels", key).collect(),
-                                              read.scan(f"{GROUP}/bank_view", key).collect(), look)
+            table, week = transactions_table(*(read.scan(name, key).select(columns).collect()
+                                               for name, columns in DAY_READS.items()),
+                                             changes_of(read, scenario, day.isoformat()), look, week)
             futures.append(queue.put(contract, key, Publication(table, {})))
-            week[(scenario, day)] = (today, changes)
         queue.wait()
     return {i: f.result() for i, f in enumerate(futures)}
 

@@ -2,7 +2,8 @@
 computes at authorisation from the week before it, and the labels with their timestamps.
 
 Velocities and first uses run over the day's flows and the `LOOKBACK_DAYS` days before it (those
-of the horizon), so they are correct across midnight and the same whichever days a run builds.
+of the horizon), so they are correct across midnight and the same whichever days a run builds: a
+run carries the `Week` from day to day, and reads it from the published days when it starts.
 A wallet token's payments count on the card it stands for. Profile changes are read from the
 sessions of the same days.
 """
@@ -16,7 +17,7 @@ import pyarrow as pa
 
 from engine_assets.storage.reader import Reader
 from engine_kernels.flows.patronage import great_circle_km
-from engine_kernels.fraud.velocity import first_uses, window_counts
+from engine_kernels.fraud.velocity import Trail, extend, first_uses, window_features
 
 LOOKBACK_DAYS = 7
 _HOUR_US = 3_600_000_000
@@ -24,6 +25,9 @@ WINDOWS = {"1h": _HOUR_US, "24h": 24 * _HOUR_US, "7d": 7 * 24 * _HOUR_US}
 _HISTORY = ["flow_id", "ts_utc", "party_id", "instrument_id", "device_id", "ip_id", "billing_amount"]
 _DAY = [*_HISTORY, "flow_type", "channel", "amount", "currency", "billing_currency", "merchant_id",
         "merchant_country_iso", "party_country_iso", "site_id", "ts_local", "is_cross_border"]
+# The columns the table reads of the day's 6B tables.
+DAY_READS = {"seg_6b/flows": _DAY, "seg_6b/truth_labels": ["flow_id", "label"],
+             "seg_6b/bank_view": ["flow_id", "rule_score", "bank_label", "bank_label_at"]}
 # What the table reads besides the day's 6B tables (engine_assets/behaviour/seg_6b/assets.py declares it).
 LOOKUP_READS = ("seg_1a/merchants", "seg_6a/parties", "seg_6a/instruments", "seg_6a/ips", "seg_1b/site_locations")
 
@@ -55,15 +59,11 @@ def history_days(day: dt.date, first: dt.date) -> list[dt.date]:
 
 
 def _slim(flows: pl.DataFrame, cards: pl.DataFrame) -> pl.DataFrame:
-    """What the history keeps of a day: ids as integers (-1 for none) and the card a token stands for."""
+    """What the week keeps of a day: ids as integers (0 for none) and the card a token stands for."""
     return flows.select(_HISTORY).join(cards, on="instrument_id", how="left").select(
         "flow_id", ts=pl.col("ts_utc").dt.epoch("us"), party=pl.col("party_id"),
         card=pl.coalesce("card_id", "instrument_id").fill_null(0), device=pl.col("device_id").fill_null(0),
         ip=pl.col("ip_id").fill_null(0), billing=pl.col("billing_amount"))
-
-
-def history_of(read: Reader, scenario: str, day: str, cards: pl.DataFrame) -> pl.DataFrame:
-    return _slim(read.scan("seg_6b/flows", {"scenario": scenario, "day": day}).select(_HISTORY).collect(), cards)
 
 
 def changes_of(read: Reader, scenario: str, day: str) -> pl.DataFrame:
@@ -71,6 +71,60 @@ def changes_of(read: Reader, scenario: str, day: str) -> pl.DataFrame:
     return read.scan("seg_6b/sessions", {"scenario": scenario, "day": day}).filter(
         pl.col("profile_change").is_not_null()).select(
         party=pl.col("party_id"), changed_at=pl.col("started_at").dt.epoch("us")).collect()
+
+
+@dataclass(frozen=True)
+class Week:
+    """What the features remember of one scenario's days up to (not including) `next_day`: the
+    card and party trails (the party's with the device and address of each payment) and the
+    profile changes."""
+
+    scenario: str
+    next_day: dt.date
+    card: Trail = Trail.empty()
+    party: Trail = Trail.empty(kinds=2)
+    changes: tuple[tuple[dt.date, pl.DataFrame], ...] = ()
+
+    def all_changes(self) -> pl.DataFrame:
+        return pl.concat([c for _, c in self.changes])
+
+
+def _item(column: pl.Series) -> np.ndarray:
+    """Ids as int64 (they fit: their top four bits are a small kind), -1 for none."""
+    values = column.to_numpy().astype(np.int64)
+    return np.where(values > 0, values, -1)
+
+
+def _midnight_us(day: dt.date) -> int:
+    return int(dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc).timestamp()) * 1_000_000
+
+
+def advance(week: Week, rows: pl.DataFrame, changes: pl.DataFrame, day: dt.date) -> tuple[Week, dict[str, np.ndarray]]:
+    """The week with `day`'s slim rows added and days older than the lookback forgotten, and where
+    the day's rows with a card and with a party now lie in the trails (-1 for none)."""
+    opens = day - dt.timedelta(days=LOOKBACK_DAYS)
+    flow, ts, billing = rows["flow_id"].to_numpy(), rows["ts"].to_numpy(), rows["billing"].to_numpy()
+    items = {"card": np.empty((rows.height, 0), np.int64),
+             "party": np.stack([_item(rows["device"]), _item(rows["ip"])], axis=1)}
+    trails, at = {}, {}
+    for name in ("card", "party"):
+        key = _item(rows[name])
+        has = key >= 0
+        trails[name], placed = extend(getattr(week, name), key[has], ts[has], flow[has], billing[has],
+                                      items[name][has], _midnight_us(opens))
+        at[name] = np.full(rows.height, -1, np.int64)
+        at[name][has] = placed
+    kept = tuple((d, c) for d, c in week.changes if d >= opens)
+    return Week(week.scenario, day + dt.timedelta(days=1), **trails, changes=(*kept, (day, changes))), at
+
+
+def week_before(read: Reader, scenario: str, day: dt.date, first: dt.date, cards: pl.DataFrame) -> Week:
+    """The week before `day` from the published flows and sessions of its history days."""
+    week = Week(scenario, day)
+    for d in history_days(day, first):
+        flows = read.scan("seg_6b/flows", {"scenario": scenario, "day": d.isoformat()}).select(_HISTORY).collect()
+        week = advance(week, _slim(flows, cards), changes_of(read, scenario, d.isoformat()), d)[0]
+    return Week(scenario, day, week.card, week.party, week.changes)
 
 
 def _since_change(today: pl.DataFrame, changes: pl.DataFrame) -> np.ndarray:
@@ -82,50 +136,35 @@ def _since_change(today: pl.DataFrame, changes: pl.DataFrame) -> np.ndarray:
     return ((at["ts"] - at["changed_at"]) / _HOUR_US).fill_null(np.nan).to_numpy()
 
 
-def _velocity(both: pl.DataFrame, key: str, today: int) -> dict[str, np.ndarray]:
-    """Counts and sums over the windows for the rows of the day (the last `today` rows of `both`)."""
-    rows = both.with_row_index("row").filter(pl.col(key) != 0).sort(key, "ts", "flow_id")
-    counts, sums = window_counts(rows[key].to_numpy(), rows["ts"].to_numpy(), rows["billing"].to_numpy(),
-                                 list(WINDOWS.values()))
-    n, first_today = both.height, both.height - today
+def _velocity(trail: Trail, at: np.ndarray, key: str) -> dict[str, np.ndarray]:
+    """Counts over the windows, and sums over the day and the week, for the day's rows at `at`."""
+    present = at >= 0
+    counts, sums = window_features(trail, at[present], list(WINDOWS.values()))
     out = {}
-    at = rows["row"].to_numpy()
     for k, name in enumerate(WINDOWS):
-        full = np.zeros(n, np.int32)
-        full[at] = counts[:, k]
-        out[f"{key}_count_{name}"] = full[first_today:]
-        if name == "24h":
-            total = np.zeros(n)
-            total[at] = sums[:, k]
-            out[f"{key}_amount_24h"] = total[first_today:]
-        if name == "7d":
-            total = np.zeros(n)
-            total[at] = sums[:, k]
-            out[f"{key}_amount_7d"] = total[first_today:]
-    present = np.zeros(n, bool)
-    present[at] = True
-    return out | {f"{key}_present": present[first_today:]}
+        out[f"{key}_count_{name}"] = np.zeros(at.size, np.int32)
+        out[f"{key}_count_{name}"][present] = counts[:, k]
+        if name != "1h":
+            out[f"{key}_amount_{name}"] = np.zeros(at.size)
+            out[f"{key}_amount_{name}"][present] = sums[:, k]
+    return out | {f"{key}_present": present}
 
 
-def transactions_table(flows: pl.DataFrame, history: list[pl.DataFrame], changes: pl.DataFrame, labels: pl.DataFrame,
-                       bank: pl.DataFrame, look: Lookups) -> tuple[pa.Table, pl.DataFrame]:
-    """The day's training rows in flow_id order, and the day as the next days' history. `changes`
-    are the profile changes of the day and the week before it."""
+def transactions_table(flows: pl.DataFrame, labels: pl.DataFrame, bank: pl.DataFrame, changes: pl.DataFrame,
+                       look: Lookups, week: Week) -> tuple[pa.Table, Week]:
+    """The day's training rows in flow_id order, and the week with the day added. `week` holds the
+    days before this one; `changes` are the day's profile changes."""
     day = flows.select(_DAY).sort("flow_id")
     today = _slim(day, look.cards)
-    both = pl.concat([*history, today], how="vertical_relaxed")
-    card, party = _velocity(both, "card", today.height), _velocity(both, "party", today.height)
-    party_ids, ts = both["party"].to_numpy(), both["ts"].to_numpy()
-    def item(column: str) -> np.ndarray:  # ids fit int64 (their top four bits are a small kind); 0 is none
-        values = both[column].to_numpy().astype(np.int64)
-        return np.where(values > 0, values, -1)
-
-    new_device = first_uses(party_ids, item("device"), ts)[-today.height:]
-    new_ip = first_uses(party_ids, item("ip"), ts)[-today.height:]
+    week, at = advance(week, today, changes, week.next_day)
+    card, party = _velocity(week.card, at["card"], "card"), _velocity(week.party, at["party"], "party")
+    new = np.zeros((today.height, 2), bool)
+    new[party["party_present"]] = first_uses(week.party, at["party"][party["party_present"]])
+    new_device, new_ip = new[:, 0], new[:, 1]
     remote = day["channel"].cast(pl.String).is_in(["card_not_present", "account_to_account"]).to_numpy()
     has_device = day["device_id"].is_not_null().to_numpy()
     has_ip = day["ip_id"].is_not_null().to_numpy()
-    since_change = _since_change(today, changes)
+    since_change = _since_change(today, week.all_changes())
     usual = np.where(party["party_count_7d"] > 0, party["party_amount_7d"] / np.maximum(party["party_count_7d"], 1), 0)
     x = day.join(look.mcc, on="merchant_id", how="left").join(look.ip_country, on="ip_id", how="left") \
         .join(look.homes, on="party_id", how="left").join(look.sites, on="site_id", how="left")
@@ -171,4 +210,4 @@ def transactions_table(flows: pl.DataFrame, history: list[pl.DataFrame], changes
         "bank_label": known["bank_label"].to_arrow(),
         "bank_label_at": known["bank_label_at"].to_arrow(),
     }
-    return pa.table(table), today
+    return pa.table(table), week

@@ -11,6 +11,7 @@ import datetime as dt
 import numpy as np
 import polars as pl
 import pytest
+from worlds import day_keys, run
 
 from engine_assets.behaviour.seg_6b.assets import flows as flows_asset
 from engine_assets.behaviour.seg_6b.assets import load_world
@@ -183,6 +184,18 @@ def test_takeovers_change_the_profile_before_they_pay(scaled):
     takeover_rate, legit_rate = counts[1, 1] / counts[1].sum(), counts[0, 1] / counts[0].sum()
     assert counts[1].sum() >= 20, counts
     assert takeover_rate > 0.5 and legit_rate < 3 * shares.legit_share, counts
+
+
+def test_a_training_day_alone_reads_its_week_back_and_gives_the_bytes_of_the_batch(flows_world):
+    last = DAYS.get_partition_keys()[-1]
+    identity = EngineResource(data_root=str(flows_world)).identity()
+    read = Reader(identity, "seg_6b", ["seg_6b/transactions"], asset="a test")
+    key = {"scenario": "baseline", "day": last}
+    before = read.scan("seg_6b/transactions", key).collect()
+    assert before.filter(pl.col("party_count_7d") > pl.col("party_count_24h")).height > 0  # it looks back a day or more
+    alone = day_keys([last])[0]
+    run(flows_world, ["seg_6b/transactions"], [alone, alone])
+    assert read.scan("seg_6b/transactions", key).collect().equals(before)
 
 
 def test_training_rows_see_the_party_s_latest_profile_change_across_midnight(flows_world):
