@@ -37,11 +37,12 @@ def _alerts(read: Reader, scenario: str, day: str) -> pl.DataFrame:
         confirmed=epoch("confirmed_legit_at")).collect()
 
 
-def cases_table(read: Reader) -> pa.Table:
+def cases_table(read: Reader, scenarios: list[str] | None = None) -> pa.Table:
+    """The cases of every scenario (or of `scenarios`: a benchmark that built only one)."""
     identity = read.identity
     window = identity.policies.fraud.model.bank.case_window_days * _DAY_US
     tables = []
-    for scenario in identity.profile.scenarios:
+    for scenario in scenarios or identity.profile.scenarios:
         alerts = pl.concat([_alerts(read, scenario, d) for d in DAYS.get_partition_keys()])
         by_card = alerts["card"].is_not_null().to_numpy()
         key = np.where(by_card, alerts["card"].fill_null(0).to_numpy(), alerts["party_id"].to_numpy())
