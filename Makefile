@@ -18,7 +18,7 @@ install: $(VENV)/.installed
 
 $(DAGSTER_HOME)/dagster.yaml:
 	mkdir -p $(DAGSTER_HOME)
-	printf 'telemetry:\n  enabled: false\n' > $@
+	printf 'telemetry:\n  enabled: false\nnux:\n  enabled: false\n' > $@
 
 # `make demo SEED=7` builds the sibling world of another seed.
 demo: install $(DAGSTER_HOME)/dagster.yaml

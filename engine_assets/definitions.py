@@ -8,9 +8,11 @@ import dagster as dg
 
 from engine_assets.quality.checks import contract_check
 from engine_assets.quality.contracts import load_dictionary
-from engine_assets.run.jobs import build_jobs
+from engine_assets.run.jobs import build_jobs, build_stages
 from engine_assets.run.layers import load_layers
+from engine_assets.run.partitions import SCENARIOS
 from engine_assets.run.resources import EngineResource
+from engine_assets.run.schedules import daily_schedules, report_sensor
 from engine_assets.storage.io_manager import shards_io_manager
 from engine_kernels.civil_time.tzdb import use_pinned_tzdata
 
@@ -28,10 +30,15 @@ ASSET_CHECKS = [
 
 
 def build_definitions() -> dg.Definitions:
+    stages = build_stages(ASSETS, LAYERS)
+    report_job = next(s.name for s in stages if dg.AssetKey(["report", "realism"]) in s.keys)
     return dg.Definitions(
         assets=ASSETS,
         asset_checks=ASSET_CHECKS,
         jobs=build_jobs(LAYERS),
+        schedules=daily_schedules(ASSETS, stages),
+        sensors=[report_sensor(dg.AssetKey(["seg_6b", "seg_6b_validation"]), report_job,
+                               SCENARIOS.get_partition_keys())],
         resources={"engine": EngineResource(), "shards": shards_io_manager},
         executor=dg.in_process_executor,
     )

@@ -12,6 +12,7 @@ import warnings
 
 import dagster as dg
 
+from engine_assets.demo_progress import StageProgress, StageTiming, peak_rss_mb, print_stage_table
 from engine_assets.run.config import active_profile_name
 from engine_assets.run.errors import EngineError
 
@@ -76,6 +77,10 @@ def _failures(result: dg.ExecuteInProcessResult) -> list[str]:
     return lines
 
 
+def _rows(built: list[tuple[str, str | None, dict]]) -> int:
+    return sum(meta["dagster/row_count"].value for _, _, meta in built if "dagster/row_count" in meta)
+
+
 def run_config(seed: int | None) -> dict:
     """The runs' config: quiet console logs, and the seed of a sibling world when one is given."""
     if seed is None:
@@ -97,23 +102,31 @@ def main(seed: int | None = None) -> int:
     identity = EngineResource(seed=seed).identity()
     config = run_config(seed)
     print(f"profile {active_profile_name()} | seed {identity.seed} | parameter_hash {identity.parameter_hash[:16]}")
-    built, checks, seconds = [], [], {}
-    for stage in build_stages(ASSETS, LAYERS):
-        stage_started = time.perf_counter()
-        job = defs.resolve_job_def(stage.name)
-        for tags in _runs_of(stage):
-            result = job.execute_in_process(instance=instance, raise_on_error=False, run_config=config, tags=tags)
-            checks += result.get_asset_check_evaluations()
-            for event in result.get_asset_materialization_events():
-                mat = event.event_specific_data.materialization
-                built.append((mat.asset_key.to_user_string(), mat.partition, mat.metadata))
-            if not result.success:
-                print(f"\nmake demo stopped after {time.perf_counter() - started:.1f} s (run {result.run_id}):")
-                for line in _failures(result):
-                    print(f"  {line}")
-                return 1
-        seconds.update({key.to_user_string(): time.perf_counter() - stage_started for key in stage.keys})
-        print(f"  {stage.name}: done in {time.perf_counter() - stage_started:.1f} s")
+    built, checks, seconds, timings = [], [], {}, []
+    with StageProgress() as live:
+        for stage in build_stages(ASSETS, LAYERS):
+            stage_started = time.perf_counter()
+            job = defs.resolve_job_def(stage.name)
+            runs = _runs_of(stage)
+            live.start(stage.name, len(runs))
+            first = len(built)
+            for tags in runs:
+                result = job.execute_in_process(instance=instance, raise_on_error=False, run_config=config, tags=tags)
+                checks += result.get_asset_check_evaluations()
+                for event in result.get_asset_materialization_events():
+                    mat = event.event_specific_data.materialization
+                    built.append((mat.asset_key.to_user_string(), mat.partition, mat.metadata))
+                if not result.success:
+                    live.stop()
+                    print(f"\nmake demo stopped after {time.perf_counter() - started:.1f} s (run {result.run_id}):")
+                    for line in _failures(result):
+                        print(f"  {line}")
+                    return 1
+                live.run_done()
+            stage_s = time.perf_counter() - stage_started
+            seconds.update({key.to_user_string(): stage_s for key in stage.keys})
+            timings.append(StageTiming(stage.name, stage_s, _rows(built[first:]), peak_rss_mb()))
+            live.finish(f"{stage.name}: done in {stage_s:.1f} s")
     wall = time.perf_counter() - started
     print(f"\nBuilt {len(built)} asset materialisation(s) in {wall:.1f} s under {identity.run_root}")
     print(f"(reference datasets, shared by every world with these package pins: {identity.reference_root})")
@@ -129,6 +142,9 @@ def main(seed: int | None = None) -> int:
             run_s = seconds[dataset]
             print(f"{what}: {rows:,} in {run_s:.1f} s of the {run} runs "
                   f"({rows / run_s:,.0f} {what}/s, Dagster bookkeeping and contract checks included)")
+    for _, partition, meta in (b for b in built if b[0] == "report/realism"):
+        print(f"realism report ({partition}): {meta['page'].value}")
+    print_stage_table(timings)
     print(f"\nDagster runs are recorded in {instance.root_directory}; run `make dev` to browse them.")
     return 0
 

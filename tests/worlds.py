@@ -13,7 +13,7 @@ from engine_assets.storage.publish import MANIFEST
 
 QUIET = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
 ASSET_SEGMENTS = ("reference", "seg_1a", "seg_3a", "seg_1b", "seg_2a", "seg_2b", "seg_3b", "seg_5a", "seg_5b", "seg_6a",
-                  "seg_6b")
+                  "seg_6b", "report")
 UPSTREAM = ["reference/holidays", "reference/reference_validation", "seg_1a/merchants", "seg_1a/outlet_counts",
             "seg_1a/candidate_countries", "seg_1a/foreign_membership", "seg_2a/tz_transitions"]
 KEYS = COUNTRIES.get_partition_keys()

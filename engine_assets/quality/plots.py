@@ -17,7 +17,7 @@ import numpy as np
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = ["Panel", "raster_png", "volume_chart"]
+__all__ = ["Panel", "bar_chart", "histogram_chart", "line_chart", "raster_png", "timeline_chart", "volume_chart"]
 
 # One dpi for every picture: a raster is drawn one pixel per cell at it, a chart sized in inches.
 DPI = 90
@@ -89,3 +89,87 @@ def volume_chart(panels: list[Panel], start: dt.date, days: int, title: str) -> 
     figure.suptitle(title, fontsize=10)
     figure.tight_layout()
     return _png(figure)
+
+
+# Charts of the realism report (engine_assets/reporting/report): one palette, one size, labelled axes.
+PALETTE = ("#1f3b73", "#c0392b", "#27ae60", "#e67e22", "#8e44ad", "#16a085", "#7f8c8d", "#d4ac0d", "#2c3e50",
+           "#e84393")
+
+
+def _finish(figure: "Figure", ax, title: str, xlabel: str, ylabel: str) -> bytes:
+    ax.set_title(title, fontsize=10, loc="left")
+    ax.set_xlabel(xlabel, fontsize=8)
+    ax.set_ylabel(ylabel, fontsize=8)
+    ax.tick_params(labelsize=7)
+    ax.grid(color="#e5e5e5", lw=0.5)
+    ax.set_axisbelow(True)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=7, frameon=False)
+    figure.tight_layout()
+    return _png(figure)
+
+
+def bar_chart(labels: list[str], values: list[float], title: str, xlabel: str, *,
+              marks: dict[str, float] | None = None) -> bytes:
+    """Horizontal bars, first label on top; `marks` draws named vertical reference lines (a corridor's ends)."""
+    figure = _figure(figsize=(7, 0.28 * len(labels) + 1.2))
+    ax = figure.subplots()
+    y = np.arange(len(labels))[::-1]
+    ax.barh(y, values, color=PALETTE[0], height=0.7)
+    ax.set_yticks(y, labels)
+    for i, (name, x) in enumerate((marks or {}).items()):
+        ax.axvline(x, color=PALETTE[1 + i], lw=1, ls="--", label=name)
+    return _finish(figure, ax, title, xlabel, "")
+
+
+def histogram_chart(series: dict[str, np.ndarray], bins: np.ndarray, title: str, xlabel: str, *,
+                    logx: bool = False) -> bytes:
+    """Overlaid step histograms on shared `bins`, each series as its share per bin (so series of different
+    sizes compare, and log-spaced bins read as they look); empty series are left out."""
+    figure = _figure(figsize=(7, 3.2))
+    ax = figure.subplots()
+    for i, (name, values) in enumerate(series.items()):
+        if len(values):
+            ax.hist(values, bins=bins, histtype="step", lw=1.3, color=PALETTE[i % len(PALETTE)], label=name,
+                    weights=np.full(len(values), 1 / len(values)))
+    if logx:
+        ax.set_xscale("log")
+    return _finish(figure, ax, title, xlabel, "share per bin")
+
+
+def line_chart(x: list, series: dict[str, np.ndarray], title: str, ylabel: str, *, stacked: bool = False,
+               shaded: dict[str, list] | None = None) -> bytes:
+    """Lines (or stacked areas) over `x` (dates or numbers); `shaded` names spans of x to shade, e.g. holidays."""
+    figure = _figure(figsize=(9, 3.2))
+    ax = figure.subplots()
+    colours = [PALETTE[i % len(PALETTE)] for i in range(len(series))]
+    if stacked and series:
+        ax.stackplot(x, *series.values(), labels=list(series), colors=colours, alpha=0.85)
+    else:
+        for colour, (name, values) in zip(colours, series.items()):
+            ax.plot(x, values, color=colour, lw=1.2, marker="o", ms=2.5, label=name)
+    for i, (name, spans) in enumerate((shaded or {}).items()):
+        for j, (start, end) in enumerate(spans):
+            ax.axvspan(start, end, color=("#f4b6b6", "#b9e3b9", "#d6d6f5")[i % 3], lw=0, alpha=0.6,
+                       label=name if j == 0 else None)
+    ax.set_ylim(bottom=0)
+    if x and isinstance(x[0], dt.date):
+        from matplotlib.dates import DateFormatter
+
+        ax.xaxis.set_major_formatter(DateFormatter("%d %b"))
+    figure.autofmt_xdate()
+    return _finish(figure, ax, title, "", ylabel)
+
+
+def timeline_chart(spans: list[tuple[str, float, float]], title: str, xlabel: str) -> bytes:
+    """One lane per kind, each (kind, start, end) span a translucent bar in it: campaign windows over the horizon."""
+    kinds = sorted({kind for kind, *_ in spans})
+    figure = _figure(figsize=(9, 0.4 * len(kinds) + 1.4))
+    ax = figure.subplots()
+    lane = {kind: len(kinds) - 1 - i for i, kind in enumerate(kinds)}
+    for kind, start, end in spans:
+        ax.barh(lane[kind], max(end - start, 0.05), left=start, height=0.6, alpha=0.35, lw=0,
+                color=PALETTE[kinds.index(kind) % len(PALETTE)])
+    ax.set_yticks([lane[k] for k in kinds], kinds)
+    ax.set_xlim(left=0)
+    return _finish(figure, ax, title, xlabel, "")

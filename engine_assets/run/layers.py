@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import dagster as dg
 
 # The layers in build order; a layer takes part once its package exists.
-LAYER_NAMES = ("world", "clock", "behaviour")
+LAYER_NAMES = ("world", "clock", "behaviour", "reporting")
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ submits. Every command must succeed, every run too, and each range the README ru
 must be one run holding all its partitions.
 """
 
+import json
 import os
 import re
 import signal
@@ -50,10 +51,12 @@ def test_readme_command_line_recipes_build_a_new_world(tmp_path, world_root):
     home.mkdir()
     (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
     env = {**os.environ, "ENGINE_DATA_ROOT": str(world_root), "DAGSTER_HOME": str(home), "ENGINE_PROFILE": "ci"}
-    lines = [line.replace("$PWD/.dagster_home", str(home)).replace(".venv/bin/", f"{BIN}/") for line in readme_recipes()]
+    exports = tmp_path / "exports"
+    lines = [line.replace("$PWD/.dagster_home", str(home)).replace(".venv/bin/", f"{BIN}/")
+             .replace("exports/", f"{exports}/") for line in readme_recipes()]
     assert any("job backfill" in line for line in lines) and any("partition_range_start" in line for line in lines)
-    exports = [line for line in lines if line.startswith("export ")]
-    assert exports and str(home) in exports[0], "the recipes record runs in the project's Dagster home"
+    setup = [line for line in lines if line.startswith("export ")]
+    assert setup and str(home) in setup[0], "the recipes record runs in the project's Dagster home"
 
     # The instance's databases exist before the daemon and the CLI open them concurrently.
     dg.DagsterInstance.from_config(str(home)).dispose()
@@ -64,7 +67,7 @@ def test_readme_command_line_recipes_build_a_new_world(tmp_path, world_root):
             for i, line in enumerate(lines):
                 if line.startswith("export "):
                     continue
-                script = "\n".join([*exports, line])
+                script = "\n".join([*setup, line])
                 done = subprocess.run(["bash", "-c", script], cwd=ROOT, env=env, capture_output=True, text=True)
                 log = tmp_path / f"recipe_{i}.log"
                 log.write_text(done.stdout + done.stderr)
@@ -77,6 +80,7 @@ def test_readme_command_line_recipes_build_a_new_world(tmp_path, world_root):
             assert not failed
             jobs = sorted(r.job_name for r in runs)
             assert jobs.count("world_job") == jobs.count("clock_job") == jobs.count("clock_validation_job") == 1
+            assert jobs.count("behaviour_daily_job") == jobs.count("behaviour_validation_job") == 1
             # The two-day range is one run holding both days; the backfill added the third day in its own run.
             days = sorted(_partitions_by_run(instance, "seg_5b/arrival_events").values(), key=len)
             assert days == [{"2026-03-29|baseline"}, {"2026-03-27|baseline", "2026-03-28|baseline"}]
@@ -88,6 +92,20 @@ def test_readme_command_line_recipes_build_a_new_world(tmp_path, world_root):
             verdicts = {i.partition_key: i.latest_execution_status.value
                         for i in instance.event_log_storage.get_asset_check_partition_info([key])}
             assert verdicts == {f"2026-03-{d}|baseline": "SUCCEEDED" for d in (27, 28, 29)}
+            # 6B's three days in one run; the report of the scenario; the schedule switched on.
+            assert list(_partitions_by_run(instance, "seg_6b/transactions").values()) == [
+                {f"2026-03-{d}|baseline" for d in (27, 28, 29)}]
+            assert list(_partitions_by_run(instance, "report/realism").values()) == [{"baseline"}]
+            states = {s.instigator_name: s.status for s in instance.all_instigator_state()}
+            assert states["behaviour_daily_job_next_day"] == dg.InstigatorStatus.RUNNING
+            logs = {line: (tmp_path / f"recipe_{i}.log").read_text() for i, line in enumerate(lines)
+                    if not line.startswith("export ")}
+            preview = next(text for line, text in logs.items() if "sensor preview" in line)
+            assert "baseline" in preview, preview
+            # The export: the manifest, and the DuckDB file answering over the as-of labels.
+            assert json.loads((exports / "ci" / "export.json").read_text())["as_of"].startswith("2026-03-28")
+            query = next(text for line, text in logs.items() if "duckdb.connect" in line)
+            assert "bank_label" in query and "legit" in query, query
     finally:
         os.killpg(daemon.pid, signal.SIGTERM)
         try:

@@ -17,6 +17,7 @@ from engine_assets.behaviour.seg_6a.homes import home_placer
 from engine_assets.behaviour.seg_6a.tables import TABLES, country_tables
 from engine_assets.run.partitions import COUNTRIES
 from engine_assets.quality.contracts import load_contract
+from engine_assets.run.progress import Progress
 from engine_assets.run.resources import EngineResource
 from engine_assets.storage.datasets import PublishQueue
 from engine_assets.storage.io_manager import dataset_out
@@ -125,7 +126,8 @@ def build_tables(read: Reader, country: str, n_parties: int, region: str | None,
     return tables, draws.words
 
 
-def publish_world(read: Reader, wanted: list[str]) -> tuple[dict[str, Published], ...]:
+def publish_world(read: Reader, wanted: list[str],
+                  progress: Progress | None = None) -> tuple[dict[str, Published], ...]:
     """Build and publish every country of `wanted`, one country's tables written while the next is built."""
     inputs = WorldInputs(read, wanted)
     contracts = {name: load_contract(f"{GROUP}/{name}") for name in TABLES}
@@ -137,6 +139,8 @@ def publish_world(read: Reader, wanted: list[str]) -> tuple[dict[str, Published]
                 # The draws are reported once, with the parties.
                 payload = Publication(tables[name], words if name == "parties" else {})
                 futures[name][country] = queue.put(contracts[name], country, payload)
+            if progress is not None:
+                progress.advance(1, len(tables["parties"]))
         queue.wait()
     return tuple({c: f.result() for c, f in futures[name].items()} for name in TABLES)
 
@@ -149,7 +153,9 @@ def publish_world(read: Reader, wanted: list[str]) -> tuple[dict[str, Published]
 )
 def entity_world(context: dg.AssetExecutionContext, engine: EngineResource):
     """Parties with homes, accounts, cards, tokens, handles, devices, terminals, addresses and fraud roles."""
-    return publish_world(Reader.of(context, engine.identity()), list(context.partition_keys))
+    countries = list(context.partition_keys)
+    return publish_world(Reader.of(context, engine.identity()), countries,
+                         Progress(context.log, "6A countries", len(countries), "countries"))
 
 
 ASSETS = [party_counts, entity_world]

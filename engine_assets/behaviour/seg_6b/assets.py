@@ -20,6 +20,7 @@ from engine_assets.behaviour.seg_6b.transactions import DAY_READS, LOOKUP_READS,
 from engine_assets.behaviour.seg_6b.world import WORLD_READS, World, market_pools, weekly_volumes
 from engine_assets.quality.contracts import load_contract
 from engine_assets.run.partitions import COUNTRIES, SCENARIO_DAYS, SCENARIOS, scenario_days
+from engine_assets.run.progress import Progress
 from engine_assets.run.resources import EngineResource
 from engine_assets.storage.datasets import PublishQueue
 from engine_assets.storage.io_manager import dataset_out
@@ -52,7 +53,8 @@ def patronage(context: dg.AssetExecutionContext, engine: EngineResource):
     return Publication(patronage_table(world, sites), world.draws.words)
 
 
-def publish_days(read: Reader, days: list[tuple[str, dt.date]], world: World | None = None) -> tuple[dict, dict, dict]:
+def publish_days(read: Reader, days: list[tuple[str, dt.date]], world: World | None = None,
+                 progress: Progress | None = None) -> tuple[dict, dict, dict]:
     """Build and publish each (scenario, day), one day written while the next is built (on the
     run's world, loaded here unless given)."""
     world = world or load_world(read)
@@ -73,6 +75,8 @@ def publish_days(read: Reader, days: list[tuple[str, dt.date]], world: World | N
             futures.append({name: queue.put(contracts[name], key, Publication(tables[name], built.words
                                                                                 if name == "flows" else {}))
                             for name in DAY_TABLES})
+            if progress is not None:
+                progress.advance(1, int(built.flows.flow_id.size))
             del built, tables  # only the queue holds the day while the next one is built
         queue.wait()
     return tuple({i: f[name].result() for i, f in enumerate(futures)} for name in DAY_TABLES)
@@ -111,12 +115,14 @@ def _after_plan(spec: dict) -> dict:
 )
 def flows(context: dg.AssetExecutionContext, engine: EngineResource):
     """Every arrival as a payment with its payer and means, the day's transfers, their events and sessions."""
-    published = publish_days(Reader.of(context, engine.identity()), scenario_days(context.partition_keys))
+    days = scenario_days(context.partition_keys)
+    published = publish_days(Reader.of(context, engine.identity()), days,
+                             progress=Progress(context.log, "6B flow days", len(days), "days"))
     keys = context.partition_keys
     return tuple({k: out[i] for i, k in enumerate(keys)} for out in published)
 
 
-def publish_transactions(read: Reader, days: list[tuple[str, dt.date]]) -> dict:
+def publish_transactions(read: Reader, days: list[tuple[str, dt.date]], progress: Progress | None = None) -> dict:
     """Build and publish each (scenario, day)'s training table. A run carries the week before its
     current day from day to day, so each day's flows are read once however many days it builds."""
     look = lookups(read)
@@ -133,6 +139,8 @@ def publish_transactions(read: Reader, days: list[tuple[str, dt.date]]) -> dict:
                                                for name, columns in DAY_READS.items()),
                                              changes_of(read, scenario, day.isoformat()), look, week)
             futures.append(queue.put(contract, key, Publication(table, {})))
+            if progress is not None:
+                progress.advance(1, len(table))
         queue.wait()
     return {i: f.result() for i, f in enumerate(futures)}
 
@@ -157,7 +165,9 @@ def _with_lookback(spec: dict) -> dict:
           group_name=GROUP)
 def transactions(context: dg.AssetExecutionContext, engine: EngineResource):
     """The training table: every flow with its raw fields, authorisation-time features and labels."""
-    published = publish_transactions(Reader.of(context, engine.identity()), scenario_days(context.partition_keys))
+    days = scenario_days(context.partition_keys)
+    published = publish_transactions(Reader.of(context, engine.identity()), days,
+                                     Progress(context.log, "6B training days", len(days), "days"))
     return {k: published[i] for i, k in enumerate(context.partition_keys)}
 
 

@@ -19,6 +19,7 @@ from engine_assets.clock.seg_5b.fabric import BY_COUNTRY, FABRIC_DATASETS, ROW_K
 from engine_assets.quality.contracts import load_contract
 from engine_assets.run.identity import RunIdentity
 from engine_assets.run.partitions import SCENARIO_DAYS, SCENARIOS, scenario_days
+from engine_assets.run.progress import Progress
 from engine_assets.run.resources import EngineResource
 from engine_assets.storage.datasets import PublishQueue
 from engine_assets.storage.io_manager import dataset_out
@@ -174,7 +175,8 @@ def simulate_day(identity: RunIdentity, fabric: Fabric, day: dt.date) -> Day:
                Publication(buckets, {_CELL: int(words.sum())}))
 
 
-def simulate_and_publish(read: Reader, days: list[tuple[str, dt.date]]) -> list[tuple[Published, Published]]:
+def simulate_and_publish(read: Reader, days: list[tuple[str, dt.date]],
+                         progress: Progress | None = None) -> list[tuple[Published, Published]]:
     """(bucket counts, arrival events) publications of each (scenario, day), in order.
 
     Each day is published as soon as it is generated, on a writer thread, while the kernels
@@ -190,6 +192,8 @@ def simulate_and_publish(read: Reader, days: list[tuple[str, dt.date]]) -> list[
             result = simulate_day(identity, fabrics[scenario], day)
             key = {"scenario": scenario, "day": day.isoformat()}
             futures.append((queue.put(counts_contract, key, result.buckets), queue.put(events_contract, key, result.events)))
+            if progress is not None:
+                progress.advance(1, len(result.events.data))
         queue.wait()
     return [(c.result(), e.result()) for c, e in futures]
 
@@ -205,7 +209,9 @@ def simulate_and_publish(read: Reader, days: list[tuple[str, dt.date]]) -> list[
 def arrivals(context: dg.AssetExecutionContext, engine: EngineResource):
     """Bucket counts (NB2 around λ × day effect × burst) and every arrival, timed and routed;
     published day by day inside the run (simulate_and_publish), so a month-long run stays small."""
-    published = simulate_and_publish(Reader.of(context, engine.identity()), scenario_days(context.partition_keys))
+    days = scenario_days(context.partition_keys)
+    published = simulate_and_publish(Reader.of(context, engine.identity()), days,
+                                     Progress(context.log, "5B arrival days", len(days), "days"))
     keys = context.partition_keys
     return {k: c for k, (c, _) in zip(keys, published)}, {k: e for k, (_, e) in zip(keys, published)}
 

@@ -17,11 +17,11 @@ def _stages(assets, layers=LAYERS):
     return {s.name: s for s in build_stages(assets, layers)}
 
 
-def test_the_world_is_built_by_eight_jobs_in_order():
+def test_the_world_is_built_by_nine_jobs_in_order():
     stages = build_stages(ASSETS, LAYERS)
     assert [s.name for s in stages] == ["world_job", "clock_job", "behaviour_job", "clock_daily_job",
                                         "clock_validation_job", "behaviour_by_scenario_job", "behaviour_daily_job",
-                                        "behaviour_validation_job"]
+                                        "behaviour_validation_job", "reporting_job"]
     assert [j.name for j in defs.jobs] == [s.name for s in stages]
     by_name = {s.name: s for s in stages}
     assert by_name["world_job"].partitions_def == COUNTRIES and not by_name["world_job"].per_partition
@@ -38,6 +38,9 @@ def test_the_world_is_built_by_eight_jobs_in_order():
     assert {k.to_user_string() for k in plan.keys} == {"seg_6b/fraud_campaigns", "seg_6b/fraud_targets"}
     assert {k.to_user_string() for k in by_name["behaviour_validation_job"].keys} == {"seg_6b/cases",
                                                                                      "seg_6b/seg_6b_validation"}
+    report = by_name["reporting_job"]
+    assert report.partitions_def == SCENARIOS and report.per_partition  # a scenario's report alone is a valid run
+    assert [k.to_user_string() for k in report.keys] == ["report/realism"]
     daily = by_name["clock_daily_job"]
     assert daily.per_partition and daily.partitions_def == SCENARIO_DAYS
     assert {k.to_user_string() for k in daily.keys} == {"seg_5b/bucket_counts", "seg_5b/arrival_events"}
