@@ -96,7 +96,9 @@ PALETTE = ("#1f3b73", "#c0392b", "#27ae60", "#e67e22", "#8e44ad", "#16a085", "#7
            "#e84393")
 
 
-def _finish(figure: "Figure", ax, title: str, xlabel: str, ylabel: str) -> bytes:
+def _finish(figure: "Figure", ax, title: str, xlabel: str, ylabel: str, legend: str = "inside") -> bytes:
+    """Title, labels and grid; the legend inside the axes, to their right, or below them (where the data
+    fills the axes)."""
     ax.set_title(title, fontsize=10, loc="left")
     ax.set_xlabel(xlabel, fontsize=8)
     ax.set_ylabel(ylabel, fontsize=8)
@@ -104,7 +106,9 @@ def _finish(figure: "Figure", ax, title: str, xlabel: str, ylabel: str) -> bytes
     ax.grid(color="#e5e5e5", lw=0.5)
     ax.set_axisbelow(True)
     if ax.get_legend_handles_labels()[0]:
-        ax.legend(fontsize=7, frameon=False)
+        place = {"inside": {}, "right": {"loc": "upper left", "bbox_to_anchor": (1.01, 1.0)},
+                 "below": {"loc": "upper center", "bbox_to_anchor": (0.5, -0.2), "ncol": 3}}[legend]
+        ax.legend(fontsize=7, frameon=False, **place)
     figure.tight_layout()
     return _png(figure)
 
@@ -119,7 +123,7 @@ def bar_chart(labels: list[str], values: list[float], title: str, xlabel: str, *
     ax.set_yticks(y, labels)
     for i, (name, x) in enumerate((marks or {}).items()):
         ax.axvline(x, color=PALETTE[1 + i], lw=1, ls="--", label=name)
-    return _finish(figure, ax, title, xlabel, "")
+    return _finish(figure, ax, title, xlabel, "", legend="below")
 
 
 def histogram_chart(series: dict[str, np.ndarray], bins: np.ndarray, title: str, xlabel: str, *,
@@ -158,18 +162,26 @@ def line_chart(x: list, series: dict[str, np.ndarray], title: str, ylabel: str, 
 
         ax.xaxis.set_major_formatter(DateFormatter("%d %b"))
     figure.autofmt_xdate()
-    return _finish(figure, ax, title, "", ylabel)
+    return _finish(figure, ax, title, "", ylabel, legend="right")
 
 
-def timeline_chart(spans: list[tuple[str, float, float]], title: str, xlabel: str) -> bytes:
-    """One lane per kind, each (kind, start, end) span a translucent bar in it: campaign windows over the horizon."""
+def timeline_chart(spans: list[tuple[str, float, float]], title: str, xlabel: str, *, until: float | None = None,
+                   rows_per_lane: int = 12) -> bytes:
+    """One lane per kind; each (kind, start, end) span is a thin bar on one of the lane's rows, taken in
+    turn in order of start, so thousands of windows stay readable. `until` marks the horizon's end."""
     kinds = sorted({kind for kind, *_ in spans})
-    figure = _figure(figsize=(9, 0.4 * len(kinds) + 1.4))
+    figure = _figure(figsize=(9, 0.55 * len(kinds) + 1.4))
     ax = figure.subplots()
     lane = {kind: len(kinds) - 1 - i for i, kind in enumerate(kinds)}
-    for kind, start, end in spans:
-        ax.barh(lane[kind], max(end - start, 0.05), left=start, height=0.6, alpha=0.35, lw=0,
-                color=PALETTE[kinds.index(kind) % len(PALETTE)])
-    ax.set_yticks([lane[k] for k in kinds], kinds)
+    taken = dict.fromkeys(kinds, 0)
+    step = 0.8 / rows_per_lane
+    for kind, start, end in sorted(spans, key=lambda s: (s[0], s[1], s[2])):
+        row = taken[kind] % rows_per_lane
+        taken[kind] += 1
+        ax.barh(lane[kind] - 0.4 + (row + 0.5) * step, max(end - start, 0.05), left=start, height=step * 0.8,
+                lw=0, alpha=0.55, color=PALETTE[kinds.index(kind) % len(PALETTE)])
+    if until is not None:
+        ax.axvline(until, color="#333333", lw=0.8, ls="--", label="horizon end")
+    ax.set_yticks([lane[k] for k in kinds], [f"{k} ({taken[k]})" for k in kinds])
     ax.set_xlim(left=0)
-    return _finish(figure, ax, title, xlabel, "")
+    return _finish(figure, ax, title, xlabel, "", legend="right")

@@ -67,7 +67,7 @@ def build_page(read: Reader, scenario: str, log=None) -> tuple[bytes, list[figur
         figures.decline_and_refund(tallies, dates),
         figures.fraud_over_time(tallies, dates),
         figures.label_delays(tallies),
-        figures.campaign_timelines(read, scenario, dates[0]),
+        figures.campaign_timelines(read, scenario, dates[0], len(dates)),
     ]
     learned = figures.learnability(reports["seg_6b"])
     if learned is not None:

@@ -131,19 +131,19 @@ def label_delays(tallies: list[DayTally]) -> Picture:
                                    logx=True))
 
 
-def campaign_timelines(read: Reader, scenario: str, start: dt.date) -> Picture:
+def campaign_timelines(read: Reader, scenario: str, start: dt.date, days: int) -> Picture:
     plan = read.scan("seg_6b/fraud_campaigns", {"scenario": scenario}).select(
         pl.col("fraud_type").cast(pl.String), "window_start", "window_end", "adapted_from").collect()
     origin = dt.datetime.combine(start, dt.time(), dt.timezone.utc)
-    days = lambda c: (pl.col(c) - origin).dt.total_microseconds() / 86_400e6  # noqa: E731
-    spans = plan.sort("fraud_type", "window_start").select("fraud_type", days("window_start").alias("a"),
-                                                           days("window_end").alias("b"))
+    since = lambda c: (pl.col(c) - origin).dt.total_microseconds() / 86_400e6  # noqa: E731
+    spans = plan.sort("fraud_type", "window_start").select("fraud_type", since("window_start").alias("a"),
+                                                           since("window_end").alias("b"))
     adapted = plan["adapted_from"].is_not_null().sum()
     return Picture("campaign_timelines", "Fraud campaign timelines",
-                   f"{plan.height} campaigns ({adapted} adapted after the bank declined them), one lane per type; "
-                   "overlapping windows darken.",
+                   f"{plan.height} campaigns ({adapted} adapted after the bank declined them), one lane per type, "
+                   "each window a bar from its start to its end (overlaps darken); a window may end after the horizon (dashed).",
                    timeline_chart([tuple(r) for r in spans.iter_rows()], "Campaign windows",
-                                  "days since horizon start"))
+                                  "days since horizon start", until=float(days)))
 
 
 def learnability(report: dict) -> Picture | None:
