@@ -77,10 +77,37 @@ def run_export_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def gc_arguments(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "gc", help="delete published versions that no partition points at any more",
+        description="Delete, under a data root, the versions no partition's pointer names: abandoned writes at "
+                    "once, superseded versions once older than the grace period (readers may still hold them).")
+    parser.add_argument("--data-root", default=None,
+                        help="the data root to sweep (default: $ENGINE_DATA_ROOT, else the engine's data/ directory)")
+    parser.add_argument("--grace-minutes", type=float, default=None,
+                        help="keep superseded versions younger than this (default: $ENGINE_VERSION_GRACE_S, else 15)")
+    parser.set_defaults(run=run_gc_command, command_name="gc")
+
+
+def run_gc_command(args: argparse.Namespace) -> int:
+    from engine_assets.run.identity import data_root_path
+    from engine_assets.storage.gc import collect_root
+
+    root = data_root_path(args.data_root)
+    if not root.is_dir():
+        print(f"{PROG} gc: error: no data root at {root}; pass --data-root or set ENGINE_DATA_ROOT", file=sys.stderr)
+        return USAGE_ERROR
+    grace = None if args.grace_minutes is None else args.grace_minutes * 60
+    collected = collect_root(root, grace)
+    print(f"{len(collected.versions)} version(s) deleted in {collected.partitions:,} partition(s) under {root}")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     root = OneLineParser(prog=PROG, description="Work with a world built by the fraud engine.")
     commands = root.add_subparsers(title="commands", metavar="COMMAND", parser_class=OneLineParser)
     export_arguments(commands)
+    gc_arguments(commands)
     return root
 
 

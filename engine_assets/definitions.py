@@ -8,6 +8,7 @@ import dagster as dg
 
 from engine_assets.quality.checks import contract_check
 from engine_assets.quality.contracts import load_dictionary
+from engine_assets.run.executors import in_process_or_celery_executor
 from engine_assets.run.jobs import build_jobs, build_stages
 from engine_assets.run.layers import load_layers
 from engine_assets.run.partitions import SCENARIOS
@@ -40,7 +41,7 @@ def build_definitions() -> dg.Definitions:
         sensors=[report_sensor(dg.AssetKey(["seg_6b", "seg_6b_validation"]), report_job,
                                SCENARIOS.get_partition_keys())],
         resources={"engine": EngineResource(), "shards": shards_io_manager},
-        executor=dg.in_process_executor,
+        executor=in_process_or_celery_executor,
     )
 
 

@@ -1,6 +1,5 @@
 """Building the ci world through Dagster, step by step, for the asset tests."""
 
-import json
 from pathlib import Path
 
 import dagster as dg
@@ -9,7 +8,7 @@ from engine_assets.definitions import ASSET_CHECKS, ASSETS
 from engine_assets.run.partitions import COUNTRIES, SCENARIO_DAYS, SCENARIOS
 from engine_assets.run.resources import EngineResource
 from engine_assets.storage.io_manager import ShardIOManager
-from engine_assets.storage.publish import MANIFEST
+from engine_assets.storage.publish import POINTER, read_manifest
 
 QUIET = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
 ASSET_SEGMENTS = ("reference", "seg_1a", "seg_3a", "seg_1b", "seg_2a", "seg_2b", "seg_3b", "seg_5a", "seg_5b", "seg_6a",
@@ -73,13 +72,22 @@ def build_world(root: Path, order=(KEYS,)) -> None:
     run(root, ["seg_6a/seg_6a_validation"])
 
 
+def published_digests(base: Path) -> dict[str, list[str]]:
+    """SHA-256 of the files of every published partition under `base` (validations aside), by its path
+    relative to `base`: each partition through its pointer, so superseded versions still in their grace
+    period are not counted."""
+    out = {}
+    for pointer in sorted(base.rglob(POINTER)):
+        partition = pointer.parent
+        if "validation" not in str(partition):
+            out[str(partition.relative_to(base))] = [f["sha256"] for f in read_manifest(partition, str(partition))["files"]]
+    return out
+
+
 def digests(root: Path) -> dict[str, list[str]]:
     """SHA-256 of every published file of the world's segments, by dataset and partition."""
     out = {}
     for segment in DIGESTED:
         base = next(root.glob(f"ci/seed=*/ph=*/{segment}"))
-        for m in sorted(base.rglob(MANIFEST)):
-            if "validation" not in str(m):
-                out[f"{segment}/{str(m.parent.relative_to(base)).split('.v-')[0]}"] = [
-                    f["sha256"] for f in json.loads(m.read_text())["files"]]
+        out |= {f"{segment}/{k}": v for k, v in published_digests(base).items()}
     return out

@@ -3,8 +3,9 @@
 One schema per segment (`seg_6b.transactions`, `seg_6a.parties`, `reference.countries`, ...) with a
 view over every published table dataset, plus `engine.run_manifest` (the world's identity) and,
 after an export, schema `exported` with a view per exported table. The database holds no data:
-views name the absolute paths of the published files, through each partition's link (the path a
-republication switches atomically), so they stay valid as long as the world is where it was.
+views name the absolute paths of the files of each partition's current version, so they stay
+valid until the world is rebuilt (then, after the grace period of superseded versions, export
+the database again).
 Partition dimensions become columns (`country`, `scenario`, `day`) parsed from those paths.
 
 Views over published data are created only for segments whose validation passed, the same gate
@@ -24,7 +25,7 @@ from engine_assets.quality.contracts import Contract, load_contract, load_dictio
 from engine_assets.run.errors import GateError
 from engine_assets.run.identity import RunIdentity
 from engine_assets.storage.datasets import published_partitions
-from engine_assets.storage.publish import read_manifest
+from engine_assets.storage.publish import VERSIONS, published_files as version_files
 
 EXPORTED = "exported"
 # Column types of exported CSV files, so the views read them as the Parquet export would.
@@ -55,19 +56,21 @@ def duckdb_type(dtype: pl.DataType) -> str:
 
 
 def dimension_columns(contract: Contract) -> str:
-    """`country`, `scenario`, `day` of each row, from its file's path `.../<dim>=<value>/.../<file>`."""
+    """`country`, `scenario`, `day` of each row, from its file's path `.../<dim>=<value>/.../_v/<version>/<file>`."""
     columns = []
     for i, dim in enumerate(contract.partition_keys):
-        after = "/[^/]+" * (len(contract.partition_keys) - 1 - i)  # the deeper dimensions, then the file
-        value = f"regexp_extract(filename, {sql_text(f'/{dim}=([^/]+){after}/[^/]+$')}, 1)"
+        after = "/[^/]+" * (len(contract.partition_keys) - 1 - i)  # the deeper dimensions
+        value = f"regexp_extract(filename, {sql_text(f'/{dim}=([^/]+){after}/{VERSIONS}/[^/]+/[^/]+$')}, 1)"
         columns.append(f"CAST({value} AS DATE) AS {dim}" if dim == "day" else f"{value} AS {dim}")
     return "".join(f", {c}" for c in columns)
 
 
 def published_files(identity: RunIdentity, contract: Contract) -> list[Path]:
-    """Every file of every published partition, through the partition's link, as its manifest lists them."""
-    return [partition / f["name"] for partition in published_partitions(identity, contract)
-            for f in read_manifest(partition, contract.dataset)["files"]]
+    """Every file of every published partition's current version, as its manifest lists them. The views
+    name these versions: after a rebuild, export the DuckDB file again (superseded versions stay
+    readable for the grace period of engine_assets/storage/publish.py, then go)."""
+    return [path for partition in published_partitions(identity, contract)
+            for path in version_files(partition, contract.dataset).values()]
 
 
 def table_view(contract: Contract, files: list[Path]) -> str:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
 from engine_assets.run.errors import GateError, NotPublishedError
 from engine_assets.run.identity import RunIdentity
-from engine_assets.storage.publish import MANIFEST, Published, publish_files, published_version
+from engine_assets.storage.publish import MANIFEST, Published, publish_files, published_files, published_version
 from engine_kernels.digest import length_prefixed_sha256
 
 if TYPE_CHECKING:
@@ -41,7 +41,13 @@ class CheckOutcome:
 
 
 def bundle_dir(identity: RunIdentity, segment: str) -> Path:
+    """Where the segment's bundle is published (its pointer and versions)."""
     return identity.run_root / segment / "validation"
+
+
+def bundle_files(identity: RunIdentity, segment: str) -> dict[str, Path]:
+    """The members of the segment's published bundle, by name (its current version's files)."""
+    return published_files(bundle_dir(identity, segment), f"{segment}/validation")
 
 
 def _flag_digest(members: Mapping[str, bytes]) -> str:
@@ -162,7 +168,7 @@ def failure_report(identity: RunIdentity, segment: str, failed: list[CheckOutcom
     """The message of a failed validation: each failed check with its figure and band, and what to do."""
     profile = identity.profile
     lines = [f"{segment} validation failed for profile {profile.name} ({profile.merchants:,} merchants), seed "
-             f"{identity.seed}; the whole report is {bundle_dir(identity, segment) / REPORT}"]
+             f"{identity.seed}; the whole report is {bundle_files(identity, segment)[REPORT]}"]
     for outcome in failed:
         check = declared[outcome.name]
         sample = outcome.details.get("sample")
@@ -246,15 +252,15 @@ def validation_asset(
         identity = engine.identity()
         outcomes, attachments = evaluate(Reader.of(context, identity))
         declared = _declared(segment, checks, outcomes)
-        write_validation_bundle(identity, segment, outcomes, attachments)
+        published = write_validation_bundle(identity, segment, outcomes, attachments)
         failed = [o for o in outcomes if not o.passed]
         metadata = {
             "passed": not failed,
             "checks_passed": f"{len(outcomes) - len(failed)} of {len(outcomes)}",
-            "bundle": dg.MetadataValue.path(str(bundle_dir(identity, segment))),
+            "bundle": dg.MetadataValue.path(str(published.version)),
         }
         for name, data in sorted((attachments or {}).items()):
-            metadata[f"file/{name}"] = dg.MetadataValue.path(str(bundle_dir(identity, segment) / name))
+            metadata[f"file/{name}"] = dg.MetadataValue.path(str(published.version / name))
             if name.endswith(".png"):
                 # Dagster shows Markdown inline only below 1,000 characters, so a picture is one click away.
                 image = base64.b64encode(data).decode()

@@ -27,3 +27,7 @@ class LaunchError(EngineError):
 
 class LineageError(EngineError):
     """An asset read a dataset it did not declare upstream, so the asset graph would not show the real data flow."""
+
+
+class PublishRaceError(PublishError):
+    """Another writer switched a partition's pointer while this one wrote: this version lost."""

@@ -75,12 +75,13 @@ def manifest_fingerprint(parameters: str, reference_digests: Mapping[str, str], 
     return length_prefixed_sha256(t.encode() for t in tokens).hexdigest()
 
 
-def _data_root(raw: str | None) -> Path:
+def data_root_path(raw: str | None) -> Path:
+    """The data root: `raw`, else $ENGINE_DATA_ROOT, else the repository's data/ directory."""
     text = raw if raw else os.environ.get("ENGINE_DATA_ROOT", "") or str(REPO_ROOT / "data")
     if "://" in text and not text.startswith("file://"):
         raise EngineConfigError(
             f"ENGINE_DATA_ROOT = {text!r}: only local paths are supported by this engine version "
-            "(atomic publication relies on a POSIX rename); use a local or mounted path"
+            "(publication switches a pointer file with an atomic replace); use a local or mounted path"
         )
     return Path(text.removeprefix("file://")).expanduser().resolve()
 
@@ -144,7 +145,7 @@ def resolve_identity(
         profile=profile,
         policies=policies,
         seed=profile.seed if seed is None else seed,
-        data_root=_data_root(data_root),
+        data_root=data_root_path(data_root),
     )
 
 

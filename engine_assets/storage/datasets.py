@@ -3,6 +3,7 @@
 Dagster-free, so kernels' benchmarks and tests publish and read exactly as assets do.
 """
 
+import datetime as dt
 import json
 import re
 from collections import deque
@@ -17,15 +18,18 @@ from engine_assets.quality.contracts import Contract, ContractViolation, Violati
 from engine_assets.run.errors import NotPublishedError
 from engine_assets.run.identity import RunIdentity
 from engine_assets.storage.publish import (
+    MANIFEST,
     PartInfo,
     Publication,
     Published,
+    is_pointed,
     publish_files,
     publish_table,
     published_files,
-    read_manifest,
+    published_version,
     scan_published,
 )
+from engine_kernels.reference.countries import iso_alpha2_codes
 
 PartitionKey = str | Mapping[str, str] | None
 # Returned by an asset whose published version is already current (a cached reference build).
@@ -65,9 +69,10 @@ def publish_dataset(identity: RunIdentity, contract: Contract, key: PartitionKey
             raise ValueError(f"{what}: the asset returned the publication of {payload.path}, not of {target}")
         return payload
     if payload is REUSE:
-        manifest = read_manifest(target, what)
+        version = published_version(target, what)
+        manifest = json.loads((version / MANIFEST).read_text())
         files = tuple(PartInfo(**f) for f in manifest["files"])
-        return Published(target, manifest["rows"], manifest["bytes"], files, manifest)
+        return Published(target, manifest["rows"], manifest["bytes"], files, manifest, version)
     rng_draws: Mapping[str, int] = {}
     if isinstance(payload, Publication):
         payload, rng_draws = payload.data, payload.rng_draws
@@ -111,14 +116,28 @@ def is_published(identity: RunIdentity, contract: Contract, key: PartitionKey) -
     return True
 
 
+def partition_values(identity: RunIdentity, dimension: str) -> list[str]:
+    """Every value a partition dimension takes in the world's profile, in order: what may be published."""
+    profile = identity.profile
+    if dimension == "country":
+        return list(profile.countries) if profile.countries is not None else sorted(iso_alpha2_codes())
+    if dimension == "scenario":
+        return list(profile.scenarios)
+    if dimension == "day":
+        days = (profile.horizon.end - profile.horizon.start).days + 1
+        return [(profile.horizon.start + dt.timedelta(days=d)).isoformat() for d in range(days)]
+    raise ValueError(f"unknown partition dimension {dimension!r}")
+
+
 def published_partitions(identity: RunIdentity, contract: Contract) -> list[Path]:
-    """Every published partition directory of a dataset (those with a manifest), in path order."""
-    base = identity.dataset_dir(contract.dataset, contract.scope)
-    depth = len(contract.partition_keys)
-    if depth == 0:
-        return [base] if (base / "_manifest.json").exists() else []
-    pattern = "/".join(f"{dim}=*" for dim in contract.partition_keys)
-    return sorted(p for p in base.glob(pattern) if (p / "_manifest.json").exists())
+    """Every published partition of a dataset, in key order. The profile says which partitions may
+    exist; each is asked for its pointer, never found by listing directories (on object storage a
+    listing is slow and may lag)."""
+    keys: list[dict[str, str]] = [{}]
+    for dimension in contract.partition_keys:
+        keys = [{**k, dimension: v} for k in keys for v in partition_values(identity, dimension)]
+    paths = [partition_path(identity, contract, k or None) for k in keys]
+    return [p for p in paths if is_pointed(p)]
 
 
 def scan_dataset(identity: RunIdentity, contract: Contract) -> pl.LazyFrame:

@@ -1,10 +1,10 @@
 """Atomic publication of dataset partitions and artefacts.
 
-A partition is written into a hidden sibling directory, fsynced, given a `_manifest.json`, and
-then made visible by one atomic rename (see "Versions and the atomic switch" below), so a reader
+A partition is written as a fresh version, fsynced, given a `_manifest.json`, and then made
+visible by switching the partition's pointer (see "Versions and the pointer" below), so a reader
 sees either the previous version or the new one, never a mix and never half a partition. A writer
-killed at any point leaves only a hidden `.tmp-*` directory, which the next publisher of that
-partition removes.
+killed at any point leaves only an unreferenced version, which the next publisher of that
+partition (or `fraud-engine gc`) removes.
 """
 
 import errno
@@ -23,7 +23,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from engine_assets.run.errors import NotPublishedError, PublishError
+from engine_assets.run.errors import NotPublishedError, PublishError, PublishRaceError
 
 MANIFEST = "_manifest.json"
 ROW_GROUP_ROWS = 1_000_000
@@ -42,11 +42,12 @@ class PartInfo:
 class Published:
     """What a publication left on disk; its manifest is the reader's table of contents."""
 
-    path: Path
+    path: Path  # the partition
     rows: int
     bytes: int
     files: tuple[PartInfo, ...]
     manifest: Mapping[str, Any]
+    version: Path | None = None  # the version directory holding `files`
 
 
 @dataclass(frozen=True)
@@ -177,28 +178,54 @@ def write_parquet_parts(
 
 
 # ---------------------------------------------------------------------------------------------
-# Versions and the atomic switch.
+# Versions and the pointer.
 #
-# A partition path is a symlink to an immutable, hidden version directory next to it:
-#     country=US -> .country=US.v-<id>
-# Publishing writes a new version, then replaces the symlink with one rename(2), which is atomic
-# on every POSIX file system. Readers resolve the link once and read that version only, so a
-# reader racing a rerun gets either a complete version or a clean "not published", never a mix
-# of two versions. Switch and clean-up run under a per-partition lock so concurrent writers
-# never delete a version another writer is about to link.
+#   <partition>/_pointer.json          {"version": <token>, "manifest_sha256": ...}, written last
+#   <partition>/_v/<token>/            the parts and the version's _manifest.json
+#   <partition>/_v/.<token>.lock       held by the version's writer for as long as it writes
 #
-# A writer holds an flock on `.writer.lock` inside its temporary directory for as long as it
-# lives. The kernel drops the lock when the process dies, however it dies, so a clean-up that
-# can take the lock knows the directory is abandoned: no guessing from host names or pids.
+# A publication writes a fresh version, then switches the pointer with a conditional write: it
+# names the pointer it read before writing (none, the first time), and if another writer switched
+# the pointer in between, this one loses and says so; nothing is overwritten silently. On local
+# disk the conditional write is a compare under an flock and an atomic replace of the pointer
+# file. Readers follow pointer -> manifest -> files and never list a directory.
+#
+# A version nobody points at is deleted after a grace period (readers may still hold it): by the
+# next publication of its partition, or by `fraud-engine gc` over a whole data root. A writer
+# holds an flock on its version's lock file; the kernel drops it however the writer dies, so a
+# version whose lock is free and that has no manifest is abandoned and goes at once.
 
-WRITER_LOCK = ".writer.lock"
+POINTER = "_pointer.json"
+VERSIONS = "_v"
+GRACE_ENV = "ENGINE_VERSION_GRACE_S"
+DEFAULT_GRACE_S = 900.0
 
 
-class _PartitionLock:
-    def __init__(self, target: Path):
-        self.path = target.with_name(f".{target.name}.lock")
+def grace_s() -> float:
+    """How long a superseded version stays readable: $ENGINE_VERSION_GRACE_S, else 15 minutes."""
+    return float(os.environ.get(GRACE_ENV, DEFAULT_GRACE_S))
 
-    def __enter__(self) -> "_PartitionLock":
+
+def _etag(data: bytes | None) -> str | None:
+    return None if data is None else hashlib.sha256(data).hexdigest()
+
+
+def _read_pointer(partition: Path) -> tuple[dict[str, Any] | None, str | None]:
+    """The partition's pointer and its tag (the SHA-256 of its bytes), or (None, None)."""
+    try:
+        data = (partition / POINTER).read_bytes()
+    except (FileNotFoundError, NotADirectoryError):
+        return None, None
+    return json.loads(data), _etag(data)
+
+
+class _Locked:
+    """An exclusive flock on `path` (created if missing) for the duration of a block."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def __enter__(self) -> "_Locked":
         self.fd = os.open(self.path, os.O_CREAT | os.O_RDWR, 0o644)
         fcntl.flock(self.fd, fcntl.LOCK_EX)
         return self
@@ -208,54 +235,68 @@ class _PartitionLock:
         os.close(self.fd)
 
 
-def _hold_writer_lock(tmp: Path) -> int:
-    fd = os.open(tmp / WRITER_LOCK, os.O_CREAT | os.O_RDWR, 0o644)
-    fcntl.flock(fd, fcntl.LOCK_EX)
-    return fd
+def _put_pointer(partition: Path, doc: Mapping[str, Any], expected: str | None, what: str) -> None:
+    """Write the pointer if it is still the one tagged `expected` (None: there was none), else lose."""
+    data = json.dumps(doc, sort_keys=True).encode()
+    with _Locked(partition / VERSIONS / ".pointer.lock"):
+        _, current = _read_pointer(partition)
+        if current != expected:
+            raise PublishRaceError(
+                f"{what}: another writer published this partition while this one was writing; nothing was "
+                "overwritten, the other version stands: materialise it again if this one should win")
+        staged = partition / f".{POINTER}.{uuid.uuid4().hex}"
+        staged.write_bytes(data)
+        _fsync_path(staged)
+        os.replace(staged, partition / POINTER)
+        _fsync_path(partition)
 
 
-def _abandoned(tmp: Path) -> bool:
-    """True if no living writer holds this temporary directory's lock."""
+def _lock_of(version: Path) -> Path:
+    return version.parent / f".{version.name}.lock"
+
+
+def _lock_is_held(lock: Path) -> bool:
     try:
-        fd = os.open(tmp / WRITER_LOCK, os.O_RDWR)
+        fd = os.open(lock, os.O_RDWR)
     except FileNotFoundError:
-        return True  # the writer died before taking its lock
+        return False
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        return True
-    except BlockingIOError:
         return False
+    except BlockingIOError:
+        return True
     finally:
         os.close(fd)
 
 
-def _switch(finished: Path, version: Path, target: Path, writer_fd: int) -> None:
-    """Make the finished directory a version, point `target` at it, delete what nobody can reach.
-
-    The rename to a version name happens under the partition lock: clean-up by a concurrent
-    writer only ever sees versions that are linked or replaced, never one about to be linked.
-    """
-    with _PartitionLock(target):
-        if target.exists() and not target.is_symlink():
-            raise PublishError(
-                f"{target} is a plain directory, not a published partition; move it away and publish again"
-            )
-        os.rename(finished, version)
-        os.unlink(version / WRITER_LOCK)
-        os.close(writer_fd)
-        link = target.with_name(f".{target.name}.link-{uuid.uuid4().hex}")
-        os.symlink(version.name, link)
-        os.replace(link, target)
-        _fsync_path(target.parent)
-        prefixes = (f".{target.name}.v-", f".{target.name}.tmp-", f".{target.name}.link-")
-        # scandir with a name test: a country-partitioned dataset has hundreds of siblings here.
-        with os.scandir(target.parent) as siblings:
-            stale = [target.parent / e.name for e in siblings if e.name.startswith(prefixes) and e.name != version.name]
-        for entry in stale:
-            if entry.name.startswith(prefixes[2]):
-                entry.unlink(missing_ok=True)  # a link left by a writer killed before its rename
-            elif entry.name.startswith(prefixes[0]) or _abandoned(entry):
-                shutil.rmtree(entry, ignore_errors=True)
+def collect_versions(partition: Path, grace: float | None = None, now: float | None = None) -> list[Path]:
+    """Delete the partition's versions nobody points at: abandoned writes at once, superseded versions
+    once older than `grace` seconds. Returns what was deleted."""
+    grace = grace_s() if grace is None else grace
+    now = time.time() if now is None else now
+    pointer, _ = _read_pointer(partition)
+    current = pointer["version"] if pointer else None
+    deleted = []
+    try:
+        entries = list(os.scandir(partition / VERSIONS))
+    except (FileNotFoundError, NotADirectoryError):
+        return deleted
+    for entry in entries:
+        if not entry.is_dir(follow_symlinks=False) or entry.name == current:
+            continue
+        version = Path(entry.path)
+        lock = _lock_of(version)
+        if _lock_is_held(lock):
+            continue  # a writer is at work on it
+        try:
+            finished = (version / MANIFEST).stat().st_mtime
+        except FileNotFoundError:
+            finished = None  # its writer died before the manifest: abandoned
+        if finished is None or now - finished >= grace:
+            shutil.rmtree(version, ignore_errors=True)
+            lock.unlink(missing_ok=True)
+            deleted.append(version)
+    return deleted
 
 
 def publish_directory(
@@ -264,33 +305,35 @@ def publish_directory(
     manifest: Mapping[str, Any],
     what: str,
 ) -> Published:
-    """Run `fill(tmp_dir)`, add the manifest, and make the result the published version of `target`.
+    """Run `fill(version_dir)`, add the manifest, and make the result the published version of `target`.
 
     `what` names the dataset and partition in error messages. Nothing is visible at `target`
-    unless every step succeeded; a previous version stays intact on failure.
+    unless every step succeeded; a previous version stays intact on failure or on a lost race.
     """
     started = time.perf_counter()
     token = uuid.uuid4().hex
-    tmp = target.with_name(f".{target.name}.tmp-{token}")
-    if target.parent.is_symlink():
+    version = target / VERSIONS / token
+    if (target.parent / POINTER).exists():
         raise PublishError(
             f"{what}: {target.parent} is itself a published partition (the dataset was published without "
             "partitions); remove it before publishing partitions"
         )
+    if target.is_symlink():
+        raise PublishError(f"{what}: {target} is a link from an earlier storage layout; delete the world under "
+                           f"{target.parent} (or its data root) and build it again")
+    writer = _Locked(_lock_of(version))
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        # Under the partition lock, so a concurrent clean-up never sees this directory before its
-        # writer lock exists (it would take it for a writer that died before locking).
-        with _PartitionLock(target):
-            tmp.mkdir()
-            writer_fd = _hold_writer_lock(tmp)
+        (target / VERSIONS).mkdir(parents=True, exist_ok=True)
+        writer.__enter__()  # before the version exists: a collector never sees it unlocked
     except OSError as exc:
         raise PublishError(
             f"cannot write {what} under {target.parent}: {exc.strerror}; "
             "make the data root writable or set ENGINE_DATA_ROOT to a writable directory"
         ) from exc
+    _, replaces = _read_pointer(target)  # the version this one replaces: the switch loses if it changed
     try:
-        parts = fill(tmp)
+        version.mkdir()
+        parts = fill(version)
         full = dict(manifest)
         full.update(
             rows=sum(p.rows for p in parts),
@@ -298,21 +341,22 @@ def publish_directory(
             files=[p.__dict__ for p in parts],
             publish_wall_s=round(time.perf_counter() - started, 3),
         )
-        (tmp / MANIFEST).write_text(json.dumps(full, indent=1, sort_keys=True, default=str))
-        _fsync_path(tmp / MANIFEST)
-        _fsync_path(tmp)
-        _switch(tmp, target.with_name(f".{target.name}.v-{token}"), target, writer_fd)
+        body = json.dumps(full, indent=1, sort_keys=True, default=str).encode()
+        (version / MANIFEST).write_bytes(body)
+        _fsync_path(version / MANIFEST)
+        _fsync_path(version)
+        _put_pointer(target, {"version": token, "manifest_sha256": hashlib.sha256(body).hexdigest()}, replaces, what)
     except BaseException as exc:
-        shutil.rmtree(tmp, ignore_errors=True)
-        try:
-            os.close(writer_fd)
-        except OSError:
-            pass  # already closed by the switch
+        shutil.rmtree(version, ignore_errors=True)
         if isinstance(exc, OSError) and not isinstance(exc, PublishError):
             hint = "; free disk space" if exc.errno == errno.ENOSPC else ""
             raise PublishError(f"writing {what} failed ({exc.strerror or exc}){hint}; nothing was published") from exc
         raise
-    return Published(target, full["rows"], full["bytes"], tuple(parts), full)
+    finally:
+        _lock_of(version).unlink(missing_ok=True)
+        writer.__exit__()
+    collect_versions(target)
+    return Published(target, full["rows"], full["bytes"], tuple(parts), full, version)
 
 
 def publish_table(
@@ -354,16 +398,17 @@ def publish_files(target: Path, files: Mapping[str, bytes], manifest: Mapping[st
 
 
 def published_version(partition: Path, what: str) -> Path:
-    """The version directory a published partition points at right now."""
-    # Strict resolution: a lenient resolve returns the link itself when it cannot follow it, and
-    # reading through a live link could mix the files of two versions.
-    try:
-        version = partition.resolve(strict=True)
-    except (FileNotFoundError, RuntimeError):
-        version = None
-    if version is None or not version.name.startswith(f".{partition.name}.v-") or not (version / MANIFEST).exists():
+    """The version directory the partition's pointer names right now."""
+    pointer, _ = _read_pointer(partition)
+    version = partition / VERSIONS / pointer["version"] if pointer else None
+    if version is None or not (version / MANIFEST).exists():
         raise NotPublishedError(f"{what} is not published (nothing published at {partition}); materialise it first")
     return version
+
+
+def is_pointed(partition: Path) -> bool:
+    """Whether a partition has a pointer (one read, no listing)."""
+    return (partition / POINTER).exists()
 
 
 def read_manifest(partition: Path, what: str) -> dict[str, Any]:

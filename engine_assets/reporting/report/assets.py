@@ -19,7 +19,7 @@ from engine_assets.reporting.report.page import corridors, render
 from engine_assets.run.partitions import DAYS, SCENARIOS
 from engine_assets.run.progress import Progress
 from engine_assets.run.resources import EngineResource
-from engine_assets.storage.datasets import partition_path
+from engine_assets.storage.datasets import publish_dataset
 from engine_assets.storage.reader import Reader, upstream
 
 GROUP = "report"
@@ -105,7 +105,7 @@ def realism(context: dg.AssetExecutionContext, engine: EngineResource):
     pages = {}
     for scenario in context.partition_keys:
         page, pictures, rows = build_page(read, scenario, context.log)
-        pages[scenario] = {PAGE: page}
-        path = partition_path(identity, contract, {"scenario": scenario}) / PAGE
-        context.add_asset_metadata(_metadata(path, pictures, rows), partition_key=scenario)
+        # Published here, not by the IO manager, so the metadata can name the version's file.
+        pages[scenario] = publish_dataset(identity, contract, {"scenario": scenario}, {PAGE: page})
+        context.add_asset_metadata(_metadata(pages[scenario].version / PAGE, pictures, rows), partition_key=scenario)
     return pages

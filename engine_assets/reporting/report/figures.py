@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from engine_assets.quality.gates import bundle_dir
+from engine_assets.quality.gates import bundle_files
 from engine_assets.quality.plots import bar_chart, histogram_chart, line_chart, timeline_chart
 from engine_assets.reporting.report.days import DayTally
 from engine_assets.storage.reader import Reader
@@ -28,7 +28,7 @@ class Picture:
 
 def bundled(read: Reader, segment: str, member: str, name: str, title: str, caption: str) -> Picture:
     read.gate(segment)  # the bundle is this world's and passed
-    return Picture(name, title, caption, (bundle_dir(read.identity, segment) / member).read_bytes())
+    return Picture(name, title, caption, bundle_files(read.identity, segment)[member].read_bytes())
 
 
 def time_zone_mix(read: Reader) -> Picture:

@@ -18,7 +18,7 @@ import pytest
 from engine_assets import cli
 from engine_assets.export import write
 from engine_assets.quality.contracts import load_contract, load_dictionary
-from engine_assets.quality.gates import bundle_dir
+from engine_assets.quality.gates import bundle_files
 from engine_assets.run.identity import resolve_identity
 from engine_assets.storage.datasets import published_partitions
 from engine_assets.storage.reader import reader_for
@@ -179,7 +179,7 @@ def failed_world(world, tmp_path_factory):
     root = tmp_path_factory.mktemp("failed") / "data"
     shutil.copytree(world.data_root, root, symlinks=True)
     copy = resolve_identity("ci", data_root=str(root))
-    (bundle_dir(copy, "seg_6b").resolve() / "_passed.flag").unlink()
+    bundle_files(copy, "seg_6b")["_passed.flag"].unlink()
     return copy
 
 

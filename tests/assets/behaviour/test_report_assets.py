@@ -8,7 +8,7 @@ from html import unescape
 import pytest
 from worlds import run
 
-from engine_assets.quality.gates import REPORT, bundle_dir
+from engine_assets.quality.gates import REPORT, bundle_files
 from engine_assets.reporting.report.assets import SEGMENTS
 from engine_assets.run.identity import resolve_identity
 from engine_assets.run.partitions import DAYS, SCENARIOS
@@ -34,7 +34,7 @@ def test_the_page_holds_every_check_of_every_segment_with_its_figure_band_and_ve
                       r"<td class=\"[A-Z]+\">([A-Z ]+)</td>", page)
     expected = []
     for segment in SEGMENTS:
-        checks = json.loads((bundle_dir(identity, segment) / REPORT).read_text())["checks"]
+        checks = json.loads(bundle_files(identity, segment)[REPORT].read_text())["checks"]
         expected += [(segment, c["name"], c.get("corridor") or "") for c in checks]
     assert [(unescape(s), unescape(n), unescape(b)) for s, n, _, b, _ in rows] == expected
     assert {segment for segment, *_ in rows} == set(SEGMENTS) and len(SEGMENTS) == 11

@@ -10,7 +10,7 @@ import pytest
 from engine_assets.clock.seg_5a import validation as seg_5a_validation
 from engine_assets.clock.seg_5a.surface import SURFACE_DATASETS, load_surface
 from engine_assets.quality.contracts import load_contract
-from engine_assets.quality.gates import bundle_dir, verify_gate
+from engine_assets.quality.gates import bundle_files, verify_gate
 from engine_assets.run.config import load_policies
 from engine_assets.run.errors import EngineConfigError
 from engine_assets.run.resources import EngineResource
@@ -34,7 +34,7 @@ def test_5a_passes_and_opens_its_gate_with_a_picture(ci_world):
     assert {"shapes_sum_to_one", "weekly_sums_match_volumes", "volumes_match_expected_arrivals", "shares_calibrated",
             "intensity_finite_non_negative[baseline]", "holidays_in_calendar[baseline]", "holiday_office_drop",
             "payday_consumer_lift", "classes_with_volume_share", "max_class_share"} <= names
-    picture = bundle_dir(identity, "seg_5a") / "hourly_volume.png"
+    picture = bundle_files(identity, "seg_5a")["hourly_volume.png"]
     assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     weekly = next(c for c in report["checks"] if c["name"] == "weekly_sums_match_volumes")
     assert weekly["details"]["rows_checked"] > 50  # most ci zones keep their clock over the first week
@@ -133,6 +133,6 @@ def test_a_bad_5a_policy_names_the_file_and_field(tmp_path):
 
 
 def test_report_figures_are_numbers(ci_world):
-    report = json.loads((bundle_dir(_identity(ci_world), "seg_5a") / "report.json").read_text())
+    report = json.loads(bundle_files(_identity(ci_world), "seg_5a")["report.json"].read_text())
     shares = next(c for c in report["checks"] if c["name"] == "classes_with_volume_share")["details"]["shares"]
     assert sum(shares.values()) == pytest.approx(1.0, abs=1e-3)

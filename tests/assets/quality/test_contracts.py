@@ -515,7 +515,7 @@ def test_published_parquet_carries_the_contract_encodings_and_statistics(identit
     contract = load_contract("seg_5b/bucket_counts")
     published = publish_dataset(identity, contract, {"scenario": "baseline", "day": "2026-01-01"},
                                 _bucket_counts_table())
-    chunks = _column_chunks(published.path / published.files[0].name)
+    chunks = _column_chunks(published.version / published.files[0].name)
     assert list(chunks) == list(contract.column_names)
     assert "DELTA_BINARY_PACKED" in chunks["bucket_start"].encodings
     for name in ("lambda_5a", "lambda"):
@@ -542,7 +542,7 @@ def test_plain_encoded_column_is_written_without_dictionary_and_all_columns_keep
     target = tmp_path / "data" / "demo" / "single"
     published = publish_table(target, table, contract.arrow_schema(), {}, "demo/single",
                               conform=lambda t: conform_to_contract(contract, t), options=contract.parquet_options())
-    chunks = _column_chunks(published.path / published.files[0].name)
+    chunks = _column_chunks(published.version / published.files[0].name)
     assert "PLAIN" in chunks["value"].encodings and "RLE_DICTIONARY" not in chunks["value"].encodings
     assert "RLE_DICTIONARY" in chunks["code"].encodings
     # Without x-statistics every column keeps its min/max.

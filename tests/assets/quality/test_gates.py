@@ -12,14 +12,20 @@ from engine_assets.quality.gates import (
     write_validation_bundle,
 )
 from engine_assets.run.errors import GateError
+from engine_assets.storage.publish import published_version
 
 PASSING = [CheckOutcome("pk_unique", True, 0, "== 0"), CheckOutcome("single_site_share", True, 0.44, "0.35-0.55")]
 
 
+def _version(identity):
+    """The directory of the published bundle's current version."""
+    return published_version(bundle_dir(identity, "seg_x"), "seg_x/validation")
+
+
 def test_passing_bundle_opens_the_gate(identity):
     write_validation_bundle(identity, "seg_x", PASSING, attachments={"map.png": b"\x89PNG..."})
-    root = bundle_dir(identity, "seg_x")
-    assert {p.name for p in root.iterdir()} >= {REPORT, INDEX, FLAG, "map.png", "_manifest.json"}
+    version = _version(identity)
+    assert {p.name for p in version.iterdir()} >= {REPORT, INDEX, FLAG, "map.png", "_manifest.json"}
     report = verify_gate(identity, "seg_x")
     assert report["passed"] and [c["name"] for c in report["checks"]] == ["pk_unique", "single_site_share"]
 
@@ -32,7 +38,7 @@ def test_missing_bundle_names_the_segment(identity):
 def test_failed_validation_names_failed_checks(identity):
     outcomes = PASSING + [CheckOutcome("gini", False, 0.71, "0.45-0.62")]
     write_validation_bundle(identity, "seg_x", outcomes)
-    assert not (bundle_dir(identity, "seg_x") / FLAG).exists()
+    assert not (_version(identity) / FLAG).exists()
     with pytest.raises(GateError, match=r"segment seg_x did not pass validation \(failed checks: gini"):
         verify_gate(identity, "seg_x")
 
@@ -48,7 +54,7 @@ def test_rerun_that_fails_removes_an_earlier_pass(identity):
 @pytest.mark.parametrize("member", [REPORT, "map.png"])
 def test_tampered_member_is_detected(identity, member):
     write_validation_bundle(identity, "seg_x", PASSING, attachments={"map.png": b"png"})
-    path = bundle_dir(identity, "seg_x") / member
+    path = _version(identity) / member
     path.write_bytes(path.read_bytes().replace(b"0.44", b"0.99").replace(b"png", b"gif"))
     with pytest.raises(GateError, match=r"seg_x: validation bundle was modified after it passed .*" + member.replace(".", r"\.")):
         verify_gate(identity, "seg_x")
@@ -56,7 +62,7 @@ def test_tampered_member_is_detected(identity, member):
 
 def test_tampered_index_and_flag_are_detected(identity):
     write_validation_bundle(identity, "seg_x", PASSING)
-    flag = bundle_dir(identity, "seg_x") / FLAG
+    flag = _version(identity) / FLAG
     flag.write_text("0" * 64 + "\n")
     with pytest.raises(GateError, match=r"_passed.flag does not match"):
         verify_gate(identity, "seg_x")
@@ -64,7 +70,7 @@ def test_tampered_index_and_flag_are_detected(identity):
 
 def test_added_member_is_detected(identity):
     write_validation_bundle(identity, "seg_x", PASSING)
-    (bundle_dir(identity, "seg_x") / "extra.json").write_text("{}")
+    (_version(identity) / "extra.json").write_text("{}")
     with pytest.raises(GateError, match=r"modified after it passed .*extra.json"):
         verify_gate(identity, "seg_x")
 

@@ -14,9 +14,15 @@ import polars as pl
 import pyarrow as pa
 import pytest
 
-from engine_assets.run.errors import NotPublishedError, PublishError
+from engine_assets.run.errors import NotPublishedError, PublishError, PublishRaceError
+from engine_assets.storage.gc import collect_root
 from engine_assets.storage.publish import (
+    GRACE_ENV,
     MANIFEST,
+    POINTER,
+    VERSIONS,
+    collect_versions,
+    published_files,
     publish_files,
     publish_table,
     published_version,
@@ -37,13 +43,20 @@ def _batches(writer: int, rows: int, batch: int = 10_000):
 
 
 def _entries(directory: Path) -> dict[str, list[str]]:
-    """Visible partitions, live or stale hidden versions, and in-progress temporaries of a dataset dir."""
-    names = sorted(p.name for p in directory.iterdir())
+    """Of a dataset directory: the partitions with a pointer, the finished versions (current or superseded)
+    and the unfinished ones (being written or abandoned), as paths relative to it."""
+    versions = sorted(v for v in directory.glob(f"*/{VERSIONS}/*") if v.is_dir())
     return {
-        "visible": [n for n in names if not n.startswith(".")],
-        "versions": [n for n in names if ".v-" in n],
-        "tmp": [n for n in names if ".tmp-" in n],
+        "visible": sorted(p.name for p in directory.iterdir() if (p / POINTER).exists()),
+        "versions": [str(v.relative_to(directory)) for v in versions if (v / MANIFEST).exists()],
+        "tmp": [str(v.relative_to(directory)) for v in versions if not (v / MANIFEST).exists()],
     }
+
+
+@pytest.fixture
+def no_grace(monkeypatch):
+    """Superseded versions go at the next publication (readers of these tests never hold one)."""
+    monkeypatch.setenv(GRACE_ENV, "0")
 
 
 def _run(script: str, *args: str) -> subprocess.Popen:
@@ -92,10 +105,10 @@ def test_rows_split_into_files_and_row_groups(tmp_path):
     assert [f.rows for f in pub.files] == [20_000, 20_000, 15_000]
     import pyarrow.parquet as pq
 
-    assert pq.ParquetFile(tmp_path / "s" / "part-00000.parquet").num_row_groups == 2
+    assert pq.ParquetFile(published_files(tmp_path / "s", "split")["part-00000.parquet"]).num_row_groups == 2
 
 
-def test_failing_producer_leaves_previous_version_intact(tmp_path):
+def test_failing_producer_leaves_previous_version_intact(tmp_path, no_grace):
     target = tmp_path / "p"
     publish_table(target, _batches(1, 1_000), SCHEMA, {}, "v1")
 
@@ -112,8 +125,8 @@ def test_failing_producer_leaves_previous_version_intact(tmp_path):
 
 
 def test_unpublished_partition_is_not_readable(tmp_path):
-    (tmp_path / ".half.tmp-x").mkdir()
-    (tmp_path / ".half.tmp-x" / "part-00000.parquet").write_bytes(b"junk")
+    (tmp_path / "half" / VERSIONS / "x").mkdir(parents=True)
+    (tmp_path / "half" / VERSIONS / "x" / "part-00000.parquet").write_bytes(b"junk")
     with pytest.raises(NotPublishedError, match="not published"):
         scan_published(tmp_path / "half", "seg/ds partition US")
 
@@ -130,7 +143,7 @@ def test_artefacts_publish_atomically(tmp_path):
     assert sorted(f.name for f in pub.files) == ["grid.bin", "meta.json"]
     with pytest.raises(PublishError, match="reserved"):
         publish_files(tmp_path / "b", {MANIFEST: b"{}"}, {}, "x/y")
-    assert not (tmp_path / "b").exists() and _entries(tmp_path)["tmp"] == []
+    assert _entries(tmp_path)["visible"] == ["a"] and _entries(tmp_path)["tmp"] == []
 
 
 KILLED_WRITER = """
@@ -150,7 +163,7 @@ publish_table(target, batches(), schema, {}, "killed", row_group_rows=100_000, r
 """
 
 
-def test_writer_killed_mid_partition_leaves_nothing_half_written(tmp_path):
+def test_writer_killed_mid_partition_leaves_nothing_half_written(tmp_path, no_grace):
     target, marker = tmp_path / "ds" / "day=2026-03-25", tmp_path / "marker"
     publish_table(target, _batches(1, 1_000), SCHEMA, {}, "v1")
     proc = _run(KILLED_WRITER, str(target), str(marker))
@@ -170,11 +183,13 @@ def test_writer_killed_mid_partition_leaves_nothing_half_written(tmp_path):
     assert scan_published(target, "ds").collect().height == 2_000
     assert _entries(target.parent)["visible"] == ["day=2026-03-25"]
     assert len(_entries(target.parent)["versions"]) == 1 and _entries(target.parent)["tmp"] == []
+    assert [p.name for p in (target / VERSIONS).glob(".*.lock")] == [".pointer.lock"], "the dead writer's lock went"
 
 
 CONCURRENT_WRITER = """
 import sys, numpy as np, pyarrow as pa
 from pathlib import Path
+from engine_assets.run.errors import PublishRaceError
 from engine_assets.storage.publish import publish_table
 schema = pa.schema([("writer", pa.int32()), ("row", pa.int64()), ("value", pa.float64())])
 target, writer = Path(sys.argv[1]), int(sys.argv[2])
@@ -182,13 +197,19 @@ def batches():
     for start in range(0, 60_000, 5_000):
         yield pa.record_batch([pa.array(np.full(5_000, writer, np.int32)), pa.array(np.arange(start, start + 5_000)),
                                pa.array(np.ones(5_000))], schema=schema)
+won = lost = 0
 for _ in range(4):
-    publish_table(target, batches(), schema, {"writer": writer}, "concurrent", row_group_rows=5_000, rows_per_file=10_000)
-print("done")
+    try:
+        publish_table(target, batches(), schema, {"writer": writer}, "concurrent", row_group_rows=5_000,
+                      rows_per_file=10_000)
+        won += 1
+    except PublishRaceError:
+        lost += 1  # reported, never overwritten silently
+print(won, lost)
 """
 
 
-def test_concurrent_writers_never_mix_a_partition(tmp_path):
+def test_concurrent_writers_never_mix_a_partition(tmp_path, no_grace):
     target = tmp_path / "ds" / "country=US"
     procs = [_run(CONCURRENT_WRITER, str(target), str(w)) for w in range(4)]
     seen = set()
@@ -203,10 +224,13 @@ def test_concurrent_writers_never_mix_a_partition(tmp_path):
         assert len(writers) == 1 and writers == {manifest["writer"]} and frame.height == 60_000
         seen |= writers
     assert all(p.wait() == 0 for p in procs) and seen, "readers saw at least one complete version"
+    outcomes = [tuple(map(int, p.stdout.read().split())) for p in procs]
+    assert sum(won for won, _ in outcomes) >= 1 and all(won + lost == 4 for won, lost in outcomes)
     final = scan_published(target, "ds").collect()
     manifest = read_manifest(target, "ds")
     assert set(final["writer"]) == {manifest["writer"]} and final.height == 60_000
-    assert sorted(f.name for f in target.iterdir()) == sorted([MANIFEST] + [f["name"] for f in manifest["files"]])
+    version = published_version(target, "ds")
+    assert sorted(f.name for f in version.iterdir()) == sorted([MANIFEST] + [f["name"] for f in manifest["files"]])
     assert _entries(target.parent) | {"versions": len(_entries(target.parent)["versions"])} == {
         "visible": ["country=US"], "versions": 1, "tmp": []}
 
@@ -260,3 +284,64 @@ def test_partitions_under_an_unpartitioned_publication_are_refused(tmp_path):
     with pytest.raises(PublishError, match=r"published without partitions.*remove it"):
         publish_table(tmp_path / "ds" / "country=US", _batches(1, 10), SCHEMA, {}, "partitioned")
     assert scan_published(tmp_path / "ds", "ds").collect().height == 10
+
+
+def test_a_writer_that_lost_the_race_says_so_and_the_winner_stands(tmp_path):
+    target = tmp_path / "ds" / "country=US"
+    publish_table(target, _batches(1, 100), SCHEMA, {}, "first")
+
+    def overtaken():
+        # Another writer publishes the same partition while this one is still writing.
+        publish_table(target, _batches(2, 200), SCHEMA, {"writer": 2}, "winner")
+        yield from _batches(3, 300)
+
+    with pytest.raises(PublishRaceError, match="another writer published this partition"):
+        publish_table(target, overtaken(), SCHEMA, {"writer": 3}, "loser")
+    assert read_manifest(target, "ds")["writer"] == 2
+    assert set(scan_published(target, "ds").collect()["writer"]) == {2}
+    assert _entries(target.parent)["tmp"] == []  # the loser's version is gone
+
+
+def test_superseded_versions_stay_readable_for_the_grace_period_then_go(tmp_path, monkeypatch):
+    monkeypatch.setenv(GRACE_ENV, "3600")
+    target = tmp_path / "ds" / "day=2026-03-25"
+    publish_table(target, _batches(1, 100), SCHEMA, {}, "v1")
+    held = published_files(target, "ds")  # a reader resolved version 1
+    publish_table(target, _batches(2, 100), SCHEMA, {}, "v2")
+    assert set(pl.read_parquet([str(p) for p in held.values()])["writer"]) == {1}, "still readable"
+    assert len(_entries(target.parent)["versions"]) == 2
+    # Within the grace period nothing goes; after it, only what the pointer names stays.
+    assert collect_versions(target, grace=3600) == []
+    gone = collect_versions(target, grace=3600, now=time.time() + 3601)
+    assert [v.parent for v in gone] == [target / VERSIONS] and not any(p.exists() for p in held.values())
+    assert set(scan_published(target, "ds").collect()["writer"]) == {2}
+    assert len(_entries(target.parent)["versions"]) == 1
+
+
+def test_gc_sweeps_a_data_root_and_keeps_what_pointers_name(tmp_path, monkeypatch):
+    monkeypatch.setenv(GRACE_ENV, "3600")
+    for country in ("US", "GB"):
+        for writer in (1, 2):
+            publish_table(tmp_path / "w" / "seg" / "ds" / f"country={country}", _batches(writer, 10), SCHEMA, {},
+                          "ds")
+    publish_table(tmp_path / "w" / "seg" / "doc", _batches(1, 10), SCHEMA, {}, "unpartitioned")
+    assert collect_root(tmp_path, grace=3600).versions == []
+    swept = collect_root(tmp_path, grace=3600, now=time.time() + 3601)
+    assert swept.partitions == 3 and len(swept.versions) == 2
+    for country in ("US", "GB"):
+        assert set(scan_published(tmp_path / "w" / "seg" / "ds" / f"country={country}", "ds").collect()["writer"]) == {2}
+    assert len(_entries(tmp_path / "w" / "seg" / "ds")["versions"]) == 2
+
+
+def test_gc_command_reports_what_it_deleted(tmp_path, monkeypatch):
+    from engine_assets.cli import main
+
+    monkeypatch.setenv(GRACE_ENV, "3600")
+    target = tmp_path / "seg" / "ds"
+    publish_table(target, _batches(1, 10), SCHEMA, {}, "ds")
+    publish_table(target, _batches(2, 10), SCHEMA, {}, "ds")
+    assert main(["gc", "--data-root", str(tmp_path)]) == 0  # within the grace period: nothing goes
+    assert len(list((target / VERSIONS).iterdir())) >= 2
+    assert main(["gc", "--data-root", str(tmp_path), "--grace-minutes", "0"]) == 0
+    assert [p.name for p in (target / VERSIONS).iterdir() if p.is_dir()] == [published_version(target, "ds").name]
+    assert main(["gc", "--data-root", str(tmp_path / "missing")]) == 2

@@ -1,11 +1,11 @@
 """Segment 1A through Dagster on the ci profile: published, contract-checked, validated, gated, deterministic."""
 
-import json
 from pathlib import Path
 
 import dagster as dg
 import polars as pl
 import pytest
+from worlds import published_digests
 
 from engine_assets.definitions import ASSET_CHECKS, ASSETS
 from engine_assets.quality.gates import verify_gate
@@ -13,7 +13,7 @@ from engine_assets.run.errors import GateError
 from engine_assets.run.partitions import COUNTRIES
 from engine_assets.run.resources import EngineResource
 from engine_assets.storage.io_manager import ShardIOManager
-from engine_assets.storage.publish import MANIFEST
+from engine_assets.storage.publish import POINTER, read_manifest, scan_published
 from engine_assets.storage.reader import Reader
 from engine_assets.world.seg_1a import validation as seg_1a_validation
 from engine_kernels.merchants.realism import RealismPolicy
@@ -60,11 +60,7 @@ def _build_world(root: Path) -> None:
 
 
 def _digests(root: Path, segment: str = "seg_1a") -> dict[str, list[str]]:
-    base = next(root.glob(f"ci/seed=*/ph=*/{segment}"))
-    return {
-        str(m.parent.relative_to(base)).split(".v-")[0]: [f["sha256"] for f in json.loads(m.read_text())["files"]]
-        for m in sorted(base.rglob(MANIFEST)) if "validation" not in str(m)
-    }
+    return published_digests(next(root.glob(f"ci/seed=*/ph=*/{segment}")))
 
 
 @pytest.fixture(scope="module")
@@ -85,12 +81,12 @@ def test_segment_validation_passes_and_opens_the_gate(built):
 
 def test_every_dataset_is_published_with_its_rng_accounting(built):
     base = next(built.glob("ci/seed=*/ph=*/seg_1a"))
-    merchants = json.loads((base / "merchants" / MANIFEST).read_text())
+    merchants = read_manifest(base / "merchants", "seg_1a/merchants")
     assert merchants["rows"] == 60 and merchants["rng_draws"] == {"1a.channel": 60, "1a.home": 60, "1a.mcc": 120}
-    shards = sorted(p.name for p in (base / "outlet_catalogue").iterdir() if not p.name.startswith("."))
+    shards = sorted(p.name for p in (base / "outlet_catalogue").iterdir() if (p / POINTER).exists())
     assert shards == [f"country={c}" for c in COUNTRIES.get_partition_keys()]
-    catalogue = pl.concat([pl.read_parquet(base / "outlet_catalogue" / s / "*.parquet") for s in shards])
-    counts = pl.read_parquet(base / "outlet_counts" / "*.parquet")
+    catalogue = pl.concat([scan_published(base / "outlet_catalogue" / s, s).collect() for s in shards])
+    counts = scan_published(base / "outlet_counts", "outlet_counts").collect()
     # Single-site merchants are in the catalogue too: one row per outlet of every merchant.
     assert catalogue.height == counts["n_total"].sum() and catalogue["merchant_id"].n_unique() == 60
     assert (counts["n_total"] == 1).sum() > 0
@@ -98,7 +94,7 @@ def test_every_dataset_is_published_with_its_rng_accounting(built):
 
 def test_homes_are_the_profile_countries_weighted_by_gdp(built):
     base = next(built.glob("ci/seed=*/ph=*/seg_1a"))
-    homes = pl.read_parquet(base / "merchants" / "*.parquet")["home_country_iso"].value_counts()
+    homes = scan_published(base / "merchants", "merchants").collect()["home_country_iso"].value_counts()
     by_home = dict(zip(homes["home_country_iso"], homes["count"]))
     assert set(by_home) <= set(COUNTRIES.get_partition_keys())
     assert by_home["US"] == max(by_home.values())

@@ -9,7 +9,7 @@ from worlds import ASSET_SEGMENTS, KEYS, QUIET, UPSTREAM, build_world, digests, 
 
 from engine_assets.definitions import ASSETS
 from engine_assets.quality.contracts import load_contract
-from engine_assets.quality.gates import bundle_dir, verify_gate
+from engine_assets.quality.gates import bundle_files, verify_gate
 from engine_assets.run.resources import EngineResource
 from engine_assets.storage.datasets import load_dataset
 from engine_assets.storage.io_manager import ShardIOManager
@@ -34,9 +34,9 @@ def test_three_segments_pass_and_open_their_gates_with_maps(ci_world):
     assert {"sites_inside_country_polygon", "every_outlet_placed_once", "density_correlation_min_largest"} <= {
         c["name"] for c in reports["seg_1b"]["checks"]}
     assert {"utc_to_local_equals_zoneinfo", "planned_zone_is_final_zone"} <= {c["name"] for c in reports["seg_2a"]["checks"]}
-    pictures = sorted(p.name for p in bundle_dir(identity, "seg_1b").iterdir() if p.suffix == ".png")
+    pictures = sorted(name for name in bundle_files(identity, "seg_1b") if name.endswith(".png"))
     assert pictures[-1] == "sites_world.png" and len(pictures) == 2
-    assert (bundle_dir(identity, "seg_1b") / "sites_world.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert bundle_files(identity, "seg_1b")["sites_world.png"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_every_outlet_has_one_site_inside_its_country_with_a_zone_of_its_country(ci_world):
