@@ -11,7 +11,6 @@ of its own, so the peak RSS printed is its own. The world must be built (`make d
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
 import tempfile
@@ -20,9 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kilobytes on Linux
+from stages import peak_rss_mb  # noqa: E402
 
 
 def export_side(args: argparse.Namespace, out: Path) -> dict:

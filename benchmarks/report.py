@@ -10,16 +10,13 @@ must be built (`make demo`); it is only read.
 """
 
 import argparse
-import resource
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kilobytes on Linux
+from stages import peak_rss_mb  # noqa: E402
 
 
 def main() -> None:

@@ -137,7 +137,7 @@ def main(seed: int | None = None) -> int:
         print(f"  {key}: {line}")
     for dataset, what, run in (("seg_5b/arrival_events", "arrivals", "counts-and-arrivals"),
                                ("seg_6b/flows", "flows", "flows-events-and-sessions")):
-        rows = sum(m["dagster/row_count"].value for k, _, m in built if k == dataset and "dagster/row_count" in m)
+        rows = _rows([b for b in built if b[0] == dataset])
         if rows:
             run_s = seconds[dataset]
             print(f"{what}: {rows:,} in {run_s:.1f} s of the {run} runs "

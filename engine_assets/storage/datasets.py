@@ -3,7 +3,6 @@
 Dagster-free, so kernels' benchmarks and tests publish and read exactly as assets do.
 """
 
-import datetime as dt
 import json
 import re
 from collections import deque
@@ -124,8 +123,7 @@ def partition_values(identity: RunIdentity, dimension: str) -> list[str]:
     if dimension == "scenario":
         return list(profile.scenarios)
     if dimension == "day":
-        days = (profile.horizon.end - profile.horizon.start).days + 1
-        return [(profile.horizon.start + dt.timedelta(days=d)).isoformat() for d in range(days)]
+        return [day.isoformat() for day in profile.horizon.days]
     raise ValueError(f"unknown partition dimension {dimension!r}")
 
 
