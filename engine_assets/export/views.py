@@ -25,6 +25,7 @@ from engine_assets.quality.contracts import Contract, load_contract, load_dictio
 from engine_assets.run.errors import GateError
 from engine_assets.run.identity import RunIdentity
 from engine_assets.storage.datasets import published_partitions
+from engine_assets.storage.objects import is_remote
 from engine_assets.storage.publish import VERSIONS, published_files as version_files
 
 EXPORTED = "exported"
@@ -89,6 +90,10 @@ def world_views(identity: RunIdentity, note: Callable[[str], None]) -> list[str]
     """CREATE statements for every published dataset of the world whose segment passed its validation."""
     from engine_assets.storage.reader import gate_of, reader_for  # loads Dagster, as every gated read does
 
+    if is_remote(identity.data_root):
+        note(f"no views of the published datasets: they live on {identity.data_root}, which DuckDB reads only "
+             "through its httpfs extension, and nothing is downloaded at run time; the exported tables have views")
+        return []
     dictionary = load_dictionary()
     reader = reader_for(identity, *(d for d, entry in dictionary.items() if entry.kind == "table"))
     views: dict[str, list[str]] = {}  # schema -> statements

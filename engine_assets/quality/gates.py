@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
 from engine_assets.run.errors import GateError, NotPublishedError
 from engine_assets.run.identity import RunIdentity
-from engine_assets.storage.publish import MANIFEST, Published, publish_files, published_files, published_version
+from engine_assets.storage.publish import MANIFEST, Published, publish_files, published_files
 from engine_kernels.digest import length_prefixed_sha256
 
 if TYPE_CHECKING:
@@ -98,16 +98,17 @@ def verify_gate(identity: RunIdentity, segment: str) -> dict[str, Any]:
     root = bundle_dir(identity, segment)
     rerun = f"materialise {validation_key(segment).to_user_string()} (and fix what it reports) before reading {segment}"
     try:
-        # One resolution of the published version: a concurrent republish cannot mix two bundles.
-        version = published_version(root, f"{segment}/validation")
-        listed = {f["name"] for f in json.loads((version / MANIFEST).read_text())["files"]}
-        on_disk = {p.name for p in version.iterdir()} - {MANIFEST}
-        members = {name: (version / name).read_bytes() for name in on_disk if name != FLAG}
-        flag = (version / FLAG).read_text().strip() if FLAG in on_disk else None
+        # One resolution of the published version: a concurrent republish cannot mix two bundles. Its
+        # members are the files its manifest lists, read by name: the bundle's prefix is never listed.
+        files = published_files(root, f"{segment}/validation")
+        listed = set(files) - {FLAG}
+        members = {name: files[name].read_bytes() for name in listed}
+        flag = files[FLAG].read_text().strip() if FLAG in files else None
     except NotPublishedError:
         raise GateError(f"segment {segment} has no published validation bundle at {root}; {rerun}") from None
     except OSError as exc:
-        raise GateError(f"segment {segment}: validation bundle at {root} changed while being read ({exc}); retry") from exc
+        raise GateError(f"segment {segment}: validation bundle at {root} is damaged or changed while being read "
+                        f"({exc}); {rerun}") from exc
     try:
         report = json.loads(members[REPORT])
         index = json.loads(members[INDEX])
@@ -118,8 +119,8 @@ def verify_gate(identity: RunIdentity, segment: str) -> dict[str, Any]:
         raise GateError(f"segment {segment} did not pass validation (failed checks: {failed}; see {root / REPORT}); {rerun}")
     indexed = {m["path"]: m["sha256"] for m in index["members"]}
     actual = {p: hashlib.sha256(b).hexdigest() for p, b in members.items() if p != INDEX}
-    if indexed != actual or on_disk != listed:
-        changed = sorted((set(indexed) ^ set(actual)) | {p for p in indexed if indexed[p] != actual.get(p)} | (on_disk ^ listed))
+    if indexed != actual:
+        changed = sorted((set(indexed) ^ set(actual)) | {p for p in indexed if indexed[p] != actual.get(p)})
         raise GateError(f"segment {segment}: validation bundle was modified after it passed (members {changed}); {rerun}")
     if flag != _flag_digest(members):
         raise GateError(f"segment {segment}: _passed.flag does not match the bundle at {root}; {rerun}")

@@ -31,3 +31,7 @@ class LineageError(EngineError):
 
 class PublishRaceError(PublishError):
     """Another writer switched a partition's pointer while this one wrote: this version lost."""
+
+
+class StoreError(EngineError):
+    """The object store under the data root could not be reached, or refused a request."""

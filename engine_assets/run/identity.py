@@ -16,6 +16,7 @@ from typing import Mapping
 from engine_assets.run.config import CONFIG_DIR, REPO_ROOT, Profile, load_policies, load_profile, parameter_hash
 from engine_assets.run.errors import EngineConfigError
 from engine_assets.run.policies import Policies
+from engine_assets.storage.objects import DataPath, object_root
 from engine_kernels.digest import length_prefixed_sha256
 from engine_kernels.randomness.streams import derive_key
 
@@ -75,14 +76,21 @@ def manifest_fingerprint(parameters: str, reference_digests: Mapping[str, str], 
     return length_prefixed_sha256(t.encode() for t in tokens).hexdigest()
 
 
-def data_root_path(raw: str | None) -> Path:
-    """The data root: `raw`, else $ENGINE_DATA_ROOT, else the repository's data/ directory."""
+def data_root_path(raw: str | None) -> DataPath:
+    """The data root: `raw`, else $ENGINE_DATA_ROOT, else the repository's data/ directory.
+
+    `s3://bucket/prefix` is an object-store root: the endpoint and credentials come from the
+    environment (AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_DEFAULT_REGION).
+    """
     text = raw if raw else os.environ.get("ENGINE_DATA_ROOT", "") or str(REPO_ROOT / "data")
     if "://" in text and not text.startswith("file://"):
-        raise EngineConfigError(
-            f"ENGINE_DATA_ROOT = {text!r}: only local paths are supported by this engine version "
-            "(publication switches a pointer file with an atomic replace); use a local or mounted path"
-        )
+        try:
+            return object_root(text.rstrip("/"))
+        except (ValueError, ImportError) as exc:
+            raise EngineConfigError(
+                f"ENGINE_DATA_ROOT = {text!r}: {exc} is not a supported data root; use a local or mounted path, "
+                "or s3://bucket/prefix (S3 or an S3-compatible store, whose conditional writes publication needs)"
+            ) from None
     return Path(text.removeprefix("file://")).expanduser().resolve()
 
 
@@ -91,7 +99,7 @@ class RunIdentity:
     profile: Profile
     policies: Policies
     seed: int
-    data_root: Path
+    data_root: DataPath
 
     @property
     def parameter_hash(self) -> str:
@@ -103,15 +111,15 @@ class RunIdentity:
         return parameter_hash(self.policies.digests | {f"profiles/{self.profile.name}.yaml": self.profile.sha256})
 
     @property
-    def run_root(self) -> Path:
+    def run_root(self) -> DataPath:
         return self.data_root / self.profile.name / f"seed={self.seed}" / f"ph={self.parameter_hash[:16]}"
 
     @property
-    def reference_root(self) -> Path:
+    def reference_root(self) -> DataPath:
         """Reference datasets are shared by every world built with the same pinned packages."""
         return self.data_root / "reference" / f"key={reference_key()[:16]}"
 
-    def dataset_dir(self, dataset_id: str, scope: str = "run") -> Path:
+    def dataset_dir(self, dataset_id: str, scope: str = "run") -> DataPath:
         segment, name = dataset_id.split("/")
         return (self.reference_root if scope == "reference" else self.run_root) / segment / name
 

@@ -16,6 +16,7 @@ from engine_assets.quality.contract_checks import conform_to_contract
 from engine_assets.quality.contracts import Contract, ContractViolation, Violation, validate_document
 from engine_assets.run.errors import NotPublishedError
 from engine_assets.run.identity import RunIdentity
+from engine_assets.storage.objects import scan_parquet
 from engine_assets.storage.publish import (
     MANIFEST,
     PartInfo,
@@ -156,13 +157,14 @@ def scan_partitions(identity: RunIdentity, contract: Contract, columns: list[str
     schema = contract.polars_schema()
     wanted = list(schema) if columns is None else list(columns)
     # Each partition resolved once, to one version; then one scan over all their files.
-    files = {str(f): value for p, value in zip(parts, values) for f in published_files(p, contract.dataset).values()}
-    if not files:
+    paths = {f: value for p, value in zip(parts, values) for f in published_files(p, contract.dataset).values()}
+    if not paths:
         empty = {c: schema[c] for c in wanted} | ({"partition": pl.String} if tagged else {})
         return pl.DataFrame(schema=empty), values
     if not tagged:
-        return pl.scan_parquet(list(files)).select(wanted).collect(), values
-    frame = pl.scan_parquet(list(files), include_file_paths="__file").select(
+        return scan_parquet(list(paths)).select(wanted).collect(), values
+    files = {str(f): value for f, value in paths.items()}
+    frame = scan_parquet(list(paths), include_file_paths="__file").select(
         *wanted, partition=pl.col("__file").replace_strict(files, return_dtype=pl.String))
     return frame.collect(), values
 

@@ -10,18 +10,25 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from engine_assets.storage import objects
+from engine_assets.storage.objects import DataPath, is_remote
 from engine_assets.storage.publish import VERSIONS, collect_versions
 
 
 @dataclass(frozen=True)
 class Collected:
     partitions: int  # partitions looked at
-    versions: list[Path]  # versions deleted
+    versions: list[DataPath]  # versions deleted
 
 
-def collect_root(root: Path, grace: float | None = None, now: float | None = None) -> Collected:
+def collect_root(root: DataPath, grace: float | None = None, now: float | None = None) -> Collected:
     """Collect every partition under `root` (a data root, a world's run root or one dataset)."""
     partitions, deleted = 0, []
+    if is_remote(root):  # the collector is the one part of the engine that lists an object store
+        for partition in objects.partitions_under(root, VERSIONS):
+            partitions += 1
+            deleted += collect_versions(partition, grace, now)
+        return Collected(partitions, deleted)
     for directory, subdirectories, _ in os.walk(root):
         if VERSIONS in subdirectories:
             partitions += 1

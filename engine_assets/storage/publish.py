@@ -13,8 +13,10 @@ import hashlib
 import json
 import os
 import shutil
+import tempfile
 import time
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping
@@ -24,6 +26,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from engine_assets.run.errors import NotPublishedError, PublishError, PublishRaceError
+from engine_assets.storage import objects
+from engine_assets.storage.objects import DataPath, is_remote
 
 MANIFEST = "_manifest.json"
 ROW_GROUP_ROWS = 1_000_000
@@ -42,12 +46,12 @@ class PartInfo:
 class Published:
     """What a publication left on disk; its manifest is the reader's table of contents."""
 
-    path: Path  # the partition
+    path: DataPath  # the partition
     rows: int
     bytes: int
     files: tuple[PartInfo, ...]
     manifest: Mapping[str, Any]
-    version: Path | None = None  # the version directory holding `files`
+    version: DataPath | None = None  # the version directory holding `files`
 
 
 @dataclass(frozen=True)
@@ -188,12 +192,16 @@ def write_parquet_parts(
 # names the pointer it read before writing (none, the first time), and if another writer switched
 # the pointer in between, this one loses and says so; nothing is overwritten silently. On local
 # disk the conditional write is a compare under an flock and an atomic replace of the pointer
-# file. Readers follow pointer -> manifest -> files and never list a directory.
+# file; on S3 it is a put with If-None-Match / If-Match (engine_assets/storage/objects.py), and a
+# version's parts are written to a local spool directory, then uploaded. Readers follow
+# pointer -> manifest -> files and never list a directory or a prefix.
 #
 # A version nobody points at is deleted after a grace period (readers may still hold it): by the
-# next publication of its partition, or by `fraud-engine gc` over a whole data root. A writer
-# holds an flock on its version's lock file; the kernel drops it however the writer dies, so a
-# version whose lock is free and that has no manifest is abandoned and goes at once.
+# next publication of its partition, or by `fraud-engine gc` over a whole data root. On local disk
+# a writer holds an flock on its version's lock file; the kernel drops it however the writer dies,
+# so a version whose lock is free and that has no manifest is abandoned and goes at once. An object
+# store has no locks: a version without a manifest goes once its newest object is older than the
+# grace period (its writer uploads parts back to back, then the manifest).
 
 POINTER = "_pointer.json"
 VERSIONS = "_v"
@@ -210,13 +218,24 @@ def _etag(data: bytes | None) -> str | None:
     return None if data is None else hashlib.sha256(data).hexdigest()
 
 
-def _read_pointer(partition: Path) -> tuple[dict[str, Any] | None, str | None]:
-    """The partition's pointer and its tag (the SHA-256 of its bytes), or (None, None)."""
+def _read_bytes(path: DataPath) -> bytes | None:
+    """A file's or object's bytes, None if there is none (one GET on an object store, never a listing)."""
+    if is_remote(path):
+        return objects.read(path)
     try:
-        data = (partition / POINTER).read_bytes()
+        return path.read_bytes()
     except (FileNotFoundError, NotADirectoryError):
-        return None, None
-    return json.loads(data), _etag(data)
+        return None
+
+
+def _read_pointer(partition: DataPath) -> tuple[dict[str, Any] | None, str | None]:
+    """The partition's pointer and its tag (the SHA-256 of its bytes; on S3 its ETag), or (None, None)."""
+    if is_remote(partition):
+        data, tag = objects.read_tagged(partition / POINTER)
+    else:
+        data = _read_bytes(partition / POINTER)
+        tag = _etag(data)
+    return (None if data is None else json.loads(data)), tag
 
 
 class _Locked:
@@ -235,9 +254,12 @@ class _Locked:
         os.close(self.fd)
 
 
-def _put_pointer(partition: Path, doc: Mapping[str, Any], expected: str | None, what: str) -> None:
+def _put_pointer(partition: DataPath, doc: Mapping[str, Any], expected: str | None, what: str) -> None:
     """Write the pointer if it is still the one tagged `expected` (None: there was none), else lose."""
     data = json.dumps(doc, sort_keys=True).encode()
+    if is_remote(partition):
+        objects.put_if(partition / POINTER, data, expected, what)
+        return
     with _Locked(partition / VERSIONS / ".pointer.lock"):
         _, current = _read_pointer(partition)
         if current != expected:
@@ -269,13 +291,19 @@ def _lock_is_held(lock: Path) -> bool:
         os.close(fd)
 
 
-def collect_versions(partition: Path, grace: float | None = None, now: float | None = None) -> list[Path]:
-    """Delete the partition's versions nobody points at: abandoned writes at once, superseded versions
-    once older than `grace` seconds. Returns what was deleted."""
+def collect_versions(partition: DataPath, grace: float | None = None, now: float | None = None) -> list[DataPath]:
+    """Delete the partition's versions nobody points at: abandoned writes at once (on an object store,
+    once older than `grace` seconds), superseded versions once older than `grace`. Returns what was deleted."""
     grace = grace_s() if grace is None else grace
     now = time.time() if now is None else now
     pointer, _ = _read_pointer(partition)
     current = pointer["version"] if pointer else None
+    if is_remote(partition):
+        stale = [v.path for v in objects.stored_versions(partition / VERSIONS, MANIFEST)
+                 if v.name != current and now - (v.newest if v.finished is None else v.finished) >= grace]
+        for version in stale:
+            objects.remove_prefix(version)
+        return stale
     deleted = []
     try:
         entries = list(os.scandir(partition / VERSIONS))
@@ -299,53 +327,21 @@ def collect_versions(partition: Path, grace: float | None = None, now: float | N
     return deleted
 
 
-def publish_directory(
-    target: Path,
-    fill: Callable[[Path], list[PartInfo]],
-    manifest: Mapping[str, Any],
-    what: str,
-) -> Published:
-    """Run `fill(version_dir)`, add the manifest, and make the result the published version of `target`.
-
-    `what` names the dataset and partition in error messages. Nothing is visible at `target`
-    unless every step succeeded; a previous version stays intact on failure or on a lost race.
-    """
-    started = time.perf_counter()
-    token = uuid.uuid4().hex
-    version = target / VERSIONS / token
-    if (target.parent / POINTER).exists():
-        raise PublishError(
-            f"{what}: {target.parent} is itself a published partition (the dataset was published without "
-            "partitions); remove it before publishing partitions"
-        )
-    if target.is_symlink():
-        raise PublishError(f"{what}: {target} is a link from an earlier storage layout; delete the world under "
-                           f"{target.parent} (or its data root) and build it again")
+@contextmanager
+def _local_version(version: Path, what: str) -> Iterator[Path]:
+    """The version's directory, held under the writer's lock; removed again if anything fails."""
     writer = _Locked(_lock_of(version))
     try:
-        (target / VERSIONS).mkdir(parents=True, exist_ok=True)
+        version.parent.mkdir(parents=True, exist_ok=True)
         writer.__enter__()  # before the version exists: a collector never sees it unlocked
     except OSError as exc:
         raise PublishError(
-            f"cannot write {what} under {target.parent}: {exc.strerror}; "
+            f"cannot write {what} under {version.parent.parent.parent}: {exc.strerror}; "
             "make the data root writable or set ENGINE_DATA_ROOT to a writable directory"
         ) from exc
-    _, replaces = _read_pointer(target)  # the version this one replaces: the switch loses if it changed
     try:
         version.mkdir()
-        parts = fill(version)
-        full = dict(manifest)
-        full.update(
-            rows=sum(p.rows for p in parts),
-            bytes=sum(p.bytes for p in parts),
-            files=[p.__dict__ for p in parts],
-            publish_wall_s=round(time.perf_counter() - started, 3),
-        )
-        body = json.dumps(full, indent=1, sort_keys=True, default=str).encode()
-        (version / MANIFEST).write_bytes(body)
-        _fsync_path(version / MANIFEST)
-        _fsync_path(version)
-        _put_pointer(target, {"version": token, "manifest_sha256": hashlib.sha256(body).hexdigest()}, replaces, what)
+        yield version
     except BaseException as exc:
         shutil.rmtree(version, ignore_errors=True)
         if isinstance(exc, OSError) and not isinstance(exc, PublishError):
@@ -355,6 +351,86 @@ def publish_directory(
     finally:
         _lock_of(version).unlink(missing_ok=True)
         writer.__exit__()
+
+
+SPOOL_PREFIX = "engine-spool-"
+
+
+def _sweep_dead_spools() -> None:
+    """Remove the spool directories of writers that died without cleaning up (SIGKILL leaves them behind)."""
+    for spool in Path(tempfile.gettempdir()).glob(f"{SPOOL_PREFIX}*-*"):
+        pid = spool.name.removeprefix(SPOOL_PREFIX).split("-", 1)[0]
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(spool, ignore_errors=True)
+        except (ValueError, PermissionError):
+            continue  # not one of ours, or another user's live process
+
+
+@contextmanager
+def _spooled_version(version: DataPath, what: str) -> Iterator[Path]:
+    """A local spool directory for a version bound for an object store; what was uploaded goes if anything fails."""
+    _sweep_dead_spools()
+    try:
+        with (tempfile.TemporaryDirectory(prefix=f"{SPOOL_PREFIX}{os.getpid()}-") as spool,
+              objects.store_errors(what, version)):
+            yield Path(spool)
+    except BaseException:
+        try:
+            objects.remove_prefix(version)
+        except Exception:  # noqa: BLE001 - the store may be the failure; the collector removes it later
+            pass
+        raise
+
+
+def _finish_version(version: DataPath, written: Path, parts: list[PartInfo], body: bytes) -> None:
+    """Make the version whole where it lives: its parts (uploaded, if spooled), then its manifest."""
+    if is_remote(version):
+        for part in parts:
+            objects.upload(written / part.name, version / part.name)
+        objects.put_bytes(version / MANIFEST, body)
+        return
+    (version / MANIFEST).write_bytes(body)
+    _fsync_path(version / MANIFEST)
+    _fsync_path(version)
+
+
+def publish_directory(
+    target: DataPath,
+    fill: Callable[[Path], list[PartInfo]],
+    manifest: Mapping[str, Any],
+    what: str,
+) -> Published:
+    """Run `fill(directory)`, add the manifest, and make the result the published version of `target`.
+
+    `what` names the dataset and partition in error messages. Nothing is visible at `target`
+    unless every step succeeded; a previous version stays intact on failure or on a lost race.
+    """
+    started = time.perf_counter()
+    token = uuid.uuid4().hex
+    version = target / VERSIONS / token
+    if _exists(target.parent / POINTER):
+        raise PublishError(
+            f"{what}: {target.parent} is itself a published partition (the dataset was published without "
+            "partitions); remove it before publishing partitions"
+        )
+    if not is_remote(target) and target.is_symlink():
+        raise PublishError(f"{what}: {target} is a link from an earlier storage layout; delete the world under "
+                           f"{target.parent} (or its data root) and build it again")
+    with (_spooled_version if is_remote(target) else _local_version)(version, what) as written:
+        _, replaces = _read_pointer(target)  # the version this one replaces: the switch loses if it changed
+        parts = fill(written)
+        full = dict(manifest)
+        full.update(
+            rows=sum(p.rows for p in parts),
+            bytes=sum(p.bytes for p in parts),
+            files=[p.__dict__ for p in parts],
+            publish_wall_s=round(time.perf_counter() - started, 3),
+        )
+        body = json.dumps(full, indent=1, sort_keys=True, default=str).encode()
+        _finish_version(version, written, parts, body)
+        _put_pointer(target, {"version": token, "manifest_sha256": hashlib.sha256(body).hexdigest()}, replaces, what)
     collect_versions(target)
     return Published(target, full["rows"], full["bytes"], tuple(parts), full, version)
 
@@ -397,31 +473,40 @@ def publish_files(target: Path, files: Mapping[str, bytes], manifest: Mapping[st
 # Reading published partitions only.
 
 
-def published_version(partition: Path, what: str) -> Path:
-    """The version directory the partition's pointer names right now."""
+def _exists(path: DataPath) -> bool:
+    return objects.exists(path) if is_remote(path) else path.exists()
+
+
+def _published(partition: DataPath, what: str) -> tuple[DataPath, dict[str, Any]]:
+    """The version the partition's pointer names right now, and its manifest: two reads, no listing."""
     pointer, _ = _read_pointer(partition)
     version = partition / VERSIONS / pointer["version"] if pointer else None
-    if version is None or not (version / MANIFEST).exists():
+    body = None if version is None else _read_bytes(version / MANIFEST)
+    if body is None:
         raise NotPublishedError(f"{what} is not published (nothing published at {partition}); materialise it first")
-    return version
+    return version, json.loads(body)
 
 
-def is_pointed(partition: Path) -> bool:
+def published_version(partition: DataPath, what: str) -> DataPath:
+    """The version directory the partition's pointer names right now."""
+    return _published(partition, what)[0]
+
+
+def is_pointed(partition: DataPath) -> bool:
     """Whether a partition has a pointer (one read, no listing)."""
-    return (partition / POINTER).exists()
+    return _exists(partition / POINTER)
 
 
-def read_manifest(partition: Path, what: str) -> dict[str, Any]:
-    return json.loads((published_version(partition, what) / MANIFEST).read_text())
+def read_manifest(partition: DataPath, what: str) -> dict[str, Any]:
+    return _published(partition, what)[1]
 
 
-def published_files(partition: Path, what: str) -> dict[str, Path]:
+def published_files(partition: DataPath, what: str) -> dict[str, DataPath]:
     """Paths of the files of one version, resolved once, so later reads cannot mix versions."""
-    version = published_version(partition, what)
-    manifest = json.loads((version / MANIFEST).read_text())
+    version, manifest = _published(partition, what)
     return {f["name"]: version / f["name"] for f in manifest["files"]}
 
 
-def scan_published(partition: Path, what: str) -> pl.LazyFrame:
+def scan_published(partition: DataPath, what: str) -> pl.LazyFrame:
     """LazyFrame over exactly the files the manifest lists (stray files are never read)."""
-    return pl.scan_parquet([str(p) for p in published_files(partition, what).values()])
+    return objects.scan_parquet(list(published_files(partition, what).values()))

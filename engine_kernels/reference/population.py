@@ -312,9 +312,12 @@ def write_geotiff(path: str | os.PathLike, array: np.ndarray, nodata: float | No
     os.replace(partial, path)
 
 
-def read_geotiff(path: str | os.PathLike) -> np.ndarray:
-    """The first band of a GeoTIFF as a numpy array."""
-    with rasterio.open(path) as src:
+def read_geotiff(source: str | os.PathLike | bytes) -> np.ndarray:
+    """The first band of a GeoTIFF (a file, or the file's bytes) as a numpy array."""
+    if isinstance(source, bytes):
+        with rasterio.MemoryFile(source) as memory, memory.open() as src:
+            return src.read(1)
+    with rasterio.open(source) as src:
         return src.read(1)
 
 

@@ -1,9 +1,10 @@
-"""Beyond one machine: the ci world's jobs built with the Celery executor (two workers over a Redis broker) and a
-Dagster instance on PostgreSQL, configured as deploy/ documents, publish the same bytes as a build in one process.
+"""Beyond one machine: the ci world's jobs built with the Celery executor (two workers over a Redis broker), a
+Dagster instance on PostgreSQL and the data root on S3, configured as deploy/ documents, publish the same bytes as
+a build in one process on local disk.
 
 PostgreSQL and Redis are Debian's packages (postgresql, redis-server), started here on free ports of 127.0.0.1
-and stopped afterwards with every process they started; the compute logs go to moto's S3 server. Without the
-packages the test skips, except under CI (env CI set), where it fails.
+and stopped afterwards with every process they started; the S3 server is moto's, holding the data root and the
+compute logs. Without the packages the test skips, except under CI (env CI set), where it fails.
 """
 
 import hashlib
@@ -39,7 +40,7 @@ pytestmark = pytest.mark.skipif(bool(MISSING) and not os.environ.get("CI"),
                                        "(Debian packages)")
 
 
-def _engine_env(data_root: Path, home: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
+def _engine_env(data_root: Path | str, home: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
     """The repository's environment for the ci world at `data_root`, recorded in the instance at `home`."""
     path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
     return {**os.environ, "PATH": path, "ENGINE_PROFILE": "ci", "ENGINE_DATA_ROOT": str(data_root),
@@ -63,7 +64,7 @@ def _build(env: dict[str, str], log: Path, run_config: Path | None = None) -> No
         _execute(job, tags, env, log, run_config)
 
 
-def published_digests(root: Path) -> dict[str, list[str]]:
+def published_digests(root: Path | str) -> dict[str, list[str]]:
     """SHA-256 of every file each published partition's manifest lists, by dataset and partition. Partitions are
     found and read through the storage layer, so this holds whatever the publication layout."""
     identity = resolve_identity("ci", data_root=str(root))
@@ -78,7 +79,7 @@ def published_digests(root: Path) -> dict[str, list[str]]:
 
 
 def _sha256(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _celery_hosts(home: Path) -> dict[str, set[str]]:
@@ -107,7 +108,7 @@ def test_celery_workers_publish_the_bytes_of_one_process(tmp_path, monkeypatch):
     local = tmp_path / "in_process"
     _build(_engine_env(local / "data", _home(local / "home")), tmp_path / "in_process.log")
 
-    celery_root, home = tmp_path / "celery" / "data", tmp_path / "celery" / "home"
+    celery_root, home = f"s3://{services.BUCKET}/data", tmp_path / "celery" / "home"
     home.mkdir(parents=True)
     shutil.copy(DEPLOY / "dagster.yaml", home / "dagster.yaml")
     leftovers: list[str] = []
@@ -123,13 +124,15 @@ def test_celery_workers_publish_the_bytes_of_one_process(tmp_path, monkeypatch):
         hosts = _celery_hosts(home)
         # deploy/dagster.yaml keeps the steps' stdout and stderr on object storage.
         compute_logs = services.object_keys(endpoint, "dagster-compute-logs/")
+        expected, got = published_digests(local / "data"), published_digests(celery_root)
+        on_disk = list((tmp_path / "celery").iterdir())
     assert not leftovers, f"still running after the test: {leftovers}"
 
     # Every job's steps ran on the workers, and both workers took some.
     assert set(hosts) == {job for job, _ in JOBS}, hosts
     assert set().union(*hosts.values()) == set(WORKERS), hosts
     assert compute_logs, "no compute log reached the S3 server"
-    expected, got = published_digests(local / "data"), published_digests(celery_root)
+    assert on_disk == [home], f"the workers wrote beside the instance: {on_disk}"
     assert any(k.startswith("seg_5b/") for k in expected), sorted(expected)
     assert got.keys() == expected.keys()
     assert {k for k in expected if got[k] != expected[k]} == set()

@@ -147,7 +147,7 @@ def _show_preview(context: dg.AssetExecutionContext, png: bytes, path: Path) -> 
     ins={"population_grid": dg.AssetIn(key=["reference", "population_grid"])},
     group_name=GROUP,
 )
-def tz_grid(engine: EngineResource, population_grid: dict[str, Path]):
+def tz_grid(engine: EngineResource, population_grid: dict):  # file name -> local or object-store path
     """The IANA zone of every populated cell, and each country's zones with population shares."""
     for package in ("timezonefinder", "timezonefinder-data", "tzdata"):
         require(package)

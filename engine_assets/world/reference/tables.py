@@ -110,9 +110,9 @@ def tz_zones_table(shares: timezones.ZoneShares, zones: dict[str, list[str]], co
 
 
 def read_grids(files: dict[str, Path]) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """Population grid, country-index grid and codes from a published population_grid."""
+    """Population grid, country-index grid and codes from a published population_grid (local or object store)."""
     return (
-        population.read_geotiff(files["population.tif"]),
-        population.read_geotiff(files["country_index.tif"]),
+        population.read_geotiff(files["population.tif"].read_bytes()),
+        population.read_geotiff(files["country_index.tif"].read_bytes()),
         json.loads(files["country_codes.json"].read_text()),
     )

@@ -68,10 +68,17 @@ def test_tampered_index_and_flag_are_detected(identity):
         verify_gate(identity, "seg_x")
 
 
-def test_added_member_is_detected(identity):
+def test_a_file_added_to_a_version_is_never_read(identity):
+    # Members are read by the names the manifest lists, never found by listing the version.
     write_validation_bundle(identity, "seg_x", PASSING)
-    (_version(identity) / "extra.json").write_text("{}")
-    with pytest.raises(GateError, match=r"modified after it passed .*extra.json"):
+    (_version(identity) / "extra.json").write_text("{")
+    assert "extra.json" not in verify_gate(identity, "seg_x")
+
+
+def test_a_member_deleted_after_the_pass_is_detected(identity):
+    write_validation_bundle(identity, "seg_x", PASSING)
+    (_version(identity) / REPORT).unlink()
+    with pytest.raises(GateError, match=r"validation bundle at .* is damaged .*report\.json.*materialise seg_x"):
         verify_gate(identity, "seg_x")
 
 

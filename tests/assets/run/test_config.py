@@ -173,9 +173,16 @@ def test_seed_override_and_data_layout(tmp_path):
         resolve_identity("ci", seed=-1, data_root=str(tmp_path))
 
 
-def test_object_store_data_root_is_refused_clearly():
-    with pytest.raises(EngineConfigError, match=r"s3://bucket.*only local paths"):
-        resolve_identity("ci", data_root="s3://bucket/engine")
+def test_s3_data_root_takes_its_endpoint_from_the_environment(monkeypatch):
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9000")
+    ident = resolve_identity("ci", seed=7, data_root="s3://bucket/engine/")
+    assert str(ident.run_root) == f"s3://bucket/engine/ci/seed=7/ph={ident.parameter_hash[:16]}"
+    assert ident.run_root.storage_options == {"endpoint_url": "http://127.0.0.1:9000"}
+
+
+def test_object_stores_without_conditional_writes_are_refused_clearly():
+    with pytest.raises(EngineConfigError, match=r"gs:// is not a supported data root; .*s3://bucket/prefix"):
+        resolve_identity("ci", data_root="gs://bucket/engine")
 
 
 # --- segment 1A: bad input fails when the configuration loads, before any draw ---

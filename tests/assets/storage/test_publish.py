@@ -5,6 +5,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 from pathlib import Path
@@ -13,13 +14,16 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 import pytest
+import services
 
 from engine_assets.run.errors import NotPublishedError, PublishError, PublishRaceError
 from engine_assets.storage.gc import collect_root
+from engine_assets.storage.objects import is_remote
 from engine_assets.storage.publish import (
     GRACE_ENV,
     MANIFEST,
     POINTER,
+    SPOOL_PREFIX,
     VERSIONS,
     collect_versions,
     published_files,
@@ -42,9 +46,15 @@ def _batches(writer: int, rows: int, batch: int = 10_000):
         )
 
 
-def _entries(directory: Path) -> dict[str, list[str]]:
-    """Of a dataset directory: the partitions with a pointer, the finished versions (current or superseded)
-    and the unfinished ones (being written or abandoned), as paths relative to it."""
+def _entries(directory) -> dict[str, list[str]]:
+    """Of a dataset directory (local or on S3): the partitions with a pointer, the finished versions (current or
+    superseded) and the unfinished ones (being written or abandoned), as paths relative to it."""
+    if is_remote(directory):  # prefixes exist only through the objects under them
+        keys = [k.removeprefix(directory.path + "/").split("/") for k in directory.fs.find(directory.path)]
+        versions = sorted({"/".join(k[:3]) for k in keys if len(k) > 3 and k[1] == VERSIONS})
+        finished = {"/".join(k[:3]) for k in keys if len(k) == 4 and k[3] == MANIFEST}
+        return {"visible": sorted(k[0] for k in keys if k[1:] == [POINTER]),
+                "versions": [v for v in versions if v in finished], "tmp": [v for v in versions if v not in finished]}
     versions = sorted(v for v in directory.glob(f"*/{VERSIONS}/*") if v.is_dir())
     return {
         "visible": sorted(p.name for p in directory.iterdir() if (p / POINTER).exists()),
@@ -63,8 +73,8 @@ def _run(script: str, *args: str) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-c", textwrap.dedent(script), *args], stdout=subprocess.PIPE, text=True)
 
 
-def test_round_trip_with_manifest(tmp_path):
-    target = tmp_path / "seg" / "ds" / "country=US"
+def test_round_trip_with_manifest(store):
+    target = store / "seg" / "ds" / "country=US"
     pub = publish_table(target, _batches(1, 25_000), SCHEMA, {"dataset": "seg/ds"}, "seg/ds US", row_group_rows=10_000)
     manifest = read_manifest(target, "x")
     assert pub.rows == manifest["rows"] == 25_000
@@ -86,17 +96,17 @@ def test_rejects_unpublishable_output_without_leaving_anything(tmp_path):
     assert _entries(tmp_path) == {"visible": [], "versions": [], "tmp": []}
 
 
-def test_same_rows_give_identical_bytes(tmp_path):
+def test_same_rows_give_identical_bytes(store):
     digests = []
     for name in ("a", "b"):
-        pub = publish_table(tmp_path / name, _batches(3, 50_000), SCHEMA, {}, "determinism")
+        pub = publish_table(store / name, _batches(3, 50_000), SCHEMA, {}, "determinism")
         digests.append([f.sha256 for f in pub.files])
     assert digests[0] == digests[1]
 
 
-def test_empty_partition_keeps_schema(tmp_path):
-    publish_table(tmp_path / "e", iter([]), SCHEMA, {}, "empty")
-    frame = scan_published(tmp_path / "e", "empty").collect()
+def test_empty_partition_keeps_schema(store):
+    publish_table(store / "e", iter([]), SCHEMA, {}, "empty")
+    frame = scan_published(store / "e", "empty").collect()
     assert frame.height == 0 and frame.columns == ["writer", "row", "value"]
 
 
@@ -108,8 +118,8 @@ def test_rows_split_into_files_and_row_groups(tmp_path):
     assert pq.ParquetFile(published_files(tmp_path / "s", "split")["part-00000.parquet"]).num_row_groups == 2
 
 
-def test_failing_producer_leaves_previous_version_intact(tmp_path, no_grace):
-    target = tmp_path / "p"
+def test_failing_producer_leaves_previous_version_intact(store, no_grace):
+    target = store / "p"
     publish_table(target, _batches(1, 1_000), SCHEMA, {}, "v1")
 
     def broken():
@@ -120,15 +130,15 @@ def test_failing_producer_leaves_previous_version_intact(tmp_path, no_grace):
         publish_table(target, broken(), SCHEMA, {}, "v2")
     frame = scan_published(target, "p").collect()
     assert frame.height == 1_000 and set(frame["writer"]) == {1}
-    assert _entries(tmp_path)["visible"] == ["p"] and len(_entries(tmp_path)["versions"]) == 1
-    assert _entries(tmp_path)["tmp"] == []
+    assert _entries(store)["visible"] == ["p"] and len(_entries(store)["versions"]) == 1
+    assert _entries(store)["tmp"] == []
 
 
-def test_unpublished_partition_is_not_readable(tmp_path):
-    (tmp_path / "half" / VERSIONS / "x").mkdir(parents=True)
-    (tmp_path / "half" / VERSIONS / "x" / "part-00000.parquet").write_bytes(b"junk")
+def test_unpublished_partition_is_not_readable(store):
+    (store / "half" / VERSIONS / "x").mkdir(parents=True)
+    (store / "half" / VERSIONS / "x" / "part-00000.parquet").write_bytes(b"junk")
     with pytest.raises(NotPublishedError, match="not published"):
-        scan_published(tmp_path / "half", "seg/ds partition US")
+        scan_published(store / "half", "seg/ds partition US")
 
 
 def test_unwritable_data_root_is_reported(tmp_path):
@@ -138,20 +148,21 @@ def test_unwritable_data_root_is_reported(tmp_path):
         publish_table(blocker / "seg" / "ds", _batches(1, 10), SCHEMA, {}, "seg/ds")
 
 
-def test_artefacts_publish_atomically(tmp_path):
-    pub = publish_files(tmp_path / "a", {"grid.bin": b"\x00" * 10, "meta.json": b"{}"}, {"dataset": "x/y"}, "x/y")
+def test_artefacts_publish_atomically(store):
+    pub = publish_files(store / "a", {"grid.bin": b"\x00" * 10, "meta.json": b"{}"}, {"dataset": "x/y"}, "x/y")
     assert sorted(f.name for f in pub.files) == ["grid.bin", "meta.json"]
     with pytest.raises(PublishError, match="reserved"):
-        publish_files(tmp_path / "b", {MANIFEST: b"{}"}, {}, "x/y")
-    assert _entries(tmp_path)["visible"] == ["a"] and _entries(tmp_path)["tmp"] == []
+        publish_files(store / "b", {MANIFEST: b"{}"}, {}, "x/y")
+    assert _entries(store)["visible"] == ["a"] and _entries(store)["tmp"] == []
 
 
 KILLED_WRITER = """
 import sys, time, numpy as np, pyarrow as pa
 from pathlib import Path
+from engine_assets.run.identity import data_root_path
 from engine_assets.storage.publish import publish_table
 schema = pa.schema([("writer", pa.int32()), ("row", pa.int64()), ("value", pa.float64())])
-target, marker = Path(sys.argv[1]), Path(sys.argv[2])
+target, marker = data_root_path(sys.argv[1]), Path(sys.argv[2])
 def batches():
     for i in range(1000):
         n = 50_000
@@ -163,16 +174,20 @@ publish_table(target, batches(), schema, {}, "killed", row_group_rows=100_000, r
 """
 
 
-def test_writer_killed_mid_partition_leaves_nothing_half_written(tmp_path, no_grace):
-    target, marker = tmp_path / "ds" / "day=2026-03-25", tmp_path / "marker"
+def test_writer_killed_mid_partition_leaves_nothing_half_written(store, tmp_path, no_grace):
+    target, marker = store / "ds" / "day=2026-03-25", tmp_path / "marker"
     publish_table(target, _batches(1, 1_000), SCHEMA, {}, "v1")
     proc = _run(KILLED_WRITER, str(target), str(marker))
     deadline = time.time() + 120
     while not marker.exists():
         assert proc.poll() is None and time.time() < deadline, "writer ended before reaching mid-partition"
         time.sleep(0.05)
-    abandoned = [target.parent / n for n in _entries(target.parent)["tmp"]]
-    assert abandoned and any(abandoned[0].glob("part-*.parquet")), "the writer had written parts"
+    if is_remote(store):  # parts are spooled locally and uploaded once complete: nothing reached the store yet
+        [spool] = Path(tempfile.gettempdir()).glob(f"{SPOOL_PREFIX}{proc.pid}-*")
+        assert any(spool.glob("part-*.parquet")) and _entries(target.parent)["tmp"] == []
+    else:
+        abandoned = [target.parent / n for n in _entries(target.parent)["tmp"]]
+        assert abandoned and any(abandoned[0].glob("part-*.parquet")), "the writer had written parts"
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     # Readers still see the complete previous version, nothing of the killed writer.
@@ -183,16 +198,20 @@ def test_writer_killed_mid_partition_leaves_nothing_half_written(tmp_path, no_gr
     assert scan_published(target, "ds").collect().height == 2_000
     assert _entries(target.parent)["visible"] == ["day=2026-03-25"]
     assert len(_entries(target.parent)["versions"]) == 1 and _entries(target.parent)["tmp"] == []
-    assert [p.name for p in (target / VERSIONS).glob(".*.lock")] == [".pointer.lock"], "the dead writer's lock went"
+    if is_remote(store):
+        assert not spool.exists(), "the dead writer's spool went"
+    else:
+        assert [p.name for p in (target / VERSIONS).glob(".*.lock")] == [".pointer.lock"], "the dead writer's lock went"
 
 
 CONCURRENT_WRITER = """
 import sys, numpy as np, pyarrow as pa
 from pathlib import Path
 from engine_assets.run.errors import PublishRaceError
+from engine_assets.run.identity import data_root_path
 from engine_assets.storage.publish import publish_table
 schema = pa.schema([("writer", pa.int32()), ("row", pa.int64()), ("value", pa.float64())])
-target, writer = Path(sys.argv[1]), int(sys.argv[2])
+target, writer = data_root_path(sys.argv[1]), int(sys.argv[2])
 def batches():
     for start in range(0, 60_000, 5_000):
         yield pa.record_batch([pa.array(np.full(5_000, writer, np.int32)), pa.array(np.arange(start, start + 5_000)),
@@ -209,8 +228,8 @@ print(won, lost)
 """
 
 
-def test_concurrent_writers_never_mix_a_partition(tmp_path, no_grace):
-    target = tmp_path / "ds" / "country=US"
+def test_concurrent_writers_never_mix_a_partition(store, no_grace):
+    target = store / "ds" / "country=US"
     procs = [_run(CONCURRENT_WRITER, str(target), str(w)) for w in range(4)]
     seen = set()
     while any(p.poll() is None for p in procs):
@@ -279,15 +298,15 @@ def test_failed_publishes_release_their_files(tmp_path):
     assert len(errors) == 5 and len(os.listdir("/proc/self/fd")) <= before
 
 
-def test_partitions_under_an_unpartitioned_publication_are_refused(tmp_path):
-    publish_table(tmp_path / "ds", _batches(1, 10), SCHEMA, {}, "unpartitioned")
+def test_partitions_under_an_unpartitioned_publication_are_refused(store):
+    publish_table(store / "ds", _batches(1, 10), SCHEMA, {}, "unpartitioned")
     with pytest.raises(PublishError, match=r"published without partitions.*remove it"):
-        publish_table(tmp_path / "ds" / "country=US", _batches(1, 10), SCHEMA, {}, "partitioned")
-    assert scan_published(tmp_path / "ds", "ds").collect().height == 10
+        publish_table(store / "ds" / "country=US", _batches(1, 10), SCHEMA, {}, "partitioned")
+    assert scan_published(store / "ds", "ds").collect().height == 10
 
 
-def test_a_writer_that_lost_the_race_says_so_and_the_winner_stands(tmp_path):
-    target = tmp_path / "ds" / "country=US"
+def test_a_writer_that_lost_the_race_says_so_and_the_winner_stands(store):
+    target = store / "ds" / "country=US"
     publish_table(target, _batches(1, 100), SCHEMA, {}, "first")
 
     def overtaken():
@@ -302,9 +321,9 @@ def test_a_writer_that_lost_the_race_says_so_and_the_winner_stands(tmp_path):
     assert _entries(target.parent)["tmp"] == []  # the loser's version is gone
 
 
-def test_superseded_versions_stay_readable_for_the_grace_period_then_go(tmp_path, monkeypatch):
+def test_superseded_versions_stay_readable_for_the_grace_period_then_go(store, monkeypatch):
     monkeypatch.setenv(GRACE_ENV, "3600")
-    target = tmp_path / "ds" / "day=2026-03-25"
+    target = store / "ds" / "day=2026-03-25"
     publish_table(target, _batches(1, 100), SCHEMA, {}, "v1")
     held = published_files(target, "ds")  # a reader resolved version 1
     publish_table(target, _batches(2, 100), SCHEMA, {}, "v2")
@@ -318,30 +337,46 @@ def test_superseded_versions_stay_readable_for_the_grace_period_then_go(tmp_path
     assert len(_entries(target.parent)["versions"]) == 1
 
 
-def test_gc_sweeps_a_data_root_and_keeps_what_pointers_name(tmp_path, monkeypatch):
+def test_gc_sweeps_a_data_root_and_keeps_what_pointers_name(store, monkeypatch):
     monkeypatch.setenv(GRACE_ENV, "3600")
     for country in ("US", "GB"):
         for writer in (1, 2):
-            publish_table(tmp_path / "w" / "seg" / "ds" / f"country={country}", _batches(writer, 10), SCHEMA, {},
+            publish_table(store / "w" / "seg" / "ds" / f"country={country}", _batches(writer, 10), SCHEMA, {},
                           "ds")
-    publish_table(tmp_path / "w" / "seg" / "doc", _batches(1, 10), SCHEMA, {}, "unpartitioned")
-    assert collect_root(tmp_path, grace=3600).versions == []
-    swept = collect_root(tmp_path, grace=3600, now=time.time() + 3601)
+    publish_table(store / "w" / "seg" / "doc", _batches(1, 10), SCHEMA, {}, "unpartitioned")
+    assert collect_root(store, grace=3600).versions == []
+    swept = collect_root(store, grace=3600, now=time.time() + 3601)
     assert swept.partitions == 3 and len(swept.versions) == 2
     for country in ("US", "GB"):
-        assert set(scan_published(tmp_path / "w" / "seg" / "ds" / f"country={country}", "ds").collect()["writer"]) == {2}
-    assert len(_entries(tmp_path / "w" / "seg" / "ds")["versions"]) == 2
+        assert set(scan_published(store / "w" / "seg" / "ds" / f"country={country}", "ds").collect()["writer"]) == {2}
+    assert len(_entries(store / "w" / "seg" / "ds")["versions"]) == 2
 
 
-def test_gc_command_reports_what_it_deleted(tmp_path, monkeypatch):
+def test_gc_command_reports_what_it_deleted(store, monkeypatch):
     from engine_assets.cli import main
 
     monkeypatch.setenv(GRACE_ENV, "3600")
-    target = tmp_path / "seg" / "ds"
+    target = store / "seg" / "ds"
     publish_table(target, _batches(1, 10), SCHEMA, {}, "ds")
     publish_table(target, _batches(2, 10), SCHEMA, {}, "ds")
-    assert main(["gc", "--data-root", str(tmp_path)]) == 0  # within the grace period: nothing goes
+    assert main(["gc", "--data-root", str(store)]) == 0  # within the grace period: nothing goes
     assert len(list((target / VERSIONS).iterdir())) >= 2
-    assert main(["gc", "--data-root", str(tmp_path), "--grace-minutes", "0"]) == 0
+    assert main(["gc", "--data-root", str(store), "--grace-minutes", "0"]) == 0
     assert [p.name for p in (target / VERSIONS).iterdir() if p.is_dir()] == [published_version(target, "ds").name]
-    assert main(["gc", "--data-root", str(tmp_path / "missing")]) == 2
+    assert main(["gc", "--data-root", str(store / "missing")]) == 2
+
+
+def test_an_unreachable_s3_endpoint_is_named_and_nothing_is_published(monkeypatch):
+    from servers import free_port
+
+    from engine_assets.run.errors import StoreError
+    from engine_assets.storage.objects import object_root
+
+    endpoint = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    for name, value in {**services.AWS_ENV, "AWS_ENDPOINT_URL": endpoint, "AWS_MAX_ATTEMPTS": "1"}.items():
+        monkeypatch.setenv(name, value)
+    target = object_root("s3://engine/world") / "seg" / "ds"
+    with pytest.raises(StoreError, match=r"cannot reach s3://engine/world/seg/_pointer.json .*AWS_ENDPOINT_URL"):
+        publish_table(target, _batches(1, 10), SCHEMA, {}, "seg/ds")
+    with pytest.raises(StoreError, match=r"cannot reach s3://engine/world/seg/ds/_pointer.json"):
+        scan_published(target, "seg/ds")
