@@ -1,5 +1,6 @@
-"""Segment 5B's arrival days built in one process, on one Celery worker and on two: wall time, arrivals/s, the
-speed-up, peak RSS of the workers, and whether the published bytes are the same.
+"""Segment 5B's arrival days built in one process, on one Celery worker and on two, with the data root on local disk
+and on an S3 server: wall time, arrivals/s, the speed-up, peak RSS of the workers, and whether the published bytes
+are the same.
 
 Usage:
     python benchmarks/scaleout.py [--profile demo] [--days 6] [--work DIR] [--keep] [--prerequisites DATA_ROOT]
@@ -15,7 +16,9 @@ seg_5b/bucket_counts and seg_5b/arrival_events, partition `<day>|<scenario>`):
      processes on an instance configured by deploy/dagster.yaml (PostgreSQL, compute logs on S3), so every step
      is a Celery task and the worker's queue holds the whole batch; the wall time runs from the first launch to
      the last run's end;
-  3. Celery, two workers, the same launch.
+  3. Celery, two workers, the same launch;
+  4. in-process again, and 5. Celery with two workers again, each with the data root on the S3 server
+     (`ENGINE_DATA_ROOT=s3://...`, the prerequisite data root uploaded there first, not timed).
 
 The runs are launched directly, not as a backfill through the daemon: a backfill adds the daemon's tick interval
 to each run's start, and deploy/dagster.yaml's run queue lets at most two backfill runs go at once, so it would
@@ -23,10 +26,10 @@ measure the queue's limits rather than the workers. Each worker runs one step at
 tests/services.py starts them.
 
 PostgreSQL, Redis, moto's S3 server and the workers are started on free ports of 127.0.0.1 by tests/services.py
-(Debian's postgresql and redis-server packages) and stopped afterwards. The data root stays on local disk: a data
-root on object storage is not supported by the storage layer yet. The arrivals counted are the rows the
-manifests of seg_5b/arrival_events record; the bytes compared are every file each manifest of both 5B datasets
-lists, hashed again from disk.
+(Debian's postgresql and redis-server packages) and stopped afterwards; moto's server runs in this process and
+keeps its objects in memory, so the S3 figures measure this protocol against a local, unthrottled server, not a
+cloud store's latency. The arrivals counted are the rows the manifests of seg_5b/arrival_events record; the bytes
+compared are every file each manifest of both 5B datasets lists, hashed again from where it is stored.
 """
 
 import argparse
@@ -68,7 +71,7 @@ LOCAL_HOME = "telemetry:\n  enabled: false\nnux:\n  enabled: false\n"
 
 # Runs ---------------------------------------------------------------------------------------------------------------
 
-def engine_env(profile: str, data_root: Path, home: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
+def engine_env(profile: str, data_root: Path | str, home: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
     """The environment of every Dagster process of one mode: the profile, its data root, its instance."""
     path = f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"
     return {**os.environ, "PATH": path, "ENGINE_PROFILE": profile, "ENGINE_DATA_ROOT": str(data_root),
@@ -111,7 +114,7 @@ def partition_keys(profile: str, days: int) -> list[str]:
     return [f"{day.isoformat()}|{scenario}" for day in chosen.horizon.days[:days] for scenario in chosen.scenarios]
 
 
-def published(profile: str, root: Path) -> tuple[int, dict[str, list[str]]]:
+def published(profile: str, root: Path | str) -> tuple[int, dict[str, list[str]]]:
     """Arrivals recorded by the manifests, and `name:sha256` of every file listed, by dataset and partition. A
     file whose bytes differ from its manifest's digest stops the benchmark."""
     identity = resolve_identity(profile, data_root=str(root))
@@ -202,42 +205,57 @@ def build_prerequisites(profile: str, work: Path) -> tuple[Path, dict[str, float
     return root, times
 
 
-def in_process(profile: str, keys: list[str], work: Path, base: Path) -> tuple[Path, float, dict]:
-    """One run per day, one after the other, on a local instance."""
-    root, home, log = work / "in_process" / "data", local_home(work / "in_process" / "home"), work / "in_process.log"
-    shutil.copytree(base, root, symlinks=True)
-    env = engine_env(profile, root, home)
+def upload(base: Path, shared: dict[str, str], prefix: str) -> str:
+    """The prerequisite data root copied to the S3 server under `prefix` (writers' lock files aside); its URL."""
+    from engine_assets.storage.objects import object_root
 
-    def run_all() -> None:
-        for key in keys:
-            finish([launch("clock_daily_job", {"dagster/partition": key, MODE_TAG: "in_process"}, env, log,
-                           celery=False)], log)
-
-    wall = timed(run_all)
-    return root, wall, run_stats(home, env, "in_process")
+    os.environ.update({k: v for k, v in shared.items() if k.startswith("AWS_")})
+    root = object_root(f"s3://{services.BUCKET}/{prefix}")
+    files = [p for p in base.rglob("*") if p.is_file() and not p.name.endswith(".lock")]
+    root.fs.put([str(p) for p in files], [f"{root.path}/{p.relative_to(base)}" for p in files])
+    return str(root)
 
 
-def on_celery(profile: str, keys: list[str], work: Path, base: Path, n_workers: int,
-              shared: dict[str, str]) -> tuple[Path, float, dict]:
-    """Every day's run launched at once with its steps sent to `n_workers` Celery workers."""
-    mode = work / f"celery_{n_workers}"
-    root, home, log = mode / "data", mode / "home", work / f"celery_{n_workers}.log"
-    shutil.copytree(base, root, symlinks=True)
+def build_mode(profile: str, keys: list[str], work: Path, base: Path, workers: int, shared: dict[str, str] | None,
+               on_s3: bool = False) -> tuple[str, Path | str, float, dict]:
+    """Every day of `keys` built from a copy of `base`: one run after the other in one process (`workers` 0), or
+    every run launched at once with its steps sent to `workers` Celery workers. Returns the mode's name, its data
+    root, the wall time and what else was measured."""
+    name = "in_process" if workers == 0 else f"celery_{workers}"
+    name += "_s3" if on_s3 else ""
+    mode = work / name
+    if on_s3:
+        root: Path | str = upload(base, shared, name)
+    else:
+        root = mode / "data"
+        shutil.copytree(base, root, symlinks=True)
+    log = work / f"{name}.log"
+    if workers == 0:
+        home = local_home(mode / "home")
+        env = engine_env(profile, root, home, shared if on_s3 else None)
+
+        def run_all() -> None:
+            for key in keys:
+                finish([launch("clock_daily_job", {"dagster/partition": key, MODE_TAG: name}, env, log,
+                               celery=False)], log)
+
+        return name, root, timed(run_all), run_stats(home, env, name)
+    home = mode / "home"
     home.mkdir(parents=True)
     shutil.copy(DEPLOY / "dagster.yaml", home / "dagster.yaml")
     env = engine_env(profile, root, home, shared)
-    names = [f"engine-{chr(ord('a') + i)}" for i in range(n_workers)]
+    names = [f"engine-{chr(ord('a') + i)}" for i in range(workers)]
     leftovers: list[str] = []
     with ExitStack() as workers_stack:
-        workers = workers_stack.enter_context(
-            services.celery_workers(names, DEPLOY / "celery.yaml", env, mode, leftovers))
-        with PeakRss(workers) as rss:
-            wall = timed(lambda: finish([launch("clock_daily_job", {"dagster/partition": k, MODE_TAG: mode.name},
+        started = workers_stack.enter_context(services.celery_workers(names, DEPLOY / "celery.yaml", env, mode,
+                                                                      leftovers))
+        with PeakRss(started) as rss:
+            wall = timed(lambda: finish([launch("clock_daily_job", {"dagster/partition": k, MODE_TAG: name},
                                                 env, log, celery=True) for k in keys], log))
     if leftovers:
         print(f"  still running after the workers stopped: {leftovers}", flush=True)
-    extra = {"peak RSS per worker (MB)": [round(mb) for mb in rss.peak_mb], **run_stats(home, env, mode.name)}
-    return root, wall, extra
+    return name, root, wall, {"peak RSS per worker (MB)": [round(mb) for mb in rss.peak_mb],
+                              **run_stats(home, env, name)}
 
 
 def shared_services(stack: ExitStack, work: Path) -> dict[str, str]:
@@ -287,22 +305,29 @@ def main() -> None:
             shutil.rmtree(work, ignore_errors=True)
 
 
+# (workers, data root on S3) of every mode after the first, in-process one on local disk.
+MODES = [(1, False), (2, False), (0, True), (2, True)]
+
+
 def run_modes(profile: str, days: int, work: Path, prerequisites: Path | None) -> None:
     keys = partition_keys(profile, days)
     print(f"profile {profile}: {len(keys)} partitions {keys[0]} .. {keys[-1]}; work in {work}", flush=True)
     base = prerequisites.resolve() if prerequisites else build_prerequisites(profile, work)[0]
-    root, wall, extra = in_process(profile, keys, work, base)
+    _, root, wall, extra = build_mode(profile, keys, work, base, 0, None)
     arrivals, reference = published(profile, root)
-    report("in-process", wall, arrivals, None, extra)
+    report("in-process, local disk", wall, arrivals, None, extra)
     identical = {}
     with ExitStack() as stack:
         shared = shared_services(stack, work)
-        for n in (1, 2):
-            root, celery_wall, extra = on_celery(profile, keys, work, base, n, shared)
+        for workers, on_s3 in MODES:
+            name, root, mode_wall, extra = build_mode(profile, keys, work, base, workers, shared, on_s3)
             got_arrivals, digests = published(profile, root)
-            report(f"celery, {n} worker{'s' if n > 1 else ''}", celery_wall, got_arrivals, wall, extra)
-            identical[n] = digests == reference and len(digests) == 2 * len(keys)
-            print(f"  {len(digests)} partitions, byte-identical to in-process: {identical[n]}", flush=True)
+            where = "S3" if on_s3 else "local disk"
+            label = "in-process" if not workers else f"celery, {workers} worker{'s' if workers > 1 else ''}"
+            report(f"{label}, {where}", mode_wall, got_arrivals, wall, extra)
+            identical[name] = digests == reference and len(digests) == 2 * len(keys)
+            print(f"  {len(digests)} partitions, byte-identical to in-process on local disk: {identical[name]}",
+                  flush=True)
     if not all(identical.values()):
         raise SystemExit("the modes published different bytes")
 
