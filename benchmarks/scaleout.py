@@ -205,17 +205,6 @@ def build_prerequisites(profile: str, work: Path) -> tuple[Path, dict[str, float
     return root, times
 
 
-def upload(base: Path, shared: dict[str, str], prefix: str) -> str:
-    """The prerequisite data root copied to the S3 server under `prefix` (writers' lock files aside); its URL."""
-    from engine_assets.storage.objects import object_root
-
-    os.environ.update({k: v for k, v in shared.items() if k.startswith("AWS_")})
-    root = object_root(f"s3://{services.BUCKET}/{prefix}")
-    files = [p for p in base.rglob("*") if p.is_file() and not p.name.endswith(".lock")]
-    root.fs.put([str(p) for p in files], [f"{root.path}/{p.relative_to(base)}" for p in files])
-    return str(root)
-
-
 def build_mode(profile: str, keys: list[str], work: Path, base: Path, workers: int, shared: dict[str, str] | None,
                on_s3: bool = False) -> tuple[str, Path | str, float, dict]:
     """Every day of `keys` built from a copy of `base`: one run after the other in one process (`workers` 0), or
@@ -225,7 +214,7 @@ def build_mode(profile: str, keys: list[str], work: Path, base: Path, workers: i
     name += "_s3" if on_s3 else ""
     mode = work / name
     if on_s3:
-        root: Path | str = upload(base, shared, name)
+        root: Path | str = services.upload(base, shared["AWS_ENDPOINT_URL"], name)
     else:
         root = mode / "data"
         shutil.copytree(base, root, symlinks=True)
@@ -319,6 +308,7 @@ def run_modes(profile: str, days: int, work: Path, prerequisites: Path | None) -
     identical = {}
     with ExitStack() as stack:
         shared = shared_services(stack, work)
+        os.environ.update({k: v for k, v in shared.items() if k.startswith("AWS_")})  # to read what S3 modes wrote
         for workers, on_s3 in MODES:
             name, root, mode_wall, extra = build_mode(profile, keys, work, base, workers, shared, on_s3)
             got_arrivals, digests = published(profile, root)

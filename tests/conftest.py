@@ -73,3 +73,12 @@ def ci_world(tmp_path_factory, share_reference):
     root = share_reference(tmp_path_factory.mktemp("world") / "data")
     build_world(root)
     return root
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint():
+    """moto's S3 server in this process for the session, with the test bucket; its endpoint URL."""
+    import services
+
+    with services.s3() as url:
+        yield url

@@ -182,6 +182,19 @@ def s3() -> Iterator[str]:
         server.stop()
 
 
+def upload(local: Path, endpoint: str, prefix: str) -> str:
+    """Copy the data root `local` (reference links followed, writers' lock files left out) to `prefix` of BUCKET;
+    returns the URL of the copy, a data root as `ENGINE_DATA_ROOT` names it."""
+    import s3fs
+
+    fs = s3fs.S3FileSystem(endpoint_url=endpoint, key=AWS_ENV["AWS_ACCESS_KEY_ID"],
+                           secret=AWS_ENV["AWS_SECRET_ACCESS_KEY"], skip_instance_cache=True)
+    files = [Path(d) / name for d, _, names in os.walk(local, followlinks=True) for name in names
+             if not name.endswith(".lock")]
+    fs.put([str(f) for f in files], [f"{BUCKET}/{prefix}/{f.relative_to(local)}" for f in files])
+    return f"s3://{BUCKET}/{prefix}"
+
+
 def object_keys(endpoint: str, prefix: str) -> list[str]:
     """The keys under `prefix` in BUCKET (the first thousand)."""
     import boto3

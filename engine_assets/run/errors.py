@@ -35,3 +35,7 @@ class PublishRaceError(PublishError):
 
 class StoreError(EngineError):
     """The object store under the data root could not be reached, or refused a request."""
+
+
+class DamagedError(EngineError):
+    """A published partition's pointer names a version whose manifest is missing or not the one published."""

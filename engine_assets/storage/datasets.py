@@ -16,16 +16,17 @@ from engine_assets.quality.contract_checks import conform_to_contract
 from engine_assets.quality.contracts import Contract, ContractViolation, Violation, validate_document
 from engine_assets.run.errors import NotPublishedError
 from engine_assets.run.identity import RunIdentity
-from engine_assets.storage.objects import scan_parquet
+from engine_assets.storage.objects import DataPath, scan_parquet
 from engine_assets.storage.publish import (
     MANIFEST,
     PartInfo,
     Publication,
     Published,
-    is_pointed,
+    pointed,
     publish_files,
     publish_table,
     published_files,
+    published_files_of,
     published_version,
     scan_published,
 )
@@ -128,23 +129,36 @@ def partition_values(identity: RunIdentity, dimension: str) -> list[str]:
     raise ValueError(f"unknown partition dimension {dimension!r}")
 
 
-def published_partitions(identity: RunIdentity, contract: Contract) -> list[Path]:
-    """Every published partition of a dataset, in key order. The profile says which partitions may
-    exist; each is asked for its pointer, never found by listing directories (on object storage a
-    listing is slow and may lag)."""
+def _profile_partitions(identity: RunIdentity, contract: Contract) -> list[DataPath]:
+    """Every partition of a dataset the world's profile may hold, in key order."""
     keys: list[dict[str, str]] = [{}]
     for dimension in contract.partition_keys:
         keys = [{**k, dimension: v} for k in keys for v in partition_values(identity, dimension)]
-    paths = [partition_path(identity, contract, k or None) for k in keys]
-    return [p for p in paths if is_pointed(p)]
+    return [partition_path(identity, contract, k or None) for k in keys]
+
+
+def published_partitions(identity: RunIdentity, contract: Contract) -> list[DataPath]:
+    """Every published partition of a dataset, in key order. The profile says which partitions may
+    exist; each is asked for its pointer, never found by listing directories (on object storage a
+    listing is slow and may lag)."""
+    paths = _profile_partitions(identity, contract)
+    return [p for p, published in zip(paths, pointed(paths)) if published]
+
+
+def resolved_partitions(identity: RunIdentity, contract: Contract) -> list[tuple[DataPath, dict[str, DataPath]]]:
+    """Every published partition of a dataset with the files of its current version, in key order: each
+    partition's pointer and manifest read once (concurrently on object storage), nothing listed."""
+    paths = _profile_partitions(identity, contract)
+    files = published_files_of(paths, contract.dataset, missing_ok=True)
+    return [(p, f) for p, f in zip(paths, files) if f is not None]
 
 
 def scan_dataset(identity: RunIdentity, contract: Contract) -> pl.LazyFrame:
     """All published partitions of a table dataset as one LazyFrame (foreign-key checks, reports)."""
-    parts = published_partitions(identity, contract)
+    parts = resolved_partitions(identity, contract)
     if not parts:
         return pl.LazyFrame(schema=contract.polars_schema())
-    return pl.concat([scan_published(p, contract.dataset) for p in parts], how="vertical")
+    return pl.concat([scan_parquet(list(files.values())) for _, files in parts], how="vertical")
 
 
 def scan_partitions(identity: RunIdentity, contract: Contract, columns: list[str] | None = None,
@@ -152,12 +166,12 @@ def scan_partitions(identity: RunIdentity, contract: Contract, columns: list[str
     """Every published partition of a single-dimension table dataset (only `columns`, if given),
     with the partition's value in a `partition` column unless `tagged` is false; and the values
     published."""
-    parts = published_partitions(identity, contract)
-    values = [p.name.split("=", 1)[1] for p in parts]
+    parts = resolved_partitions(identity, contract)
+    values = [p.name.split("=", 1)[1] for p, _ in parts]
     schema = contract.polars_schema()
     wanted = list(schema) if columns is None else list(columns)
     # Each partition resolved once, to one version; then one scan over all their files.
-    paths = {f: value for p, value in zip(parts, values) for f in published_files(p, contract.dataset).values()}
+    paths = {f: value for (_, files), value in zip(parts, values) for f in files.values()}
     if not paths:
         empty = {c: schema[c] for c in wanted} | ({"partition": pl.String} if tagged else {})
         return pl.DataFrame(schema=empty), values

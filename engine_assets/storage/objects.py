@@ -20,6 +20,7 @@ from pathlib import Path, PurePath
 from typing import Any, Union
 
 import polars as pl
+from fsspec.asyn import sync
 from upath import UPath
 
 from engine_assets.run.errors import PublishError, PublishRaceError, StoreError
@@ -72,27 +73,26 @@ def reaching(path: UPath) -> Iterator[None]:
         raise StoreError(f"cannot reach {path} ({type(exc).__name__}: {exc}); {STORE_HINT}") from exc
 
 
-def read(path: UPath) -> bytes | None:
-    """The object's bytes, None if there is none: one GET."""
-    try:
-        with reaching(path):
-            return path.fs.cat_file(path.path)
-    except FileNotFoundError:
-        return None
+async def _get(path: UPath) -> tuple[bytes, str]:
+    bucket, _, key = path.path.partition("/")
+    response = await path.fs._call_s3("get_object", Bucket=bucket, Key=key)
+    async with response["Body"] as body:
+        return await body.read(), response["ETag"]
 
 
 def read_tagged(path: UPath) -> tuple[bytes | None, str | None]:
-    """The object's bytes and the ETag they were read under, or (None, None) if there is none.
-
-    The ETag is read first: if the object changes in between, the tag is the older one and a
-    conditional write based on it loses, which is the safe way round.
-    """
+    """The object's bytes and the ETag they were read under, or (None, None) if there is none: one GET, whose
+    answer carries both, so a conditional write based on the tag loses if the object changed since."""
     try:
         with reaching(path):
-            tag = _call(path, "head_object")["ETag"]
-            return path.fs.cat_file(path.path), tag
+            return sync(path.fs.loop, _get, path)
     except FileNotFoundError:
         return None, None
+
+
+def read(path: UPath) -> bytes | None:
+    """The object's bytes, None if there is none: one GET."""
+    return read_tagged(path)[0]
 
 
 def exists(path: UPath) -> bool:

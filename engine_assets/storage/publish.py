@@ -16,6 +16,7 @@ import shutil
 import tempfile
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +26,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from engine_assets.run.errors import NotPublishedError, PublishError, PublishRaceError
+from engine_assets.run.errors import DamagedError, NotPublishedError, PublishError, PublishRaceError
 from engine_assets.storage import objects
 from engine_assets.storage.objects import DataPath, is_remote
 
@@ -343,7 +344,8 @@ def _local_version(version: Path, what: str) -> Iterator[Path]:
         version.mkdir()
         yield version
     except BaseException as exc:
-        shutil.rmtree(version, ignore_errors=True)
+        if not _is_current(version):
+            shutil.rmtree(version, ignore_errors=True)
         if isinstance(exc, OSError) and not isinstance(exc, PublishError):
             hint = "; free disk space" if exc.errno == errno.ENOSPC else ""
             raise PublishError(f"writing {what} failed ({exc.strerror or exc}){hint}; nothing was published") from exc
@@ -351,6 +353,16 @@ def _local_version(version: Path, what: str) -> Iterator[Path]:
     finally:
         _lock_of(version).unlink(missing_ok=True)
         writer.__exit__()
+
+
+def _is_current(version: DataPath) -> bool:
+    """Whether the partition's pointer names `version`: a switch whose answer was lost (a timeout after the
+    store applied it) must not cost the partition its published version."""
+    try:
+        pointer, _ = _read_pointer(version.parent.parent)
+    except (OSError, ValueError):
+        return False  # unreadable here: the caller's own failure is the one to report
+    return bool(pointer) and pointer["version"] == version.name
 
 
 SPOOL_PREFIX = "engine-spool-"
@@ -378,7 +390,8 @@ def _spooled_version(version: DataPath, what: str) -> Iterator[Path]:
             yield Path(spool)
     except BaseException:
         try:
-            objects.remove_prefix(version)
+            if not _is_current(version):
+                objects.remove_prefix(version)
         except Exception:  # noqa: BLE001 - the store may be the failure; the collector removes it later
             pass
         raise
@@ -480,10 +493,14 @@ def _exists(path: DataPath) -> bool:
 def _published(partition: DataPath, what: str) -> tuple[DataPath, dict[str, Any]]:
     """The version the partition's pointer names right now, and its manifest: two reads, no listing."""
     pointer, _ = _read_pointer(partition)
-    version = partition / VERSIONS / pointer["version"] if pointer else None
-    body = None if version is None else _read_bytes(version / MANIFEST)
-    if body is None:
+    if pointer is None:
         raise NotPublishedError(f"{what} is not published (nothing published at {partition}); materialise it first")
+    version = partition / VERSIONS / pointer["version"]
+    body = _read_bytes(version / MANIFEST)
+    if body is None or hashlib.sha256(body).hexdigest() != pointer["manifest_sha256"]:
+        problem = "is missing" if body is None else "is not the one published (its SHA-256 differs from the pointer's)"
+        raise DamagedError(f"{what} is damaged: the manifest of the version its pointer names ({version / MANIFEST}) "
+                           f"{problem}; materialise {what} again")
     return version, json.loads(body)
 
 
@@ -505,6 +522,33 @@ def published_files(partition: DataPath, what: str) -> dict[str, DataPath]:
     """Paths of the files of one version, resolved once, so later reads cannot mix versions."""
     version, manifest = _published(partition, what)
     return {f["name"]: version / f["name"] for f in manifest["files"]}
+
+
+def _each(fn: Callable[[Any], Any], partitions: list[DataPath]) -> list[Any]:
+    """`fn` over partitions in order; concurrently on an object store, where each is a few round trips of latency."""
+    if len(partitions) > 1 and is_remote(partitions[0]):
+        with ThreadPoolExecutor(max_workers=min(32, len(partitions))) as pool:
+            return list(pool.map(fn, partitions))
+    return [fn(p) for p in partitions]
+
+
+def pointed(partitions: list[DataPath]) -> list[bool]:
+    """Whether each partition has a pointer."""
+    return _each(is_pointed, partitions)
+
+
+def published_files_of(partitions: list[DataPath], what: str,
+                       missing_ok: bool = False) -> list[dict[str, DataPath] | None]:
+    """`published_files` of each partition, each resolved once; None for one not published if `missing_ok`."""
+    def files(partition: DataPath) -> dict[str, DataPath] | None:
+        try:
+            return published_files(partition, what)
+        except NotPublishedError:
+            if missing_ok:
+                return None
+            raise
+
+    return _each(files, partitions)
 
 
 def scan_published(partition: DataPath, what: str) -> pl.LazyFrame:

@@ -9,12 +9,6 @@ from upath import UPath
 from engine_assets.storage.objects import object_root
 
 
-@pytest.fixture(scope="session")
-def s3_endpoint():
-    with services.s3() as url:
-        yield url
-
-
 @pytest.fixture(params=["local", "s3"])
 def store(request, tmp_path, monkeypatch) -> "UPath":
     """An empty directory: `tmp_path`, or a fresh prefix of the test bucket with the environment set to reach it."""

@@ -380,3 +380,37 @@ def test_an_unreachable_s3_endpoint_is_named_and_nothing_is_published(monkeypatc
         publish_table(target, _batches(1, 10), SCHEMA, {}, "seg/ds")
     with pytest.raises(StoreError, match=r"cannot reach s3://engine/world/seg/ds/_pointer.json"):
         scan_published(target, "seg/ds")
+
+
+def test_a_switch_whose_answer_is_lost_keeps_the_version_it_made_current(store, monkeypatch):
+    # The store applied the pointer write, then the connection dropped before its answer came back.
+    import engine_assets.storage.publish as publish
+
+    switch = publish._put_pointer
+
+    def applied_then_failed(*args, **kwargs):
+        switch(*args, **kwargs)
+        raise OSError(104, "Connection reset by peer")
+
+    target = store / "ds" / "country=US"
+    monkeypatch.setattr(publish, "_put_pointer", applied_then_failed)
+    with pytest.raises(PublishError, match="Connection reset by peer"):
+        publish_table(target, _batches(1, 100), SCHEMA, {}, "ds")
+    # The pointer names the new version, so it stays whole and readable; the next run republishes it anyway.
+    assert scan_published(target, "ds").collect().height == 100
+
+
+@pytest.mark.parametrize("damage", ["deleted", "edited"])
+def test_a_damaged_manifest_is_named_not_taken_for_unpublished(store, damage):
+    from engine_assets.run.errors import DamagedError
+
+    target = store / "ds" / "country=US"
+    publish_table(target, _batches(1, 100), SCHEMA, {}, "ds")
+    manifest = published_version(target, "ds") / MANIFEST
+    if damage == "deleted":
+        manifest.unlink()
+    else:
+        manifest.write_bytes(manifest.read_bytes().replace(b'"rows": 100', b'"rows": 99'))
+    problem = "is missing" if damage == "deleted" else "is not the one published"
+    with pytest.raises(DamagedError, match=rf"seg/ds US is damaged: the manifest .* {problem}.*materialise seg/ds US"):
+        scan_published(target, "seg/ds US")
