@@ -414,3 +414,19 @@ def test_a_damaged_manifest_is_named_not_taken_for_unpublished(store, damage):
     problem = "is missing" if damage == "deleted" else "is not the one published"
     with pytest.raises(DamagedError, match=rf"seg/ds US is damaged: the manifest .* {problem}.*materialise seg/ds US"):
         scan_published(target, "seg/ds US")
+
+
+def test_losing_the_race_to_the_same_bytes_is_no_loss(store):
+    # Two runs of one world (two seeds sharing the reference datasets, or one partition launched twice)
+    # publish identical bytes: the second to switch keeps the first's version instead of failing.
+    target = store / "ds" / "country=US"
+
+    def overtaken():
+        winner = publish_table(target, _batches(2, 200), SCHEMA, {}, "winner")
+        overtaken.winner = winner
+        yield from _batches(2, 200)
+
+    got = publish_table(target, overtaken(), SCHEMA, {}, "loser")
+    assert got.version == overtaken.winner.version == published_version(target, "ds")
+    assert [f.sha256 for f in got.files] == [f.sha256 for f in overtaken.winner.files]
+    assert len(_entries(target.parent)["versions"]) == 1 and _entries(target.parent)["tmp"] == []
