@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
+from engine_assets.run import faults
 from engine_assets.run.errors import GateError, NotPublishedError
 from engine_assets.run.identity import RunIdentity
 from engine_assets.storage.publish import MANIFEST, Published, publish_files, published_files
@@ -90,6 +91,7 @@ def write_validation_bundle(
     if passed:
         files[FLAG] = (_flag_digest(members) + "\n").encode()
     manifest = {"dataset": f"{segment}/validation", "partition": None, "identity": identity.tokens(), "passed": passed}
+    faults.point("validation.before_bundle")
     return publish_files(bundle_dir(identity, segment), files, manifest, f"{segment}/validation")
 
 

@@ -13,6 +13,7 @@ from typing import Any, Mapping
 import dagster as dg
 
 from engine_assets.quality.contracts import load_contract, load_dictionary
+from engine_assets.run import faults
 from engine_assets.run.partitions import dimensions
 from engine_assets.run.resources import EngineResource
 from engine_assets.storage.datasets import publish_dataset
@@ -46,7 +47,7 @@ def _split(obj: Any, keys: list[str], dataset: str, is_document: bool) -> Mappin
 
 def _metadata(kind: str, pub: Published) -> dict[str, Any]:
     rows = {"dagster/row_count": pub.rows} if kind == "table" else {"kind": kind}
-    return rows | {
+    return rows | ({"race": "lost to the same bytes"} if pub.raced else {}) | {
         "bytes": pub.bytes,
         "path": dg.MetadataValue.path(str(pub.path)),
         "files": dg.MetadataValue.json([f.__dict__ for f in pub.files]),
@@ -69,6 +70,11 @@ class ShardIOManager(dg.IOManager):
         else:
             outputs, pdef = {None: obj}, None
         published = {k: publish_dataset(identity, contract, dimensions(k, pdef), v) for k, v in outputs.items()}
+        faults.point("dagster.after_publish")
+        for key, pub in published.items():
+            if pub.raced:  # harmless (same bytes), but a second run of the same partitions is worth knowing about
+                context.log.warning(f"{contract.dataset} {key or ''}: another run published the same bytes first; "
+                                    "its version stands")
         common = {"contract_version": contract.version, "parameter_hash": identity.parameter_hash, "seed": identity.seed}
         if None in published:
             context.add_output_metadata(_metadata(contract.kind, published[None]) | common)

@@ -27,6 +27,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from engine_assets.run.errors import DamagedError, NotPublishedError, PublishError, PublishRaceError
+from engine_assets.run import faults
 from engine_assets.storage import objects
 from engine_assets.storage.objects import DataPath, is_remote
 
@@ -53,6 +54,7 @@ class Published:
     files: tuple[PartInfo, ...]
     manifest: Mapping[str, Any]
     version: DataPath | None = None  # the version directory holding `files`
+    raced: bool = False  # another writer switched first, to the same bytes: `version` is its version
 
 
 @dataclass(frozen=True)
@@ -402,8 +404,10 @@ def _finish_version(version: DataPath, written: Path, parts: list[PartInfo], bod
     if is_remote(version):
         for part in parts:
             objects.upload(written / part.name, version / part.name)
+        faults.point("publish.before_manifest")
         objects.put_bytes(version / MANIFEST, body)
         return
+    faults.point("publish.before_manifest")
     (version / MANIFEST).write_bytes(body)
     _fsync_path(version / MANIFEST)
     _fsync_path(version)
@@ -445,6 +449,7 @@ def publish_directory(
             )
             body = json.dumps(full, indent=1, sort_keys=True, default=str).encode()
             _finish_version(version, written, parts, body)
+            faults.point("publish.before_pointer")
             _put_pointer(target, {"version": token, "manifest_sha256": hashlib.sha256(body).hexdigest()},
                          replaces, what)
     except PublishRaceError:
@@ -452,6 +457,7 @@ def publish_directory(
         if winner is None:
             raise
         return winner
+    faults.point("publish.after_pointer")
     collect_versions(target)
     return Published(target, full["rows"], full["bytes"], tuple(parts), full, version)
 
@@ -467,7 +473,7 @@ def _same_content(target: DataPath, parts: list[PartInfo], what: str) -> Publish
     files = tuple(PartInfo(**f) for f in manifest["files"])
     if [(f.name, f.sha256) for f in files] != [(p.name, p.sha256) for p in parts]:
         return None
-    return Published(target, manifest["rows"], manifest["bytes"], files, manifest, version)
+    return Published(target, manifest["rows"], manifest["bytes"], files, manifest, version, raced=True)
 
 
 def publish_table(

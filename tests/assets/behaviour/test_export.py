@@ -18,7 +18,7 @@ import pytest
 from engine_assets import cli
 from engine_assets.export import write
 from engine_assets.quality.contracts import load_contract, load_dictionary
-from engine_assets.quality.gates import bundle_files
+from engine_assets.quality.gates import CheckOutcome, bundle_files, write_validation_bundle
 from engine_assets.run.identity import resolve_identity
 from engine_assets.storage.datasets import published_partitions
 from engine_assets.storage.reader import reader_for
@@ -175,11 +175,12 @@ def test_duckdb_alone_needs_no_output_directory(world, tmp_path):
 
 @pytest.fixture(scope="module")
 def failed_world(world, tmp_path_factory):
-    """A copy of the ci world whose 6B validation flag is gone: the validation did not pass."""
+    """A copy of the ci world whose 6B validation was published again, failing a check: it did not pass."""
     root = tmp_path_factory.mktemp("failed") / "data"
     shutil.copytree(world.data_root, root, symlinks=True)
     copy = resolve_identity("ci", data_root=str(root))
-    bundle_files(copy, "seg_6b")["_passed.flag"].unlink()
+    write_validation_bundle(copy, "seg_6b", [CheckOutcome("fraud_share", False, 0.09, "0.0010-0.0030")])
+    assert "_passed.flag" not in bundle_files(copy, "seg_6b")
     return copy
 
 
