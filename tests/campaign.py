@@ -36,7 +36,22 @@ def jobs(profile: str) -> list[tuple[str, dict[str, str]]]:
              "dagster/asset_partition_range_end": f"{days[-1].isoformat()}|{scenarios[-1]}"}
     return [("world_job", {}), ("clock_job", {}), ("clock_daily_job", whole), ("clock_validation_job", {}),
             ("behaviour_job", {}), ("behaviour_by_scenario_job", {}), ("behaviour_daily_job", whole),
-            ("behaviour_validation_job", {}), ("reporting_job", {})]
+            ("behaviour_validation_job", {}),
+            ("reporting_job", {"dagster/asset_partition_range_start": scenarios[0],
+                               "dagster/asset_partition_range_end": scenarios[-1]})]
+
+
+def launch(job: str, tags: dict[str, str], env: dict[str, str], log: Path,
+           run_config: Path | None = None) -> subprocess.Popen:
+    """`dagster job execute` as the README runs it, in a process group of its own, its output appended to `log`."""
+    args = [str(BIN / "dagster"), "job", "execute", "-m", "engine_assets.definitions", "-j", job]
+    args += ["--tags", json.dumps(tags)] if tags else []
+    args += ["-c", str(run_config)] if run_config else []
+    with log.open("a") as out:
+        out.write(f"\n=== {job} {tags} {env.get(KILL_ENV, '')}\n")
+        out.flush()
+        return subprocess.Popen(args, cwd=REPO_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True)
 
 
 def execute(job: str, tags: dict[str, str], env: dict[str, str], log: Path,
@@ -44,28 +59,23 @@ def execute(job: str, tags: dict[str, str], env: dict[str, str], log: Path,
     """`dagster job execute` as the README runs it, in a process group of its own; SIGKILL the group after
     `kill_after` seconds if given. Returns the exit code (negative: the signal), the wall time, and the last
     Dagster event the run logged before it ended."""
-    args = [str(BIN / "dagster"), "job", "execute", "-m", "engine_assets.definitions", "-j", job]
-    args += ["--tags", json.dumps(tags)] if tags else []
     start = time.perf_counter()
-    with log.open("a") as out:
-        out.write(f"\n=== {job} {tags} kill_after={kill_after} {env.get(KILL_ENV, '')}\n")
-        out.flush()
-        proc = subprocess.Popen(args, cwd=REPO_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                start_new_session=True)
-        try:
-            proc.wait(kill_after if kill_after is not None else JOB_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+    proc = launch(job, tags, env, log)
+    try:
+        proc.wait(kill_after if kill_after is not None else JOB_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
     return proc.returncode, time.perf_counter() - start, last_event(log)
 
 
 def last_event(log: Path) -> str:
-    """The Dagster event type of the log's last event line (`... - <run> - <pid> - [<step> - ]<EVENT> - ...`)."""
+    """The Dagster event type of the log's last event line
+    (`<time> - dagster - <level> - <job> - <run> - <pid> - [<step> - ]<EVENT> - <message>`)."""
     for line in reversed(log.read_text(errors="replace").splitlines()):
-        for token in line.split(" - ")[3:6]:
-            if token.isupper() and "_" in token or token in {"ENGINE_EVENT"}:
-                return token
+        tokens = line.split(" - ")
+        if len(tokens) > 7 and tokens[1] == "dagster":
+            return next((t for t in tokens[6:8] if t.isupper() and "_" in t), "other")
     return "none"
 
 

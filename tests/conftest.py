@@ -82,3 +82,12 @@ def s3_endpoint():
 
     with services.s3() as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def first_jobs(tmp_path_factory):
+    """world_job and clock_job of the ci world built once with the README's commands, with the state before
+    each and after both, and how often each passed each kill point (tests/campaign.py)."""
+    import campaign
+
+    return campaign.clean_build("ci", tmp_path_factory.mktemp("clean"), upto=2)

@@ -547,9 +547,33 @@ def read_manifest(partition: DataPath, what: str) -> dict[str, Any]:
 
 
 def published_files(partition: DataPath, what: str) -> dict[str, DataPath]:
-    """Paths of the files of one version, resolved once, so later reads cannot mix versions."""
+    """Paths of the files of one version, resolved once, so later reads cannot mix versions. On local disk each
+    file is checked against its manifest (size and SHA-256, once per process and file state) before it is
+    handed out: a file changed after publication is reported, never read."""
     version, manifest = _published(partition, what)
-    return {f["name"]: version / f["name"] for f in manifest["files"]}
+    files = {f["name"]: version / f["name"] for f in manifest["files"]}
+    if not is_remote(version):
+        for entry in manifest["files"]:
+            _verify(files[entry["name"]], entry, what)
+    return files
+
+
+_VERIFIED: set[tuple[str, int, int]] = set()
+
+
+def _verify(path: Path, entry: Mapping[str, Any], what: str) -> None:
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        raise DamagedError(f"{what} is damaged: {path}, listed by its manifest, is missing; materialise {what} "
+                           "again") from None
+    state = (str(path), stat.st_size, stat.st_mtime_ns)
+    if state in _VERIFIED:
+        return
+    if stat.st_size != entry["bytes"] or _sha256_file(path) != entry["sha256"]:
+        raise DamagedError(f"{what} is damaged: {path} differs from its manifest (size or SHA-256), so it changed "
+                           f"after publication; materialise {what} again")
+    _VERIFIED.add(state)
 
 
 def _each(fn: Callable[[Any], Any], partitions: list[DataPath]) -> list[Any]:

@@ -16,15 +16,9 @@ from engine_assets.run.errors import PublishError
 from engine_assets.storage.publish import published_files, publish_table, scan_published
 
 
-@pytest.fixture(scope="module")
-def clean(tmp_path_factory):
-    """world_job of the ci world built once, with its state before and after and its kill-point counts."""
-    return campaign.clean_build("ci", tmp_path_factory.mktemp("clean"), upto=1)
-
-
 @pytest.mark.parametrize("kill", ["publish.before_pointer:{last}", "validation.before_bundle:1", "t=0.6"])
-def test_a_killed_build_shows_nothing_partial_and_heals_on_rerun(clean, tmp_path, kill):
-    passes = clean.passes[0]
+def test_a_killed_build_shows_nothing_partial_and_heals_on_rerun(first_jobs, tmp_path, kill):
+    clean, passes = first_jobs, first_jobs.passes[0]
     assert passes.get("publish.before_pointer", 0) >= 10 and passes.get("validation.before_bundle", 0) >= 1, passes
     # The last publication of the job: by then most of the world is published and its validations ran.
     kill = kill.format(last=passes["publish.before_pointer"])

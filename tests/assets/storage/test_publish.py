@@ -430,3 +430,24 @@ def test_losing_the_race_to_the_same_bytes_is_no_loss(store):
     assert got.version == overtaken.winner.version == published_version(target, "ds")
     assert [f.sha256 for f in got.files] == [f.sha256 for f in overtaken.winner.files]
     assert len(_entries(target.parent)["versions"]) == 1 and _entries(target.parent)["tmp"] == []
+
+
+@pytest.mark.parametrize("tamper", ["flipped byte", "truncated", "deleted"])
+def test_a_data_file_changed_after_publication_is_never_read(tmp_path, tamper):
+    from engine_assets.run.errors import DamagedError
+
+    target = tmp_path / "ds" / "country=US"
+    publish_table(target, _batches(1, 1_000), SCHEMA, {}, "seg/ds US")
+    assert scan_published(target, "seg/ds US").collect().height == 1_000  # read once: verified, then remembered
+    part = published_files(target, "seg/ds US")["part-00000.parquet"]
+    data = bytearray(part.read_bytes())
+    if tamper == "flipped byte":
+        data[len(data) // 2] ^= 0xFF
+        part.write_bytes(bytes(data))
+    elif tamper == "truncated":
+        part.write_bytes(bytes(data[:-100]))
+    else:
+        part.unlink()
+    problem = "is missing" if tamper == "deleted" else "differs from its manifest"
+    with pytest.raises(DamagedError, match=rf"seg/ds US is damaged: .*part-00000.parquet.* {problem}.*materialise"):
+        scan_published(target, "seg/ds US")
