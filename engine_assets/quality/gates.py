@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
 from engine_assets.run import faults
-from engine_assets.run.errors import GateError, NotPublishedError
+from engine_assets.run.errors import DamagedError, GateError, NotPublishedError, StoreError
 from engine_assets.run.identity import RunIdentity
-from engine_assets.storage.publish import MANIFEST, Published, publish_files, published_files
+from engine_assets.storage.publish import MANIFEST, Published, is_pointed, publish_files, published_files
 from engine_kernels.digest import length_prefixed_sha256
 
 if TYPE_CHECKING:
@@ -107,7 +107,11 @@ def verify_gate(identity: RunIdentity, segment: str) -> dict[str, Any]:
         members = {name: files[name].read_bytes() for name in listed}
         flag = files[FLAG].read_text().strip() if FLAG in files else None
     except NotPublishedError:
-        raise GateError(f"segment {segment} has no published validation bundle at {root}; {rerun}") from None
+        raise GateError(f"segment {segment} has no published validation bundle at {root}; "
+                        f"{_stale_world(identity, segment) or rerun}") from None
+    except DamagedError as exc:
+        raise GateError(f"segment {segment}: validation bundle at {root} is damaged or was modified after it passed "
+                        f"({exc}); {rerun}") from None
     except OSError as exc:
         raise GateError(f"segment {segment}: validation bundle at {root} is damaged or changed while being read "
                         f"({exc}); {rerun}") from exc
@@ -132,6 +136,26 @@ def verify_gate(identity: RunIdentity, segment: str) -> dict[str, Any]:
             f"{identity.tokens()}; {rerun}"
         )
     return report
+
+
+def _stale_world(identity: RunIdentity, segment: str) -> str | None:
+    """Why a bundle is missing when the same profile and seed published it under another parameter hash: the
+    policies or the profile changed since (the hash covers them all), so this run looks in a new directory."""
+    here = identity.run_root
+    try:  # a listing, once, on the way to an error: readers never list
+        others = sorted(p.name for p in here.parent.iterdir()
+                        if p.name.startswith("ph=") and p.name != here.name and is_pointed(p / segment / "validation"))
+    except (OSError, StoreError):
+        return None
+    if not others:
+        return None
+    then = ", ".join(o.removeprefix("ph=") for o in others)
+    return (f"profile {identity.profile.name}, seed {identity.seed} has {segment} built under {' and '.join(others)} "
+            f"beside it: the policies or the profile changed since that world was built (parameter hash {then} then, "
+            f"{identity.parameter_hash[:16]} now), so this run reads {here.name}, where {segment} is not built. "
+            f"Rebuild {segment} and the segments before it with the current configuration (materialise "
+            f"{validation_key(segment).to_user_string()} and its upstream assets, e.g. make demo), or restore config/ "
+            "as it was to read the world already built")
 
 
 @dataclass(frozen=True)
