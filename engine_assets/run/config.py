@@ -11,6 +11,8 @@ import hashlib
 import os
 import re
 from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
 
@@ -91,6 +93,11 @@ class Profile:
     expected_arrivals: int
     path: Path
     sha256: str
+
+    @property
+    def file(self) -> str:
+        """The profile's file as messages name it (relative to the repository when inside it)."""
+        return _rel(self.path)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -211,6 +218,42 @@ def load_policies(config_dir: Path = CONFIG_DIR) -> "Policies":
     return policies
 
 
+# The pinned tz database draws its zones so that clocks agree from the POSIX epoch on (an earlier local time of a
+# merged zone may be another place's), and arrival ids count UTC days from the same day.
+TZ_DATABASE_START = dt.date(1970, 1, 1)
+
+
+@lru_cache(maxsize=1)
+def tz_database_range() -> tuple[dt.date, dt.date, str]:
+    """(first day, last day, version) of the civil time the pinned tzdata states: from the epoch to the end of
+    the last year its rules name. Later years would be its standing rules carried forward, a guess that
+    drops the clock changes it lists year by year (Palestine's around Ramadan, for one)."""
+    text = (resources.files("tzdata.zoneinfo") / "tzdata.zi").read_text()
+    version = text.split("\n", 1)[0].removeprefix("# version").strip()
+    # Rule lines: R NAME FROM TO - IN ON AT SAVE LETTER; FROM is a year, TO a year, "o" (only) or "ma" (max).
+    years = [int(f) for line in text.splitlines() if line.startswith("R ") for f in line.split()[2:4] if f.isdigit()]
+    return TZ_DATABASE_START, dt.date(max(years), 12, 31), version
+
+
+def _check_clock_range(start: dt.date, end: dt.date, policies: "Policies", where: str, config_dir: Path) -> None:
+    """The world's clock (seg_2a's transition table) spans the horizon plus and minus 2a.yaml's margin; all of it
+    must lie where the pinned tz database states civil time."""
+    margin = dt.timedelta(days=policies.civil_time.model.margin_days)
+    first, last, version = tz_database_range()
+    earliest, latest = first + margin, last - margin
+    spans = (f"the engine's clock spans the horizon ± {margin.days} days ({_rel(config_dir / 'policies' / '2a.yaml')} "
+             f"transitions.margin_days), and the pinned tz database (tzdata {version}) states civil time from {first} "
+             f"to {last}")
+    if start < earliest:
+        raise EngineConfigError(
+            f"{where}: field 'horizon.start' = {start} is outside the pinned tz database: {spans}; "
+            f"start the horizon on or after {earliest}")
+    if end > latest:
+        raise EngineConfigError(
+            f"{where}: field 'horizon.end' = {end} is outside the pinned tz database: {spans}; "
+            f"end the horizon on or before {latest}")
+
+
 def _country_codes() -> frozenset[str]:
     return frozenset(c.alpha_2 for c in pycountry.countries)
 
@@ -234,7 +277,9 @@ def load_profile(name: str, policies: "Policies", config_dir: Path = CONFIG_DIR)
     start = _parse_date(doc["horizon"]["start"], where, "horizon.start")
     end = _parse_date(doc["horizon"]["end"], where, "horizon.end")
     if end < start:
-        raise EngineConfigError(f"{where}: field 'horizon.end' = {end} is before horizon.start = {start}")
+        raise EngineConfigError(f"{where}: field 'horizon.end' = {end} is before horizon.start = {start}; "
+                                "swap them or correct the one that is wrong")
+    _check_clock_range(start, end, policies, where, config_dir)
     countries = None
     if doc["countries"] != "all":
         unknown = [c for c in doc["countries"] if c not in _country_codes()]

@@ -201,7 +201,9 @@ def _ips(d: Document) -> IpPolicy:
         raise ValueError(f"ips.types: no sizing for {', '.join(missing)}")
     for t in IP_TYPES:
         if types[t]["cap"] < types[t]["devices_per_ip"]:
-            raise ValueError(f"ips.types.{t}: cap {types[t]['cap']} is below devices_per_ip {types[t]['devices_per_ip']}")
+            raise ValueError(f"ips.types.{t}: cap {types[t]['cap']} is below devices_per_ip "
+                             f"{types[t]['devices_per_ip']}; raise the cap to at least devices_per_ip or lower "
+                             "devices_per_ip")
     hosting = d["hosting_countries"]
     return IpPolicy(
         devices_per_ip=np.array([float(types[t]["devices_per_ip"]) for t in IP_TYPES]),

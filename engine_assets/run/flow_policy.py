@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from engine_assets.run.policy_fields import _distribution, _known, _ordered_pair, _realism
+from engine_assets.run.policy_fields import _at_most_one, _distribution, _floor_cap, _known, _ordered_pair, _realism
 from engine_kernels.flows.policy import (
     AmountPolicy,
     AttachmentPolicy,
@@ -67,6 +67,8 @@ def _log_normal(d: Document, cap_key: str | None = None) -> LogNormal:
 
 def _attachment(d: Document) -> AttachmentPolicy:
     online, favourites, neighbours = d["online"], d["favourites"], d["neighbours"]
+    _at_most_one({"travel_share": d["travel_share"], "domestic_share": d["domestic_share"]}, "attachment",
+                 "a site's card-present purchases (the rest go to its regulars and neighbours)")
     return AttachmentPolicy(
         favourite_candidates=int(favourites["candidates"]),
         favourite_distance_km=float(favourites["distance_km"]),
@@ -74,13 +76,12 @@ def _attachment(d: Document) -> AttachmentPolicy:
         regular_share=_vector(d["regular_share"], SECTORS, "attachment.regular_share"),
         neighbour_visits_per_week=_vector(neighbours["visits_per_week"], SECTORS,
                                           "attachment.neighbours.visits_per_week"),
-        neighbours=_ordered_pair([neighbours["min"], neighbours["max"]], "attachment.neighbours min/max", int),
+        neighbours=_floor_cap(neighbours, "min", "max", "attachment.neighbours", int),
         domestic_share=float(d["domestic_share"]),
         travel_share=float(d["travel_share"]),
         online_regular_share=float(online["regular_share"]),
         online_visits_per_week=float(online["visits_per_week"]),
-        online_regulars=_ordered_pair([online["min_regulars"], online["max_regulars"]],
-                                      "attachment.online min_regulars/max_regulars", int),
+        online_regulars=_floor_cap(online, "min_regulars", "max_regulars", "attachment.online", int),
         online_foreign_share=float(online["foreign_share"]),
         card_decay=float(d["card_decay"]),
         wallet_share=_vector(d["wallet_share"], FLOW_TYPE_KEYS[:2], "attachment.wallet_share"),
@@ -95,7 +96,8 @@ def _amounts(d: Document) -> AmountPolicy:
     if len(atm["values"]) != len(atm["weights"]):
         raise ValueError(f"amounts.atm: {len(atm['values'])} values but {len(atm['weights'])} weights")
     price = d["price_level"]
-    floor, cap = _ordered_pair([price["floor"], price["cap"]], "amounts.price_level floor/cap")
+    floor, cap = _floor_cap(price, "floor", "cap", "amounts.price_level")
+    _at_most_one(d["price_points"], "amounts.price_points", "the same amounts (the rest keep their cents)")
     return AmountPolicy(
         median_usd=np.array([float(sectors[s]["median"]) for s in SECTORS]),
         sigma=np.array([float(sectors[s]["sigma"]) for s in SECTORS]),

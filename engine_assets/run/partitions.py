@@ -1,4 +1,9 @@
-"""Partitions of the active profile (ENGINE_PROFILE), built once when the definitions load."""
+"""Partitions of the active profile (ENGINE_PROFILE), built once when the definitions load.
+
+A run launched for a key outside the profile (a country it does not hold, a day outside its horizon)
+is refused by Dagster before any step starts; the definitions here make that refusal name the
+profile, what it holds and how to get the key into a world.
+"""
 
 import datetime as dt
 
@@ -17,7 +22,71 @@ def _country_keys() -> list[str]:
     return list(PROFILE.countries) if PROFILE.countries is not None else sorted(iso_alpha2_codes())
 
 
-COUNTRIES = dg.StaticPartitionsDefinition(_country_keys())
+# What a profile holds of each dimension, and how a user gets another value into a world.
+_FIX = {"country": "add the country to its countries", "scenario": "add the scenario to its scenarios",
+        "day": "extend its horizon"}
+
+
+def _held(dimension: str) -> str:
+    """What the profile holds of a dimension, in its file's words."""
+    if dimension == "day":
+        return f"horizon {PROFILE.horizon.start} to {PROFILE.horizon.end}"
+    if dimension == "scenario":
+        return f"scenarios {', '.join(PROFILE.scenarios)}"
+    if PROFILE.countries is None:
+        return "countries (all: the ISO 3166-1 alpha-2 codes of the reference world)"
+    return f"countries {', '.join(PROFILE.countries)}"
+
+
+def outside_profile(key: str, bad: dict[str, str]) -> str:
+    """The refusal of partition `key`, whose `bad` dimensions (dimension -> value) the profile does not hold."""
+    what = "; ".join(f"{dim} {value!r} is not in its {_held(dim)}" for dim, value in bad.items())
+    fixes = " and ".join(_FIX[dim] for dim in bad)
+    return (f"partition key {key!r} is outside profile {PROFILE.name} ({PROFILE.file}): {what}; launch a key the "
+            f"profile holds, or {fixes} in {PROFILE.file} (a new world, under a new ph= directory), or set "
+            "ENGINE_PROFILE to a profile that holds it")
+
+
+# Dagster's classes with one change: `validate_partition_key`, which Dagster calls on every key a run is
+# launched for, names the profile. They keep Dagster's class names: Dagster stores a class name with each
+# partition subset it serialises and reads the subset back only under the same name, so subsets written by
+# a webserver (which rebuilds Dagster's own classes from snapshots) and by a code server still agree.
+
+
+class StaticPartitionsDefinition(dg.StaticPartitionsDefinition):
+    """The profile's countries or scenarios."""
+
+    def __init__(self, keys: list[str], dimension: str):
+        super().__init__(keys)
+        self.dimension = dimension
+
+    def validate_partition_key(self, partition_key: str, context=None) -> None:
+        try:
+            super().validate_partition_key(partition_key, context)
+        except dg.DagsterUnknownPartitionError:
+            raise dg.DagsterUnknownPartitionError(
+                outside_profile(partition_key, {self.dimension: partition_key})) from None
+
+
+class MultiPartitionsDefinition(dg.MultiPartitionsDefinition):
+    """(scenario, day) of the profile."""
+
+    def validate_partition_key(self, partition_key: str, context=None) -> None:
+        try:
+            super().validate_partition_key(partition_key, context)
+        except dg.DagsterUnknownPartitionError:
+            names, values = self.partition_dimension_names, str(partition_key).split("|")
+            if len(values) != len(names):
+                raise dg.DagsterUnknownPartitionError(
+                    f"partition key {str(partition_key)!r} does not name a {' and a '.join(names)}: write "
+                    f"{'|'.join(names)}, e.g. {self.get_first_partition_key()}") from None
+            with dg.partition_loading_context(new_ctx=context):
+                bad = {d.name: v for d, v in zip(self.partitions_defs, values)
+                       if not d.partitions_def.has_partition_key(v)}
+            raise dg.DagsterUnknownPartitionError(outside_profile(str(partition_key), bad)) from None
+
+
+COUNTRIES = StaticPartitionsDefinition(_country_keys(), "country")
 
 # The horizon is synthetic time: the day partitions are exactly its days, whatever today's date.
 # Without an end_offset reaching past the horizon end, Dagster would hide days after today.
@@ -27,9 +96,9 @@ DAYS = dg.DailyPartitionsDefinition(
     end_offset=(PROFILE.horizon.end - dt.date(1970, 1, 1)).days + 1,
 )
 
-SCENARIOS = dg.StaticPartitionsDefinition(list(PROFILE.scenarios))
+SCENARIOS = StaticPartitionsDefinition(list(PROFILE.scenarios), "scenario")
 
-SCENARIO_DAYS = dg.MultiPartitionsDefinition({"scenario": SCENARIOS, "day": DAYS})
+SCENARIO_DAYS = MultiPartitionsDefinition({"scenario": SCENARIOS, "day": DAYS})
 
 
 def per_country(group: str) -> dict:

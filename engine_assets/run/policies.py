@@ -19,7 +19,7 @@ import numpy as np
 from engine_assets.run.entity_policy import EntityRealism, parse_entities
 from engine_assets.run.flow_policy import FlowRealism, parse_flows
 from engine_assets.run.fraud_policy import FraudRealism, parse_fraud
-from engine_assets.run.policy_fields import _ordered_pair, _realism
+from engine_assets.run.policy_fields import _floor_cap, _ordered_pair, _realism
 from engine_kernels.arrivals.bursts import BurstPolicy
 from engine_kernels.entities.policy import EntityPolicy
 from engine_kernels.flows.policy import FlowPolicy
@@ -279,10 +279,8 @@ def parse_merchants(d: Document) -> SegmentPolicy[Policy1A, RealismPolicy]:
 def parse_placement(d: Document) -> SegmentPolicy[PlacementPolicy, PlacementRealism]:
     """1b.yaml: cluster radius and jitter of site placement."""
     spread = d["spread"]
-    if spread["max_km"] < spread["base_km"]:
-        raise ValueError(f"spread.max_km ({spread['max_km']}) must be at least spread.base_km ({spread['base_km']})")
-    model = PlacementPolicy(float(spread["base_km"]), float(spread["exponent"]), float(spread["max_km"]),
-                            int(d["jitter"]["max_attempts"]))
+    base_km, max_km = _floor_cap(spread, "base_km", "max_km", "spread")
+    model = PlacementPolicy(base_km, float(spread["exponent"]), max_km, int(d["jitter"]["max_attempts"]))
     return SegmentPolicy(model, _realism(PlacementRealism, d["realism"]))
 
 
@@ -313,8 +311,10 @@ def parse_routing(d: Document) -> SegmentPolicy[SiteWeightPolicy, RoutingRealism
     if set(w["mixture"]) != set(names):
         raise ValueError(f"site_weights.mixture needs one entry per band: {', '.join(names)}")
     mixture = np.array([[w["mixture"][b][s] for s in SHAPES[1:]] for b in names], np.float64)
-    if (np.abs(mixture.sum(axis=1) - 1.0) > 1e-9).any():
-        raise ValueError("site_weights.mixture: each band's shape probabilities must sum to 1")
+    for band, row in zip(names, mixture):
+        if abs(row.sum() - 1.0) > 1e-9:
+            raise ValueError(f"site_weights.mixture.{band}: the shape probabilities {dict(w['mixture'][band])} sum to "
+                             f"{row.sum():.6g}; they must sum to 1")
     for field, values in (("site_weights.top_share_cap", w["top_share_cap"]), ("day_effects.sigma", days["sigma"])):
         if len(values) != n_bands:
             raise ValueError(f"{field} needs one entry per size band ({n_bands}), got {len(values)}")
@@ -341,14 +341,19 @@ def parse_zones(d: Document) -> SegmentPolicy[ZonePlanPolicy, ZoneRealism]:
 def parse_virtual(d: Document) -> SegmentPolicy[VirtualPolicy, VirtualRealism]:
     """3b.yaml: virtual classification, settlement ranks, edge profiles and internet adoption."""
     c, s, e, a = d["classification"], d["settlement"], d["edges"], d["internet_adoption"]
-    if len(s["rank_bands"]) != len(s["probability"]) or abs(sum(s["probability"]) - 1) > 1e-9:
-        raise ValueError("settlement.probability needs one entry per settlement.rank_bands entry, summing to 1")
+    if len(s["rank_bands"]) != len(s["probability"]):
+        raise ValueError(f"settlement.probability needs one entry per settlement.rank_bands entry "
+                         f"({len(s['rank_bands'])}), got {len(s['probability'])}")
+    if abs(sum(s["probability"]) - 1) > 1e-9:
+        raise ValueError(f"settlement.probability {list(s['probability'])} sums to {sum(s['probability']):.6g}; "
+                         "it must sum to 1")
     profiles = e["profiles"]
     if set(profiles) != set(PROFILES):
         raise ValueError(f"edges.profiles needs exactly {', '.join(PROFILES)}")
     probability = tuple(float(profiles[p]["probability"]) for p in PROFILES)
     if abs(sum(probability) - 1) > 1e-9:
-        raise ValueError("edges.profiles: the probabilities must sum to 1")
+        raise ValueError(f"edges.profiles: the probabilities {dict(zip(PROFILES, probability))} sum to "
+                         f"{sum(probability):.6g}; they must sum to 1")
     ranges = tuple(_ordered_pair(profiles[p]["edges"], f"edges.profiles.{p}.edges", int, "fewest, most")
                    for p in PROFILES)
     model = VirtualPolicy(
@@ -384,6 +389,12 @@ def parse_demand(d: Document) -> DemandPolicy:
     if clipped:
         raise ValueError(f"volumes.per_site: clip must be at least the median for {clipped}")
     roles = volumes["zone_role"]
+    virtual, remote = volumes["virtual_share_of_arrivals"], volumes["card_not_present_share_of_arrivals"]
+    if virtual >= remote:
+        # Virtual arrivals are card-not-present ones, and other card-not-present merchants keep a share of their own.
+        raise ValueError(f"volumes.virtual_share_of_arrivals ({virtual}) must be below "
+                         f"volumes.card_not_present_share_of_arrivals ({remote}), the share it is part of; lower "
+                         "the first or raise the second")
     return DemandPolicy(shop, dict(online["by_sector"]), online["default"],
                         np.array([per_site[c]["median"] for c in DEMAND_CLASSES], float),
                         np.array([per_site[c]["alpha"] for c in DEMAND_CLASSES], float),

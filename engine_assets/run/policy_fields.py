@@ -19,6 +19,26 @@ def _ordered_pair(pair: Sequence, field: str, cast: Callable[[Any], Any] = float
     return low, high
 
 
+def _floor_cap(table: Mapping[str, Any], low: str, high: str, field: str, cast: Callable[[Any], Any] = float) -> tuple:
+    """Two keys of one map that bound a range ({floor, cap}, {min, max}) as a (low, high) tuple; refused when the
+    upper bound is below the lower one."""
+    lo, hi = cast(table[low]), cast(table[high])
+    if hi < lo:
+        raise ValueError(f"{field} {low}/{high}: {high} = {hi} is below {low} = {lo}; raise {field}.{high} to at "
+                         f"least {lo} or lower {field}.{low}")
+    return lo, hi
+
+
+def _at_most_one(shares: Mapping[str, float], field: str, whole: str) -> None:
+    """Shares of one whole taken in turn by one draw (u < a, else u < a + b, ...): together at most 1, or the
+    later ones silently lose what is beyond 1."""
+    total = sum(float(v) for v in shares.values())
+    if total > 1 + 1e-9:
+        parts = " + ".join(f"{name} {value}" for name, value in shares.items())
+        raise ValueError(f"{field}: {parts} = {total:.6g} exceeds 1, but they are shares of {whole}; lower them so "
+                         "they sum to at most 1")
+
+
 def _realism(cls: type[Realism], document: Document, field: str = "realism") -> Realism:
     """A segment's `realism` map as its dataclass, field by field; every [low, high] list in it, also
     inside a map of corridors (1a.yaml), becomes a checked pair of floats."""

@@ -9,13 +9,6 @@ from engine_assets.run.errors import EngineConfigError
 from engine_assets.run.identity import resolve_identity
 
 
-@pytest.fixture
-def config_dir(tmp_path) -> Path:
-    target = tmp_path / "config"
-    shutil.copytree(CONFIG_DIR, target)
-    return target
-
-
 def _edit(path: Path, old: str, new: str) -> None:
     text = path.read_text()
     assert old in text, f"{old!r} not in {path}"
