@@ -36,13 +36,17 @@ GROUP = "seg_6a"
 def weekly_payments(profile: pl.DataFrame, classes: pl.DataFrame, edges: pl.DataFrame) -> pl.DataFrame:
     """Expected weekly card-present and online arrivals per country: a row's card-present part in its
     country, each merchant's online part over its edges' countries by edge weight."""
-    rows = profile.join(classes.select("merchant_id", "virtual_share"), on="merchant_id", how="left").with_columns(
-        pl.col("virtual_share").fill_null(0.0))
+    # Published sums add their terms in one fixed order: the joins keep the rows' order and each group
+    # is summed as a list, in that order (polars' grouped float `sum` splits a group across threads,
+    # and its last bits then follow the thread count).
+    rows = profile.join(classes.select("merchant_id", "virtual_share"), on="merchant_id", how="left",
+                        maintain_order="left").with_columns(pl.col("virtual_share").fill_null(0.0))
     present = rows.group_by(country_iso="legal_country_iso").agg(
-        weekly_card_present=(pl.col("weekly_volume") * (1 - pl.col("virtual_share"))).sum())
-    online = rows.group_by("merchant_id").agg(online=(pl.col("weekly_volume") * pl.col("virtual_share")).sum())
-    served = edges.join(online, on="merchant_id").group_by("country_iso").agg(
-        weekly_online=(pl.col("online") * pl.col("weight")).sum())
+        weekly_card_present=(pl.col("weekly_volume") * (1 - pl.col("virtual_share"))).implode().list.sum())
+    online = rows.group_by("merchant_id").agg(
+        online=(pl.col("weekly_volume") * pl.col("virtual_share")).implode().list.sum())
+    served = edges.join(online, on="merchant_id", maintain_order="left").group_by("country_iso").agg(
+        weekly_online=(pl.col("online") * pl.col("weight")).implode().list.sum())
     return present.join(served, on="country_iso", how="full", coalesce=True).fill_null(0.0)
 
 

@@ -112,7 +112,8 @@ def structure_outcomes(read: Reader, t: dict[str, pl.DataFrame], missing: dict[s
             outside[country] = bad
     planned = read.table(f"{GROUP}/party_counts").select("country_iso", "parties")
     held = parties.group_by("country_iso").len()
-    counted = planned.join(held, on="country_iso", how="left").fill_null(0).filter(pl.col("parties") != pl.col("len"))
+    counted = planned.join(held, on="country_iso", how="left", maintain_order="left").fill_null(0).filter(
+        pl.col("parties") != pl.col("len"))
     return [
         invariant("entity_partitions_complete", sum(len(m) for m in absent.values()), "country partitions unpublished",
                   {"missing": {k: v[:10] for k, v in absent.items()}}),

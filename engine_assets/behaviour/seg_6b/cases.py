@@ -27,7 +27,7 @@ def _alerts(read: Reader, scenario: str, day: str) -> pl.DataFrame:
         | pl.col("disputed_at").is_not_null())
     flows = read.scan("seg_6b/flows", key).select("flow_id", "ts_utc", "party_id", "instrument_id", "channel")
     epoch = lambda c: pl.col(c).dt.epoch("us").fill_null(-1)  # noqa: E731
-    return bank.join(flows, on="flow_id").select(
+    return bank.join(flows, on="flow_id", maintain_order="left").select(
         "flow_id", "party_id",
         card=pl.when(pl.col("channel") != "account_to_account").then(pl.col("instrument_id")),
         alerted_at=pl.min_horizontal(pl.when(pl.col("rule_decision") == "decline").then(pl.col("ts_utc")),

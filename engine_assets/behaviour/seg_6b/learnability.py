@@ -51,7 +51,8 @@ def _encode(train: pl.DataFrame, test: pl.DataFrame, column: str) -> tuple[np.nd
         rate=(pl.col("f") + 20 * prior) / (pl.col("n") + 20))
     out = []
     for part in (train, test):
-        out.append(part.select(column).join(rates, on=column, how="left")["rate"].fill_null(prior).to_numpy())
+        rate = part.select(column).join(rates, on=column, how="left", maintain_order="left")["rate"]
+        out.append(rate.fill_null(prior).to_numpy())
     return out[0], out[1]
 
 

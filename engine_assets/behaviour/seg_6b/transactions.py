@@ -60,7 +60,7 @@ def history_days(day: dt.date, first: dt.date) -> list[dt.date]:
 
 def _slim(flows: pl.DataFrame, cards: pl.DataFrame) -> pl.DataFrame:
     """What the week keeps of a day: ids as integers (0 for none) and the card a token stands for."""
-    return flows.select(_HISTORY).join(cards, on="instrument_id", how="left").select(
+    return flows.select(_HISTORY).join(cards, on="instrument_id", how="left", maintain_order="left").select(
         "flow_id", ts=pl.col("ts_utc").dt.epoch("us"), party=pl.col("party_id"),
         card=pl.coalesce("card_id", "instrument_id").fill_null(0), device=pl.col("device_id").fill_null(0),
         ip=pl.col("ip_id").fill_null(0), billing=pl.col("billing_amount"))
@@ -166,8 +166,11 @@ def transactions_table(flows: pl.DataFrame, labels: pl.DataFrame, bank: pl.DataF
     has_ip = day["ip_id"].is_not_null().to_numpy()
     since_change = _since_change(today, week.all_changes())
     usual = np.where(party["party_count_7d"] > 0, party["party_amount_7d"] / np.maximum(party["party_count_7d"], 1), 0)
-    x = day.join(look.mcc, on="merchant_id", how="left").join(look.ip_country, on="ip_id", how="left") \
-        .join(look.homes, on="party_id", how="left").join(look.sites, on="site_id", how="left")
+    # The lookups are keyed by id, so each keeps the day's rows in flow_id order, one for one.
+    x = day
+    for frame, key in ((look.mcc, "merchant_id"), (look.ip_country, "ip_id"), (look.homes, "party_id"),
+                       (look.sites, "site_id")):
+        x = x.join(frame, on=key, how="left", maintain_order="left")
     km = great_circle_km(x["home_lat"].fill_null(0).to_numpy(), x["home_lon"].fill_null(0).to_numpy(),
                          x["lat_deg"].fill_null(0).to_numpy(), x["lon_deg"].fill_null(0).to_numpy())
     on_site = x["site_id"].is_not_null().to_numpy() & x["home_lat"].is_not_null().to_numpy()

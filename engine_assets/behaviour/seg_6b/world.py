@@ -329,19 +329,26 @@ def weekly_volumes(read: Reader) -> tuple[pl.DataFrame, pl.DataFrame]:
     profile = read.table("seg_5a/merchant_zone_profile").select("merchant_id", "legal_country_iso", "tzid",
                                                                 "channel_group", "weekly_volume")
     classes = read.table("seg_3b/virtual_classification").select("merchant_id", "virtual_share")
-    rows = profile.join(classes, on="merchant_id", how="left").with_columns(pl.col("virtual_share").fill_null(0.0))
+    # The volumes weigh draws, so every sum adds its terms in one fixed order: the joins keep the rows'
+    # order and each group is summed as a list, in that order (polars' grouped float `sum` splits a
+    # group across threads, and its last bits then follow the thread count).
+    rows = profile.join(classes, on="merchant_id", how="left", maintain_order="left").with_columns(
+        pl.col("virtual_share").fill_null(0.0))
     weights, _ = read.every_country("seg_2b/site_weights", ["site_id", "merchant_id", "legal_country_iso", "tzid",
                                                             "weight"], tagged=False)
     weights = weights.with_columns(pl.col("legal_country_iso", "tzid").cast(pl.String))
-    at_sites = rows.join(weights, on=["merchant_id", "legal_country_iso", "tzid"]).with_columns(
-        volume=pl.col("weekly_volume") * (1 - pl.col("virtual_share")) * pl.col("weight"))
-    sites = at_sites.filter(pl.col("channel_group") == "card_present").group_by("site_id").agg(pl.col("volume").sum())
+    at_sites = rows.join(weights, on=["merchant_id", "legal_country_iso", "tzid"], maintain_order="left_right") \
+        .with_columns(volume=pl.col("weekly_volume") * (1 - pl.col("virtual_share")) * pl.col("weight"))
+    sites = at_sites.filter(pl.col("channel_group") == "card_present").group_by("site_id").agg(
+        pl.col("volume").implode().list.sum())
     mail = at_sites.filter(pl.col("channel_group") != "card_present").group_by(
-        "merchant_id", market="legal_country_iso").agg(pl.col("volume").sum())
-    online = rows.group_by("merchant_id").agg(online=(pl.col("weekly_volume") * pl.col("virtual_share")).sum())
+        "merchant_id", market="legal_country_iso").agg(pl.col("volume").implode().list.sum())
+    online = rows.group_by("merchant_id").agg(
+        online=(pl.col("weekly_volume") * pl.col("virtual_share")).implode().list.sum())
     edges = read.table("seg_3b/edge_catalogue").select("merchant_id", "country_iso", "weight")
-    served = edges.join(online, on="merchant_id").group_by("merchant_id", market="country_iso").agg(
-        volume=(pl.col("online") * pl.col("weight")).sum())
+    served = edges.join(online, on="merchant_id", maintain_order="left").group_by(
+        "merchant_id", market="country_iso").agg(volume=(pl.col("online") * pl.col("weight")).implode().list.sum())
+    # A (merchant, market) has at most one part of each kind: a sum of two terms has one order.
     markets = pl.concat([mail, served]).group_by("merchant_id", "market").agg(pl.col("volume").sum())
     return sites.sort("site_id"), markets.sort("merchant_id", "market")
 

@@ -94,15 +94,16 @@ def profile_table(identity: RunIdentity, alloc: pl.DataFrame, merchants: pl.Data
                                               dtype=pl.String),
                        per_site=pl.Series(per_site), variant=pl.Series((u * variants).astype(np.int8)))
     rows = alloc.select("merchant_id", "legal_country_iso", pl.col("tzid").cast(pl.String), "n_sites").sort(
-        "merchant_id", "legal_country_iso", "tzid").join(m, on="merchant_id", how="left")
+        "merchant_id", "legal_country_iso", "tzid").join(m, on="merchant_id", how="left", maintain_order="left")
     if rows["demand_class"].null_count():
         raise ValueError("seg_5a: zone_alloc names merchants that seg_1a/merchants or seg_3b lacks")
     rows = rows.join(weekend.select(legal_country_iso="country_iso", weekend_mask="weekend_mask"),
-                     on="legal_country_iso", how="left")
+                     on="legal_country_iso", how="left", maintain_order="left")
     catalogue = shapes.filter(pl.col("hour_of_week") == 0).select(
         "shape_id", pl.col("demand_class", "channel_group").cast(pl.String), "weekend_mask", "variant")
     rows = rows.join(catalogue, left_on=["demand_class", "channel", "weekend_mask", "variant"],
-                     right_on=["demand_class", "channel_group", "weekend_mask", "variant"], how="left")
+                     right_on=["demand_class", "channel_group", "weekend_mask", "variant"], how="left",
+                     maintain_order="left")
     if rows["shape_id"].null_count():
         raise ValueError("seg_5a: some rows have no weekly shape for their class, channel and weekend; "
                          "rebuild seg_5a/weekly_shapes")

@@ -56,7 +56,7 @@ def events_of(calendar: pl.DataFrame, rows: pl.DataFrame, countries: tuple[str, 
         pl.col("country_iso").is_null() | pl.col("country_iso").is_in(list(countries)))
     keyed = rows.select("merchant_id", country_iso="legal_country_iso", tzid=pl.col("tzid").cast(pl.String)).with_row_index(
         "row")
-    cal = cal.join(keyed, on=["merchant_id", "country_iso", "tzid"], how="left")
+    cal = cal.join(keyed, on=["merchant_id", "country_iso", "tzid"], how="left", maintain_order="left")
     orphan = cal.filter(pl.col("merchant_id").is_not_null() & pl.col("row").is_null()).height
     if orphan:
         raise ValueError(f"seg_5a/calendar: {orphan} merchant-zone events name rows the profile lacks; "

@@ -128,8 +128,9 @@ def _shares_calibrated(identity: RunIdentity, profile: pl.DataFrame, by_row: np.
                        classes: pl.DataFrame) -> CheckOutcome:
     """The expected virtual and card-not-present shares of arrivals are the policy's, each where the
     world has the groups of merchants that pin it (engine_kernels/intensity/demand.py `calibrate`)."""
-    share = profile.select("merchant_id").join(classes.select("merchant_id", "virtual_share"), on="merchant_id",
-                                               how="left")["virtual_share"].fill_null(0.0).to_numpy()
+    shares = classes.select("merchant_id", "virtual_share")
+    share = profile.select("merchant_id").join(shares, on="merchant_id", how="left", maintain_order="left")[
+        "virtual_share"].fill_null(0.0).to_numpy()
     cnp = (profile["channel_group"] == CARD_NOT_PRESENT).to_numpy()
     policy = identity.policies.intensity.demand
     online, total = share > 0, float(by_row.sum())

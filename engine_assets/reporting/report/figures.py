@@ -33,7 +33,7 @@ def bundled(read: Reader, segment: str, member: str, name: str, title: str, capt
 
 def time_zone_mix(read: Reader) -> Picture:
     sites, _ = read.every_country("seg_2a/site_timezones", ["tzid"], tagged=False)
-    counts = sites["tzid"].cast(pl.String).value_counts(sort=True)
+    counts = sites["tzid"].cast(pl.String).value_counts().sort(["count", "tzid"], descending=[True, False])
     top = counts.head(_TOP_ZONES)
     labels, values = top["tzid"].to_list(), top["count"].to_list()
     rest = int(counts["count"].sum()) - sum(values)

@@ -38,7 +38,9 @@ def load_segment(read: Reader) -> Segment1A:
 
 
 def _outcome(name: str, bad: int, what: str, examples: pl.DataFrame | None = None) -> CheckOutcome:
-    details = {"examples": examples.head(5).to_dicts()} if examples is not None and examples.height else {}
+    # The first rows by value: the frames come from joins and group-bys, whose row order is not fixed.
+    shown = examples.sort(examples.columns).head(5).to_dicts() if examples is not None and examples.height else None
+    details = {"examples": shown} if shown else {}
     return invariant(name, bad, what, details)
 
 

@@ -30,8 +30,8 @@ def structure_outcomes(read: Reader, sites: pl.DataFrame, missing: list[str],
     key = ["merchant_id", "legal_country_iso", "site_order"]
     sites_k = sites.select(pl.col(key[0]), pl.col(key[1]).cast(pl.String), pl.col(key[2]))
     cat_k = catalogue.select(pl.col(key[0]), pl.col(key[1]).cast(pl.String), pl.col(key[2]))
-    unplaced = cat_k.join(sites_k, on=key, how="anti")
-    extra = sites_k.join(cat_k, on=key, how="anti")
+    unplaced = cat_k.join(sites_k, on=key, how="anti", maintain_order="left")
+    extra = sites_k.join(cat_k, on=key, how="anti", maintain_order="left")
     world = reference_world(read)
     outside = {}
     for (country,), part in sites.partition_by("legal_country_iso", as_dict=True).items():
@@ -116,7 +116,8 @@ def maps_of(read: Reader, sites: pl.DataFrame) -> dict[str, bytes]:
     lat, lon = sites["lat_deg"].to_numpy(), sites["lon_deg"].to_numpy()
     out = {"sites_world.png": raster_png(maps.sites_raster(density_preview(population, 1080), maps.WORLD, lat, lon))}
     if sites.height:
-        country = sites["legal_country_iso"].cast(pl.String).value_counts(sort=True)["legal_country_iso"][0]
+        counts = sites["legal_country_iso"].cast(pl.String).value_counts()
+        country = counts.sort(["count", "legal_country_iso"], descending=[True, False])["legal_country_iso"][0]
         part = sites.filter(pl.col("legal_country_iso") == country)
         lat, lon = part["lat_deg"].to_numpy(), part["lon_deg"].to_numpy()
         frame = maps.country_frame(population, lat, lon)

@@ -62,7 +62,7 @@ def evaluate(read: Reader):
         zones.select("site_id", "tzid", "tz_source", "legal_country_iso"), on="site_id", how="full", coalesce=True)
     unmatched = joined.filter(pl.col("planned").is_null() | pl.col("tzid").is_null()).height
     invalid = [
-        r for r in zones.select("legal_country_iso", "tzid").unique().iter_rows()
+        r for r in zones.select("legal_country_iso", "tzid").unique().sort("legal_country_iso", "tzid").iter_rows()
         if r[1] != overrides.get(r[0]) and r[1] not in set(world.country_zones.get(r[0], ()))
     ]
     in_use = sorted(set(zones["tzid"].to_list()))

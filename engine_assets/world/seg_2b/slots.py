@@ -33,5 +33,6 @@ def reconstruction_gap(tables: pl.DataFrame, keys: list[str], item: str, weights
         return 0.0
     implied = reconstruct_probabilities(tables["prob"].to_numpy(), tables["alias"].to_numpy(),
                                         group_offsets(tables, keys))
-    expected = tables.select(item).join(weights.select(item, "weight"), on=item, how="left")["weight"]
+    expected = tables.select(item).join(weights.select(item, "weight"), on=item, how="left",
+                                        maintain_order="left")["weight"]
     return float(np.nanmax(np.abs(implied - expected.fill_null(np.nan).to_numpy())))

@@ -36,8 +36,9 @@ def evaluate(read: Reader):
     outlets = _per_pair(catalogue, None)
     tz_zones = read.scan("reference/tz_zones").collect()
     plan = plan.with_columns(pl.col("tzid").cast(pl.String), pl.col("legal_country_iso").cast(pl.String))
+    pairs = plan.select("legal_country_iso", "tzid").unique().sort("legal_country_iso", "tzid")
     outside = [
-        (c, z) for (c, z) in plan.select("legal_country_iso", "tzid").unique().iter_rows()
+        (c, z) for (c, z) in pairs.iter_rows()
         if z not in country_priors(identity, tz_zones, c).tzids
     ]
     by_zone = zones.with_columns(pl.col("tzid").cast(pl.String), pl.col("legal_country_iso").cast(pl.String)).group_by(

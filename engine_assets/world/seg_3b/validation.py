@@ -25,7 +25,7 @@ from engine_kernels.vocabulary import NON_VIRTUAL
 def edge_country_mixes(edges: pl.DataFrame) -> np.ndarray:
     """Each merchant's edge weight by country: one row per merchant (in id order), one column per country."""
     mix = edges.group_by("merchant_id", "country_iso").agg(w=pl.col("weight").sum()).pivot(
-        on="country_iso", index="merchant_id", values="w").fill_null(0.0).sort("merchant_id")
+        on="country_iso", index="merchant_id", values="w", sort_columns=True).fill_null(0.0).sort("merchant_id")
     return mix.drop("merchant_id").to_numpy()
 
 
