@@ -1,5 +1,7 @@
 """Same seed, policies and reference data give the same bytes; a different seed does not."""
 
+from pathlib import Path
+
 import numpy as np
 
 from engine_assets.quality.contracts import load_contract
@@ -39,3 +41,29 @@ def test_unit_draws_identical_whatever_the_batching(tmp_path):
         shuffled[chunk] = unit_uniforms(unit_keys(base, ids[chunk]), 3)
     assert whole.tobytes() == shuffled.tobytes()
     assert world.substream_key("test.units", 17) == int(unit_keys(base, ids[17:18])[0])
+
+
+ONE_THREAD_BUILD = """
+import sys
+from pathlib import Path
+from worlds import build_world
+build_world(Path(sys.argv[1]))
+"""
+
+
+def test_one_thread_builds_the_bytes_of_many(ci_world, share_reference, tmp_path):
+    # polars and numba on one thread against the session's world, built on every core: grouped float sums,
+    # join orders and parallel kernels must not leave a trace in the published bytes.
+    import os
+    import subprocess
+    import sys
+
+    from worlds import digests
+
+    root = share_reference(tmp_path / "data")
+    tests = str(Path(__file__).resolve().parents[1])
+    env = {**os.environ, "POLARS_MAX_THREADS": "1", "NUMBA_NUM_THREADS": "1", "ENGINE_PROFILE": "ci",
+           "PYTHONPATH": os.pathsep.join([tests, os.environ.get("PYTHONPATH", "")])}
+    built = subprocess.run([sys.executable, "-c", ONE_THREAD_BUILD, str(root)], env=env, capture_output=True, text=True)
+    assert built.returncode == 0, built.stderr[-3000:]
+    assert digests(root) == digests(ci_world)
