@@ -7,7 +7,6 @@ and stopped afterwards with every process they started; the S3 server is moto's,
 compute logs. Without the packages the test skips, except under CI (env CI set), where it fails.
 """
 
-import hashlib
 import json
 import os
 import shutil
@@ -19,12 +18,9 @@ from pathlib import Path
 import dagster as dg
 import pytest
 import services
+from integrity import world_digests
 from servers import REPO_ROOT
 
-from engine_assets.quality.contracts import load_contract, load_dictionary
-from engine_assets.run.identity import resolve_identity
-from engine_assets.storage.datasets import published_partitions
-from engine_assets.storage.publish import published_files
 
 DEPLOY = REPO_ROOT / "deploy"
 WORKERS = ["engine-a", "engine-b"]
@@ -62,24 +58,6 @@ def _execute(job: str, tags: dict[str, str], env: dict[str, str], log: Path, run
 def _build(env: dict[str, str], log: Path, run_config: Path | None = None) -> None:
     for job, tags in JOBS:
         _execute(job, tags, env, log, run_config)
-
-
-def published_digests(root: Path | str) -> dict[str, list[str]]:
-    """SHA-256 of every file each published partition's manifest lists, by dataset and partition. Partitions are
-    found and read through the storage layer, so this holds whatever the publication layout."""
-    identity = resolve_identity("ci", data_root=str(root))
-    out = {}
-    for dataset in load_dictionary():
-        contract = load_contract(dataset)
-        for partition in published_partitions(identity, contract):
-            files = published_files(partition, contract.dataset)
-            where = str(partition.relative_to(identity.dataset_dir(contract.dataset, contract.scope)))
-            out[f"{dataset}/{where}"] = [f"{name}:{_sha256(path)}" for name, path in sorted(files.items())]
-    return out
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _celery_hosts(home: Path) -> dict[str, set[str]]:
@@ -124,7 +102,7 @@ def test_celery_workers_publish_the_bytes_of_one_process(tmp_path, monkeypatch):
         hosts = _celery_hosts(home)
         # deploy/dagster.yaml keeps the steps' stdout and stderr on object storage.
         compute_logs = services.object_keys(endpoint, "dagster-compute-logs/")
-        expected, got = published_digests(local / "data"), published_digests(celery_root)
+        expected, got = world_digests("ci", local / "data"), world_digests("ci", celery_root)
         on_disk = list((tmp_path / "celery").iterdir())
     assert not leftovers, f"still running after the test: {leftovers}"
 
