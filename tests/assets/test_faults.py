@@ -1,6 +1,6 @@
-"""Faults: a build killed at a named point or a random moment shows no partial partition, opens no gate over
-damaged data, and heals on a rerun to the bytes of a clean build (a few trials of benchmarks/faults.py's
-campaign, on world_job of the ci world); a full disk and a read-only data root fail with one clear error and
+"""Faults: a build killed at a named point shows no partial partition, opens no gate over damaged data, and heals
+on a rerun to the bytes of a clean build (two trials of benchmarks/faults.py's campaign, which adds random
+moments, on world_job of the ci world); a full disk and a read-only data root fail with one clear error and
 leave what was published as it was."""
 
 import os
