@@ -166,6 +166,7 @@ def main() -> None:
     run_trials(clean, schedule(clean, args.trials, rng), work, "local", None, results)
     if args.s3_trials:
         with moto_server(work) as s3:
+            os.environ.update(s3)  # the audits of this process read the S3 data roots too
             run_trials(clean, schedule(clean, args.s3_trials, rng), work, "s3", s3, results)
     storage_faults(args.profile, work)
     failed = [t for t in results if not t.ok]
