@@ -37,7 +37,7 @@ sys.path[:0] = [str(REPO), str(REPO / "tests")]
 
 import campaign  # noqa: E402
 import services  # noqa: E402
-from integrity import world_digests  # noqa: E402
+from integrity import audit, world_digests  # noqa: E402
 from servers import DAGSTER_YAML, free_port  # noqa: E402
 
 from engine_assets.run.faults import POINTS  # noqa: E402
@@ -101,9 +101,9 @@ def run_trials(clean, plan, work, store, s3, results) -> None:
 
 # Full disk and read-only data root ------------------------------------------------------------------------------
 
-def publication_digests(root: Path) -> dict[str, bytes]:
-    """Every file under the data root's versions and pointers, by path: what must not change."""
-    return {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*") if p.is_file() and ".lock" not in p.name}
+def pointers(root: Path) -> dict[str, bytes]:
+    """Every partition's pointer under the data root, by path: which version each partition shows."""
+    return {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("_pointer.json")}
 
 
 def storage_faults(profile: str, work: Path) -> None:
@@ -122,7 +122,7 @@ def storage_faults(profile: str, work: Path) -> None:
         log = work / "storage.log"
         code, wall, _ = campaign.execute(job, tags, env, log)
         assert code == 0, f"{job} did not build on the tmpfs; see {log}"
-        before = publication_digests(mount / "data")
+        before = pointers(mount / "data")
         clean = world_digests(profile, mount / "data")
         free = shutil.disk_usage(mount).free
         filler = mount / "filler"
@@ -137,9 +137,14 @@ def storage_faults(profile: str, work: Path) -> None:
             text = log.read_text()[start:]
             errors = sorted({line.split("PublishError: ", 1)[1].strip() for line in text.splitlines()
                              if "PublishError: " in line})
-            intact = publication_digests(mount / "data") == before and world_digests(profile, mount / "data") == clean
+            # Intact: every partition shows a whole version with the bytes it had (a partition the failed run
+            # managed to publish again before the disk filled shows a new version of the same bytes).
+            found = audit(profile, mount / "data", clean)
+            intact = found.ok and world_digests(profile, mount / "data") == clean
+            switched = sum(before.get(k) != v for k, v in pointers(mount / "data").items())
             print(f"{what}: exit {code} in {wall:.1f} s, {len(errors)} distinct error message(s), published "
-                  f"versions intact: {intact}", flush=True)
+                  f"bytes intact and whole: {intact} ({found.visible} partitions; {switched} republished with the "
+                  "same bytes before the failure)", flush=True)
             for message in errors:
                 print(f"    {message[:300]}", flush=True)
     finally:
