@@ -6,6 +6,7 @@ import shutil
 import threading
 
 import campaign
+import dagster as dg
 from integrity import audit, world_digests
 
 from engine_assets.quality.contracts import load_contract
@@ -62,6 +63,10 @@ def test_two_runs_of_the_same_partitions_at_once_publish_one_whole_version(first
 def test_two_worlds_built_at_once_into_one_data_root(first_jobs, tmp_path):
     root, home = tmp_path / "data", tmp_path / "home"
     shutil.copytree(first_jobs.states[0] / "home", home)
+    # The instance's SQLite storage is created once before the runs: two processes creating it at the same
+    # moment race in Dagster's schema creation, which is not what this test is about.
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        instance.get_runs(limit=1)
     config = tmp_path / "seed7.yaml"
     config.write_text("resources:\n  engine:\n    config:\n      seed: 7\n")
     env = campaign.engine_env("ci", root, home)
