@@ -18,7 +18,6 @@ from engine_assets.run.errors import NotPublishedError
 from engine_assets.run.identity import RunIdentity
 from engine_assets.storage.objects import DataPath, scan_parquet
 from engine_assets.storage.publish import (
-    MANIFEST,
     PartInfo,
     Publication,
     Published,
@@ -27,7 +26,7 @@ from engine_assets.storage.publish import (
     publish_table,
     published_files,
     published_files_of,
-    published_version,
+    published_manifest,
     scan_published,
 )
 from engine_kernels.reference.countries import iso_alpha2_codes
@@ -70,8 +69,7 @@ def publish_dataset(identity: RunIdentity, contract: Contract, key: PartitionKey
             raise ValueError(f"{what}: the asset returned the publication of {payload.path}, not of {target}")
         return payload
     if payload is REUSE:
-        version = published_version(target, what)
-        manifest = json.loads((version / MANIFEST).read_text())
+        version, manifest = published_manifest(target, what)  # one read of the pointer and the manifest
         files = tuple(PartInfo(**f) for f in manifest["files"])
         return Published(target, manifest["rows"], manifest["bytes"], files, manifest, version)
     rng_draws: Mapping[str, int] = {}

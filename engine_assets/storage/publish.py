@@ -347,7 +347,7 @@ def _same_content(target: DataPath, parts: list[PartInfo], what: str) -> Publish
     world write identical bytes (every draw is keyed by ids), so losing to one of them loses nothing: the
     publication stands as the winner's."""
     try:
-        version, manifest = _published(target, what)
+        version, manifest = published_manifest(target, what)
     except (NotPublishedError, DamagedError):
         return None
     files = tuple(PartInfo(**f) for f in manifest["files"])
@@ -398,7 +398,7 @@ def _exists(path: DataPath) -> bool:
     return objects.exists(path) if is_remote(path) else path.exists()
 
 
-def _published(partition: DataPath, what: str) -> tuple[DataPath, dict[str, Any]]:
+def published_manifest(partition: DataPath, what: str) -> tuple[DataPath, dict[str, Any]]:
     """The version the partition's pointer names right now, and its manifest: two reads, no listing."""
     pointer, _ = _read_pointer(partition)
     if pointer is None:
@@ -414,7 +414,7 @@ def _published(partition: DataPath, what: str) -> tuple[DataPath, dict[str, Any]
 
 def published_version(partition: DataPath, what: str) -> DataPath:
     """The version directory the partition's pointer names right now."""
-    return _published(partition, what)[0]
+    return published_manifest(partition, what)[0]
 
 
 def is_pointed(partition: DataPath) -> bool:
@@ -423,14 +423,14 @@ def is_pointed(partition: DataPath) -> bool:
 
 
 def read_manifest(partition: DataPath, what: str) -> dict[str, Any]:
-    return _published(partition, what)[1]
+    return published_manifest(partition, what)[1]
 
 
 def published_files(partition: DataPath, what: str) -> dict[str, DataPath]:
     """Paths of the files of one version, resolved once, so later reads cannot mix versions. On local disk each
     file is checked against its manifest (size and SHA-256, once per process and file state) before it is
     handed out: a file changed after publication is reported, never read."""
-    version, manifest = _published(partition, what)
+    version, manifest = published_manifest(partition, what)
     files = {f["name"]: version / f["name"] for f in manifest["files"]}
     if not is_remote(version):
         for entry in manifest["files"]:
