@@ -399,17 +399,24 @@ def _exists(path: DataPath) -> bool:
 
 
 def published_manifest(partition: DataPath, what: str) -> tuple[DataPath, dict[str, Any]]:
-    """The version the partition's pointer names right now, and its manifest: two reads, no listing."""
+    """The version the partition's pointer names right now, and its manifest: two reads, no listing. A manifest
+    that vanished because a newer publication replaced its version (and collected it) is followed to the newer
+    version; one missing or changed under a pointer that still names it is damage."""
     pointer, _ = _read_pointer(partition)
-    if pointer is None:
-        raise NotPublishedError(f"{what} is not published (nothing published at {partition}); materialise it first")
-    version = partition / VERSIONS / pointer["version"]
-    body = _read_bytes(version / MANIFEST)
-    if body is None or hashlib.sha256(body).hexdigest() != pointer["manifest_sha256"]:
-        problem = "is missing" if body is None else "is not the one published (its SHA-256 differs from the pointer's)"
-        raise DamagedError(f"{what} is damaged: the manifest of the version its pointer names ({version / MANIFEST}) "
-                           f"{problem}; materialise {what} again")
-    return version, json.loads(body)
+    while True:
+        if pointer is None:
+            raise NotPublishedError(f"{what} is not published (nothing published at {partition}); materialise it first")
+        version = partition / VERSIONS / pointer["version"]
+        body = _read_bytes(version / MANIFEST)
+        if body is not None and hashlib.sha256(body).hexdigest() == pointer["manifest_sha256"]:
+            return version, json.loads(body)
+        now, _ = _read_pointer(partition)
+        if now == pointer:
+            break
+        pointer = now  # superseded while being read: follow the partition to its current version
+    problem = "is missing" if body is None else "is not the one published (its SHA-256 differs from the pointer's)"
+    raise DamagedError(f"{what} is damaged: the manifest of the version its pointer names ({version / MANIFEST}) "
+                       f"{problem}; materialise {what} again")
 
 
 def published_version(partition: DataPath, what: str) -> DataPath:
@@ -430,12 +437,18 @@ def published_files(partition: DataPath, what: str) -> dict[str, DataPath]:
     """Paths of the files of one version, resolved once, so later reads cannot mix versions. On local disk each
     file is checked against its manifest (size and SHA-256, once per process and file state) before it is
     handed out: a file changed after publication is reported, never read."""
-    version, manifest = published_manifest(partition, what)
-    files = {f["name"]: version / f["name"] for f in manifest["files"]}
-    if not is_remote(version):
-        for entry in manifest["files"]:
-            _verify(files[entry["name"]], entry, what)
-    return files
+    while True:
+        version, manifest = published_manifest(partition, what)
+        files = {f["name"]: version / f["name"] for f in manifest["files"]}
+        if is_remote(version):
+            return files
+        try:
+            for entry in manifest["files"]:
+                _verify(files[entry["name"]], entry, what)
+            return files
+        except DamagedError:
+            if published_manifest(partition, what)[0] == version:
+                raise  # still the version published: damage, not a newer publication collecting this one
 
 
 _VERIFIED: set[tuple[str, int, int]] = set()
