@@ -43,7 +43,7 @@ from engine_assets.quality.checks import check_partitions  # noqa: E402
 from engine_assets.quality.contracts import load_contract  # noqa: E402
 from engine_assets.quality.gates import verify_gate, write_validation_bundle  # noqa: E402
 from engine_assets.run.errors import GateError  # noqa: E402
-from engine_assets.run.partitions import COUNTRIES, SCENARIOS  # noqa: E402
+from engine_assets.run.partitions import COUNTRY_CODES, COUNTRY_GROUPS, SCENARIOS  # noqa: E402
 from engine_assets.run.resources import EngineResource  # noqa: E402
 from engine_assets.storage.datasets import publish_dataset  # noqa: E402
 from engine_assets.storage.publish import Publication  # noqa: E402
@@ -115,7 +115,7 @@ def main() -> None:
     parser.add_argument("--data-root", type=Path, help="keep the world here (reused by later runs) instead of a temp dir")
     args = parser.parse_args()
     cache = (args.reference_root or Path(__file__).resolve().parent.parent / "data").resolve()
-    keys = COUNTRIES.get_partition_keys()
+    keys = COUNTRY_CODES
     with tempfile.TemporaryDirectory(prefix="entities-bench-") as tmp:
         home = args.data_root.resolve() if args.data_root else Path(tmp)
         root = home / "data"
@@ -136,7 +136,7 @@ def main() -> None:
         shutil.rmtree(identity.run_root / GROUP)
         through = Stages({
             "party counts": run([f"{GROUP}/party_counts"]),
-            "entity_world (8 tables)": run([f"{GROUP}/{name}" for name in TABLES], keys),
+            "entity_world (8 tables)": run([f"{GROUP}/{name}" for name in TABLES], COUNTRY_GROUPS.get_partition_keys()),
             "validation": run([f"{GROUP}/seg_6a_validation"]),
         })
     parties = rows["parties"]

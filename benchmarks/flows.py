@@ -56,7 +56,7 @@ from engine_assets.behaviour.seg_6b.world import market_pools, weekly_volumes  #
 from engine_assets.quality.contracts import load_contract  # noqa: E402
 from engine_assets.quality.gates import verify_gate  # noqa: E402
 from engine_assets.run.errors import GateError  # noqa: E402
-from engine_assets.run.partitions import COUNTRIES, DAYS, SCENARIO_DAYS, SCENARIOS  # noqa: E402
+from engine_assets.run.partitions import COUNTRY_GROUPS, DAYS, SCENARIO_DAYS, SCENARIOS  # noqa: E402
 from engine_assets.run.resources import EngineResource  # noqa: E402
 from engine_assets.storage.datasets import publish_dataset  # noqa: E402
 from engine_assets.storage.publish import Publication  # noqa: E402
@@ -74,7 +74,7 @@ def build_upstream(run) -> None:
     run(["seg_5a/calendar"], SCENARIOS.get_partition_keys())
     run(["seg_5a/seg_5a_validation"])
     run(["seg_6a/party_counts"])
-    run(ENTITY_TABLES, COUNTRIES.get_partition_keys())
+    run(ENTITY_TABLES, COUNTRY_GROUPS.get_partition_keys())
     run(["seg_6a/seg_6a_validation"])
     run(["seg_5b/latent_groups", "seg_5b/latent_field"], SCENARIOS.get_partition_keys())
     for scenario in SCENARIOS.get_partition_keys():

@@ -34,7 +34,7 @@ from stages import Stages, peak_rss_mb, share_reference  # noqa: E402
 from engine_assets.definitions import ASSET_CHECKS, ASSETS  # noqa: E402
 from engine_assets.quality.checks import check_partitions  # noqa: E402
 from engine_assets.quality.contracts import load_contract  # noqa: E402
-from engine_assets.run.partitions import COUNTRIES  # noqa: E402
+from engine_assets.run.partitions import COUNTRY_CODES, COUNTRY_GROUPS  # noqa: E402
 from engine_assets.run.resources import EngineResource  # noqa: E402
 from engine_assets.storage.datasets import load_dataset, publish_dataset  # noqa: E402
 from engine_assets.storage.io_manager import ShardIOManager  # noqa: E402
@@ -97,7 +97,7 @@ def run(merchants: int, reference: Path) -> None:
                 publish_dataset(identity, load_contract(f"seg_1a/{name}"), None, payload)
                 published.append((name, None))
             membership = load_dataset(identity, load_contract("seg_1a/foreign_membership"), None).collect()
-            for key, shard in catalogue_shards(membership, COUNTRIES.get_partition_keys()).items():
+            for key, shard in catalogue_shards(membership, COUNTRY_CODES).items():
                 publish_dataset(identity, load_contract("seg_1a/outlet_catalogue"), key, shard)
                 published.append(("outlet_catalogue", key))
 
@@ -117,7 +117,7 @@ def run(merchants: int, reference: Path) -> None:
     total = sum(stages.values())
     target = TARGETS.get(merchants)
     print(f"\n{merchants:,} merchants on {countries.size} home countries: {rows:,} rows "
-          f"({catalogue.num_rows:,} outlets in {len(COUNTRIES.get_partition_keys())} country partitions)")
+          f"({catalogue.num_rows:,} outlets in {len(COUNTRY_CODES)} country partitions)")
     for stage, seconds in stages.items():
         print(f"  {stage:<16} {seconds:7.2f} s")
     print(f"  {'total':<16} {total:7.2f} s" + (f"   [target <= {target:g} s]" if target else ""))
@@ -136,7 +136,7 @@ def run_in_dagster(reference: Path) -> None:
         root = share_reference(Path(tmp) / "data", reference)
         engine = EngineResource(data_root=str(root))
         resources = {"engine": engine, "shards": ShardIOManager(engine=engine)}
-        keys = COUNTRIES.get_partition_keys()
+        keys = COUNTRY_GROUPS.get_partition_keys()
         everything = [a for a in ASSETS if next(iter(a.keys)).path[0] in ("reference", "seg_1a")]
         everything += [c for c in ASSET_CHECKS if next(iter(c.check_keys)).asset_key.path[0] in ("reference", "seg_1a")]
         quiet = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
@@ -155,7 +155,7 @@ def run_in_dagster(reference: Path) -> None:
         validation = materialise(["seg_1a/seg_1a_validation"])
     total = universe + catalogue + validation
     print(f"\nreference profile ({engine.identity().profile.merchants:,} merchants) through Dagster, in-process, "
-          f"with every contract check: universe {universe:.2f} s, catalogue ({len(keys)} partitions) {catalogue:.2f} s, "
+          f"with every contract check: universe {universe:.2f} s, catalogue ({len(keys)} country groups) {catalogue:.2f} s, "
           f"validation {validation:.2f} s; total {total:.2f} s")
     print(f"  peak RSS so far: {peak_rss_mb():,.0f} MB")
 

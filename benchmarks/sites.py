@@ -33,7 +33,7 @@ from engine_assets.definitions import ASSET_CHECKS, ASSETS  # noqa: E402
 from engine_assets.quality.checks import check_partitions  # noqa: E402
 from engine_assets.quality.contracts import load_contract  # noqa: E402
 from engine_assets.quality.gates import write_validation_bundle  # noqa: E402
-from engine_assets.run.partitions import COUNTRIES  # noqa: E402
+from engine_assets.run.partitions import COUNTRY_CODES, COUNTRY_GROUPS  # noqa: E402
 from engine_assets.run.resources import EngineResource  # noqa: E402
 from engine_assets.storage.datasets import load_dataset, publish_dataset  # noqa: E402
 from engine_assets.storage.io_manager import ShardIOManager  # noqa: E402
@@ -105,8 +105,8 @@ def main() -> None:
     segments = ("reference", "seg_1a", "seg_3a", "seg_1b", "seg_2a")
     everything = [a for a in ASSETS if next(iter(a.keys)).path[0] in segments]
     everything += [c for c in ASSET_CHECKS if next(iter(c.check_keys)).asset_key.path[0] in segments]
-    keys = COUNTRIES.get_partition_keys()
-    countries = {"dagster/asset_partition_range_start": keys[0], "dagster/asset_partition_range_end": keys[-1]}
+    keys, groups = COUNTRY_CODES, COUNTRY_GROUPS.get_partition_keys()
+    countries = {"dagster/asset_partition_range_start": groups[0], "dagster/asset_partition_range_end": groups[-1]}
     quiet = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
 
     with tempfile.TemporaryDirectory(prefix="sites-bench-") as tmp:

@@ -87,7 +87,7 @@ def build_world_to_3b(cache: Path, tmp: Path):
     import dagster as dg
 
     from engine_assets.definitions import ASSETS
-    from engine_assets.run.partitions import COUNTRIES
+    from engine_assets.run.partitions import COUNTRY_GROUPS
     from engine_assets.run.resources import EngineResource
     from engine_assets.storage.io_manager import ShardIOManager
 
@@ -95,7 +95,7 @@ def build_world_to_3b(cache: Path, tmp: Path):
     dg.materialize([a for a in ASSETS if next(iter(a.keys)).path[0] == "reference"],
                    resources={"engine": engine, "shards": ShardIOManager(engine=engine)}, run_config=QUIET)
     run, engine = dagster_runner(share_reference(tmp / "data", cache / "reference"))
-    keys = COUNTRIES.get_partition_keys()
+    keys = COUNTRY_GROUPS.get_partition_keys()
     started = time.perf_counter()
     run(["reference/holidays", "reference/reference_validation", "seg_1a/merchants", "seg_1a/outlet_counts",
          "seg_1a/candidate_countries", "seg_1a/foreign_membership", "seg_2a/tz_transitions"])

@@ -5,7 +5,7 @@ from pathlib import Path
 import dagster as dg
 
 from engine_assets.definitions import ASSET_CHECKS, ASSETS
-from engine_assets.run.partitions import COUNTRIES, SCENARIO_DAYS, SCENARIOS
+from engine_assets.run.partitions import COUNTRY_GROUPS, SCENARIO_DAYS, SCENARIOS
 from engine_assets.run.resources import EngineResource
 from engine_assets.storage.io_manager import ShardIOManager
 from engine_assets.storage.publish import POINTER, read_manifest
@@ -15,7 +15,7 @@ ASSET_SEGMENTS = ("reference", "seg_1a", "seg_3a", "seg_1b", "seg_2a", "seg_2b",
                   "seg_6b", "report")
 UPSTREAM = ["reference/holidays", "reference/reference_validation", "seg_1a/merchants", "seg_1a/outlet_counts",
             "seg_1a/candidate_countries", "seg_1a/foreign_membership", "seg_2a/tz_transitions"]
-KEYS = COUNTRIES.get_partition_keys()
+KEYS = COUNTRY_GROUPS.get_partition_keys()
 DIGESTED = ("seg_3a", "seg_1b", "seg_2a", "seg_2b", "seg_3b", "seg_5a", "seg_6a")
 DAY_TABLES = ("seg_6b/flows", "seg_6b/events", "seg_6b/sessions", "seg_6b/truth_labels", "seg_6b/bank_view",
               "seg_6b/transactions")

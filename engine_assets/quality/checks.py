@@ -19,7 +19,7 @@ from dagster._core.definitions.asset_checks.asset_check_evaluation import AssetC
 from engine_assets.quality.contract_checks import ContractViolation, check_frames
 from engine_assets.quality.contracts import Contract, load_contract, validate_document
 from engine_assets.run.identity import RunIdentity
-from engine_assets.run.partitions import dimensions
+from engine_assets.run.partitions import is_country_groups, stored_partitions
 from engine_assets.run.resources import EngineResource
 from engine_assets.storage.datasets import PartitionKey, is_published, load_dataset, partition_path, scan_dataset
 from engine_assets.storage.publish import MANIFEST, read_manifest
@@ -132,6 +132,17 @@ def _latest_materialisations(instance: dg.DagsterInstance, asset_key: dg.AssetKe
         storage_id=r.storage_id, run_id=r.run_id, timestamp=r.timestamp) for r in records}
 
 
+def _group_verdict(results: dict[str, tuple[bool, dict[str, Any]]]) -> tuple[bool, dict[str, Any]]:
+    """A country group's verdict: it passes if every country does; failing countries' metadata under their code."""
+    failed = {code: metadata for code, (passed, metadata) in results.items() if not passed}
+    metadata: dict[str, Any] = {"countries": ", ".join(results), "failed_countries": ", ".join(failed)}
+    if rows := [m["rows_checked"] for _, m in results.values() if "rows_checked" in m]:
+        metadata["rows_checked"] = sum(rows)
+    for code, failure in failed.items():
+        metadata |= {f"{code}/{name}": value for name, value in failure.items()}
+    return not failed, metadata
+
+
 def contract_check(asset_key: list[str], partitions_def: dg.PartitionsDefinition | None = None) -> dg.AssetChecksDefinition:
     contract = load_contract("/".join(asset_key))
 
@@ -148,8 +159,14 @@ def contract_check(asset_key: list[str], partitions_def: dg.PartitionsDefinition
         # In the partitions' own order, so the latest verdict is the last partition's.
         keys: list[str | None] = [None] if partitions_def is None else sorted(
             context.partition_keys, key=partitions_def.get_partition_keys().index)
-        parsed = [dimensions(key, partitions_def) for key in keys]
-        verdicts = dict(zip(keys, check_partitions(identity, contract, parsed)))
+        parts = {None: {None: None}} if partitions_def is None else stored_partitions(keys, partitions_def)
+        flat = [(key, name, stored) for key in keys for name, stored in parts[key].items()]
+        results = check_partitions(identity, contract, [stored for _, _, stored in flat])
+        by_key: dict[str | None, dict] = {key: {} for key in keys}
+        for (key, name, _), result in zip(flat, results):
+            by_key[key][name] = result
+        grouped = is_country_groups(partitions_def)
+        verdicts = {key: _group_verdict(got) if grouped else next(iter(got.values())) for key, got in by_key.items()}
         yield from partition_evaluations(context, dg.AssetKey(asset_key), "contract", verdicts)
 
     return _contract

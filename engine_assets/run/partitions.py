@@ -17,13 +17,30 @@ POLICIES = load_policies()
 PROFILE = load_profile(active_profile_name(), POLICIES)
 
 
-def _country_keys() -> list[str]:
+def _country_codes() -> list[str]:
     # "all": every code the reference world may hold (ISO 3166-1 plus Kosovo's user-assigned XK).
     return list(PROFILE.countries) if PROFILE.countries is not None else sorted(iso_alpha2_codes())
 
 
+# The profile's countries, in order. Storage publishes one partition per country; Dagster sees them in
+# groups by first letter (COUNTRY_GROUPS), so a world of 250 countries is 26 Dagster partitions per asset:
+# Dagster records each partition of each asset in several events of ~10 ms (docs/decisions.md).
+COUNTRY_CODES = _country_codes()
+
+
+def country_group(code: str) -> str:
+    """The Dagster partition that builds country `code`: its first letter (DE -> D)."""
+    return code[0]
+
+
+def countries_in(groups) -> list[str]:
+    """The profile's countries that the country groups `groups` build, in the profile's order."""
+    wanted = set(groups)
+    return [code for code in COUNTRY_CODES if country_group(code) in wanted]
+
+
 # What a profile holds of each dimension, and how a user gets another value into a world.
-_FIX = {"country": "add the country to its countries", "scenario": "add the scenario to its scenarios",
+_FIX = {"country_group": "add a country of that letter to its countries", "scenario": "add the scenario to its scenarios",
         "day": "extend its horizon"}
 
 
@@ -33,15 +50,21 @@ def _held(dimension: str) -> str:
         return f"horizon {PROFILE.horizon.start} to {PROFILE.horizon.end}"
     if dimension == "scenario":
         return f"scenarios {', '.join(PROFILE.scenarios)}"
+    groups = ", ".join(sorted({country_group(c) for c in COUNTRY_CODES}))
     if PROFILE.countries is None:
-        return "countries (all: the ISO 3166-1 alpha-2 codes of the reference world)"
-    return f"countries {', '.join(PROFILE.countries)}"
+        return f"country groups {groups} (all: the ISO 3166-1 alpha-2 codes of the reference world, by first letter)"
+    return f"country groups {groups} (countries {', '.join(PROFILE.countries)}, by first letter)"
 
 
 def outside_profile(key: str, bad: dict[str, str]) -> str:
     """The refusal of partition `key`, whose `bad` dimensions (dimension -> value) the profile does not hold."""
-    what = "; ".join(f"{dim} {value!r} is not in its {_held(dim)}" for dim, value in bad.items())
-    fixes = " and ".join(_FIX[dim] for dim in bad)
+    what = "; ".join(f"{dim.replace('_', ' ')} {value!r} is not in its {_held(dim)}" for dim, value in bad.items())
+    code = bad.get("country_group", "")
+    if code in COUNTRY_CODES:  # a country where its group was wanted
+        return (f"partition key {key!r} is outside profile {PROFILE.name} ({PROFILE.file}): {what}; {code} is a "
+                f"country of the profile, built by the partition of its first letter: launch {country_group(code)!r}")
+    fixes = " and ".join("add the country to its countries" if dim == "country_group" and value in iso_alpha2_codes()
+                         else _FIX[dim] for dim, value in bad.items())
     return (f"partition key {key!r} is outside profile {PROFILE.name} ({PROFILE.file}): {what}; launch a key the "
             f"profile holds, or {fixes} in {PROFILE.file} (a new world, under a new ph= directory), or set "
             "ENGINE_PROFILE to a profile that holds it")
@@ -54,7 +77,7 @@ def outside_profile(key: str, bad: dict[str, str]) -> str:
 
 
 class StaticPartitionsDefinition(dg.StaticPartitionsDefinition):
-    """The profile's countries or scenarios."""
+    """The profile's country groups or scenarios."""
 
     def __init__(self, keys: list[str], dimension: str):
         super().__init__(keys)
@@ -86,7 +109,7 @@ class MultiPartitionsDefinition(dg.MultiPartitionsDefinition):
             raise dg.DagsterUnknownPartitionError(outside_profile(str(partition_key), bad)) from None
 
 
-COUNTRIES = StaticPartitionsDefinition(_country_keys(), "country")
+COUNTRY_GROUPS = StaticPartitionsDefinition(sorted({country_group(c) for c in COUNTRY_CODES}), "country_group")
 
 # The horizon is synthetic time: the day partitions are exactly its days, whatever today's date.
 # Without an end_offset reaching past the horizon end, Dagster would hide days after today.
@@ -102,9 +125,9 @@ SCENARIO_DAYS = MultiPartitionsDefinition({"scenario": SCENARIOS, "day": DAYS})
 
 
 def per_country(group: str) -> dict:
-    """Arguments of a country-partitioned asset of `group` published by the shards IO manager; one
-    run builds every country it is given (its validation reads them all)."""
-    return dict(partitions_def=COUNTRIES, io_manager_key="shards", backfill_policy=dg.BackfillPolicy.single_run(),
+    """Arguments of a per-country asset of `group` published by the shards IO manager; one run builds
+    every country group it is given (its validation reads them all)."""
+    return dict(partitions_def=COUNTRY_GROUPS, io_manager_key="shards", backfill_policy=dg.BackfillPolicy.single_run(),
                 group_name=group)
 
 
@@ -114,6 +137,18 @@ def dimensions(partition_key: str | None, partitions_def: dg.PartitionsDefinitio
     if partition_key is None or not isinstance(partitions_def, dg.MultiPartitionsDefinition):
         return partition_key
     return dict(partitions_def.get_partition_key_from_str(partition_key).keys_by_dimension)
+
+
+def is_country_groups(partitions_def: dg.PartitionsDefinition | None) -> bool:
+    return getattr(partitions_def, "dimension", None) == "country_group"
+
+
+def stored_partitions(partition_keys, partitions_def: dg.PartitionsDefinition | None) -> dict[str, dict]:
+    """Each Dagster partition key -> {key asset code uses: partition as storage names it}: a country
+    group's countries (each its own storage partition), or the key itself (`dimensions`)."""
+    if is_country_groups(partitions_def):
+        return {key: {code: code for code in countries_in([key])} for key in sorted(partition_keys)}
+    return {key: {key: dimensions(key, partitions_def)} for key in partition_keys}
 
 
 def scenario_days(partition_keys) -> list[tuple[str, dt.date]]:

@@ -6,6 +6,9 @@ several partitions, a mapping partition key -> output.
 Input: a LazyFrame (or document) for an unpartitioned upstream, and for a partitioned upstream
 always a dict partition key -> LazyFrame, whatever the number of partitions, so asset code has
 one shape to handle.
+
+Keys in both directions are storage's: a country, not the Dagster partition of its country group
+(engine_assets/run/partitions.py); Dagster records one materialisation per group, summing its countries.
 """
 
 from typing import Any, Mapping
@@ -14,7 +17,7 @@ import dagster as dg
 
 from engine_assets.quality.contracts import load_contract, load_dictionary
 from engine_assets.run import faults
-from engine_assets.run.partitions import dimensions
+from engine_assets.run.partitions import is_country_groups, stored_partitions
 from engine_assets.run.resources import EngineResource
 from engine_assets.storage.datasets import publish_dataset
 from engine_assets.storage.publish import Published
@@ -45,12 +48,19 @@ def _split(obj: Any, keys: list[str], dataset: str, is_document: bool) -> Mappin
     )
 
 
-def _metadata(kind: str, pub: Published) -> dict[str, Any]:
-    rows = {"dagster/row_count": pub.rows} if kind == "table" else {"kind": kind}
-    return rows | ({"race": "lost to the same bytes"} if pub.raced else {}) | {
-        "bytes": pub.bytes,
-        "path": dg.MetadataValue.path(str(pub.path)),
-        "files": dg.MetadataValue.json([f.__dict__ for f in pub.files]),
+def _metadata(kind: str, pubs: dict[str, Published], grouped: bool) -> dict[str, Any]:
+    """One materialisation's metadata: its publication's, or a country group's summed over its countries."""
+    rows = {"dagster/row_count": sum(p.rows for p in pubs.values())} if kind == "table" else {"kind": kind}
+    raced = {"race": "lost to the same bytes"} if any(p.raced for p in pubs.values()) else {}
+    if not grouped:
+        [pub] = pubs.values()
+        return rows | raced | {"bytes": pub.bytes, "path": dg.MetadataValue.path(str(pub.path)),
+                               "files": dg.MetadataValue.json([f.__dict__ for f in pub.files])}
+    return rows | raced | {
+        "bytes": sum(p.bytes for p in pubs.values()),
+        "countries": ", ".join(pubs),
+        "path": dg.MetadataValue.path(str(next(iter(pubs.values())).path.parent)),
+        "files": dg.MetadataValue.json({code: [f.__dict__ for f in p.files] for code, p in pubs.items()}),
     }
 
 
@@ -64,26 +74,28 @@ class ShardIOManager(dg.IOManager):
         contract = load_contract(dataset_id(context.asset_key))
         identity = self.engine.identity()
         if context.has_asset_partitions:
-            keys = list(context.asset_partition_keys)
-            outputs = _split(obj, keys, contract.dataset, contract.kind == "document")
             pdef = context.asset_partitions_def
+            parts = stored_partitions(context.asset_partition_keys, pdef)
+            storage = {key: stored for group in parts.values() for key, stored in group.items()}
+            outputs = _split(obj, list(storage), contract.dataset, contract.kind == "document")
         else:
-            outputs, pdef = {None: obj}, None
-        published = {k: publish_dataset(identity, contract, dimensions(k, pdef), v) for k, v in outputs.items()}
+            pdef, parts, storage, outputs = None, {None: {None: None}}, {None: None}, {None: obj}
+        published = {k: publish_dataset(identity, contract, storage[k], v) for k, v in outputs.items()}
         faults.point("dagster.after_publish")
         for key, pub in published.items():
             if pub.raced:  # harmless (same bytes), but a second run of the same partitions is worth knowing about
                 context.log.warning(f"{contract.dataset} {key or ''}: another run published the same bytes first; "
                                     "its version stands")
         common = {"contract_version": contract.version, "parameter_hash": identity.parameter_hash, "seed": identity.seed}
-        if None in published:
-            context.add_output_metadata(_metadata(contract.kind, published[None]) | common)
+        grouped = is_country_groups(pdef)
+        if None in parts:
+            context.add_output_metadata(_metadata(contract.kind, published, grouped) | common)
             return
-        # One materialisation per partition, each with its own rows, bytes and digests.
-        for key, pub in published.items():
+        # One materialisation per Dagster partition, each with its own rows, bytes and digests.
+        for key, group in parts.items():
             context.step_context.add_asset_metadata(
-                _metadata(contract.kind, pub) | common, asset_key=context.asset_key, partition_key=key
-            )
+                _metadata(contract.kind, {k: published[k] for k in group}, grouped) | common,
+                asset_key=context.asset_key, partition_key=key)
 
     def load_input(self, context: dg.InputContext) -> Any:
         # Inputs are read like every other read: declared, and behind the upstream segment's gate.
@@ -91,8 +103,8 @@ class ShardIOManager(dg.IOManager):
         dataset = dataset_id(context.asset_key)
         if not context.has_asset_partitions:
             return read.scan(dataset)
-        pdef = context.asset_partitions_def
-        return {k: read.scan(dataset, dimensions(k, pdef)) for k in context.asset_partition_keys}
+        parts = stored_partitions(context.asset_partition_keys, context.asset_partitions_def)
+        return {key: read.scan(dataset, stored) for group in parts.values() for key, stored in group.items()}
 
 
 @dg.io_manager(required_resource_keys={"engine"},

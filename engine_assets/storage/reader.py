@@ -22,7 +22,7 @@ from engine_assets.quality.contracts import Contract, load_contract
 from engine_assets.quality.gates import validation_key, verify_gate
 from engine_assets.run.errors import LineageError
 from engine_assets.run.identity import RunIdentity
-from engine_assets.run.partitions import COUNTRIES
+from engine_assets.run.partitions import COUNTRY_CODES
 from engine_assets.storage.datasets import PartitionKey, is_published, load_dataset, partition_path, scan_partitions
 from engine_assets.storage.publish import read_manifest
 from engine_kernels.digest import length_prefixed_sha256
@@ -98,7 +98,7 @@ class Reader:
         not published."""
         contract = self._contract(dataset)
         frame, codes = scan_partitions(self.identity, contract, columns, tagged)
-        return frame, sorted(set(COUNTRIES.get_partition_keys()) - set(codes))
+        return frame, sorted(set(COUNTRY_CODES) - set(codes))
 
     def require(self, *datasets: str) -> None:
         """Declare intent to read `datasets` through another object (a cached in-memory world): refuses

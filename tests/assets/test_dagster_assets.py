@@ -14,8 +14,9 @@ from engine_assets.quality.checks import contract_check
 from engine_assets.quality.contracts import load_contract
 from engine_assets.quality.gates import CheckOutcome, ValidationCheck, validation_asset, verify_gate
 from engine_assets.quality.realism import Sample
+from engine_assets.run import partitions
 from engine_assets.run.identity import manifest_fingerprint
-from engine_assets.run.partitions import COUNTRIES, DAYS, SCENARIO_DAYS
+from engine_assets.run.partitions import COUNTRY_CODES, COUNTRY_GROUPS, DAYS, SCENARIO_DAYS, countries_in
 from engine_assets.run.resources import EngineResource
 from engine_assets.storage import io_manager, reader
 from engine_assets.storage.datasets import load_dataset, partition_path
@@ -53,7 +54,10 @@ def test_definitions_load_and_validate():
 
 
 def test_partitions_follow_the_ci_profile():
-    assert COUNTRIES.get_partition_keys() == ["AE", "BR", "DE", "GB", "IN", "US"]
+    assert COUNTRY_CODES == ["AE", "BR", "DE", "GB", "IN", "US"]
+    # Dagster sees the countries in groups by first letter; storage keeps one partition per country.
+    assert COUNTRY_GROUPS.get_partition_keys() == ["A", "B", "D", "G", "I", "U"]
+    assert countries_in(["U", "D"]) == ["DE", "US"]
     assert DAYS.get_partition_keys() == ["2026-03-27", "2026-03-28", "2026-03-29"]
     assert len(SCENARIO_DAYS.get_partition_keys()) == 3
 
@@ -121,15 +125,16 @@ def _merchants(country: str, duplicate: bool = False) -> pl.DataFrame:
     }, schema_overrides={"closed_at": pl.Datetime("us", "UTC"), "parent_id": pl.Int64})
 
 
-def _toy_assets(duplicate_in: str | None = None):
+def _toy_assets(duplicate_in: str | None = None, by=COUNTRY_PAIR):
     @dg.asset(key=["demo", "mcc_codes"], io_manager_key="shards")
     def mcc_codes():
         return pl.DataFrame({"mcc": [5411, 5812], "label": ["Grocery", "Restaurants"]})
 
-    @dg.asset(key=["demo", "merchants"], io_manager_key="shards", partitions_def=COUNTRY_PAIR,
+    @dg.asset(key=["demo", "merchants"], io_manager_key="shards", partitions_def=by,
               deps=[mcc_codes], backfill_policy=dg.BackfillPolicy.single_run())
     def merchants(context: dg.AssetExecutionContext):
-        return {c: _merchants(c, duplicate=c == duplicate_in) for c in context.partition_keys}
+        codes = partitions.countries_in(context.partition_keys) if by != COUNTRY_PAIR else context.partition_keys
+        return {c: _merchants(c, duplicate=c == duplicate_in) for c in codes}
 
     # In the merchants' own segment: a read from another segment would need that segment's gate.
     @dg.asset(key=["demo", "merchant_count"], group_name="demo",
@@ -138,7 +143,7 @@ def _toy_assets(duplicate_in: str | None = None):
         return {c: lf.select(pl.len()).collect().item() for c, lf in merchants.items()}
 
     return [mcc_codes, merchants, merchant_count], [
-        contract_check(["demo", "mcc_codes"]), contract_check(["demo", "merchants"], COUNTRY_PAIR)]
+        contract_check(["demo", "mcc_codes"]), contract_check(["demo", "merchants"], by)]
 
 
 def _failure_text(result) -> str:
@@ -165,6 +170,46 @@ def test_partition_range_publishes_each_country_and_checks_pass(tmp_path, fixtur
     assert sorted(p.name for p in data.rglob("country=*")) == ["country=GB", "country=US"]
     counted = dg.materialize([*assets], selection=["demo/merchant_count"], resources=_resources(tmp_path), run_config=QUIET)
     assert counted.output_for_node("demo__merchant_count") == {"GB": 3, "US": 3}
+
+
+@pytest.fixture
+def country_groups(monkeypatch):
+    """Three countries in two groups, the way a profile of many countries is partitioned in Dagster."""
+    monkeypatch.setattr(partitions, "COUNTRY_CODES", ["GB", "GR", "US"])
+    return partitions.StaticPartitionsDefinition(["G", "U"], "country_group")
+
+
+GROUP_RANGE = {"dagster/asset_partition_range_start": "G", "dagster/asset_partition_range_end": "U"}
+
+
+def test_a_country_group_is_one_dagster_partition_and_one_storage_partition_per_country(
+        tmp_path, fixture_contracts, country_groups):
+    assets, asset_checks = _toy_assets(by=country_groups)
+    assert _materialise(tmp_path, assets, asset_checks, ["demo/mcc_codes"]).success
+    result = _materialise(tmp_path, assets, asset_checks, ["demo/merchants"], GROUP_RANGE)
+    assert result.success
+    data = tmp_path / "data" / "ci"
+    assert sorted(p.name for p in data.rglob("country=*")) == ["country=GB", "country=GR", "country=US"]
+    built = {m.partition: m.metadata for m in result.get_asset_materialization_events()
+             for m in [m.event_specific_data.materialization]}
+    assert {k: (v["dagster/row_count"].value, v["countries"].value) for k, v in built.items()} == {
+        "G": (6, "GB, GR"), "U": (3, "US")}
+    evaluations = {e.partition: e for e in result.get_asset_check_evaluations()}
+    assert {k: e.passed for k, e in evaluations.items()} == {"G": True, "U": True}
+    assert evaluations["G"].metadata["rows_checked"].value == 6
+    counted = dg.materialize([*assets], selection=["demo/merchant_count"], resources=_resources(tmp_path), run_config=QUIET)
+    assert counted.output_for_node("demo__merchant_count") == {"GB": 3, "GR": 3, "US": 3}  # asset code sees countries
+
+
+def test_one_bad_country_fails_its_group_and_names_the_country(tmp_path, fixture_contracts, country_groups):
+    assets, asset_checks = _toy_assets(duplicate_in="GR", by=country_groups)
+    _materialise(tmp_path, assets, asset_checks, ["demo/mcc_codes"])
+    result = _materialise(tmp_path, assets, asset_checks, ["demo/merchants", "demo/merchant_count"], GROUP_RANGE)
+    verdicts = {e.partition: e for e in result.get_asset_check_evaluations()}
+    assert not verdicts["G"].passed and verdicts["U"].passed
+    assert verdicts["G"].metadata["failed_countries"].value == "GR"
+    assert "merchant_id" in verdicts["G"].metadata["GR/violations"].value
+    assert "demo__merchant_count" not in {e.step_key for e in result.get_step_success_events()}
 
 
 def test_contract_violation_fails_the_blocking_check_and_stops_downstream(tmp_path, fixture_contracts):

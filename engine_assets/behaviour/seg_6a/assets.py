@@ -15,7 +15,7 @@ import polars as pl
 
 from engine_assets.behaviour.seg_6a.homes import home_placer
 from engine_assets.behaviour.seg_6a.tables import TABLES, country_tables
-from engine_assets.run.partitions import COUNTRIES
+from engine_assets.run.partitions import COUNTRY_CODES, COUNTRY_GROUPS, countries_in
 from engine_assets.quality.contracts import load_contract
 from engine_assets.run.progress import Progress
 from engine_assets.run.resources import EngineResource
@@ -55,7 +55,7 @@ def party_table(identity, profile: pl.DataFrame, classes: pl.DataFrame, edges: p
     """One row per country of the profile: population, weekly payments and parties."""
     policy = identity.policies.entities.model.parties
     # Nobody lives on the map of a code outside the populated world (Antarctica): no homes to draw.
-    people = countries.filter(pl.col("country_iso").is_in(COUNTRIES.get_partition_keys())).select(
+    people = countries.filter(pl.col("country_iso").is_in(COUNTRY_CODES)).select(
         "country_iso", population=pl.when("is_populated_world").then("population").otherwise(0))
     volumes = weekly_payments(profile, classes, edges)
     frame = people.join(volumes, on="country_iso", how="left").fill_null(0.0).sort("country_iso")
@@ -153,11 +153,11 @@ def publish_world(read: Reader, wanted: list[str],
     outs={name: dataset_out(f"{GROUP}/{name}") for name in TABLES},
     **upstream(GROUP, reads=[f"{GROUP}/party_counts", "seg_1b/site_locations", "seg_1a/merchants",
                              "reference/tz_grid", *WORLD_DATASETS]),
-    partitions_def=COUNTRIES, backfill_policy=dg.BackfillPolicy.single_run(), group_name=GROUP,
+    partitions_def=COUNTRY_GROUPS, backfill_policy=dg.BackfillPolicy.single_run(), group_name=GROUP,
 )
 def entity_world(context: dg.AssetExecutionContext, engine: EngineResource):
     """Parties with homes, accounts, cards, tokens, handles, devices, terminals, addresses and fraud roles."""
-    countries = list(context.partition_keys)
+    countries = countries_in(context.partition_keys)
     return publish_world(Reader.of(context, engine.identity()), countries,
                          Progress(context.log, "6A countries", len(countries), "countries"))
 

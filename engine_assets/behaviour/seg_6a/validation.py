@@ -18,7 +18,7 @@ from engine_assets.quality.gates import MISSING_PARTITIONS_REMEDY, CheckOutcome,
 from engine_assets.quality.realism import Sample, corridor, invariant
 from engine_assets.storage.reader import Reader
 from engine_assets.world.reference.world import WORLD_DATASETS, reference_world
-from engine_assets.run.partitions import COUNTRIES
+from engine_assets.run.partitions import COUNTRY_CODES
 from engine_assets.world.seg_1b.assets import COUNTRY_INDEX
 from engine_kernels.entities.country import DEVICES_PER_PARTY_CAP
 from engine_kernels.ids import ID_KINDS
@@ -67,7 +67,7 @@ def structure_outcomes(read: Reader, t: dict[str, pl.DataFrame], missing: dict[s
     parties, accounts, instruments, devices = t["parties"], t["accounts"], t["instruments"], t["devices"]
     dlinks, roles, per_device = t["device_links"], t["fraud_roles"], t["per_device"]
     absent = {name: m for name, m in missing.items() if m}
-    countries = COUNTRIES.get_partition_keys()
+    countries = COUNTRY_CODES
     misplaced = {name: placement_faults(read, name, [c for c in countries if c not in missing[name]])
                  for name in TABLES}
     repeated = {name: t[name].height - t[name][col].n_unique() for name, col in IDS.items()}

@@ -19,7 +19,7 @@ from engine_assets.behaviour.seg_6b.transactions import DAY_READS, LOOKUP_READS,
     transactions_table, week_before
 from engine_assets.behaviour.seg_6b.world import WORLD_READS, World, market_pools, weekly_volumes
 from engine_assets.quality.contracts import load_contract
-from engine_assets.run.partitions import COUNTRIES, SCENARIO_DAYS, SCENARIOS, scenario_days
+from engine_assets.run.partitions import COUNTRY_CODES, SCENARIO_DAYS, SCENARIOS, scenario_days
 from engine_assets.run.progress import Progress
 from engine_assets.run.resources import EngineResource
 from engine_assets.storage.datasets import PublishQueue
@@ -37,7 +37,7 @@ WHOLE = [d for d in (*WORLD_READS, "seg_5a/merchant_zone_profile", "seg_3b/virtu
 
 
 def load_world(read: Reader, with_patronage: bool = True) -> World:
-    world = World(read, COUNTRIES.get_partition_keys())
+    world = World(read, COUNTRY_CODES)
     if with_patronage:
         world.attach_patronage(read.scan(f"{GROUP}/patronage"))
     return world

@@ -11,7 +11,7 @@ import dagster as dg
 import polars as pl
 
 from engine_assets.run.identity import RunIdentity
-from engine_assets.run.partitions import per_country
+from engine_assets.run.partitions import countries_in, per_country
 from engine_assets.run.resources import EngineResource
 from engine_assets.storage.io_manager import dataset_out
 from engine_assets.storage.publish import Publication
@@ -78,7 +78,7 @@ def merchant_universe(context: dg.AssetExecutionContext, engine: EngineResource,
 )
 def outlet_catalogue(context: dg.AssetExecutionContext, foreign_membership: pl.LazyFrame):
     """One row per outlet, single-site merchants included, written per legal country."""
-    return catalogue_shards(foreign_membership.collect(), list(context.partition_keys))
+    return catalogue_shards(foreign_membership.collect(), countries_in(context.partition_keys))
 
 
 ASSETS = [merchant_universe, outlet_catalogue]

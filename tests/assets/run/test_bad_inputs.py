@@ -231,8 +231,16 @@ PARTITION_CASES = {
     "country_outside_the_profile": (
         "world_job", "FR",
         ["partition key 'FR' is outside profile ci (config/profiles/ci.yaml)",
-         "country 'FR' is not in its countries AE, BR, DE, GB, IN, US",
-         "add the country to its countries in config/profiles/ci.yaml"]),
+         "country group 'FR' is not in its country groups A, B, D, G, I, U (countries AE, BR, DE, GB, IN, US, by "
+         "first letter)", "add the country to its countries in config/profiles/ci.yaml"]),
+    "country_instead_of_its_group": (
+        "world_job", "DE",
+        ["partition key 'DE' is outside profile ci (config/profiles/ci.yaml)",
+         "DE is a country of the profile, built by the partition of its first letter: launch 'D'"]),
+    "group_without_a_country": (
+        "world_job", "F",
+        ["country group 'F' is not in its country groups A, B, D, G, I, U",
+         "add a country of that letter to its countries in config/profiles/ci.yaml"]),
     "day_outside_the_horizon": (
         "behaviour_daily_job", "2026-04-01|baseline",
         ["partition key '2026-04-01|baseline' is outside profile ci (config/profiles/ci.yaml)",

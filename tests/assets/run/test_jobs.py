@@ -8,7 +8,7 @@ from engine_assets.behaviour.seg_6b.assets import DAY_TABLES
 from engine_assets.definitions import ASSETS, LAYERS, defs
 from engine_assets.run.jobs import RANGE_END, RANGE_START, build_stages, stage_tags
 from engine_assets.run.layers import Layer, Segment
-from engine_assets.run.partitions import COUNTRIES, SCENARIO_DAYS, SCENARIOS
+from engine_assets.run.partitions import COUNTRY_GROUPS, SCENARIO_DAYS, SCENARIOS
 from engine_assets.run.resources import EngineResource
 from engine_assets.storage.io_manager import ShardIOManager
 
@@ -24,10 +24,10 @@ def test_the_world_is_built_by_nine_jobs_in_order():
                                         "behaviour_validation_job", "reporting_job"]
     assert [j.name for j in defs.jobs] == [s.name for s in stages]
     by_name = {s.name: s for s in stages}
-    assert by_name["world_job"].partitions_def == COUNTRIES and not by_name["world_job"].per_partition
+    assert by_name["world_job"].partitions_def == COUNTRY_GROUPS and not by_name["world_job"].per_partition
     assert by_name["clock_job"].partitions_def == SCENARIOS
     behaviour = by_name["behaviour_job"]
-    assert behaviour.partitions_def == COUNTRIES and not behaviour.per_partition
+    assert behaviour.partitions_def == COUNTRY_GROUPS and not behaviour.per_partition
     # 6B's scenario-free patronage is built with the entity world it is drawn from.
     assert {k.to_user_string() for k in behaviour.keys if k.path[0] != "seg_6a"} == {"seg_6b/patronage"}
     flows = by_name["behaviour_daily_job"]
@@ -52,10 +52,10 @@ def test_the_world_is_built_by_nine_jobs_in_order():
 
 def test_whole_stages_carry_their_range_and_per_partition_stages_none():
     stages = _stages(ASSETS)
-    assert stage_tags(stages["world_job"]) == {RANGE_START: COUNTRIES.get_partition_keys()[0],
-                                               RANGE_END: COUNTRIES.get_partition_keys()[-1]}
+    assert stage_tags(stages["world_job"]) == {RANGE_START: COUNTRY_GROUPS.get_partition_keys()[0],
+                                               RANGE_END: COUNTRY_GROUPS.get_partition_keys()[-1]}
     assert stage_tags(stages["clock_daily_job"]) == {} and stage_tags(stages["clock_validation_job"]) == {}
-    assert defs.resolve_job_def("world_job").tags[RANGE_START] == "AE"
+    assert defs.resolve_job_def("world_job").tags[RANGE_START] == "A"
 
 
 def test_a_new_layer_gets_its_jobs_from_the_same_walk():

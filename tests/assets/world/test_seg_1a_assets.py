@@ -10,7 +10,7 @@ from worlds import published_digests
 from engine_assets.definitions import ASSET_CHECKS, ASSETS
 from engine_assets.quality.gates import verify_gate
 from engine_assets.run.errors import GateError
-from engine_assets.run.partitions import COUNTRIES
+from engine_assets.run.partitions import COUNTRY_CODES, COUNTRY_GROUPS
 from engine_assets.run.resources import EngineResource
 from engine_assets.storage.io_manager import ShardIOManager
 from engine_assets.storage.publish import POINTER, read_manifest, scan_published
@@ -52,7 +52,7 @@ def _errors(result) -> list[str]:
 
 def _build_world(root: Path) -> None:
     reference = ["reference/holidays", "reference/reference_validation"]
-    for selection, partitions in ((reference + UNIVERSE, None), (["seg_1a/outlet_catalogue"], COUNTRIES.get_partition_keys()),
+    for selection, partitions in ((reference + UNIVERSE, None), (["seg_1a/outlet_catalogue"], COUNTRY_GROUPS.get_partition_keys()),
                                   (["seg_1a/seg_1a_validation"], None)):
         result = _run(root, selection, partitions)
         assert result.success, _errors(result)
@@ -84,7 +84,7 @@ def test_every_dataset_is_published_with_its_rng_accounting(built):
     merchants = read_manifest(base / "merchants", "seg_1a/merchants")
     assert merchants["rows"] == 60 and merchants["rng_draws"] == {"1a.channel": 60, "1a.home": 60, "1a.mcc": 120}
     shards = sorted(p.name for p in (base / "outlet_catalogue").iterdir() if (p / POINTER).exists())
-    assert shards == [f"country={c}" for c in COUNTRIES.get_partition_keys()]
+    assert shards == [f"country={c}" for c in COUNTRY_CODES]
     catalogue = pl.concat([scan_published(base / "outlet_catalogue" / s, s).collect() for s in shards])
     counts = scan_published(base / "outlet_counts", "outlet_counts").collect()
     # Single-site merchants are in the catalogue too: one row per outlet of every merchant.
@@ -96,19 +96,19 @@ def test_homes_are_the_profile_countries_weighted_by_gdp(built):
     base = next(built.glob("ci/seed=*/ph=*/seg_1a"))
     homes = scan_published(base / "merchants", "merchants").collect()["home_country_iso"].value_counts()
     by_home = dict(zip(homes["home_country_iso"], homes["count"]))
-    assert set(by_home) <= set(COUNTRIES.get_partition_keys())
+    assert set(by_home) <= set(COUNTRY_CODES)
     assert by_home["US"] == max(by_home.values())
 
 
 def test_rebuild_is_byte_identical_whatever_the_partition_batching(built, world_root):
-    """Catalogue country by country, in reverse order, into a fresh root: the same bytes as one run."""
+    """Catalogue country group by group, in reverse order, into a fresh root: the same bytes as one run."""
     result = _run(world_root, ["reference/holidays", "reference/reference_validation", *UNIVERSE])
     assert result.success, _errors(result)
-    for country in reversed(COUNTRIES.get_partition_keys()):
-        single = _run(world_root, ["seg_1a/outlet_catalogue"], [country])
+    for group in reversed(COUNTRY_GROUPS.get_partition_keys()):
+        single = _run(world_root, ["seg_1a/outlet_catalogue"], [group])
         assert single.success, _errors(single)
     first, second = _digests(built), _digests(world_root)
-    assert len(first) == len(UNIVERSE) + len(COUNTRIES.get_partition_keys())
+    assert len(first) == len(UNIVERSE) + len(COUNTRY_CODES)
     assert first == second
 
 
