@@ -52,7 +52,9 @@ def reference_key() -> str:
     return h.hexdigest()
 
 
+@lru_cache(maxsize=1)
 def engine_version() -> str:
+    # Read once: every manifest records it, and reading a distribution's metadata costs about a millisecond.
     return metadata.version(ENGINE_DISTRIBUTION)
 
 

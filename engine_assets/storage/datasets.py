@@ -182,7 +182,7 @@ def scan_partitions(identity: RunIdentity, contract: Contract, columns: list[str
 
 
 class PublishQueue:
-    """Publishes partitions on one background thread while the caller computes the next ones.
+    """Publishes partitions on `writers` background threads while the caller computes the next ones.
 
     Parquet encoding and compression release the GIL, so a day's tables are written while the
     kernels generate the next day. At most `pending` publications wait or run: `put` blocks
@@ -190,11 +190,13 @@ class PublishQueue:
     publication is atomic on its own; the error of a finished one is raised by the next `put`
     (of a running one, by the `put` that waits for it) or by `wait`, and leaving the block waits
     for every started publication and raises its error unless an exception is already leaving.
+    Publications are independent (one partition each), so two writers give the same bytes as one:
+    many small partitions (a country's entity tables) spend most of their time in per-file work.
     """
 
-    def __init__(self, identity: RunIdentity, pending: int = 2):
+    def __init__(self, identity: RunIdentity, pending: int = 2, writers: int = 1):
         self.identity, self.pending = identity, pending
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="publish")
+        self._pool = ThreadPoolExecutor(max_workers=writers, thread_name_prefix="publish")
         self._queue: deque[Future] = deque()
         self._done: list[Published] = []
 

@@ -136,7 +136,7 @@ def publish_world(read: Reader, wanted: list[str],
     inputs = WorldInputs(read, wanted)
     contracts = {name: load_contract(f"{GROUP}/{name}") for name in TABLES}
     futures: dict[str, dict[str, Future]] = {name: {} for name in TABLES}
-    with PublishQueue(read.identity, pending=2 * len(TABLES)) as queue:
+    with PublishQueue(read.identity, pending=2 * len(TABLES), writers=2) as queue:
         for country in wanted:
             tables, words = inputs.country(country)
             for name in TABLES:
