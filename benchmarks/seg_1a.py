@@ -155,8 +155,8 @@ def run_in_dagster(reference: Path) -> None:
         validation = materialise(["seg_1a/seg_1a_validation"])
     total = universe + catalogue + validation
     print(f"\nreference profile ({engine.identity().profile.merchants:,} merchants) through Dagster, in-process, "
-          f"with every contract check: universe {universe:.2f} s, catalogue ({len(keys)} country groups) {catalogue:.2f} s, "
-          f"validation {validation:.2f} s; total {total:.2f} s")
+          f"with every contract check: universe {universe:.2f} s, catalogue ({len(keys)} country groups) "
+          f"{catalogue:.2f} s, validation {validation:.2f} s; total {total:.2f} s")
     print(f"  peak RSS so far: {peak_rss_mb():,.0f} MB")
 
 

@@ -159,14 +159,11 @@ def contract_check(asset_key: list[str], partitions_def: dg.PartitionsDefinition
         # In the partitions' own order, so the latest verdict is the last partition's.
         keys: list[str | None] = [None] if partitions_def is None else sorted(
             context.partition_keys, key=partitions_def.get_partition_keys().index)
-        parts = {None: {None: None}} if partitions_def is None else stored_partitions(keys, partitions_def)
-        flat = [(key, name, stored) for key in keys for name, stored in parts[key].items()]
-        results = check_partitions(identity, contract, [stored for _, _, stored in flat])
-        by_key: dict[str | None, dict] = {key: {} for key in keys}
-        for (key, name, _), result in zip(flat, results):
-            by_key[key][name] = result
+        parts = stored_partitions(keys, partitions_def)
+        results = iter(check_partitions(identity, contract, [s for group in parts.values() for s in group.values()]))
+        got = {key: {name: next(results) for name in group} for key, group in parts.items()}
         grouped = is_country_groups(partitions_def)
-        verdicts = {key: _group_verdict(got) if grouped else next(iter(got.values())) for key, got in by_key.items()}
+        verdicts = {key: _group_verdict(by_name) if grouped else by_name[key] for key, by_name in got.items()}
         yield from partition_evaluations(context, dg.AssetKey(asset_key), "contract", verdicts)
 
     return _contract

@@ -40,8 +40,8 @@ def countries_in(groups) -> list[str]:
 
 
 # What a profile holds of each dimension, and how a user gets another value into a world.
-_FIX = {"country_group": "add a country of that letter to its countries", "scenario": "add the scenario to its scenarios",
-        "day": "extend its horizon"}
+_FIX = {"country_group": "add a country of that letter to its countries",
+        "scenario": "add the scenario to its scenarios", "day": "extend its horizon"}
 
 
 def _held(dimension: str) -> str:
@@ -143,9 +143,10 @@ def is_country_groups(partitions_def: dg.PartitionsDefinition | None) -> bool:
     return getattr(partitions_def, "dimension", None) == "country_group"
 
 
-def stored_partitions(partition_keys, partitions_def: dg.PartitionsDefinition | None) -> dict[str, dict]:
+def stored_partitions(partition_keys, partitions_def: dg.PartitionsDefinition | None) -> dict[str | None, dict]:
     """Each Dagster partition key -> {key asset code uses: partition as storage names it}: a country
-    group's countries (each its own storage partition), or the key itself (`dimensions`)."""
+    group's countries (each its own storage partition), or the key itself (`dimensions`; None for an
+    unpartitioned asset)."""
     if is_country_groups(partitions_def):
         return {key: {code: code for code in countries_in([key])} for key in sorted(partition_keys)}
     return {key: {key: dimensions(key, partitions_def)} for key in partition_keys}

@@ -73,13 +73,11 @@ class ShardIOManager(dg.IOManager):
     def handle_output(self, context: dg.OutputContext, obj: Any) -> None:
         contract = load_contract(dataset_id(context.asset_key))
         identity = self.engine.identity()
-        if context.has_asset_partitions:
-            pdef = context.asset_partitions_def
-            parts = stored_partitions(context.asset_partition_keys, pdef)
-            storage = {key: stored for group in parts.values() for key, stored in group.items()}
-            outputs = _split(obj, list(storage), contract.dataset, contract.kind == "document")
-        else:
-            pdef, parts, storage, outputs = None, {None: {None: None}}, {None: None}, {None: obj}
+        partitioned = context.has_asset_partitions
+        pdef = context.asset_partitions_def if partitioned else None
+        parts = stored_partitions(context.asset_partition_keys if partitioned else [None], pdef)
+        storage = {key: stored for group in parts.values() for key, stored in group.items()}
+        outputs = _split(obj, list(storage), contract.dataset, contract.kind == "document") if partitioned else {None: obj}
         published = {k: publish_dataset(identity, contract, storage[k], v) for k, v in outputs.items()}
         faults.point("dagster.after_publish")
         for key, pub in published.items():
@@ -88,7 +86,7 @@ class ShardIOManager(dg.IOManager):
                                     "its version stands")
         common = {"contract_version": contract.version, "parameter_hash": identity.parameter_hash, "seed": identity.seed}
         grouped = is_country_groups(pdef)
-        if None in parts:
+        if not partitioned:
             context.add_output_metadata(_metadata(contract.kind, published, grouped) | common)
             return
         # One materialisation per Dagster partition, each with its own rows, bytes and digests.

@@ -197,7 +197,8 @@ def test_a_country_group_is_one_dagster_partition_and_one_storage_partition_per_
     evaluations = {e.partition: e for e in result.get_asset_check_evaluations()}
     assert {k: e.passed for k, e in evaluations.items()} == {"G": True, "U": True}
     assert evaluations["G"].metadata["rows_checked"].value == 6
-    counted = dg.materialize([*assets], selection=["demo/merchant_count"], resources=_resources(tmp_path), run_config=QUIET)
+    counted = dg.materialize([*assets], selection=["demo/merchant_count"], resources=_resources(tmp_path),
+                             run_config=QUIET)
     assert counted.output_for_node("demo__merchant_count") == {"GB": 3, "GR": 3, "US": 3}  # asset code sees countries
 
 

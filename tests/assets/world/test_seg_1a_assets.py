@@ -52,7 +52,8 @@ def _errors(result) -> list[str]:
 
 def _build_world(root: Path) -> None:
     reference = ["reference/holidays", "reference/reference_validation"]
-    for selection, partitions in ((reference + UNIVERSE, None), (["seg_1a/outlet_catalogue"], COUNTRY_GROUPS.get_partition_keys()),
+    catalogue = (["seg_1a/outlet_catalogue"], COUNTRY_GROUPS.get_partition_keys())
+    for selection, partitions in ((reference + UNIVERSE, None), catalogue,
                                   (["seg_1a/seg_1a_validation"], None)):
         result = _run(root, selection, partitions)
         assert result.success, _errors(result)
