@@ -129,20 +129,23 @@ def publish_transactions(read: Reader, days: list[tuple[str, dt.date]], progress
     contract = load_contract(f"{GROUP}/transactions")
     first = read.identity.profile.horizon.start
     week = None
-    futures = []
+    futures = {}
     with PublishQueue(read.identity, pending=1) as queue:
-        for scenario, day in days:
+        # Scenario by scenario, each in day order, whatever the keys' order (Dagster's alternates the
+        # scenarios day by day): the week then carries from one day to the next instead of being read again.
+        for i in sorted(range(len(days)), key=days.__getitem__):
+            scenario, day = days[i]
             if week is None or (week.scenario, week.next_day) != (scenario, day):
                 week = week_before(read, scenario, day, first, look.cards)
             key = {"scenario": scenario, "day": day.isoformat()}
             table, week = transactions_table(*(read.scan(name, key).select(columns).collect()
                                                for name, columns in DAY_READS.items()),
                                              changes_of(read, scenario, day.isoformat()), look, week)
-            futures.append(queue.put(contract, key, Publication(table, {})))
+            futures[i] = queue.put(contract, key, Publication(table, {}))
             if progress is not None:
                 progress.advance(1, len(table))
         queue.wait()
-    return {i: f.result() for i, f in enumerate(futures)}
+    return {i: f.result() for i, f in futures.items()}
 
 
 # A day's features look back a week: its partition reads the flows and sessions of the seven days before it too.

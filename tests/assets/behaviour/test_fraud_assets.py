@@ -13,6 +13,7 @@ import polars as pl
 import pytest
 from worlds import day_keys, run
 
+import engine_assets.behaviour.seg_6b.assets as seg_6b
 from engine_assets.behaviour.seg_6b.assets import flows as flows_asset
 from engine_assets.behaviour.seg_6b.assets import load_world
 from engine_assets.behaviour.seg_6b.campaigns import draw_fraud, plan_tables, windows
@@ -184,6 +185,26 @@ def test_takeovers_change_the_profile_before_they_pay(scaled):
     takeover_rate, legit_rate = counts[1, 1] / counts[1].sum(), counts[0, 1] / counts[0].sum()
     assert counts[1].sum() >= 20, counts
     assert takeover_rate > 0.5 and legit_rate < 3 * shares.legit_share, counts
+
+
+def test_a_run_of_training_days_in_any_order_reads_its_week_back_once(flows_world, monkeypatch):
+    # Dagster hands a run of several scenarios its keys day by day, alternating the scenarios: the run
+    # builds each scenario's days in order so the week carries from one day to the next.
+    days = [dt.date.fromisoformat(d) for d in DAYS.get_partition_keys()[-3:]]
+    given = [("baseline", days[2]), ("baseline", days[0]), ("baseline", days[1])]
+    identity = EngineResource(data_root=str(flows_world)).identity()
+    read = Reader(identity, "seg_6b", ["seg_6b/transactions"], asset="a test")
+    keys = [{"scenario": s, "day": d.isoformat()} for s, d in given]
+    before = [read.scan("seg_6b/transactions", key).collect() for key in keys]
+    rebuilt = []
+    real = seg_6b.week_before
+    monkeypatch.setattr(seg_6b, "week_before", lambda read, scenario, day, *rest: (
+        rebuilt.append(day), real(read, scenario, day, *rest))[1])
+    published = seg_6b.publish_transactions(Reader.for_assets_def(seg_6b.transactions, identity), given)
+    assert rebuilt == [days[0]]
+    for i, key in enumerate(keys):
+        assert published[i].path.name == f"day={key['day']}"
+        assert read.scan("seg_6b/transactions", key).collect().equals(before[i])
 
 
 def test_a_training_day_alone_reads_its_week_back_and_gives_the_bytes_of_the_batch(flows_world):
