@@ -357,6 +357,7 @@ def test_many_partitions_report_like_one_at_a_time(merchants: Contract, mcc_code
         "GB": with_values(clean_frame(), "mcc", [1, 2]).lazy(),
         "FR": with_values(clean_frame(), "risk_score", [7.0]).lazy(),
         "IT": with_values(clean_frame(), "merchant_id", [2]).lazy(),  # a key repeated inside one partition
+        "PT": with_values(clean_frame(), "channel", ["atm", "moto", "phone"]).lazy(),  # a categorical outside its enum
         "ES": clean_frame().clear().lazy(),
     }
     together = check_frames(merchants, frames, refs)
@@ -367,5 +368,6 @@ def test_many_partitions_report_like_one_at_a_time(merchants: Contract, mcc_code
         assert together[key].not_checked == alone.not_checked == []
     assert [v.bad_rows for v in together["GB"].violations] == [2] and together["DE"].passed
     assert [v.rule for v in together["IT"].violations] == ["primary_key_unique"] and together["ES"].rows_checked == 0
+    assert [(v.rule, v.bad_rows) for v in together["PT"].violations] == [("enum", 2)]
     unsupplied = check_frames(merchants, frames)
     assert unsupplied["DE"].not_checked == ["foreign_key:mcc->demo/mcc_codes: referenced frame not supplied"]
