@@ -17,7 +17,7 @@ import pyarrow as pa
 
 from engine_assets.storage.reader import Reader
 from engine_kernels.flows.patronage import great_circle_km
-from engine_kernels.fraud.velocity import Trail, extend, first_uses, window_features
+from engine_kernels.fraud.velocity import Trail, extend, first_uses, trail_order, window_features
 
 LOOKBACK_DAYS = 7
 _HOUR_US = 3_600_000_000
@@ -137,10 +137,12 @@ def _since_change(today: pl.DataFrame, changes: pl.DataFrame) -> np.ndarray:
 
 
 def _velocity(trail: Trail, at: np.ndarray, key: str) -> dict[str, np.ndarray]:
-    """Counts over the windows, and sums over the day and the week, for the day's rows at `at`."""
+    """Counts over the windows, and sums over the day and the week, for the day's rows at `at`
+    (with `<key>_order`, the present rows' trail order, for the party's first uses)."""
     present = at >= 0
-    counts, sums = window_features(trail, at[present], list(WINDOWS.values()))
-    out = {}
+    order = trail_order(at[present])
+    counts, sums = window_features(trail, at[present], list(WINDOWS.values()), order)
+    out = {f"{key}_order": order}
     for k, name in enumerate(WINDOWS):
         out[f"{key}_count_{name}"] = np.zeros(at.size, np.int32)
         out[f"{key}_count_{name}"][present] = counts[:, k]
@@ -159,7 +161,7 @@ def transactions_table(flows: pl.DataFrame, labels: pl.DataFrame, bank: pl.DataF
     week, at = advance(week, today, changes, week.next_day)
     card, party = _velocity(week.card, at["card"], "card"), _velocity(week.party, at["party"], "party")
     new = np.zeros((today.height, 2), bool)
-    new[party["party_present"]] = first_uses(week.party, at["party"][party["party_present"]])
+    new[party["party_present"]] = first_uses(week.party, at["party"][party["party_present"]], party["party_order"])
     new_device, new_ip = new[:, 0], new[:, 1]
     remote = day["channel"].cast(pl.String).is_in(["card_not_present", "account_to_account"]).to_numpy()
     has_device = day["device_id"].is_not_null().to_numpy()
