@@ -4,11 +4,12 @@ import ctypes
 import ctypes.util
 import os
 
-# Polars allocates through its own jemalloc, which keeps freed pages for ~10 s before giving them
-# back. A run that loads a world of frames and then builds days would hold both at once; returning
-# pages at once keeps peak memory to what is alive, at no measurable cost in speed
-# (docs/decisions.md). It must be set before polars is first imported, so it lives here.
-os.environ.setdefault("_RJEM_MALLOC_CONF", "dirty_decay_ms:0,muzzy_decay_ms:0")
+# Polars allocates through its own jemalloc, which keeps freed pages ~10 s before giving them back.
+# A run that loads a world of frames and then builds days would hold both at once; a 1 s decay keeps
+# peak memory near what is alive while a page freed and reused within the same step stays mapped:
+# handing pages back at once made every reuse a fresh page fault, which costs a sandboxed kernel
+# dearly (docs/decisions.md). It must be set before polars is first imported, so it lives here.
+os.environ.setdefault("_RJEM_MALLOC_CONF", "dirty_decay_ms:1000,muzzy_decay_ms:0")
 
 
 def _map_large_arrays(threshold: int = 4 << 20) -> None:
