@@ -16,7 +16,7 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
-__all__ = ["Trail", "extend", "first_uses", "spare_of", "trail_order", "window_features"]
+__all__ = ["Trail", "extend", "first_uses", "trail_order", "window_features"]
 
 
 class Trail(NamedTuple):
@@ -60,31 +60,14 @@ def _merge(key, ts, flow, amount, items, cutoff, new_key, new_ts, new_flow, new_
     return k
 
 
-def _buffers(size: int, kinds: int) -> Trail:
-    return Trail(np.empty(size, np.int64), np.empty(size, np.int64), np.empty(size, np.uint64), np.empty(size),
-                 np.empty((size, kinds), np.int64))
-
-
-def spare_of(trail: Trail) -> Trail | None:
-    """The whole buffers behind a trail that `extend` made (None for any other trail), to hand back
-    to `extend` as `spare` once nothing reads that trail any more."""
-    bases = [column.base for column in trail]
-    return Trail(*bases) if all(b is not None for b in bases) else None
-
-
 def extend(trail: Trail, key: np.ndarray, ts: np.ndarray, flow: np.ndarray, amount: np.ndarray, items: np.ndarray,
-           cutoff_us: int, spare: Trail | None = None) -> tuple[Trail, np.ndarray]:
+           cutoff_us: int) -> tuple[Trail, np.ndarray]:
     """The trail's payments from the cutoff on with the rows added, and where each added row (in
-    the given order) now lies. `items` is (rows, kinds), as the trail's.
-
-    The result is written into `spare` (`spare_of` a trail no longer read, never `trail`'s own)
-    when it fits: a rolling week then lives in two sets of buffers instead of ~1 GB of fresh
-    memory a reference day, which the kernel must find and zero page by page."""
+    the given order) now lies. `items` is (rows, kinds), as the trail's."""
     order = np.lexsort((flow, ts, key))
     size = trail.key.size + order.size
-    kinds = trail.items.shape[1]
-    fits = spare is not None and spare.key.size >= size and spare.items.shape[1] == kinds
-    out = spare if fits else _buffers(size + size // 16, kinds)  # room for a busier day
+    out = Trail(np.empty(size, np.int64), np.empty(size, np.int64), np.empty(size, np.uint64), np.empty(size),
+                np.empty((size, trail.items.shape[1]), np.int64))
     placed = np.empty(order.size, np.int64)
     kept = _merge(*trail, np.int64(cutoff_us), key[order].astype(np.int64), ts[order].astype(np.int64),
                   flow[order].astype(np.uint64), amount[order].astype(np.float64),

@@ -9,7 +9,7 @@ sessions of the same days.
 """
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
@@ -17,7 +17,7 @@ import pyarrow as pa
 
 from engine_assets.storage.reader import Reader
 from engine_kernels.flows.patronage import great_circle_km
-from engine_kernels.fraud.velocity import Trail, extend, first_uses, spare_of, trail_order, window_features
+from engine_kernels.fraud.velocity import Trail, extend, first_uses, trail_order, window_features
 
 LOOKBACK_DAYS = 7
 _HOUR_US = 3_600_000_000
@@ -84,9 +84,6 @@ class Week:
     card: Trail = Trail.empty()
     party: Trail = Trail.empty(kinds=2)
     changes: tuple[tuple[dt.date, pl.DataFrame], ...] = ()
-    # The buffers of the trails before these, which the next day is merged into: a week is
-    # advanced once, and the week it came from is not read again.
-    spares: dict[str, Trail | None] = field(default_factory=dict)
 
     def all_changes(self) -> pl.DataFrame:
         return pl.concat([c for _, c in self.changes])
@@ -109,19 +106,16 @@ def advance(week: Week, rows: pl.DataFrame, changes: pl.DataFrame, day: dt.date)
     flow, ts, billing = rows["flow_id"].to_numpy(), rows["ts"].to_numpy(), rows["billing"].to_numpy()
     items = {"card": np.empty((rows.height, 0), np.int64),
              "party": np.stack([_item(rows["device"]), _item(rows["ip"])], axis=1)}
-    trails, at, spares = {}, {}, {}
+    trails, at = {}, {}
     for name in ("card", "party"):
         key = _item(rows[name])
         has = key >= 0
-        before = getattr(week, name)
-        trails[name], placed = extend(before, key[has], ts[has], flow[has], billing[has], items[name][has],
-                                      _midnight_us(opens), spare=week.spares.get(name))
-        spares[name] = spare_of(before)
+        trails[name], placed = extend(getattr(week, name), key[has], ts[has], flow[has], billing[has],
+                                      items[name][has], _midnight_us(opens))
         at[name] = np.full(rows.height, -1, np.int64)
         at[name][has] = placed
     kept = tuple((d, c) for d, c in week.changes if d >= opens)
-    return Week(week.scenario, day + dt.timedelta(days=1), **trails, changes=(*kept, (day, changes)),
-                spares=spares), at
+    return Week(week.scenario, day + dt.timedelta(days=1), **trails, changes=(*kept, (day, changes))), at
 
 
 def week_before(read: Reader, scenario: str, day: dt.date, first: dt.date, cards: pl.DataFrame) -> Week:
@@ -130,7 +124,7 @@ def week_before(read: Reader, scenario: str, day: dt.date, first: dt.date, cards
     for d in history_days(day, first):
         flows = read.scan("seg_6b/flows", {"scenario": scenario, "day": d.isoformat()}).select(_HISTORY).collect()
         week = advance(week, _slim(flows, cards), changes_of(read, scenario, d.isoformat()), d)[0]
-    return Week(scenario, day, week.card, week.party, week.changes, week.spares)
+    return Week(scenario, day, week.card, week.party, week.changes)
 
 
 def _since_change(today: pl.DataFrame, changes: pl.DataFrame) -> np.ndarray:

@@ -3,7 +3,7 @@ against brute force, and its independence from how the days are batched."""
 
 import numpy as np
 
-from engine_kernels.fraud.velocity import Trail, extend, first_uses, spare_of, window_features
+from engine_kernels.fraud.velocity import Trail, extend, first_uses, window_features
 
 HOUR = 3_600_000_000
 DAY = 24 * HOUR
@@ -65,24 +65,6 @@ def test_the_trail_is_the_same_whichever_day_a_run_starts_from():
     late, _ = _roll(days, first=2)  # a run starting on day 9 reads back to day 2 only
     for a, b in zip(whole, late):
         assert np.array_equal(a, b)
-
-
-def test_a_trail_rolled_through_two_sets_of_buffers_equals_one_rolled_through_fresh_memory():
-    days = _days(9, days=16, per_day=300)  # the week grows for eight days, then rolls
-    fresh, fresh_ats = _roll(days)
-    trail, spare, buffers = Trail.empty(kinds=2), None, []
-    for d, rows in enumerate(days):
-        before = trail
-        trail, at = extend(before, rows["key"], rows["ts"], rows["flow"], rows["amount"], rows["items"],
-                           max(d - 7, 0) * DAY, spare=spare)
-        spare = spare_of(before)
-        buffers.append(trail.key.base)
-        assert np.array_equal(at, fresh_ats[d])
-        assert spare is None or not np.shares_memory(spare.key, trail.key)  # never written while read
-    for a, b in zip(fresh, trail):
-        assert np.array_equal(a, b)
-    assert buffers[-1] is buffers[-3] and buffers[-2] is buffers[-4]  # the same two buffers, day after day
-    assert spare_of(Trail.empty()) is None  # a trail extend did not make is never written into
 
 
 def test_first_use_of_a_device_per_party():
