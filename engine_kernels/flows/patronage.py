@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.spatial import cKDTree
 
-__all__ = ["EARTH_KM", "favourites", "great_circle_km", "neighbours", "unit_vectors"]
+__all__ = ["EARTH_KM", "favourites", "great_circle_km", "huff_choice", "neighbours", "unit_vectors"]
 
 EARTH_KM = 6371.0088
 
@@ -34,8 +34,15 @@ def favourites(homes: np.ndarray, sites: np.ndarray, volume: np.ndarray, u: np.n
                distance_km: float, exponent: float, workers: int = 2) -> tuple[np.ndarray, np.ndarray]:
     """(site index, km) of each home's favourite among `sites` (unit vectors) by Huff weight; `u` is
     one uniform per home."""
-    k = min(candidates, sites.shape[0])
-    chord, index = cKDTree(sites).query(homes, k=k, workers=workers)
+    return huff_choice(cKDTree(sites), homes, volume, u, candidates, distance_km, exponent, workers)
+
+
+def huff_choice(tree: cKDTree, homes: np.ndarray, volume: np.ndarray, u: np.ndarray, candidates: int,
+                distance_km: float, exponent: float, workers: int = 2) -> tuple[np.ndarray, np.ndarray]:
+    """(index into the tree's points, km) of each home's pick among its `candidates` nearest points
+    by Huff weight, volume x (1 + km / distance_km)^-exponent; `u` is one uniform per home."""
+    k = min(candidates, tree.n)
+    chord, index = tree.query(homes, k=k, workers=workers)
     chord, index = chord.reshape(homes.shape[0], k), index.reshape(homes.shape[0], k)
     km = _chord_km(chord)
     weight = volume[index] * (1.0 + km / distance_km) ** -exponent

@@ -15,15 +15,17 @@ import numpy as np
 from scipy.stats import poisson
 
 from numba import njit
+from scipy.spatial import cKDTree
 
 from engine_kernels.flows.lifecycle import price_point
+from engine_kernels.flows.patronage import great_circle_km, huff_choice, unit_vectors
 from engine_kernels.fraud.draws import between, log_normal, pick, uniforms
 from engine_kernels.fraud.plan import APP, ATO, CARD_TESTING, COLLUSION, DAY_US, MULE, REFUND, STOLEN, Plan
 from engine_kernels.fraud.policy import FraudPolicy
 from engine_kernels.randomness import substreams
 from engine_kernels.vocabulary import ATM_WITHDRAWAL, CNP_PURCHASE, CP_PURCHASE, TRANSFER
 
-__all__ = ["Acts", "Places", "draw_acts"]
+__all__ = ["Acts", "NearSites", "Places", "draw_acts"]
 
 _HOUR_US = 3_600_000_000
 _BURST_HOURS = 3.0  # a card-testing burst runs through its cards within a few hours
@@ -72,20 +74,57 @@ class Weighted:
 
 
 @dataclass
+class NearSites:
+    """Sites around a point (a home, a compromised site): one picked among the `candidates` nearest
+    by the Huff weight a party picks its favourites with (engine_kernels/flows/patronage.py), so a
+    ring working near a place goes where that place's neighbours go."""
+
+    tree: cKDTree | None  # over the unit vectors of the sites with a weight; None without any
+    sites: np.ndarray  # site index of each point of the tree
+    weight: np.ndarray  # of each point
+    candidates: int
+    distance_km: float
+    exponent: float
+
+    @classmethod
+    def of(cls, site_lat: np.ndarray, site_lon: np.ndarray, weight: np.ndarray, candidates: int, distance_km: float,
+           exponent: float) -> "NearSites":
+        """Over the sites with a weight (a site without volume sells nothing to anyone)."""
+        sites = np.flatnonzero(np.nan_to_num(weight) > 0)
+        tree = cKDTree(unit_vectors(site_lat[sites], site_lon[sites])) if sites.size else None
+        return cls(tree, sites, weight[sites].astype(np.float64), candidates, distance_km, exponent)
+
+    def pick(self, u, lat, lon) -> np.ndarray:
+        """A site per (uniform, point in degrees); -1 where there is no site."""
+        lat = np.asarray(lat, np.float64)
+        if self.tree is None or lat.size == 0:
+            return np.full(lat.shape, -1, np.int64)
+        index, _ = huff_choice(self.tree, unit_vectors(lat, np.asarray(lon, np.float64)), self.weight,
+                               np.asarray(u, np.float64), self.candidates, self.distance_km, self.exponent)
+        return self.sites[index].astype(np.int64)
+
+
+@dataclass
 class Places:
     """Where campaigns act and with what, as indices into the world's arrays."""
 
     edges: Weighted  # every edge, by its expected online volume
     risky_edges: Weighted  # the same, tilted towards merchants whose goods resell (digital, electronics, travel)
-    cash_sites: Weighted  # cash machines by their volume
     sites: Weighted  # every site by its volume
     risky_sites: Weighted  # the same, tilted towards merchants whose goods resell
+    near_sites: NearSites  # every site by its volume, around a point
+    near_risky: NearSites  # the same, tilted towards merchants whose goods resell
+    near_cash: NearSites  # cash machines by their volume, around a point
     domestic_share: float  # share of acts in the victim's (or fraudster's) own country
     edge_merchant: np.ndarray
     edge_country: np.ndarray
     site_merchant: np.ndarray
     site_country: np.ndarray
     site_cash: np.ndarray  # the site is a cash machine
+    site_lat: np.ndarray  # degrees
+    site_lon: np.ndarray
+    home_lat: np.ndarray  # per party, degrees
+    home_lon: np.ndarray
     terminal_offsets: np.ndarray
     terminal_list: np.ndarray
     merchant_site_offsets: np.ndarray  # per merchant, over merchant_sites
@@ -196,6 +235,22 @@ class _Builder:
         return Acts(**{k: v[order] for k, v in cols.items()})
 
 
+def _nearest_site(places: Places, party: np.ndarray, merchant: np.ndarray) -> np.ndarray:
+    """Each payer's nearest site of the merchant (-1 for a merchant without sites): a ring member
+    buys at the colluding merchant's branch nearest home."""
+    out = np.full(party.size, -1, np.int64)
+    for m in np.unique(merchant[merchant >= 0]):
+        sites = places.merchant_sites[places.merchant_site_offsets[m]:places.merchant_site_offsets[m + 1]]
+        rows = np.flatnonzero(merchant == m)
+        if sites.size == 0 or rows.size == 0:
+            continue
+        km = great_circle_km(np.repeat(places.home_lat[party[rows]], sites.size),
+                             np.repeat(places.home_lon[party[rows]], sites.size),
+                             np.tile(places.site_lat[sites], rows.size), np.tile(places.site_lon[sites], rows.size))
+        out[rows] = sites[np.argmin(km.reshape(rows.size, sites.size), axis=1)]
+    return out
+
+
 def _usd(places: Places, merchant: np.ndarray, u, factor) -> np.ndarray:
     """A purchase's dollars: the merchant's usual amount times a log-normal factor (sigmas add in quadrature)."""
     sigma = np.hypot(places.merchant_sigma[merchant], factor.sigma)
@@ -295,10 +350,17 @@ def draw_acts(keys, policy: FraudPolicy, plan: Plan, places: Places) -> Acts:
     home = w[:, 7] < places.domestic_share
     edge = np.where(online, np.where(adapted, places.edges.pick(w[:, 2], victim_country, home),
                                      places.risky_edges.pick(w[:, 2], victim_country, home)), -1)
-    # A counterfeit card buys what resells, or takes cash where cash machines see volume; once
-    # adapted, it shops like anyone near the victim's home.
-    site = np.where(online, -1, np.where(adapted, places.sites.pick(w[:, 2], victim_country, True),
-                                         places.risky_sites.pick(w[:, 2], victim_country, home)))
+    # A counterfeit card buys what resells, or takes cash where cash machines see volume: abroad, or
+    # at home near the compromised site, where the ring that skimmed it works. Once adapted, it
+    # shops like anyone near the victim's home.
+    victim = plan.party[rows]
+    compromised = plan.site[plan.campaign[rows]]
+    site = np.where(online, -1, places.risky_sites.pick(w[:, 2], victim_country, home))
+    local = ~online & ~adapted & home
+    site[local] = places.near_risky.pick(w[local, 2], places.site_lat[compromised[local]],
+                                         places.site_lon[compromised[local]])
+    near = ~online & adapted
+    site[near] = places.near_sites.pick(w[near, 2], places.home_lat[victim[near]], places.home_lon[victim[near]])
     cash = ~online & places.site_cash[np.maximum(site, 0)]
     country = np.where(online, places.edge_country[np.maximum(edge, 0)], places.site_country[np.maximum(site, 0)])
     usd = _usd(places, np.where(online, places.edge_merchant[np.maximum(edge, 0)],
@@ -383,7 +445,12 @@ def draw_acts(keys, policy: FraudPolicy, plan: Plan, places: Places) -> Acts:
     card = places.first_card[np.maximum(second, 0)]
     cash = ok & (w[:, 4] < app.cash_out_share) & (card >= 0)
     second_country = places.party_country[np.maximum(second, 0)]
-    site = places.cash_sites.pick(w[cash, 5], second_country[cash], True)
+    # A mule takes the cash out at a machine near home, where its card is used to being; one whose
+    # country has no cash machine keeps the money in the account.
+    near = np.full(rows.size, -1, np.int64)
+    near[cash] = places.near_cash.pick(w[cash, 5], places.home_lat[second[cash]], places.home_lon[second[cash]])
+    cash &= (near >= 0) & (places.site_country[np.maximum(near, 0)] == second_country)
+    site = near[cash]
     sc = places.site_country[np.maximum(site, 0)]
     out.add(places, campaign=c[cash], target=rows[cash], unit=(plan.serial[rows[cash]] << 16) + 700 + k[cash],
             party=second[cash], role=np.full(cash.sum(), MULE),
@@ -419,7 +486,7 @@ def draw_acts(keys, policy: FraudPolicy, plan: Plan, places: Places) -> Acts:
     # Later days carry more of the acts: the day offset is drawn with density rising along the window.
     x = np.sqrt(w[:, 0]) * plan.days[c]
     merchant = plan.merchant[c]
-    site = _csr_pick(w[:, 1], places.merchant_site_offsets, places.merchant_sites, merchant)
+    site = _nearest_site(places, plan.party[rows], merchant)
     edge = np.where(site < 0, _csr_pick(w[:, 1], places.merchant_edge_offsets, places.merchant_edges, merchant), -1)
     country = np.where(site >= 0, places.site_country[np.maximum(site, 0)], places.edge_country[np.maximum(edge, 0)])
     keep = (site >= 0) | (edge >= 0)

@@ -14,7 +14,7 @@ import pyarrow as pa
 
 from engine_assets.behaviour.seg_6b.world import World, codes_of, csr, index_of, weekly_volumes, zone_offsets
 from engine_assets.storage.reader import Reader
-from engine_kernels.fraud.acts import Acts, Places, Weighted, draw_acts
+from engine_kernels.fraud.acts import Acts, NearSites, Places, Weighted, draw_acts
 from engine_kernels.fraud.plan import DAY_US, FIRST_PARTY, Plan, Pools, draw_plan
 from engine_kernels.randomness import substreams
 from engine_kernels.vocabulary import FRAUD_TYPES, IP_TYPES, LABEL_ROLES, PARTY_TYPES, SCAM_KINDS, SECTORS
@@ -107,15 +107,22 @@ def places(read: Reader, world: World) -> Places:
     edge_country = np.maximum(world.edge_country, 0)
     ip_risky = np.flatnonzero(np.isin(world.ip_type, [IP_TYPES.index("datacentre"), IP_TYPES.index("vpn_proxy")]))
     n_merchants = world.merchant_id.size
+    attachment = world.identity.policies.flows.model.attachment
+    huff = attachment.favourite_candidates, attachment.favourite_distance_km, attachment.favourite_exponent
     return Places(
         edges=Weighted.of(edges, edge_country, edge_volume, n_countries),
         risky_edges=Weighted.of(edges, edge_country, edge_volume * edge_tilt, n_countries),
-        cash_sites=Weighted.of(cash, world.site_country[cash], site_volume[cash], n_countries),
         sites=Weighted.of(all_sites, world.site_country, site_volume, n_countries),
         risky_sites=Weighted.of(all_sites, world.site_country, site_volume * site_tilt, n_countries),
+        near_sites=NearSites.of(world.site_lat, world.site_lon, site_volume, *huff),
+        near_risky=NearSites.of(world.site_lat, world.site_lon, site_volume * site_tilt, *huff),
+        near_cash=NearSites.of(world.site_lat, world.site_lon, np.where(np.isin(all_sites, cash), site_volume, 0.0),
+                               *huff),
         domestic_share=policy.domestic_share, edge_merchant=world.edge_merchant, edge_country=world.edge_country,
         site_merchant=world.site_merchant, site_country=world.site_country,
-        site_cash=world.merchant_is_cash[world.site_merchant], terminal_offsets=world.terminal_offsets,
+        site_cash=world.merchant_is_cash[world.site_merchant], site_lat=world.site_lat, site_lon=world.site_lon,
+        home_lat=world.home_lat, home_lon=world.home_lon,
+        terminal_offsets=world.terminal_offsets,
         terminal_list=world.terminal_list,
         merchant_site_offsets=csr(world.site_merchant, n_merchants),
         merchant_sites=np.argsort(world.site_merchant, kind="stable"),

@@ -10,7 +10,8 @@ import yaml
 
 from engine_assets.run.config import CONFIG_DIR
 from engine_assets.run.fraud_policy import parse_fraud
-from engine_kernels.fraud.acts import Places, Weighted, draw_acts
+from engine_kernels.fraud.acts import NearSites, Places, Weighted, draw_acts
+from engine_kernels.flows.patronage import great_circle_km
 from engine_kernels.fraud.plan import (
     APP,
     ATO,
@@ -55,6 +56,9 @@ def world():
     regular_party = np.concatenate([rng.choice(n_parties, 30, replace=False) for _ in range(n_sites)])
     site_merchant = rng.integers(0, n_merchants, n_sites)
     site_country = rng.integers(0, 4, n_sites)
+    # four countries side by side along the equator, 10 degrees each; homes and sites in their own
+    site_lat, site_lon = rng.uniform(-5, 5, n_sites), site_country * 10 + rng.uniform(-5, 5, n_sites)
+    home_lat, home_lon = rng.uniform(-5, 5, n_parties), party_country * 10 + rng.uniform(-5, 5, n_parties)
     edge_merchant = rng.integers(0, n_merchants, n_edges)
     cash = np.sort(rng.choice(n_sites, 40, replace=False))
     csr = lambda group, n: np.concatenate(([0], np.cumsum(np.bincount(group, minlength=n))))  # noqa: E731
@@ -72,11 +76,14 @@ def world():
     places = Places(
         edges=Weighted.of(np.arange(n_edges), edge_country, volume, 4),
         risky_edges=Weighted.of(np.arange(n_edges), edge_country, volume * np.where(risky, 4, 1), 4),
-        cash_sites=Weighted.of(cash, site_country[cash], np.ones(cash.size), 4),
         sites=Weighted.of(np.arange(n_sites), site_country, np.ones(n_sites), 4),
         risky_sites=Weighted.of(np.arange(1, n_sites, 3), site_country[1::3], np.ones(site_country[1::3].size), 4),
+        near_sites=NearSites.of(site_lat, site_lon, np.ones(n_sites), 8, 2.0, 2.0),
+        near_risky=NearSites.of(site_lat, site_lon, (np.arange(n_sites) % 3 == 1) * 1.0, 8, 2.0, 2.0),
+        near_cash=NearSites.of(site_lat, site_lon, np.isin(np.arange(n_sites), cash) * 1.0, 8, 2.0, 2.0),
         domestic_share=0.6, edge_merchant=edge_merchant, edge_country=edge_country,
         site_merchant=site_merchant, site_country=site_country, site_cash=np.isin(np.arange(n_sites), cash),
+        site_lat=site_lat, site_lon=site_lon, home_lat=home_lat, home_lon=home_lon,
         terminal_offsets=np.arange(n_sites + 1),
         terminal_list=np.arange(n_sites) + 5_000_000,
         merchant_site_offsets=csr(site_merchant, n_merchants), merchant_sites=np.argsort(site_merchant, kind="stable"),
@@ -164,6 +171,21 @@ def test_card_testing_probes_then_charges_the_cards_that_work(drawn, policy, wor
     assert charged.size > 50 and not np.isin(charged, dead).any()
 
 
+def _home_km(places, party, site):
+    return great_circle_km(places.home_lat[party], places.home_lon[party], places.site_lat[site],
+                           places.site_lon[site])
+
+
+def _km_between(places, site, sites):
+    return great_circle_km(np.full(sites.size, places.site_lat[site]), np.full(sites.size, places.site_lon[site]),
+                           places.site_lat[sites], places.site_lon[sites])
+
+
+def _nearest_km(places, party, sites):
+    """km from each party's home to the nearest of `sites`."""
+    return np.array([_home_km(places, np.full(sites.size, p), sites).min() for p in party])
+
+
 def test_stolen_cards_are_used_a_few_times_a_day_and_adapt(drawn, policy, world):
     plan, acts = drawn
     _, places = world
@@ -184,10 +206,26 @@ def test_stolen_cards_are_used_a_few_times_a_day_and_adapt(drawn, policy, world)
     assert offline.mean() == pytest.approx(1 - policy.stolen_cards.online_share, abs=0.05)
     at_site = acts.site[st][early][offline]
     assert np.array_equal(acts.flow_type[st][early][offline] == ATM_WITHDRAWAL, places.site_cash[at_site])
+    # Before adapting, counterfeits buy what resells at one of the few such sites nearest the
+    # compromised site (the ring works where it skims) at the domestic share, else anywhere; once
+    # adapted, near the victim's home, in its country.
+    in_store = acts.flow_type[st] != CNP_PURCHASE
+    rows = early & in_store
+    compromised = plan.site[acts.campaign[st][rows]]
+    risky = places.near_risky.sites
+    local = [site in risky[np.argsort(_km_between(places, c, risky))[:8]]
+             for c, site in zip(compromised, acts.site[st][rows])]
+    assert rows.sum() > 200 and np.mean(local) == pytest.approx(places.domestic_share, abs=0.08)
+    rows = late & in_store
+    victims, sites = acts.party[st][rows], acts.site[st][rows]
+    assert rows.sum() > 50 and np.median(_home_km(places, victims, sites)) < 2.5 * np.median(
+        _nearest_km(places, victims, np.arange(places.site_lat.size)))
+    assert (places.site_country[sites] == places.party_country[victims]).mean() > 0.9
 
 
-def test_scams_pay_a_mule_who_forwards_and_cashes_out(drawn, policy):
+def test_scams_pay_a_mule_who_forwards_and_cashes_out(drawn, policy, world):
     plan, acts = drawn
+    _, places = world
     app = plan.fraud_type[acts.campaign] == APP
     paid = app & (acts.role == VICTIM)
     assert (acts.flow_type[paid] == TRANSFER).all()
@@ -197,6 +235,13 @@ def test_scams_pay_a_mule_who_forwards_and_cashes_out(drawn, policy):
     assert (acts.payee[forward] == plan.second_mule[acts.campaign[forward]]).all()
     cash = app & (acts.role == MULE) & (acts.flow_type == ATM_WITHDRAWAL)
     assert cash.sum() > 0 and (acts.party[cash] == plan.second_mule[acts.campaign[cash]]).all()
+    # at a cash machine among the few nearest the mule's home
+    assert places.site_cash[acts.site[cash]].all()
+    machines = np.flatnonzero(places.site_cash)
+    nearest = _nearest_km(places, acts.party[cash], machines)
+    km = _home_km(places, acts.party[cash], acts.site[cash])
+    assert np.median(km) < 2.5 * np.median(nearest) and np.median(km) < 0.2 * np.median(
+        _home_km(places, acts.party[cash], machines[np.arange(cash.sum()) % machines.size]))
     # every forward comes after the payment it passes on, and forwards less
     pay = {(t, u % 65536): (ts, a) for t, u, ts, a in zip(acts.target[paid], acts.unit[paid], acts.ts_utc[paid],
                                                           acts.amount[paid])}
@@ -215,6 +260,11 @@ def test_refund_abuse_claims_refunds_and_collusion_buys_at_the_colluder(drawn, w
     assert coll.sum() > 0
     assert (acts.merchant[coll] == plan.merchant[acts.campaign[coll]]).all()
     assert np.isin(acts.flow_type[coll], [CP_PURCHASE, CNP_PURCHASE]).all()
+    # in store at the colluder's branch nearest the ring member's home
+    for party, site, merchant in zip(acts.party[coll], acts.site[coll], acts.merchant[coll]):
+        offsets = places.merchant_site_offsets
+        branches = places.merchant_sites[offsets[merchant]:offsets[merchant + 1]]
+        assert site == branches[np.argmin(_home_km(places, np.full(branches.size, party), branches))]
 
 
 def test_acts_are_time_ordered_and_first_party_makes_none(drawn):
