@@ -110,7 +110,6 @@ class Places:
 
     edges: Weighted  # every edge, by its expected online volume
     risky_edges: Weighted  # the same, tilted towards merchants whose goods resell (digital, electronics, travel)
-    sites: Weighted  # every site by its volume
     risky_sites: Weighted  # the same, tilted towards merchants whose goods resell
     near_sites: NearSites  # every site by its volume, around a point
     near_risky: NearSites  # the same, tilted towards merchants whose goods resell

@@ -112,7 +112,6 @@ def places(read: Reader, world: World) -> Places:
     return Places(
         edges=Weighted.of(edges, edge_country, edge_volume, n_countries),
         risky_edges=Weighted.of(edges, edge_country, edge_volume * edge_tilt, n_countries),
-        sites=Weighted.of(all_sites, world.site_country, site_volume, n_countries),
         risky_sites=Weighted.of(all_sites, world.site_country, site_volume * site_tilt, n_countries),
         near_sites=NearSites.of(world.site_lat, world.site_lon, site_volume, *huff),
         near_risky=NearSites.of(world.site_lat, world.site_lon, site_volume * site_tilt, *huff),

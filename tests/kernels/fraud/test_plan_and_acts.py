@@ -76,7 +76,6 @@ def world():
     places = Places(
         edges=Weighted.of(np.arange(n_edges), edge_country, volume, 4),
         risky_edges=Weighted.of(np.arange(n_edges), edge_country, volume * np.where(risky, 4, 1), 4),
-        sites=Weighted.of(np.arange(n_sites), site_country, np.ones(n_sites), 4),
         risky_sites=Weighted.of(np.arange(1, n_sites, 3), site_country[1::3], np.ones(site_country[1::3].size), 4),
         near_sites=NearSites.of(site_lat, site_lon, np.ones(n_sites), 8, 2.0, 2.0),
         near_risky=NearSites.of(site_lat, site_lon, (np.arange(n_sites) % 3 == 1) * 1.0, 8, 2.0, 2.0),
