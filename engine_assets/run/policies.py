@@ -495,7 +495,8 @@ def parse_bursts(d: Document) -> SegmentPolicy[BurstPolicy, BurstRealism]:
     model = BurstPolicy(edges, (float(lat["clip"][0]), float(lat["clip"][1])), dict(lat["sigma"]),
                         dict(lat["length_hours"]), _per_class(lat["class_sigma"]), _per_class(lat["class_length"]),
                         dict(lat["channel_sigma"]),
-                        dict(counts["kappa"]), _per_class(counts["class_kappa"]), dict(counts["channel_kappa"]))
+                        dict(counts["kappa"]), _per_class(counts["class_kappa"]), dict(counts["channel_kappa"]),
+                        float(lat["rate_scaling"]["exponent"]), float(lat["rate_scaling"]["reference_per_hour"]))
     return SegmentPolicy(model, _realism(BurstRealism, d["realism"]))
 
 

@@ -65,9 +65,11 @@ def group_table(identity: RunIdentity, scenario: str, profile: pl.DataFrame) -> 
     groups = rows.select(keys).unique().sort(keys).with_row_index("group_id")
     rows = rows.join(groups, on=keys, how="left", maintain_order="left")
     klass = np.array([DEMAND_CLASSES.index(c) for c in rows["demand_class"]])
+    # The group's rate: its median row's expected arrivals an hour (rows of a group share a size band).
+    rate = rows.select((pl.col("weekly_volume").median().over("group_id") / 168.0).alias("rate"))["rate"].to_numpy()
     return rows.select(
         scenario_id=pl.lit(scenario), *ROW_KEY, group_id=pl.col("group_id").cast(pl.UInt32),
-        sigma=pl.Series(policy.burst_sigma(scenario, klass, rows["channel_group"])),
+        sigma=pl.Series(policy.burst_sigma(scenario, klass, rows["channel_group"], rate)),
         length_hours=pl.Series(policy.burst_length_hours(scenario, klass)),
     ).sort(ROW_KEY)
 

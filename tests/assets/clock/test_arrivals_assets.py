@@ -119,12 +119,19 @@ def test_burst_groups_take_sigma_from_scenario_class_and_channel(arrivals_world)
     groups = load_dataset(identity, load_contract("seg_5b/latent_groups"), "baseline").collect()
     profile = load_dataset(identity, load_contract("seg_5a/merchant_zone_profile"), None).collect()
     rows = groups.with_columns(pl.col(pl.Categorical).cast(pl.String)).join(
-        profile.select("merchant_id", "legal_country_iso", pl.col("tzid", "demand_class", "channel_group").cast(pl.String)),
+        profile.select("merchant_id", "legal_country_iso", "weekly_volume",
+                       pl.col("tzid", "demand_class", "channel_group").cast(pl.String)),
         on=["merchant_id", "legal_country_iso", "tzid"], how="inner")
     assert rows.height == groups.height and set(rows["channel_group"]) == {"card_present", "card_not_present"}
-    want = [policy.sigma["baseline"] * policy.class_sigma[DEMAND_CLASSES.index(k)] * policy.channel_sigma[c]
-            for k, c in zip(rows["demand_class"], rows["channel_group"])]
+    rate = rows.select(pl.col("weekly_volume").median().over("group_id") / 168)["weekly_volume"].to_numpy()
+    klass = np.array([DEMAND_CLASSES.index(k) for k in rows["demand_class"]])
+    want = policy.burst_sigma("baseline", klass, rows["channel_group"], rate)
     assert np.allclose(rows["sigma"].to_numpy(), want)
+    by_channel = np.array([policy.channel_sigma[c] for c in rows["channel_group"]])
+    base = policy.sigma["baseline"] * policy.class_sigma[klass] * by_channel
+    quiet, sigma = rate <= policy.reference_rate, rows["sigma"].to_numpy()
+    assert quiet.any() and (~quiet).any()
+    assert np.allclose(sigma[quiet], base[quiet]) and (sigma <= base + 1e-12).all() and (sigma[~quiet] < base[~quiet]).all()
     assert policy.channel_sigma["card_not_present"] > policy.channel_sigma["card_present"]
 
 

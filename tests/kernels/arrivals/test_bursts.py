@@ -34,3 +34,16 @@ def test_dispersion_is_scenario_times_class_times_channel():
 
 def test_band_is_set_by_weekly_volume():
     assert POLICY.band(np.array([10.0, 50.0, 499.0, 500.0, 9000.0])).tolist() == [0, 1, 1, 2, 2]
+
+
+def test_burst_variance_follows_taylors_law_above_the_reference_rate():
+    from dataclasses import replace
+
+    policy = replace(POLICY, rate_exponent=1.5, reference_rate=1.0)
+    klass, channel = np.array([ONLINE] * 4), ["card_not_present"] * 4
+    sigma0 = policy.burst_sigma("baseline", klass, channel)
+    sigma = policy.burst_sigma("baseline", klass, channel, np.array([0.2, 1.0, 4.0, 16.0]))
+    assert np.allclose(sigma[:2], sigma0[:2])  # at or below the reference: σ as the multipliers make it
+    variance = np.expm1(sigma ** 2)
+    assert np.allclose(variance[2:] / variance[1], [4.0 ** -0.5, 16.0 ** -0.5])  # relative variance ∝ rate^(b − 2)
+    assert np.allclose(POLICY.burst_sigma("baseline", klass, channel, np.array([0.2, 1.0, 4.0, 16.0])), sigma0)  # b = 2
