@@ -250,6 +250,17 @@ def _nearest_site(places: Places, party: np.ndarray, merchant: np.ndarray) -> np
     return out
 
 
+def _running_total(group: np.ndarray, t: np.ndarray, value: np.ndarray) -> np.ndarray:
+    """Each row's value plus the values of its group's earlier rows (by t)."""
+    order = np.lexsort((t, group))
+    g, v = group[order], value[order]
+    total = np.cumsum(v)
+    start = np.maximum.accumulate(np.where(np.r_[True, g[1:] != g[:-1]], np.arange(g.size), 0))
+    out = np.empty(value.size)
+    out[order] = total - (total - v)[start]
+    return out
+
+
 def _usd(places: Places, merchant: np.ndarray, u, factor) -> np.ndarray:
     """A purchase's dollars: the merchant's usual amount times a log-normal factor (sigmas add in quadrature)."""
     sigma = np.hypot(places.merchant_sigma[merchant], factor.sigma)
@@ -490,6 +501,9 @@ def draw_acts(keys, policy: FraudPolicy, plan: Plan, places: Places) -> Acts:
     country = np.where(site >= 0, places.site_country[np.maximum(site, 0)], places.edge_country[np.maximum(edge, 0)])
     keep = (site >= 0) | (edge >= 0)
     usd = _usd(places, np.maximum(merchant, 0), w[:, 2], m.amount_factor) * (1 + m.growth_per_day) ** x
+    # A bust-out runs each card up to its credit line: the payment that would pass it is not made.
+    usd = np.minimum(usd, m.limit_usd)
+    keep &= _running_total(rows, x, usd) <= m.limit_usd
     dev = np.where(site >= 0, _csr_pick(w[:, 3], places.terminal_offsets, places.terminal_list, site),
                    pick(w[:, 3], places.farm_devices))
     cols = dict(**common(rows, k),

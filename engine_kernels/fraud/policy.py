@@ -96,6 +96,7 @@ class MerchantCollusion:
     per_card_per_day: float
     amount_factor: LogNormal
     growth_per_day: float
+    limit_usd: float  # a ring card's credit line: its payments stop once they reach it
 
 
 @dataclass(frozen=True)

@@ -312,3 +312,23 @@ def test_acts_keep_their_victims_waking_hours(drawn, world):
     local = acts.ts_utc[mine] + places.party_offset_us[acts.party[mine]]
     hour = (local // 3_600_000_000) % 24
     assert (hour < 7).mean() == pytest.approx(1.4 / 18.4, abs=0.02)
+
+
+def test_a_bust_out_stops_at_each_card_s_credit_line(drawn, policy, world):
+    """With a low credit line, each ring card's payments add up to no more than it (give or take the
+    price points, which move an amount to a round figure of its scale) and the rest of the bust-out
+    is not made."""
+    plan, acts = drawn
+    _, places = world
+    low = dataclasses.replace(policy, merchant_collusion=dataclasses.replace(policy.merchant_collusion, limit_usd=150.0))
+    capped = draw_acts(keys, low, plan, places)
+    results = []
+    for drawn_acts, limit in ((acts, policy.merchant_collusion.limit_usd), (capped, 150.0)):
+        coll = plan.fraud_type[drawn_acts.campaign] == COLLUSION
+        usd = drawn_acts.amount[coll] / places.price_fx[drawn_acts.merchant_country[coll]]
+        totals = np.bincount(drawn_acts.target[coll], usd)
+        assert totals.max() <= limit * 1.15
+        results.append((coll.sum(), totals.max()))
+    assert results[1][0] < results[0][0] and results[1][1] > 100.0  # the line binds, and cards reach it
+    other = plan.fraud_type[capped.campaign] != COLLUSION
+    assert other.sum() == (plan.fraud_type[acts.campaign] != COLLUSION).sum()
