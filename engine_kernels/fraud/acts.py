@@ -111,6 +111,7 @@ class Places:
     edges: Weighted  # every edge, by its expected online volume
     risky_edges: Weighted  # the same, tilted towards merchants whose goods resell (digital, electronics, travel)
     risky_sites: Weighted  # the same, tilted towards merchants whose goods resell
+    cash_sites: Weighted  # cash machines by their volume
     near_sites: NearSites  # every site by its volume, around a point
     near_risky: NearSites  # the same, tilted towards merchants whose goods resell
     near_cash: NearSites  # cash machines by their volume, around a point
@@ -455,12 +456,12 @@ def draw_acts(keys, policy: FraudPolicy, plan: Plan, places: Places) -> Acts:
     card = places.first_card[np.maximum(second, 0)]
     cash = ok & (w[:, 4] < app.cash_out_share) & (card >= 0)
     second_country = places.party_country[np.maximum(second, 0)]
-    # A mule takes the cash out at a machine near home, where its card is used to being; one whose
-    # country has no cash machine keeps the money in the account.
-    near = np.full(rows.size, -1, np.int64)
-    near[cash] = places.near_cash.pick(w[cash, 5], places.home_lat[second[cash]], places.home_lon[second[cash]])
-    cash &= (near >= 0) & (places.site_country[np.maximum(near, 0)] == second_country)
-    site = near[cash]
+    # A mule takes the cash out at a machine near home, where its card is used to being, or where
+    # its country's machines see volume when the nearest lie abroad (or anywhere, in a world
+    # whose country has none).
+    site = places.near_cash.pick(w[cash, 5], places.home_lat[second[cash]], places.home_lon[second[cash]])
+    abroad = (site < 0) | (places.site_country[np.maximum(site, 0)] != second_country[cash])
+    site[abroad] = places.cash_sites.pick(w[cash, 5][abroad], second_country[cash][abroad], True)
     sc = places.site_country[np.maximum(site, 0)]
     out.add(places, campaign=c[cash], target=rows[cash], unit=(plan.serial[rows[cash]] << 16) + 700 + k[cash],
             party=second[cash], role=np.full(cash.sum(), MULE),

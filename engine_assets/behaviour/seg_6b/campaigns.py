@@ -113,6 +113,7 @@ def places(read: Reader, world: World) -> Places:
         edges=Weighted.of(edges, edge_country, edge_volume, n_countries),
         risky_edges=Weighted.of(edges, edge_country, edge_volume * edge_tilt, n_countries),
         risky_sites=Weighted.of(all_sites, world.site_country, site_volume * site_tilt, n_countries),
+        cash_sites=Weighted.of(cash, world.site_country[cash], site_volume[cash], n_countries),
         near_sites=NearSites.of(world.site_lat, world.site_lon, site_volume, *huff),
         near_risky=NearSites.of(world.site_lat, world.site_lon, site_volume * site_tilt, *huff),
         near_cash=NearSites.of(world.site_lat, world.site_lon, np.where(np.isin(all_sites, cash), site_volume, 0.0),

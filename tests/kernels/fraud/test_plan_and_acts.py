@@ -77,6 +77,7 @@ def world():
         edges=Weighted.of(np.arange(n_edges), edge_country, volume, 4),
         risky_edges=Weighted.of(np.arange(n_edges), edge_country, volume * np.where(risky, 4, 1), 4),
         risky_sites=Weighted.of(np.arange(1, n_sites, 3), site_country[1::3], np.ones(site_country[1::3].size), 4),
+        cash_sites=Weighted.of(cash, site_country[cash], np.ones(cash.size), 4),
         near_sites=NearSites.of(site_lat, site_lon, np.ones(n_sites), 8, 2.0, 2.0),
         near_risky=NearSites.of(site_lat, site_lon, (np.arange(n_sites) % 3 == 1) * 1.0, 8, 2.0, 2.0),
         near_cash=NearSites.of(site_lat, site_lon, np.isin(np.arange(n_sites), cash) * 1.0, 8, 2.0, 2.0),
